@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
+import type { Database } from '../db/schema.js';
+import { canTransition, type AccountStatus } from '../domain/account-status.js';
+import type { Account } from './types.js';
+
+/**
+ * Moves an account to another status inside `tx`, checking the lifecycle and the row version
+ * (a concurrent change makes this throw), and records who and why in the audit log.
+ */
+export async function transitionAccount(
+  tx: Kysely<Database>,
+  account: Pick<Account, 'id' | 'personId' | 'status' | 'version'>,
+  to: AccountStatus,
+  how: { actor: Actor; reason: string; at: Date; meta?: RequestMeta | undefined },
+): Promise<void> {
+  if (account.status === to) return;
+  if (!canTransition(account.status, to)) {
+    throw new Error(`account ${account.id}: transition ${account.status} -> ${to} is not allowed`);
+  }
+  const res = await tx
+    .updateTable('accounts')
+    .set({ status: to, updated_at: how.at.toISOString(), version: account.version + 1 })
+    .where('id', '=', account.id)
+    .where('version', '=', account.version)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentChangeError(account.id);
+  await audit(tx, how.at, {
+    actor: how.actor,
+    action: 'account.status_changed',
+    accountId: account.id,
+    personId: account.personId,
+    ip: how.meta?.ip ?? null,
+    correlationId: how.meta?.correlationId ?? null,
+    details: { from: account.status, to, reason: how.reason },
+  });
+}
+
+export class ConcurrentChangeError extends Error {
+  constructor(id: string) {
+    super(`account ${id} changed concurrently`);
+    this.name = 'ConcurrentChangeError';
+  }
+}

@@ -1,0 +1,35 @@
+import type { AppContext } from '../app/context.js';
+import { isAddressTaken, isUsernameTaken } from './repository.js';
+import { firstFree, renderPattern } from '../domain/address-pattern.js';
+import type { Person } from './types.js';
+import type { Tx } from '../flows/kernel/types.js';
+import type { PopulationId } from '../config/institution-schema.js';
+
+/**
+ * The institutional address for a person, from the population's pattern, with collisions resolved
+ * by a numeric suffix. Call inside the transaction that stores it (a unique index backs it up).
+ * Returns null when the population has no mailbox.
+ */
+export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Promise<string | null> {
+  const pop = ctx.config.populations[person.population as PopulationId];
+  if (!pop?.mailbox) return null;
+  const base = renderPattern(pop.mailbox, {
+    externalId: person.externalId,
+    givenName: person.givenName,
+    familyName: person.familyName,
+    domain: ctx.config.institution.domain,
+  });
+  return firstFree(base, (c) => isAddressTaken(tx, c));
+}
+
+/** The username for a new account of `person`, from the population's pattern, collisions suffixed. */
+export async function assignUsername(ctx: AppContext, tx: Tx, person: Pick<Person, 'population' | 'externalId' | 'givenName' | 'familyName'>): Promise<string> {
+  const pattern = ctx.config.populations[person.population as PopulationId]?.username ?? '{externalId}';
+  const base = renderPattern(pattern, {
+    externalId: person.externalId,
+    givenName: person.givenName,
+    familyName: person.familyName,
+    domain: ctx.config.institution.domain,
+  });
+  return firstFree(base, (c) => isUsernameTaken(tx, c));
+}

@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** Who did something: the person themselves, an administrator, a job, the importer. */
+export type Actor = string;
+
+export interface AuditEntry {
+  actor: Actor;
+  action: string;
+  accountId?: string | null;
+  personId?: string | null;
+  ip?: string | null;
+  correlationId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Request facts every audit entry carries. */
+export interface RequestMeta {
+  ip: string | null;
+  correlationId: string | null;
+  userAgent?: string | null;
+}
+
+/**
+ * Appends to the audit log. Call it inside the transaction that makes the change, so the change
+ * and its record are one. Never put a secret in `details`.
+ */
+export async function audit(tx: Kysely<Database>, at: Date, e: AuditEntry): Promise<void> {
+  await tx
+    .insertInto('audit_log')
+    .values({
+      at: at.toISOString(),
+      actor: e.actor,
+      action: e.action,
+      account_id: e.accountId ?? null,
+      person_id: e.personId ?? null,
+      ip: e.ip ?? null,
+      correlation_id: e.correlationId ?? null,
+      details: JSON.stringify(e.details ?? {}),
+    })
+    .execute();
+}
+
+export interface TimelineEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  ip: string | null;
+  correlationId: string | null;
+  details: Record<string, unknown>;
+}
+
+/** A person's timeline: entries about their account or their person record, oldest first. */
+export async function timeline(db: Kysely<Database>, accountId: string | null, personId: string | null): Promise<TimelineEntry[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(accountId ? [eb('account_id', '=', accountId)] : []),
+        ...(personId ? [eb('person_id', '=', personId)] : []),
+      ]),
+    )
+    .orderBy('id', 'asc')
+    .limit(1000)
+    .execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    ip: r.ip,
+    correlationId: r.correlation_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  }));
+}

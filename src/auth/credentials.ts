@@ -1,0 +1,109 @@
+import type { AppContext } from '../app/context.js';
+import type { RequestMeta } from '../audit/audit.js';
+import { audit } from '../audit/audit.js';
+import { findAccountByUsername } from '../accounts/repository.js';
+import type { Account } from '../accounts/types.js';
+import type { StepOutcome, Tx } from '../flows/kernel/types.js';
+import { translate, type Locale } from '../i18n/index.js';
+import { addressKey, clearFailures, lockedUntil, recordFailure, type ThrottleRule } from './throttle.js';
+import { verifyDummy, verifyPassword } from './passwords.js';
+
+type Failure = Extract<StepOutcome<never>, { ok: false }>;
+
+export const userKey = (username: string) => `user:${username.trim().toLowerCase()}`;
+
+function rules(ctx: AppContext): { account: ThrottleRule; address: ThrottleRule } {
+  const l = ctx.config.login;
+  const windowMs = l.failureWindowMinutes * 60_000;
+  const lockMs = l.lockMinutes * 60_000;
+  return {
+    account: { maxFailures: l.maxFailuresPerAccount, windowMs, lockMs },
+    address: { maxFailures: l.maxFailuresPerAddress, windowMs, lockMs },
+  };
+}
+
+export function formatTime(d: Date, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', {
+    dateStyle: 'short',
+    timeStyle: 'short',
+    timeZone: 'Europe/Rome',
+  }).format(d);
+}
+
+export function lockedFailure(until: Date, locale: Locale): Failure {
+  return {
+    ok: false,
+    code: 'auth.account_locked',
+    status: 429,
+    params: { until: formatTime(until, locale) },
+  };
+}
+
+/**
+ * Checks a username and password the way every password step does (login, activation, change):
+ * throttled per username and per client address before any hash is computed, with the same cost
+ * for unknown users as for known ones.
+ *
+ * `accept` decides, after a correct password, whether this account may proceed; when it may not,
+ * the answer is `auth.invalid_credentials` like any other failure.
+ * Produces `auth.account_locked` (429), `auth.invalid_credentials`, `auth.federated_only`.
+ */
+export async function checkCredentials(
+  ctx: AppContext,
+  username: string,
+  password: string,
+  meta: RequestMeta,
+  locale: Locale,
+  opts: { accept: (a: Account) => boolean; onWrongAccept?: (a: Account) => Failure | null },
+): Promise<{ ok: true; account: Account; rehash: boolean; onSuccess: (tx: Tx) => Promise<void> } | Failure> {
+  const db = ctx.db.kysely;
+  const now = ctx.clock.now();
+  const r = rules(ctx);
+  const keys = [userKey(username), ...(meta.ip ? [addressKey(meta.ip)] : [])];
+  const until = await lockedUntil(db, keys, now);
+  if (until) return lockedFailure(until, locale);
+
+  const account = await findAccountByUsername(db, username);
+  let verified = false;
+  let rehash = false;
+  if (account?.passwordHash) {
+    ({ ok: verified, rehash } = await verifyPassword(account.passwordHash, password));
+  } else {
+    await verifyDummy(password);
+  }
+  if (account?.federatedOnly) return { ok: false, code: 'auth.federated_only' };
+
+  if (!verified) {
+    let lock: Date | null = null;
+    return {
+      ok: false,
+      code: 'auth.invalid_credentials',
+      commit: async (tx) => {
+        lock = await recordFailure(tx, userKey(username), r.account, now);
+        if (meta.ip) await recordFailure(tx, addressKey(meta.ip), r.address, now);
+        if (account) {
+          await audit(tx, now, {
+            actor: `account:${account.id}`,
+            action: lock ? 'login.locked' : 'login.failed',
+            accountId: account.id,
+            personId: account.personId,
+            ip: meta.ip,
+            correlationId: meta.correlationId,
+            details: lock ? { until: (lock as Date).toISOString() } : {},
+          });
+        }
+      },
+    };
+  }
+  if (!opts.accept(account!)) {
+    return opts.onWrongAccept?.(account!) ?? { ok: false, code: 'auth.invalid_credentials' };
+  }
+  return {
+    ok: true,
+    account: account!,
+    rehash,
+    onSuccess: (tx) => clearFailures(tx, userKey(username)),
+  };
+}
+
+export const invalidCredentialsText = (locale: Locale) => translate(locale, 'error.auth.invalid_credentials');

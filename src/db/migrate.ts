@@ -1,0 +1,48 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { Db } from './connect.js';
+import { foundation } from './migrations/0001-foundation.js';
+import type { PortableMigration } from './migrations/helpers.js';
+
+/** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
+const migrations: Array<[string, PortableMigration]> = [['0001-foundation', foundation]];
+
+function migrator(db: Db): Migrator {
+  return new Migrator({
+    db: db.kysely,
+    provider: {
+      async getMigrations() {
+        const out: Record<string, Migration> = {};
+        for (const [name, m] of migrations) out[name] = m(db.dialect);
+        return out;
+      },
+    },
+  });
+}
+
+function check(result: MigrationResultSet): void {
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
+}
+
+export async function migrateUp(db: Db): Promise<string[]> {
+  const res = await migrator(db).migrateToLatest();
+  check(res);
+  return (res.results ?? []).map((r) => r.migrationName);
+}
+
+export async function migrateDown(db: Db, steps = migrations.length): Promise<string[]> {
+  const m = migrator(db);
+  const done: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    const res = await m.migrateDown();
+    check(res);
+    if (!res.results?.length) break;
+    done.push(...res.results.map((r) => r.migrationName));
+  }
+  return done;
+}
+
+/** True when every known migration has been applied (used by /readyz). */
+export async function migrationsApplied(db: Db): Promise<boolean> {
+  const list = await migrator(db).getMigrations();
+  return list.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,94 @@
+import { transitionAccount } from '../../accounts/lifecycle.js';
+import { assignAddress } from '../../accounts/mailbox.js';
+import { findPerson } from '../../accounts/repository.js';
+import type { AppContext } from '../../app/context.js';
+import { audit } from '../../audit/audit.js';
+import { checkCredentials } from '../../auth/credentials.js';
+import { checkNewPassword, policyHint } from '../../auth/new-password.js';
+import { hashPassword } from '../../auth/passwords.js';
+import type { PopulationId } from '../../config/institution-schema.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { parseInput } from '../kernel/input.js';
+import type { FlowDefinition } from '../kernel/types.js';
+import { credentialsInput, fields, type ActivationPasswordData } from './machine.js';
+
+function passwordPopulations(ctx: AppContext, locale: Locale): Array<{ id: PopulationId; label: string }> {
+  return (Object.entries(ctx.config.populations) as Array<[PopulationId, { activation: string[] }]>)
+    .filter(([, p]) => p.activation.includes('password'))
+    .map(([id]) => ({ id, label: translate(locale, `population.${id}`) }));
+}
+
+/**
+ * Activation with the enrolment password (uniupo): structure + username + the password given at
+ * enrolment + a new password → account active, institutional address assigned, legacy hash gone.
+ * A provisional record, a wrong structure and a wrong password all answer
+ * `auth.invalid_credentials`. Also produces `password.policy`, `password.mismatch`,
+ * `auth.account_locked`, `activation.already_active`.
+ */
+export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
+  kind: 'activation-password',
+  secretFields: ['currentPassword', 'newPassword', 'newPasswordConfirm'],
+  async start() {
+    return { state: 'awaiting_credentials', data: {} };
+  },
+  describe(_state, _data, ctx, locale) {
+    return {
+      fields: fields(passwordPopulations(ctx, locale), policyHint(ctx, (k, p) => translate(locale, k, p))),
+      actions: ['submit'],
+      data: {},
+    };
+  },
+  async step(ctx, flow, _action, input, req) {
+    const parsed = parseInput(credentialsInput, input);
+    if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+    const v = parsed.value;
+    const allowed = passwordPopulations(ctx, req.locale).some((p) => p.id === v.population);
+    if (!allowed) return { ok: false, code: 'validation.failed', fields: { population: 'population.invalid' } };
+    const weak = checkNewPassword(ctx, v.newPassword, v.newPasswordConfirm, { username: v.username });
+    if (weak) return weak;
+
+    const checked = await checkCredentials(ctx, v.username, v.currentPassword, req.meta, req.locale, {
+      accept: (a) => a.status === 'pending_activation' && a.personId !== null,
+      onWrongAccept: (a) => (a.status === 'active' ? { ok: false, code: 'activation.already_active', status: 409 } : null),
+    });
+    if (!checked.ok) return checked;
+    const account = checked.account;
+    const person = await findPerson(ctx.db.kysely, account.personId!);
+    if (!person || person.population !== v.population) return { ok: false, code: 'auth.invalid_credentials' };
+
+    const hash = await hashPassword(v.newPassword);
+    const now = ctx.clock.now();
+    const result = { username: account.username, email: null as string | null, status: 'active' };
+    return {
+      ok: true,
+      state: 'completed',
+      data: flow.data,
+      result,
+      async commit(tx) {
+        await checked.onSuccess(tx);
+        const email = account.email ?? (await assignAddress(ctx, tx, person));
+        result.email = email;
+        await tx
+          .updateTable('accounts')
+          .set({
+            password_hash: hash,
+            password_changed_at: now.toISOString(),
+            email,
+            email_lower: email?.toLowerCase() ?? null,
+          })
+          .where('id', '=', account.id)
+          .execute();
+        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.password', at: now, meta: req.meta });
+        await audit(tx, now, {
+          actor: `account:${account.id}`,
+          action: 'account.activated',
+          accountId: account.id,
+          personId: person.id,
+          ip: req.meta.ip,
+          correlationId: req.meta.correlationId,
+          details: { method: 'enrolment_password', email },
+        });
+      },
+    };
+  },
+};

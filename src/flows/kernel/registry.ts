@@ -1,0 +1,19 @@
+import { AppError } from '../../errors/app-error.js';
+import type { FlowDefinition } from './types.js';
+
+const definitions = new Map<string, FlowDefinition>();
+
+/** Registers a kind of flow; called once per flow by flows/index.ts. */
+export function registerFlow(def: FlowDefinition): void {
+  if (definitions.has(def.kind)) throw new Error(`flow ${def.kind} registered twice`);
+  definitions.set(def.kind, def);
+}
+
+/** Produces `flow.unknown_kind`. */
+export function getFlowDefinition(kind: string): FlowDefinition {
+  const def = definitions.get(kind);
+  if (!def) throw new AppError('flow.unknown_kind');
+  return def;
+}
+
+export const flowKinds = (): string[] => [...definitions.keys()];

@@ -1,0 +1,221 @@
+import type { Selectable } from 'kysely';
+import type { AppContext } from '../../app/context.js';
+import { randomId } from '../../app/secret.js';
+import type { FlowTable } from '../../db/schema.js';
+import { AppError } from '../../errors/app-error.js';
+import { isLocale, translate, type Locale } from '../../i18n/index.js';
+import { getFlowDefinition } from './registry.js';
+import type { Flow, FlowDefinition, FlowMessage, StepOutcome, StepRequest } from './types.js';
+
+export const COMPLETED = 'completed';
+
+/** The JSON shape of a flow (API.md), also what the HTML renderer reads. */
+export interface FlowView {
+  id: string;
+  kind: string;
+  state: string;
+  expiresAt: string;
+  fields: ReturnType<FlowDefinition['describe']>['fields'];
+  actions: string[];
+  data: Record<string, unknown>;
+  messages: FlowMessage[];
+  result: Record<string, unknown> | null;
+}
+
+interface StoredData {
+  /** The flow's own data. */
+  d: Record<string, unknown>;
+  /** Completed flows: the public result. */
+  r?: Record<string, unknown> | null;
+}
+
+function fromRow(row: Selectable<FlowTable>): Flow & { result: Record<string, unknown> | null } {
+  const stored = JSON.parse(row.data) as StoredData;
+  return {
+    id: row.id,
+    kind: row.kind,
+    state: row.state,
+    data: stored.d,
+    result: stored.r ?? null,
+    accountId: row.account_id,
+    csrfToken: row.csrf_token,
+    locale: isLocale(row.locale) ? row.locale : 'en',
+    attempts: row.attempts,
+    expiresAt: new Date(row.expires_at),
+    version: row.version,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/**
+ * Creates a flow of `kind`. Flows that need a session are bound to the session's account.
+ * Produces `flow.unknown_kind`, `flow.session_required`.
+ */
+export async function createFlow(
+  ctx: AppContext,
+  kind: string,
+  req: StepRequest,
+  opts: { csrfToken: string; query?: Record<string, string> },
+): Promise<Flow & { result: Record<string, unknown> | null }> {
+  const def = getFlowDefinition(kind);
+  if (def.requiresSession && !req.session) throw new AppError('flow.session_required');
+  const { state, data } = await def.start(ctx, req, opts.query ?? {});
+  const now = ctx.clock.now();
+  const lifetime = def.lifetimeSeconds?.(ctx) ?? ctx.config.flows.lifetimeMinutes * 60;
+  const row = {
+    id: randomId(18),
+    kind,
+    state,
+    data: JSON.stringify({ d: data } satisfies StoredData),
+    account_id: def.requiresSession ? req.session!.accountId : null,
+    csrf_token: opts.csrfToken,
+    locale: req.locale,
+    attempts: 0,
+    expires_at: new Date(now.getTime() + lifetime * 1000).toISOString(),
+    version: 0,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+  };
+  await ctx.db.kysely.insertInto('flows').values(row).execute();
+  return fromRow(row);
+}
+
+/** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
+export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<Flow & { result: Record<string, unknown> | null }> {
+  getFlowDefinition(kind);
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new AppError('flow.not_found');
+  const row = await ctx.db.kysely.selectFrom('flows').selectAll().where('id', '=', id).where('kind', '=', kind).executeTakeFirst();
+  if (!row) throw new AppError('flow.not_found');
+  const flow = fromRow(row);
+  if (flow.state !== COMPLETED && flow.expiresAt <= ctx.clock.now()) throw new AppError('flow.expired');
+  return flow;
+}
+
+export function viewOf(ctx: AppContext, flow: Flow & { result: Record<string, unknown> | null }, locale: Locale, messages: FlowMessage[] = []): FlowView {
+  const def = getFlowDefinition(flow.kind);
+  const d = flow.state === COMPLETED ? { fields: [], actions: [], data: {} } : def.describe(flow.state, flow.data, ctx, locale);
+  return {
+    id: flow.id,
+    kind: flow.kind,
+    state: flow.state,
+    expiresAt: flow.expiresAt.toISOString(),
+    fields: d.fields,
+    actions: d.actions,
+    data: d.data,
+    messages,
+    result: flow.state === COMPLETED ? (flow.result ?? {}) : null,
+  };
+}
+
+export interface StepResult {
+  ok: boolean;
+  status: number;
+  view: FlowView;
+  error?: { code: string; message: string; fields: Record<string, string> };
+  /** Returned once, never stored: the session token of a completed login. */
+  sessionToken?: string;
+  sessionExpiresAt?: Date;
+}
+
+/** Turns a failed outcome into translated messages. */
+export function messagesOf(outcome: Extract<StepOutcome<unknown>, { ok: false }>, locale: Locale): FlowMessage[] {
+  const out: FlowMessage[] = [];
+  const fieldEntries = Object.entries(outcome.fields ?? {});
+  const generalFieldsOnly = outcome.code === 'validation.failed' && fieldEntries.length > 0;
+  if (!generalFieldsOnly) out.push({ code: outcome.code, text: translate(locale, `error.${outcome.code}`, outcome.params) });
+  for (const [field, code] of fieldEntries) out.push({ code, field, text: translate(locale, `error.${code}`, outcome.params) });
+  for (const d of outcome.details ?? []) out.push({ code: outcome.code, ...(d.field ? { field: d.field } : {}), text: translate(locale, d.key, d.params) });
+  return out;
+}
+
+/**
+ * Advances a flow by one step: the flow's service decides (doing slow work such as password
+ * hashing outside any transaction), then the new state, the flow's writes and its outbox rows
+ * are committed together. The flow row's version makes concurrent submissions of one step
+ * succeed at most once; the loser gets `flow.wrong_state`.
+ * Produces `flow.not_found`, `flow.expired`, `flow.wrong_state`, `flow.session_required`, `auth.forbidden`
+ * and whatever the flow's step produces.
+ */
+export async function advanceFlow(
+  ctx: AppContext,
+  kind: string,
+  id: string,
+  action: string,
+  input: Record<string, unknown>,
+  req: StepRequest,
+): Promise<StepResult> {
+  const def = getFlowDefinition(kind);
+  const flow = await loadFlow(ctx, kind, id);
+  if (flow.state === COMPLETED) throw new AppError('flow.wrong_state');
+  if (def.requiresSession) {
+    if (!req.session) throw new AppError('flow.session_required');
+    if (req.session.accountId !== flow.accountId) throw new AppError('auth.forbidden');
+  }
+  const described = def.describe(flow.state, flow.data, ctx, req.locale);
+  if (!described.actions.includes(action)) {
+    throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
+  }
+  const outcome = await def.step(ctx, flow, action, input, req);
+  const now = ctx.clock.now();
+  const db = ctx.db.kysely;
+
+  if (!outcome.ok) {
+    if (outcome.commit || outcome.countAttempt || outcome.data) {
+      await db.transaction().execute(async (tx) => {
+        await outcome.commit?.(tx);
+        if (outcome.countAttempt || outcome.data) {
+          await tx
+            .updateTable('flows')
+            .set({
+              attempts: flow.attempts + (outcome.countAttempt ? 1 : 0),
+              ...(outcome.data ? { data: JSON.stringify({ d: outcome.data } satisfies StoredData) } : {}),
+              updated_at: now.toISOString(),
+            })
+            .where('id', '=', flow.id)
+            .execute();
+        }
+      });
+    }
+    const messages = messagesOf(outcome, req.locale);
+    const fresh = outcome.data ? { ...flow, data: outcome.data } : flow;
+    const status = outcome.status ?? 422;
+    return {
+      ok: false,
+      status,
+      view: viewOf(ctx, fresh, req.locale, messages),
+      error: {
+        code: outcome.code,
+        message: translate(req.locale, `error.${outcome.code}`, outcome.params),
+        fields: Object.fromEntries(Object.entries(outcome.fields ?? {})),
+      },
+    };
+  }
+
+  let extra: { sessionToken?: string; sessionExpiresAt?: Date } | void = undefined;
+  let stored: StoredData = { d: outcome.data as Record<string, unknown> };
+  await db.transaction().execute(async (tx) => {
+    // Claim the step first: under PostgreSQL the row lock makes a concurrent submission wait and
+    // then find the version changed; under SQLite transactions are serialised anyway.
+    const res = await tx
+      .updateTable('flows')
+      .set({ state: outcome.state, version: flow.version + 1, updated_at: now.toISOString() })
+      .where('id', '=', flow.id)
+      .where('version', '=', flow.version)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
+    extra = await outcome.commit?.(tx);
+    // The result is read after commit(): a step may fill it in there (e.g. the assigned address).
+    stored = { d: outcome.data as Record<string, unknown>, ...(outcome.state === COMPLETED ? { r: outcome.result ?? {} } : {}) };
+    await tx.updateTable('flows').set({ data: JSON.stringify(stored) }).where('id', '=', flow.id).execute();
+  });
+  ctx.kickOutbox();
+  const next = { ...flow, state: outcome.state, data: outcome.data as Record<string, unknown>, result: stored.r ?? null, version: flow.version + 1 };
+  const result: StepResult = { ok: true, status: 200, view: viewOf(ctx, next, req.locale) };
+  const e = extra as { sessionToken?: string; sessionExpiresAt?: Date } | void;
+  if (e?.sessionToken) {
+    result.sessionToken = e.sessionToken;
+    if (e.sessionExpiresAt) result.sessionExpiresAt = e.sessionExpiresAt;
+    if (result.view.result) result.view.result = { ...result.view.result, sessionToken: e.sessionToken };
+  }
+  return result;
+}

@@ -1,0 +1,99 @@
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../../app/context.js';
+import type { RequestMeta } from '../../audit/audit.js';
+import type { Database } from '../../db/schema.js';
+import type { ErrorCode, FieldCode } from '../../errors/catalog.js';
+import type { Locale } from '../../i18n/index.js';
+
+export type FieldType = 'text' | 'password' | 'email' | 'tel' | 'date' | 'select' | 'checkbox' | 'radio' | 'number';
+
+/** One input the current state asks for; the same list drives the HTML form and the JSON API. */
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  required: boolean;
+  options?: Array<{ value: string; label: string }>;
+  autocomplete?: string;
+  /** Message key of a hint shown under the field. */
+  hint?: string;
+  /** Message key of the label; `field.<name>` when absent. */
+  label?: string;
+  maxLength?: number;
+}
+
+export interface FlowMessage {
+  code: string;
+  field?: string;
+  text: string;
+}
+
+/** A stored flow, as the kernel hands it to a flow's service. */
+export interface Flow<D = Record<string, unknown>> {
+  id: string;
+  kind: string;
+  state: string;
+  data: D;
+  accountId: string | null;
+  csrfToken: string;
+  locale: Locale;
+  attempts: number;
+  expiresAt: Date;
+  version: number;
+  createdAt: Date;
+}
+
+/** Who is calling: request facts, language and (when signed in) the session. */
+export interface StepRequest {
+  meta: RequestMeta;
+  locale: Locale;
+  session: { sessionId: string; accountId: string } | null;
+  channel: 'api' | 'browser';
+}
+
+export type Tx = Kysely<Database>;
+
+export type StepOutcome<D> =
+  | {
+      ok: true;
+      state: string;
+      data: D;
+      /** Stored with the flow and returned as `result` once completed. Never a secret. */
+      result?: Record<string, unknown>;
+      /** Writes done in the same transaction as the flow update: account, audit, outbox. */
+      commit?: (tx: Tx) => Promise<void | { sessionToken?: string; sessionExpiresAt?: Date }>;
+    }
+  | {
+      ok: false;
+      code: ErrorCode;
+      /** Field-level codes, shown next to the inputs. */
+      fields?: Record<string, FieldCode | ErrorCode | string>;
+      /** Extra message lines (already translated message keys with params). */
+      details?: Array<{ key: string; params?: Record<string, string | number>; field?: string }>;
+      params?: Record<string, string | number>;
+      /** HTTP status: 422 by default (a wrong input); 429 when attempts are used up. */
+      status?: number;
+      /** Writes that happen even though the step failed (failure counters). */
+      commit?: (tx: Tx) => Promise<void>;
+      /** Adds one to the flow's attempt counter. */
+      countAttempt?: boolean;
+      /** New flow data to keep despite the failure (e.g. a retry hint). */
+      data?: D;
+    };
+
+/**
+ * A kind of flow. `describe` and the input schemas live in the flow's machine.ts (pure);
+ * `start` and `step` in its service.ts (I/O through the context and ports).
+ */
+export interface FlowDefinition<D = any> {
+  kind: string;
+  requiresSession?: boolean;
+  /** Seconds a new flow lives; the institution's default when absent. */
+  lifetimeSeconds?: (ctx: AppContext) => number;
+  start(ctx: AppContext, req: StepRequest, query: Record<string, string>): Promise<{ state: string; data: D }>;
+  describe(state: string, data: D, ctx: AppContext, locale: Locale): { fields: FieldSpec[]; actions: string[]; data: Record<string, unknown> };
+  step(ctx: AppContext, flow: Flow<D>, action: string, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<D>>;
+  /** Fields whose submitted values are never echoed back into a re-rendered form. */
+  secretFields?: string[];
+  /** Where the browser goes after completion (default: the flow's result page). */
+  browserNext?: (flow: Flow<D>) => string | null;
+}

@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** Sessions live in the database so that any instance can serve any request. */
+export const SESSION_COOKIE = 'tessera_session';
+
+/** Only the SHA-256 of a session token is stored: a copy of the table opens no session. */
+export const sessionIdOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+export async function createSession(
+  tx: Kysely<Database>,
+  accountId: string,
+  at: Date,
+  lifetimeMs: number,
+  meta: { ip: string | null; userAgent?: string | null },
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(at.getTime() + lifetimeMs);
+  await tx
+    .insertInto('sessions')
+    .values({
+      id: sessionIdOf(token),
+      account_id: accountId,
+      created_at: at.toISOString(),
+      expires_at: expiresAt.toISOString(),
+      last_seen_at: at.toISOString(),
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 300) ?? null,
+      revoked_at: null,
+    })
+    .execute();
+  return { token, expiresAt };
+}
+
+/** The account id of a live session, or null. */
+export async function resolveSession(db: Kysely<Database>, token: string, at: Date): Promise<{ sessionId: string; accountId: string } | null> {
+  if (!token || token.length > 100) return null;
+  const id = sessionIdOf(token);
+  const row = await db
+    .selectFrom('sessions')
+    .select(['id', 'account_id', 'expires_at'])
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!row || row.expires_at <= at.toISOString()) return null;
+  return { sessionId: row.id, accountId: row.account_id };
+}
+
+export async function revokeSession(db: Kysely<Database>, sessionId: string, at: Date): Promise<void> {
+  await db.updateTable('sessions').set({ revoked_at: at.toISOString() }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+}
+
+/** Ends every session of an account (password change, suspension), but `keep` when given. */
+export async function revokeAccountSessions(tx: Kysely<Database>, accountId: string, at: Date, keep?: string): Promise<number> {
+  let q = tx.updateTable('sessions').set({ revoked_at: at.toISOString() }).where('account_id', '=', accountId).where('revoked_at', 'is', null);
+  if (keep) q = q.where('id', '!=', keep);
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
