@@ -1,0 +1,55 @@
+import { pino } from 'pino';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { readEnv, type Env } from '../config/env.js';
+import { loadInstitution } from '../config/load-institution.js';
+import type { InstitutionConfig } from '../config/institution-schema.js';
+import { connect, type Db } from '../db/connect.js';
+import { migrateUp } from '../db/migrate.js';
+import { loggerOptions } from '../observability/logger.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { AppContext } from './context.js';
+import { loadOrCreateSecret, Secrets } from './secret.js';
+
+let common: Set<string> | undefined;
+/** The common-password blocklist (about 50,000 entries), loaded once per process. */
+function commonPasswords(): Set<string> {
+  common ??= new Set((dictionary['passwords-common'] as string[]).map((w) => w.toLowerCase()));
+  return common;
+}
+
+export interface ContextOptions {
+  env?: Env;
+  config?: InstitutionConfig;
+  db?: Db;
+  clock?: Clock;
+  migrate?: boolean;
+  logLevel?: string;
+}
+
+/**
+ * The composition root: the only place that knows every adapter. Reads the environment and the
+ * institution's file (failing fast with file, key and reason), opens the database and applies
+ * migrations.
+ */
+export async function createContext(opts: ContextOptions = {}): Promise<AppContext> {
+  const env = opts.env ?? readEnv();
+  const loaded = opts.config ? { config: opts.config, path: '(given)', isDemo: false } : loadInstitution(env.TESSERA_CONFIG);
+  const db = opts.db ?? connect(env.DATABASE_URL);
+  if (opts.migrate !== false) await migrateUp(db);
+  const log = pino({ ...loggerOptions(opts.logLevel ?? env.LOG_LEVEL), base: { service: 'tessera' } });
+  const secrets = new Secrets(loadOrCreateSecret(env.TESSERA_SECRET, env.TESSERA_DATA_DIR));
+  const blocklist = commonPasswords();
+  const ctx: AppContext = {
+    env,
+    config: loaded.config,
+    configPath: loaded.path,
+    isDemo: loaded.isDemo,
+    db,
+    clock: opts.clock ?? systemClock,
+    secrets,
+    log,
+    isCommonPassword: (w) => blocklist.has(w),
+    kickOutbox: () => {},
+  };
+  return ctx;
+}

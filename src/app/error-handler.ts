@@ -1,0 +1,67 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/app-error.js';
+import type { ErrorCode } from '../errors/catalog.js';
+import { translate, type Locale } from '../i18n/index.js';
+import type { AppContext } from './context.js';
+import { resolveLocale } from './request-context.js';
+import { renderErrorPage } from '../views/pages/error-page.js';
+
+/** The JSON error envelope of API.md. */
+export function errorBody(code: ErrorCode | string, locale: Locale, opts: { fields?: Record<string, string>; params?: Record<string, string | number> } = {}) {
+  return { error: { code, message: translate(locale, `error.${code}`, opts.params), fields: opts.fields ?? {} } };
+}
+
+const isApi = (req: FastifyRequest) => req.url.startsWith('/api/');
+
+/**
+ * The one boundary where anything thrown becomes a response: an AppError keeps its code and
+ * status; Fastify's own errors (bad JSON, wrong content type, body too large) map to `request.*`;
+ * anything else is logged and answered `server.internal` with the request id as reference.
+ */
+export function installErrorHandler(app: FastifyInstance, ctx: AppContext): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    let code: string;
+    let status: number;
+    let fields: Record<string, string> | undefined;
+    let params: Record<string, string | number> | undefined;
+    if (err instanceof AppError) {
+      code = err.code;
+      status = err.status;
+      fields = err.opts.fields as Record<string, string> | undefined;
+      params = err.opts.params;
+      for (const [k, v] of Object.entries(err.opts.headers ?? {})) reply.header(k, v);
+    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
+      status = err.statusCode;
+      code = status === 415 ? 'request.unsupported_media_type' : status === 413 ? 'request.too_large' : status === 429 ? 'auth.rate_limited' : 'request.invalid';
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      code = 'server.internal';
+      status = 500;
+    }
+    const locale = req.locale ?? resolveLocale(ctx, req, null);
+    send(ctx, req, reply, status, code, locale, { ...(fields ? { fields } : {}), ...(params ? { params } : {}) });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const locale = req.locale ?? resolveLocale(ctx, req, null);
+    send(ctx, req, reply, 404, 'not_found', locale, {});
+  });
+}
+
+function send(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  locale: Locale,
+  opts: { fields?: Record<string, string>; params?: Record<string, string | number> },
+) {
+  if (isApi(req) || !(req.headers.accept ?? '').includes('text/html')) {
+    return reply.status(status).type('application/json; charset=utf-8').send(errorBody(code, locale, opts));
+  }
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(renderErrorPage(ctx, req, { status, code, locale, params: opts.params, reference: String(req.id) }));
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from './context.js';
+import { isLocale, negotiateLocale, type Locale } from '../i18n/index.js';
+import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
+import type { RequestMeta } from '../audit/audit.js';
+
+export const LANG_COOKIE = 'tessera_lang';
+export const CSRF_COOKIE = 'tessera_csrf';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    locale: Locale;
+    /** Resolved lazily: the live session of the cookie or bearer token, if any. */
+    sessionInfo?: { sessionId: string; accountId: string } | null;
+  }
+}
+
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{8,80}$/.test(given) ? given : randomUUID();
+}
+
+/** Language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language, then the institution's default. */
+export function resolveLocale(ctx: AppContext, req: FastifyRequest, reply: FastifyReply | null): Locale {
+  const q = (req.query as Record<string, unknown> | undefined)?.lang;
+  if (isLocale(q)) {
+    reply?.setCookie(LANG_COOKIE, q, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 31_536_000, secure: isSecure(ctx) });
+    return q;
+  }
+  if (!req.url.startsWith('/api/')) {
+    const c = req.cookies?.[LANG_COOKIE];
+    if (isLocale(c)) return c;
+  }
+  return negotiateLocale(req.headers['accept-language'], req.url.startsWith('/api/') ? 'en' : ctx.config.institution.defaultLocale);
+}
+
+export const isSecure = (ctx: AppContext): boolean => ctx.env.PUBLIC_URL.startsWith('https://');
+
+export function metaOf(req: FastifyRequest): RequestMeta {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip ?? null, correlationId: String(req.id), userAgent: typeof ua === 'string' ? ua : null };
+}
+
+export function bearerToken(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m ? m[1]! : null;
+}
+
+/** The session of the request: the session cookie, or `Authorization: Bearer <sessionToken>`. */
+export async function sessionOf(ctx: AppContext, req: FastifyRequest): Promise<{ sessionId: string; accountId: string } | null> {
+  if (req.sessionInfo !== undefined) return req.sessionInfo;
+  const token = req.cookies?.[SESSION_COOKIE] ?? (req.url.startsWith('/api/v1/admin') ? null : bearerToken(req));
+  req.sessionInfo = token ? await resolveSession(ctx.db.kysely, token, ctx.clock.now()) : null;
+  return req.sessionInfo;
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { randomId } from '../secret.js';
+import { AppError } from '../../errors/app-error.js';
+import { advanceFlow, createFlow, loadFlow, viewOf } from '../../flows/kernel/service.js';
+import type { StepRequest } from '../../flows/kernel/types.js';
+import { metaOf, sessionOf, isSecure } from '../request-context.js';
+import { SESSION_COOKIE } from '../../sessions/sessions.js';
+import { errorBody } from '../error-handler.js';
+
+const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
+const body = z.record(z.string(), z.unknown());
+
+/** The JSON API of self-service flows (API.md "Self-service flows"). */
+export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const stepRequest = async (req: Parameters<typeof sessionOf>[1]): Promise<StepRequest> => ({
+    meta: metaOf(req),
+    locale: req.locale,
+    session: await sessionOf(ctx, req),
+    channel: 'api',
+  });
+
+  app.post('/api/v1/flows/:kind', async (req, reply) => {
+    const p = params.parse(req.params);
+    // API flows are not bound to a browser: their CSRF token can never match a cookie.
+    const flow = await createFlow(ctx, p.kind, await stepRequest(req), { csrfToken: `api:${randomId(12)}`, query: (req.query ?? {}) as Record<string, string> });
+    return reply.status(201).send(viewOf(ctx, flow, req.locale));
+  });
+
+  app.get('/api/v1/flows/:kind/:id', async (req) => {
+    const p = params.parse(req.params);
+    const flow = await loadFlow(ctx, p.kind, p.id!);
+    return viewOf(ctx, flow, req.locale);
+  });
+
+  app.post('/api/v1/flows/:kind/:id', async (req, reply) => {
+    const p = params.parse(req.params);
+    const parsed = body.safeParse(req.body ?? {});
+    if (!parsed.success) throw new AppError('request.invalid');
+    const input = parsed.data;
+    const action = typeof input.action === 'string' ? input.action : 'submit';
+    const res = await advanceFlow(ctx, p.kind, p.id!, action, input, await stepRequest(req));
+    if (res.sessionToken) {
+      reply.setCookie(SESSION_COOKIE, res.sessionToken, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: isSecure(ctx),
+        ...(res.sessionExpiresAt ? { expires: res.sessionExpiresAt } : {}),
+      });
+    }
+    if (!res.ok) {
+      // The unchanged flow with its messages, plus the error envelope of API.md.
+      return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields }) });
+    }
+    return reply.status(200).send(res.view);
+  });
+}

@@ -1,0 +1,96 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerAdminRoutes } from '../admin/routes.js';
+import { migrationsApplied } from '../db/migrate.js';
+import { registerFlows } from '../flows/index.js';
+import { Metrics } from '../observability/metrics.js';
+import { loggerOptions } from '../observability/logger.js';
+import { registerFlowViews } from '../views/flow-view-registry.js';
+import type { AppContext } from './context.js';
+import { installErrorHandler } from './error-handler.js';
+import { requestIdOf, resolveLocale } from './request-context.js';
+import { registerApiFlowRoutes } from './routes/api-flows.js';
+import { registerSessionRoutes } from './routes/api-session.js';
+import { registerHtmlFlowRoutes } from './routes/html-flows.js';
+import { registerHtmlPageRoutes } from './routes/html-pages.js';
+import { adminRoutes, apiRoutes, htmlRoutes, rootRoutes } from './features.js';
+
+/**
+ * Builds the HTTP server: security headers, cookies, language, the one error boundary, then
+ * each area as its own plugin (public pages, JSON API, administration).
+ */
+export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  registerFlows();
+  registerFlowViews();
+  const metrics = new Metrics();
+  const app = Fastify({
+    logger: opts.logger === false ? false : loggerOptions(ctx.env.LOG_LEVEL),
+    genReqId: (req) => requestIdOf(req),
+    requestIdHeader: false,
+    trustProxy: ctx.env.TRUST_PROXY === 'true' ? true : (ctx.env.TRUST_PROXY ?? false),
+    bodyLimit: 1_048_576,
+  });
+  app.decorateRequest('locale', 'en');
+  app.decorateRequest('sessionInfo', undefined);
+
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: ctx.env.PUBLIC_URL.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', String(req.id));
+    req.locale = resolveLocale(ctx, req, reply);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  installErrorHandler(app, ctx);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      const ok = await migrationsApplied(ctx.db);
+      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'migrations_pending' });
+    } catch {
+      return reply.status(503).send({ status: 'database_unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  // Public pages: the only place that parses HTML forms.
+  await app.register(async (html) => {
+    await html.register(formbody, { bodyLimit: 65_536 });
+    registerHtmlPageRoutes(html, ctx);
+    registerHtmlFlowRoutes(html, ctx);
+    for (const add of htmlRoutes) await add(html, ctx);
+  });
+  // JSON API: JSON bodies only, so no other site can post to it from a plain form.
+  await app.register(async (api) => {
+    registerApiFlowRoutes(api, ctx);
+    registerSessionRoutes(api, ctx);
+    for (const add of apiRoutes) await add(api, ctx);
+  });
+  registerAdminRoutes(app, ctx, adminRoutes.map((add) => (admin: FastifyInstance) => add(admin, ctx)));
+  for (const add of rootRoutes) await add(app, ctx);
+  return app;
+}

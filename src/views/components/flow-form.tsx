@@ -1,0 +1,129 @@
+import type { FieldSpec, FlowMessage } from '../../flows/kernel/types.js';
+import type { FlowView } from '../../flows/kernel/service.js';
+
+type T = (k: string, p?: Record<string, string | number>) => string;
+
+function FieldInput(props: { f: FieldSpec; value: string; errorIds: string; invalid: boolean; t: T }) {
+  const { f, value, t } = props;
+  const id = `f-${f.name}`;
+  const hintId = f.hint ? `${id}-hint` : '';
+  const describedBy = [hintId, props.errorIds].filter(Boolean).join(' ') || undefined;
+  const label = t(f.label ?? `field.${f.name}`);
+  const common = {
+    id,
+    name: f.name,
+    required: f.required,
+    'aria-describedby': describedBy,
+    'aria-invalid': props.invalid ? ('true' as const) : undefined,
+  };
+  const hint = f.hint ? (
+    <p class="hint" id={hintId}>
+      {t(f.hint)}
+    </p>
+  ) : null;
+  if (f.type === 'checkbox') {
+    return (
+      <div class={`field checkbox${props.invalid ? ' has-error' : ''}`}>
+        <input type="checkbox" value="true" checked={value === 'true'} {...common} />
+        <label for={id}>{label}</label>
+        {hint}
+      </div>
+    );
+  }
+  if (f.type === 'radio') {
+    return (
+      <fieldset class={`field radios${props.invalid ? ' has-error' : ''}`} aria-describedby={describedBy}>
+        <legend>{label}</legend>
+        {hint}
+        {(f.options ?? []).map((o, i) => (
+          <div class="radio">
+            <input type="radio" id={`${id}-${i}`} name={f.name} value={o.value} checked={value === o.value} required={f.required} />
+            <label for={`${id}-${i}`}>{o.label}</label>
+          </div>
+        ))}
+      </fieldset>
+    );
+  }
+  return (
+    <div class={`field${props.invalid ? ' has-error' : ''}`}>
+      <label for={id}>
+        {label}
+        {f.required ? null : <span class="optional"> ({t('form.optional')})</span>}
+      </label>
+      {hint}
+      {f.type === 'select' ? (
+        <select {...common}>
+          <option value=""></option>
+          {(f.options ?? []).map((o) => (
+            <option value={o.value} selected={o.value === value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          type={f.type === 'number' ? 'text' : f.type}
+          inputMode={f.type === 'number' ? 'numeric' : undefined}
+          value={f.type === 'password' ? '' : value}
+          autoComplete={f.autocomplete}
+          maxLength={f.maxLength}
+          spellcheck={f.type === 'text' ? false : undefined}
+          {...common}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Errors first, as a list linking to each field (WCAG 3.3.1), then the form. */
+export function ErrorSummary(props: { messages: FlowMessage[]; t: T }) {
+  if (props.messages.length === 0) return null;
+  return (
+    <div class="error-summary" role="alert" tabIndex={-1} id="error-summary">
+      <h2>{props.t('form.errorSummary')}</h2>
+      <ul>
+        {props.messages.map((m) => (
+          <li>{m.field ? <a href={`#f-${m.field}`}>{m.text}</a> : m.text}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function FlowForm(props: { view: FlowView; csrf: string; values: Record<string, string>; t: T; submitLabel?: string }) {
+  const { view, t } = props;
+  const byField = new Map<string, FlowMessage[]>();
+  for (const m of view.messages) if (m.field) byField.set(m.field, [...(byField.get(m.field) ?? []), m]);
+  const secondary = view.actions.filter((a) => a !== 'submit');
+  return (
+    <form method="post" action={`/flows/${view.kind}/${view.id}`} class="flow-form" noValidate>
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      {view.fields.map((f) => {
+        const errs = byField.get(f.name) ?? [];
+        const errorIds = errs.map((_, i) => `f-${f.name}-err${i}`).join(' ');
+        return (
+          <div>
+            {errs.map((m, i) => (
+              <p class="field-error" id={`f-${f.name}-err${i}`}>
+                {m.text}
+              </p>
+            ))}
+            <FieldInput f={f} value={props.values[f.name] ?? ''} errorIds={errorIds} invalid={errs.length > 0} t={t} />
+          </div>
+        );
+      })}
+      <div class="actions">
+        {view.actions.includes('submit') ? (
+          <button type="submit" name="action" value="submit" class="button primary">
+            {props.submitLabel ?? t('form.submit')}
+          </button>
+        ) : null}
+        {secondary.map((a) => (
+          <button type="submit" name="action" value={a} class="button secondary" formNoValidate>
+            {t(`action.${a}`)}
+          </button>
+        ))}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,37 @@
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { renderPage } from '../layout.js';
+
+/** A page for an error outside a flow form: expired or unknown flow, not found, server error. */
+export function renderErrorPage(
+  ctx: AppContext,
+  req: FastifyRequest,
+  e: { status: number; code: string; locale: Locale; params?: Record<string, string | number> | undefined; reference: string },
+): string {
+  const t = (k: string, p?: Record<string, string | number>) => translate(e.locale, k, p);
+  const title =
+    e.code === 'flow.expired' ? t('flow.expiredTitle') : e.status === 404 ? t('notFound.title') : t('error.title');
+  const flowKind = /^\/flows\/([a-z-]+)/.exec(req.url)?.[1];
+  return renderPage({
+    ctx,
+    locale: e.locale,
+    title,
+    path: req.url,
+    children: (
+      <div class="card narrow">
+        <h1>{title}</h1>
+        <p class="lead">{t(`error.${e.code}`, e.params)}</p>
+        {e.code === 'flow.expired' ? <p>{t('flow.expiredText')}</p> : null}
+        {flowKind && (e.code === 'flow.expired' || e.code === 'flow.not_found' || e.code === 'flow.wrong_state') ? (
+          <p>
+            <a class="button primary" href={`/flows/${flowKind}`}>
+              {t('flow.restart')}
+            </a>
+          </p>
+        ) : null}
+        <p class="muted small">{t('error.reference', { id: e.reference })}</p>
+      </div>
+    ),
+  });
+}

@@ -1,0 +1,55 @@
+import type { AppContext } from '../../app/context.js';
+import type { FlowView } from '../../flows/kernel/service.js';
+import { formatTime } from '../../auth/credentials.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { ErrorSummary, FlowForm } from '../components/flow-form.js';
+import { flowViewHooks } from '../flow-views.js';
+import { renderPage } from '../layout.js';
+
+export interface FlowPageInput {
+  ctx: AppContext;
+  locale: Locale;
+  path: string;
+  view: FlowView;
+  csrf: string;
+  values: Record<string, string>;
+  signedIn: { username: string; logoutCsrf: string } | null;
+}
+
+/** A flow's page: title, lead, errors, the state's intro and form; or its completed page. */
+export function renderFlowPage(p: FlowPageInput): string {
+  const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
+  const h = flowViewHooks(p.view.kind);
+  const done = p.view.state === 'completed';
+  const stateTitleKey = `${p.view.kind}.${p.view.state}.title`;
+  const stateTitle = t(stateTitleKey);
+  const title = done ? t(`${p.view.kind}.doneTitle`) : stateTitle !== stateTitleKey ? stateTitle : t(`${p.view.kind}.title`);
+  const leadKey = done ? '' : `${p.view.kind}.${p.view.state}.lead`;
+  const stateLead = leadKey ? t(leadKey) : '';
+  const lead = done ? '' : stateLead !== leadKey ? stateLead : t(`${p.view.kind}.lead`);
+  return renderPage({
+    ctx: p.ctx,
+    locale: p.locale,
+    title,
+    path: p.path,
+    signedIn: p.signedIn,
+    children: (
+      <div class="card narrow">
+        <h1>{title}</h1>
+        {done ? (
+          h.done ? (
+            h.done(p.view, t, p.ctx)
+          ) : null
+        ) : (
+          <>
+            {lead && lead !== `${p.view.kind}.lead` ? <p class="lead">{lead}</p> : null}
+            <ErrorSummary messages={p.view.messages} t={t} />
+            {h.intro?.(p.view, t, p.ctx) ?? null}
+            <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
+            <p class="muted small">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
+          </>
+        )}
+      </div>
+    ),
+  });
+}
