@@ -111,7 +111,22 @@ export interface AdminTokenTable {
   revoked_at: string | null;
 }
 
+export interface OneTimeCodeTable {
+  id: string;
+  purpose: string;
+  subject: string;
+  code_hash: string;
+  destination: string | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
+  one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
   accounts: AccountTable;
   flows: FlowTable;

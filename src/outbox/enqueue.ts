@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import { randomId } from '../app/secret.js';
+import type { Database } from '../db/schema.js';
+
+/**
+ * A message ready to send. Rendered when enqueued (in the recipient's language), so the
+ * dispatcher only delivers. `sensitive` messages (codes, links) have their body scrubbed once sent.
+ */
+export interface OutgoingMessage {
+  channel: 'email' | 'sms';
+  /** Why it is sent: activation_pin, password_reset, email_verification, … (also the SMS webhook's `purpose`). */
+  purpose: string;
+  /** An email address or an E.164 phone number. */
+  to: string;
+  subject?: string;
+  text: string;
+  html?: string;
+  sensitive?: boolean;
+}
+
+/**
+ * Adds a message to the outbox inside `tx`: the state change that causes a message and the
+ * message itself commit together or not at all. The dispatcher delivers it after the commit.
+ */
+export async function enqueueMessage(tx: Kysely<Database>, at: Date, m: OutgoingMessage): Promise<string> {
+  const id = randomId();
+  await tx
+    .insertInto('outbox')
+    .values({
+      id,
+      channel: m.channel,
+      purpose: m.purpose,
+      recipient: m.to,
+      payload: JSON.stringify({ subject: m.subject ?? null, text: m.text, html: m.html ?? null, sensitive: m.sensitive ?? false }),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at.toISOString(),
+      last_error: null,
+      created_at: at.toISOString(),
+      sent_at: null,
+    })
+    .execute();
+  return id;
+}
