@@ -1,0 +1,4 @@
+import type { BenchSection } from '../lib.js';
+
+/** Every benchmark section, in the order printed. An area adds its section here. */
+export const sections: BenchSection[] = [];
