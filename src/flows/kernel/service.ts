@@ -111,7 +111,7 @@ export interface StepResult {
   ok: boolean;
   status: number;
   view: FlowView;
-  error?: { code: string; message: string; fields: Record<string, string> };
+  error?: { code: string; message: string; fields: Record<string, string>; params?: Record<string, string | number> };
   /** Returned once, never stored: the session token of a completed login. */
   sessionToken?: string;
   sessionExpiresAt?: Date;
@@ -187,6 +187,7 @@ export async function advanceFlow(
         code: outcome.code,
         message: translate(req.locale, `error.${outcome.code}`, outcome.params),
         fields: Object.fromEntries(Object.entries(outcome.fields ?? {})),
+        ...(outcome.params ? { params: outcome.params } : {}),
       },
     };
   }
