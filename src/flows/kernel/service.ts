@@ -121,7 +121,8 @@ export interface StepResult {
 export function messagesOf(outcome: Extract<StepOutcome<unknown>, { ok: false }>, locale: Locale): FlowMessage[] {
   const out: FlowMessage[] = [];
   const fieldEntries = Object.entries(outcome.fields ?? {});
-  const generalFieldsOnly = outcome.code === 'validation.failed' && fieldEntries.length > 0;
+  // The general message is left out when a field already says the same thing.
+  const generalFieldsOnly = (outcome.code === 'validation.failed' && fieldEntries.length > 0) || fieldEntries.some(([, c]) => c === outcome.code);
   if (!generalFieldsOnly) out.push({ code: outcome.code, text: translate(locale, `error.${outcome.code}`, outcome.params) });
   for (const [field, code] of fieldEntries) out.push({ code, field, text: translate(locale, `error.${code}`, outcome.params) });
   for (const d of outcome.details ?? []) out.push({ code: outcome.code, ...(d.field ? { field: d.field } : {}), text: translate(locale, d.key, d.params) });
