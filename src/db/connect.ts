@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -14,6 +15,15 @@ export interface Db {
   schema?: string;
   close(): Promise<void>;
 }
+
+/**
+ * better-sqlite3 12 (a classic addon) is the driver that works on Node 20; on Node 24 its
+ * statements crash the process when they are finalised. Version 13 is built on Node-API and
+ * works on Node 22 and later, but not on 20. So the driver is chosen by the running Node.
+ */
+const require = createRequire(import.meta.url);
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const SQLite = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
 
 // COUNT(*) and BIGINT come back from PostgreSQL as strings; Tessera's counters fit in a double.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
