@@ -41,6 +41,26 @@ export async function audit(tx: Kysely<Database>, at: Date, e: AuditEntry): Prom
     .execute();
 }
 
+/** Appends many entries with one statement (the importer writes one per imported person). */
+export async function auditMany(tx: Kysely<Database>, at: Date, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx
+    .insertInto('audit_log')
+    .values(
+      entries.map((e) => ({
+        at: at.toISOString(),
+        actor: e.actor,
+        action: e.action,
+        account_id: e.accountId ?? null,
+        person_id: e.personId ?? null,
+        ip: e.ip ?? null,
+        correlation_id: e.correlationId ?? null,
+        details: JSON.stringify(e.details ?? {}),
+      })),
+    )
+    .execute();
+}
+
 export interface TimelineEntry {
   id: number;
   at: string;
