@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { bulkInsert } from '../db/bulk-insert.js';
+import type { Dialect } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 
 /** Who did something: the person themselves, an administrator, a job, the importer. */
@@ -41,24 +43,19 @@ export async function audit(tx: Kysely<Database>, at: Date, e: AuditEntry): Prom
     .execute();
 }
 
-/** Appends many entries with one statement (the importer writes one per imported person). */
-export async function auditMany(tx: Kysely<Database>, at: Date, entries: AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await tx
-    .insertInto('audit_log')
-    .values(
-      entries.map((e) => ({
-        at: at.toISOString(),
-        actor: e.actor,
-        action: e.action,
-        account_id: e.accountId ?? null,
-        person_id: e.personId ?? null,
-        ip: e.ip ?? null,
-        correlation_id: e.correlationId ?? null,
-        details: JSON.stringify(e.details ?? {}),
-      })),
-    )
-    .execute();
+/**
+ * Appends many entries with multi-row statements (the importer writes one per imported person),
+ * inside the caller's transaction like audit().
+ */
+export async function auditMany(tx: Kysely<Database>, dialect: Dialect, at: Date, entries: AuditEntry[]): Promise<void> {
+  const when = at.toISOString();
+  await bulkInsert(
+    tx,
+    dialect,
+    'audit_log',
+    ['at', 'actor', 'action', 'account_id', 'person_id', 'ip', 'correlation_id', 'details'],
+    entries.map((e) => [when, e.actor, e.action, e.accountId ?? null, e.personId ?? null, e.ip ?? null, e.correlationId ?? null, JSON.stringify(e.details ?? {})]),
+  );
 }
 
 export interface TimelineEntry {
