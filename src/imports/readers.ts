@@ -26,7 +26,7 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
         header = cells.map((h) => h.trim());
         const seen = new Set<string>();
         for (const h of header) {
-          if (seen.has(h)) headerErrors.push({ field: h, code: 'field.duplicate' });
+          if (h !== '' && seen.has(h)) headerErrors.push({ field: h, code: 'field.duplicate' });
           seen.add(h);
         }
         continue;
@@ -35,7 +35,11 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
       const values: Record<string, unknown> = {};
       const errors = [...headerErrors];
       if (cells.length !== header.length) errors.push({ field: 'row', code: 'field.invalid' });
-      for (let i = 0; i < header.length && i < cells.length; i++) values[header[i]!] = cells[i];
+      for (let i = 0; i < header.length && i < cells.length; i++) {
+        // Spreadsheets leave unnamed, empty columns after the last one; a value under no name is still reported.
+        if (header[i] === '' && cells[i]!.trim() === '') continue;
+        values[header[i]!] = cells[i];
+      }
       yield errors.length ? { row, values, errors } : { row, values };
     }
   } catch (err) {

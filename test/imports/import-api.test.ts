@@ -127,11 +127,22 @@ describe('registrar import through the admin API', () => {
       { row: 2, externalId: '30000301', errors: [{ field: 'nickname', code: 'field.unknown' }] },
     ]);
     assert.equal(r.body.created, 0);
+    const twice = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'givenName'], ['30000305', 'A', 'B', 'C']), 'population=student');
+    assert.deepEqual(twice.body.rejected, [{ row: 1, externalId: '30000305', errors: [{ field: 'givenName', code: 'field.duplicate' }] }]);
     const d = await postImport(t, csv(['externalId', 'givenName', 'familyName'], ['30000310', 'A', 'B'], ['30000311', 'C', 'D'], ['30000310', 'E', 'F']), 'population=student');
     assert.equal(d.body.created, 2);
     assert.deepEqual(d.body.rejected, [{ row: 3, externalId: '30000310', errors: [{ field: 'externalId', code: 'field.duplicate' }] }]);
     const p = await t.ctx.db.kysely.selectFrom('persons').select('given_name').where('external_id', '=', '30000310').executeTakeFirstOrThrow();
     assert.equal(p.given_name, 'A', 'the first occurrence is kept');
+  });
+
+  it('reads semicolon-separated CSV with a byte-order mark and trailing empty columns from spreadsheets', async () => {
+    const body = '\ufeffexternalId;givenName;familyName;mobile;;\n30000350;Chiara;D\'Angelo;"+39 347 000 0350";;\n30000351;Nikos;Pappas;;;x\n';
+    const r = await postImport(t, body, 'population=student');
+    assert.equal(r.body.created, 1, JSON.stringify(r.body));
+    assert.deepEqual(r.body.rejected, [{ row: 2, externalId: '30000351', errors: [{ field: '', code: 'field.unknown' }] }]);
+    const p = await t.ctx.db.kysely.selectFrom('persons').select(['family_name', 'mobile']).where('external_id', '=', '30000350').executeTakeFirstOrThrow();
+    assert.deepEqual(p, { family_name: "D'Angelo", mobile: '+393470000350' });
   });
 
   it('imports NDJSON, with the population given per row when the query has none', async () => {
