@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { transitionAccount } from '../accounts/lifecycle.js';
+import { ConcurrentChangeError, transitionAccount } from '../accounts/lifecycle.js';
 import { assignUsername } from '../accounts/mailbox.js';
 import type { AppContext } from '../app/context.js';
 import { auditMany, type AuditEntry, type RequestMeta } from '../audit/audit.js';
@@ -30,6 +30,8 @@ interface Existing {
  * of the primary-key index instead of splitting pages all over it.
  */
 const newId = (): string => uuidv7();
+
+const notYetActivated: readonly AccountStatus[] = ['provisional', 'pending_activation', 'expired'];
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
@@ -210,14 +212,23 @@ export async function writeBatch(
     await tx.updateTable('persons').set({ ...cols, updated_at: at }).where('id', '=', existing.person.id).execute();
     const acc = existing.account;
     if (acc) {
-      // An initial password the person has not yet replaced follows the registrar's.
-      if (r.initialPasswordHash && acc.password_changed_at === null && acc.password_hash !== r.initialPasswordHash) {
-        await tx.updateTable('accounts').set({ password_hash: r.initialPasswordHash, updated_at: at }).where('id', '=', acc.id).execute();
+      let version = acc.version;
+      // An initial password the person has not yet replaced (never activated) follows the registrar's.
+      const unused = acc.password_changed_at === null && notYetActivated.includes(acc.status);
+      if (r.initialPasswordHash && unused && acc.password_hash !== r.initialPasswordHash) {
+        const res = await tx
+          .updateTable('accounts')
+          .set({ password_hash: r.initialPasswordHash, updated_at: at, version: version + 1 })
+          .where('id', '=', acc.id)
+          .where('version', '=', version)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentChangeError(acc.id);
+        version++;
         changed.push('initial_password');
       }
       const to = statusForRegistrar(acc.status, r.status);
       if (to && to !== acc.status && canTransition(acc.status, to)) {
-        await transitionAccount(tx, { id: acc.id, personId: existing.person.id, status: acc.status, version: acc.version }, to, {
+        await transitionAccount(tx, { id: acc.id, personId: existing.person.id, status: acc.status, version }, to, {
           actor: how.actor,
           reason: `registrar status ${existing.person.registrar_status} -> ${r.status}`,
           at: how.at,

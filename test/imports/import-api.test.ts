@@ -210,6 +210,12 @@ describe('registrar import through the admin API', () => {
       assert.equal(a.password_hash, h);
     }
     assert.equal((await verifyPassword(hashes['30000701'], 'Enrol-bcrypt')).ok, true);
+    // The registrar issues a new enrolment password before activation: the account follows it.
+    const renewed = bcrypt.hashSync('Enrol-renewed', 4);
+    const re = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'initialPasswordHash'], ['30000701', 'Ada', 'Lovelace', renewed]), 'population=student');
+    assert.equal(re.body.updated, 1);
+    const a1 = await t.ctx.db.kysely.selectFrom('accounts').select(['password_hash', 'version']).where('username_lower', '=', '30000701').executeTakeFirstOrThrow();
+    assert.deepEqual(a1, { password_hash: renewed, version: 1 });
     // The imported enrolment password activates the account.
     const c = apiClient(t.app);
     const f = (await c.start('activation-password')).body;
