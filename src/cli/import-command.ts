@@ -56,7 +56,7 @@ export function importCommand(program: Command): void {
       }
       const ctx = await createContext({ logLevel: 'warn' });
       const stream = createReadStream(file);
-      const bar =
+      let bar =
         process.stdout.isTTY && !opts.json
           ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
           : null;
@@ -70,6 +70,7 @@ export function importCommand(program: Command): void {
         });
         bar?.update(size);
         bar?.stop();
+        bar = null;
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
       } finally {
         bar?.stop();

@@ -62,7 +62,7 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
       return importPeople(ctx, readRows(format, body), {
         population: q.data.population,
         dryRun: q.data.dryRun === 'true' || q.data.dryRun === '1',
-        who: req.admin?.name ?? 'admin',
+        who: `admin:${req.admin?.name ?? 'unknown'}`,
         meta: { ip: req.ip, correlationId: String(req.id) },
       });
     });

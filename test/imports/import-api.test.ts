@@ -50,7 +50,7 @@ describe('registrar import through the admin API', () => {
     ]);
     const audit = await k.selectFrom('audit_log').select(['actor', 'action']).execute();
     assert.equal(audit.length, 3);
-    assert.ok(audit.every((a) => a.actor === 'import:bootstrap' && a.action === 'person.created'));
+    assert.ok(audit.every((a) => a.actor === 'import:admin:bootstrap' && a.action === 'person.created'));
 
     const before = await counts(t);
     const again = await postImport(t, body, 'population=student');
@@ -77,11 +77,11 @@ describe('registrar import through the admin API', () => {
     const acc = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/30000100', undefined, adminHeaders);
     const entries = acc.body.timeline.map((e: any) => [e.action, e.actor, e.details.from ?? null, e.details.to ?? null]);
     assert.deepEqual(entries, [
-      ['person.created', 'import:bootstrap', null, null],
-      ['account.status_changed', 'import:bootstrap', 'provisional', 'pending_activation'],
-      ['person.updated', 'import:bootstrap', null, null],
-      ['account.status_changed', 'import:bootstrap', 'pending_activation', 'expired'],
-      ['person.updated', 'import:bootstrap', null, null],
+      ['person.created', 'import:admin:bootstrap', null, null],
+      ['account.status_changed', 'import:admin:bootstrap', 'provisional', 'pending_activation'],
+      ['person.updated', 'import:admin:bootstrap', null, null],
+      ['account.status_changed', 'import:admin:bootstrap', 'pending_activation', 'expired'],
+      ['person.updated', 'import:admin:bootstrap', null, null],
     ]);
     assert.equal(acc.body.person.registrarStatus, 'ceased');
   });
