@@ -22,8 +22,17 @@ export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Pr
   return firstFree(base, (c) => isAddressTaken(tx, c));
 }
 
-/** The username for a new account of `person`, from the population's pattern, collisions suffixed. */
-export async function assignUsername(ctx: AppContext, tx: Tx, person: Pick<Person, 'population' | 'externalId' | 'givenName' | 'familyName'>): Promise<string> {
+/**
+ * The username for a new account of `person`, from the population's pattern, collisions suffixed.
+ * `reserved` holds lowercased usernames already given out in the same transaction but not yet
+ * stored (the importer inserts a batch of accounts at once).
+ */
+export async function assignUsername(
+  ctx: AppContext,
+  tx: Tx,
+  person: Pick<Person, 'population' | 'externalId' | 'givenName' | 'familyName'>,
+  reserved?: ReadonlySet<string>,
+): Promise<string> {
   const pattern = ctx.config.populations[person.population as PopulationId]?.username ?? '{externalId}';
   const base = renderPattern(pattern, {
     externalId: person.externalId,
@@ -31,5 +40,5 @@ export async function assignUsername(ctx: AppContext, tx: Tx, person: Pick<Perso
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
   });
-  return firstFree(base, (c) => isUsernameTaken(tx, c));
+  return firstFree(base, async (c) => (reserved?.has(c) ?? false) || (await isUsernameTaken(tx, c)));
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerImportRoutes } from '../imports/routes.js';
 import type { AppContext } from './context.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
@@ -13,5 +14,5 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  */
 export const htmlRoutes: Adder[] = [];
 export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [];
+export const adminRoutes: Adder[] = [registerImportRoutes];
 export const rootRoutes: Adder[] = [];

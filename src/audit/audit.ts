@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { bulkInsert } from '../db/bulk-insert.js';
+import type { Dialect } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 
 /** Who did something: the person themselves, an administrator, a job, the importer. */
@@ -39,6 +41,21 @@ export async function audit(tx: Kysely<Database>, at: Date, e: AuditEntry): Prom
       details: JSON.stringify(e.details ?? {}),
     })
     .execute();
+}
+
+/**
+ * Appends many entries with multi-row statements (the importer writes one per imported person),
+ * inside the caller's transaction like audit().
+ */
+export async function auditMany(tx: Kysely<Database>, dialect: Dialect, at: Date, entries: AuditEntry[]): Promise<void> {
+  const when = at.toISOString();
+  await bulkInsert(
+    tx,
+    dialect,
+    'audit_log',
+    ['at', 'actor', 'action', 'account_id', 'person_id', 'ip', 'correlation_id', 'details'],
+    entries.map((e) => [when, e.actor, e.action, e.accountId ?? null, e.personId ?? null, e.ip ?? null, e.correlationId ?? null, JSON.stringify(e.details ?? {})]),
+  );
 }
 
 export interface TimelineEntry {

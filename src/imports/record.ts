@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { hashScheme } from '../auth/passwords.js';
+import { populationIds, type InstitutionConfig } from '../config/institution-schema.js';
+import { registrarStatuses, type RegistrarStatus } from '../domain/account-status.js';
+import { normaliseAmka } from '../domain/amka.js';
+import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
+import { normaliseCountry } from '../domain/iso-country.js';
+import {
+  normaliseDate,
+  normaliseEmail,
+  normaliseInsuranceNumber,
+  normaliseSchoolCode,
+  normaliseSchoolYear,
+} from '../domain/person-fields.js';
+import { normalisePhone } from '../domain/phone.js';
+import { contractTypes, isImportColumn, type RowError } from './columns.js';
+
+/** A valid, normalised registrar record, ready to store. */
+export interface ImportRecord {
+  population: string;
+  externalId: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string | null;
+  taxCode: string | null;
+  amka: string | null;
+  insuranceCountry: string | null;
+  insuranceNumber: string | null;
+  mobile: string | null;
+  personalEmail: string | null;
+  status: RegistrarStatus;
+  orgUnit: string | null;
+  role: string | null;
+  contractType: string | null;
+  entitlements: string[];
+  extra: Record<string, string>;
+  initialPasswordHash: string | null;
+}
+
+export type Validated = { ok: true; record: ImportRecord } | { ok: false; externalId: string | null; errors: RowError[] };
+
+/** A cell as text: absent, empty and null are all "not given". Objects and booleans are not text. */
+function text(v: unknown): string | null | undefined {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+/**
+ * Validates and normalises one record. `population` is the one given for the whole import (query or
+ * CLI option); a row may give its own only when none was given or when it says the same.
+ * Field codes: field.required, field.invalid, field.too_long, field.unknown, email.invalid,
+ * phone.invalid, date.invalid, tax_code.invalid, amka.invalid, insurance.invalid, country.invalid,
+ * password_hash.unsupported, status.invalid, population.invalid, contract_type.invalid.
+ */
+export function validateRecord(values: Record<string, unknown>, population: string | undefined, config: InstitutionConfig): Validated {
+  const errors: RowError[] = [];
+  const fail = (field: string, code: string) => {
+    errors.push({ field, code });
+    return null;
+  };
+  for (const key of Object.keys(values)) if (!isImportColumn(key)) fail(key, 'field.unknown');
+
+  const get = (field: string, max = 200): string | null => {
+    const v = text(values[field]);
+    if (v === undefined) return fail(field, 'field.invalid');
+    if (v !== null && v.length > max) return fail(field, 'field.too_long');
+    return v;
+  };
+  const check = (field: string, v: string | null, normalise: (s: string) => string | null, code: string): string | null =>
+    v === null ? null : (normalise(v) ?? fail(field, code));
+
+  const rawId = get('externalId', 64);
+  const externalId = rawId === null ? null : rawId;
+
+  let pop = population ?? null;
+  const rowPop = get('population', 40);
+  if (rowPop !== null && pop !== null && rowPop !== pop) fail('population', 'population.invalid');
+  pop ??= rowPop;
+  if (pop === null) {
+    if (!errors.some((e) => e.field === 'population')) fail('population', 'field.required');
+  } else if (!(populationIds as readonly string[]).includes(pop) || !(pop in config.populations)) {
+    if (!errors.some((e) => e.field === 'population')) fail('population', 'population.invalid');
+  }
+  const isSchool = pop === 'school';
+
+  let id: string | null = null;
+  if (externalId === null) {
+    if (!errors.some((e) => e.field === 'externalId')) fail('externalId', 'field.required');
+  } else if (isSchool) {
+    id = normaliseSchoolCode(externalId) ?? fail('externalId', 'field.invalid');
+  } else {
+    id = /^[\p{L}\p{N}._@-]+$/u.test(externalId) ? externalId : fail('externalId', 'field.invalid');
+  }
+
+  const name = get('name');
+  const schoolYearRaw = get('schoolYear', 20);
+  let givenName = get('givenName', 100);
+  let familyName = get('familyName', 100);
+  const extra: Record<string, string> = {};
+  if (isSchool) {
+    if (name === null) {
+      if (!errors.some((e) => e.field === 'name')) fail('name', 'field.required');
+    } else extra.name = name;
+    const sy = check('schoolYear', schoolYearRaw, normaliseSchoolYear, 'field.invalid');
+    if (sy !== null) extra.schoolYear = sy;
+    // A school's record carries its name; the person columns take it so lists and claims show it.
+    givenName ??= '';
+    familyName ??= name ?? '';
+  } else {
+    if (name !== null) fail('name', 'field.invalid');
+    if (schoolYearRaw !== null) fail('schoolYear', 'field.invalid');
+    if (givenName === null && !errors.some((e) => e.field === 'givenName')) fail('givenName', 'field.required');
+    if (familyName === null && !errors.some((e) => e.field === 'familyName')) fail('familyName', 'field.required');
+  }
+
+  const birthDate = check('birthDate', get('birthDate', 10), normaliseDate, 'date.invalid');
+  const taxCode = check('taxCode', get('taxCode', 16), normaliseCodiceFiscale, 'tax_code.invalid');
+  const amka = check('amka', get('amka', 11), normaliseAmka, 'amka.invalid');
+  const insuranceCountry = check('insuranceCountry', get('insuranceCountry', 2), normaliseCountry, 'country.invalid');
+  const insuranceNumber = check('insuranceNumber', get('insuranceNumber', 20), normaliseInsuranceNumber, 'insurance.invalid');
+  // A card number means nothing without its country, and the other way round.
+  const hasCountry = text(values.insuranceCountry) != null;
+  const hasNumber = text(values.insuranceNumber) != null;
+  if (hasCountry && !hasNumber) fail('insuranceNumber', 'field.required');
+  if (hasNumber && !hasCountry) fail('insuranceCountry', 'field.required');
+  const mobile = check('mobile', get('mobile', 32), (v) => normalisePhone(v, config.institution.defaultCountry), 'phone.invalid');
+  const personalEmail = check('personalEmail', get('personalEmail', 254), normaliseEmail, 'email.invalid');
+
+  const statusRaw = get('status', 40);
+  let status: RegistrarStatus = isSchool ? 'active' : 'enrolled';
+  if (statusRaw !== null) {
+    const s = statusRaw.toLowerCase();
+    if ((registrarStatuses as readonly string[]).includes(s)) status = s as RegistrarStatus;
+    else fail('status', 'status.invalid');
+  }
+  const orgUnit = get('orgUnit', 100);
+  const role = get('role', 100);
+  const contractType = check(
+    'contractType',
+    get('contractType', 40),
+    (v) => ((contractTypes as readonly string[]).includes(v.toLowerCase()) ? v.toLowerCase() : null),
+    'contract_type.invalid',
+  );
+
+  let entitlements: string[] = [];
+  const ent = values.entitlements;
+  const list = Array.isArray(ent) ? ent : typeof ent === 'string' ? ent.split(/[\s,]+/) : ent == null ? [] : null;
+  if (list === null || list.some((e) => typeof e !== 'string' || (e !== '' && !/^[a-z0-9][a-z0-9._:-]{0,63}$/i.test(e)))) {
+    fail('entitlements', 'field.invalid');
+  } else {
+    entitlements = [...new Set((list as string[]).filter((e) => e !== ''))].sort();
+  }
+
+  const hashRaw = get('initialPasswordHash', 512);
+  const initialPasswordHash = hashRaw === null ? null : hashScheme(hashRaw) ? hashRaw : fail('initialPasswordHash', 'password_hash.unsupported');
+
+  if (errors.length > 0 || id === null || pop === null) return { ok: false, externalId, errors };
+  return {
+    ok: true,
+    record: {
+      population: pop,
+      externalId: id,
+      givenName: givenName ?? '',
+      familyName: familyName ?? '',
+      birthDate,
+      taxCode,
+      amka,
+      insuranceCountry,
+      insuranceNumber,
+      mobile,
+      personalEmail,
+      status,
+      orgUnit,
+      role,
+      contractType,
+      entitlements,
+      extra,
+      initialPasswordHash,
+    },
+  };
+}
+
+/**
+ * The hash of a normalised record (persons.source_hash): equal hashes mean the registrar sent the
+ * same data again, so the row is reported unchanged and nothing is written.
+ */
+export function sourceHash(r: ImportRecord): string {
+  const ordered = [
+    r.population, r.externalId, r.givenName, r.familyName, r.birthDate, r.taxCode, r.amka, r.insuranceCountry,
+    r.insuranceNumber, r.mobile, r.personalEmail, r.status, r.orgUnit, r.role, r.contractType, r.entitlements,
+    Object.entries(r.extra).sort(([a], [b]) => (a < b ? -1 : 1)), r.initialPasswordHash,
+  ];
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('base64url');
+}

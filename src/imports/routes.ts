@@ -1,0 +1,70 @@
+import { Transform, type Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { populationIds } from '../config/institution-schema.js';
+import { AppError } from '../errors/app-error.js';
+import { importPeople } from './pipeline.js';
+import { readRows, type ImportFormat } from './readers.js';
+
+/** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
+export const importBodyLimit = 2 * 1024 * 1024 * 1024;
+
+const mediaTypes: Record<string, ImportFormat> = {
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+};
+
+const querySchema = z.object({
+  population: z.enum(populationIds).optional(),
+  dryRun: z.enum(['true', 'false', '1', '0']).optional(),
+});
+
+/** Counts the bytes going through and fails with `request.too_large` past the limit. */
+function limited(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) done(new AppError('request.too_large'));
+      else done(null, chunk);
+    },
+  });
+}
+
+/**
+ * `POST /api/v1/admin/imports?population=…&dryRun=true` with a `text/csv` or
+ * `application/x-ndjson` body, read as a stream. Answers the import report. Errors:
+ * `request.invalid` (bad query), `request.unsupported_media_type`, `request.too_large`,
+ * `import.malformed`.
+ */
+export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
+  // Its own scope, so these body parsers (which hand over the raw stream) serve only this route.
+  admin.register(async (scope) => {
+    scope.addContentTypeParser(Object.keys(mediaTypes), { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
+
+    scope.post('/api/v1/admin/imports', async (req) => {
+      const q = querySchema.safeParse(req.query);
+      if (!q.success) {
+        const fields: Record<string, 'population.invalid' | 'field.invalid'> = {};
+        for (const issue of q.error.issues) fields[String(issue.path[0])] = issue.path[0] === 'population' ? 'population.invalid' : 'field.invalid';
+        throw new AppError('request.invalid', { fields });
+      }
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const format = mediaTypes[type];
+      if (!format) throw new AppError('request.unsupported_media_type');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > importBodyLimit) throw new AppError('request.too_large');
+      const body = (req.body as Readable).pipe(limited(importBodyLimit));
+      (req.body as Readable).on('error', (err) => body.destroy(err));
+      return importPeople(ctx, readRows(format, body), {
+        population: q.data.population,
+        dryRun: q.data.dryRun === 'true' || q.data.dryRun === '1',
+        who: `admin:${req.admin?.name ?? 'unknown'}`,
+        meta: { ip: req.ip, correlationId: String(req.id) },
+      });
+    });
+  });
+}

@@ -1,0 +1,248 @@
+import type { Insertable } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { ConcurrentChangeError, transitionAccount } from '../accounts/lifecycle.js';
+import { assignUsername } from '../accounts/mailbox.js';
+import type { AppContext } from '../app/context.js';
+import { auditMany, type AuditEntry, type RequestMeta } from '../audit/audit.js';
+import type { PopulationId } from '../config/institution-schema.js';
+import { bulkInsert } from '../db/bulk-insert.js';
+import type { AccountTable, PersonTable } from '../db/schema.js';
+import { canTransition, statusForRegistrar, type AccountStatus } from '../domain/account-status.js';
+import { renderPattern } from '../domain/address-pattern.js';
+import type { Tx } from '../flows/kernel/types.js';
+import type { ImportRecord } from './record.js';
+
+/** A valid record of the file with its row number and source hash. */
+export interface BatchItem {
+  row: number;
+  record: ImportRecord;
+  hash: string;
+}
+
+interface Existing {
+  person: PersonTable;
+  account: { id: string; status: AccountStatus; version: number; password_hash: string | null; password_changed_at: string | null } | null;
+}
+
+/**
+ * Ids of imported people and accounts are UUIDv7 (time-ordered, random below the millisecond): a
+ * registrar's file adds hundreds of thousands of rows at once, and ordered keys append to the end
+ * of the primary-key index instead of splitting pages all over it.
+ */
+const newId = (): string => uuidv7();
+
+const notYetActivated: readonly AccountStatus[] = ['provisional', 'pending_activation', 'expired'];
+
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
+const personInsertColumns = [
+  'id', 'population', 'external_id', 'given_name', 'family_name', 'birth_date', 'tax_code', 'amka', 'insurance_country',
+  'insurance_number', 'mobile', 'personal_email', 'personal_email_lower', 'registrar_status', 'org_unit', 'role',
+  'contract_type', 'entitlements', 'extra', 'source_hash', 'created_at', 'updated_at',
+] as const satisfies ReadonlyArray<keyof PersonTable>;
+
+const accountInsertColumns = [
+  'id', 'person_id', 'username', 'username_lower', 'email', 'email_lower', 'status', 'password_hash',
+  'password_changed_at', 'federated_only', 'roles', 'created_at', 'updated_at', 'version',
+] as const satisfies ReadonlyArray<keyof AccountTable>;
+
+/** The person columns of a record (everything but ids and timestamps). */
+function personColumns(r: ImportRecord, hash: string) {
+  return {
+    population: r.population,
+    external_id: r.externalId,
+    given_name: r.givenName,
+    family_name: r.familyName,
+    birth_date: r.birthDate,
+    tax_code: r.taxCode,
+    amka: r.amka,
+    insurance_country: r.insuranceCountry,
+    insurance_number: r.insuranceNumber,
+    mobile: r.mobile,
+    personal_email: r.personalEmail,
+    personal_email_lower: r.personalEmail?.toLowerCase() ?? null,
+    registrar_status: r.status,
+    org_unit: r.orgUnit,
+    role: r.role,
+    contract_type: r.contractType,
+    entitlements: JSON.stringify(r.entitlements),
+    extra: JSON.stringify(r.extra),
+    source_hash: hash,
+  };
+}
+
+/** The stored people (with their accounts) that the batch's records name, keyed population + externalId. */
+export async function findExisting(db: Tx, items: BatchItem[]): Promise<Map<string, Existing>> {
+  const out = new Map<string, Existing>();
+  const byPop = new Map<string, string[]>();
+  for (const it of items) {
+    const list = byPop.get(it.record.population) ?? [];
+    list.push(it.record.externalId);
+    byPop.set(it.record.population, list);
+  }
+  for (const [population, ids] of byPop) {
+    const persons = await db.selectFrom('persons').selectAll().where('population', '=', population).where('external_id', 'in', ids).execute();
+    if (persons.length === 0) continue;
+    const accounts = await db
+      .selectFrom('accounts')
+      .select(['id', 'person_id', 'status', 'version', 'password_hash', 'password_changed_at'])
+      .where('person_id', 'in', persons.map((p) => p.id))
+      .execute();
+    const accountOf = new Map(accounts.map((a) => [a.person_id, a]));
+    for (const p of persons) {
+      const a = accountOf.get(p.id);
+      out.set(`${population}\u0000${p.external_id}`, {
+        person: p,
+        account: a ? { id: a.id, status: a.status as AccountStatus, version: a.version, password_hash: a.password_hash, password_changed_at: a.password_changed_at } : null,
+      });
+    }
+  }
+  return out;
+}
+
+export const keyOf = (r: ImportRecord) => `${r.population}\u0000${r.externalId}`;
+
+/** What importing `item` would do, given what is stored. */
+export function classify(item: BatchItem, existing: Existing | undefined): Outcome {
+  if (!existing) return 'created';
+  return existing.person.source_hash === item.hash && existing.account !== null ? 'unchanged' : 'updated';
+}
+
+interface WriteOptions {
+  actor: string;
+  meta?: RequestMeta | undefined;
+  at: Date;
+}
+
+/**
+ * New accounts for `persons` inside `tx`: usernames from the population's pattern (the common case,
+ * a free username, checked for the whole batch with one query; collisions go through
+ * assignUsername), status from the registrar status, the initial password hash as given.
+ */
+async function newAccounts(ctx: AppContext, tx: Tx, persons: Array<{ id: string; record: ImportRecord }>, at: string): Promise<Array<Insertable<AccountTable>>> {
+  const bases = persons.map(({ record: r }) =>
+    renderPattern(ctx.config.populations[r.population as PopulationId]?.username ?? '{externalId}', {
+      externalId: r.externalId,
+      givenName: r.givenName,
+      familyName: r.familyName,
+      domain: ctx.config.institution.domain,
+    }),
+  );
+  const lowered = [...new Set(bases.map((b) => b.toLowerCase()))];
+  const taken = new Set<string>();
+  for (let i = 0; i < lowered.length; i += 500) {
+    const rows = await tx.selectFrom('accounts').select('username_lower').where('username_lower', 'in', lowered.slice(i, i + 500)).execute();
+    for (const r of rows) taken.add(r.username_lower);
+  }
+  const reserved = new Set<string>();
+  const out: Array<Insertable<AccountTable>> = [];
+  for (let i = 0; i < persons.length; i++) {
+    const { id, record } = persons[i]!;
+    const base = bases[i]!;
+    const username = !taken.has(base.toLowerCase()) && !reserved.has(base.toLowerCase()) ? base : await assignUsername(ctx, tx, record, reserved);
+    reserved.add(username.toLowerCase());
+    out.push({
+      id: newId(),
+      person_id: id,
+      username,
+      username_lower: username.toLowerCase(),
+      email: null,
+      email_lower: null,
+      status: statusForRegistrar(null, record.status) ?? 'provisional',
+      password_hash: record.initialPasswordHash,
+      password_changed_at: null,
+      federated_only: 0,
+      roles: '[]',
+      created_at: at,
+      updated_at: at,
+      version: 0,
+    });
+  }
+  return out;
+}
+
+/** A row as values in the order of `columns`. */
+const valuesOf = <R extends Record<string, unknown>>(row: R, columns: ReadonlyArray<keyof R>) =>
+  columns.map((c) => (row[c] ?? null) as string | number | null);
+
+/**
+ * Writes one batch inside `tx`: inserts the new people and their accounts with multi-row
+ * statements, updates the changed ones (moving their accounts through the lifecycle, audited by
+ * transitionAccount), and appends one audit entry per created or updated person.
+ */
+export async function writeBatch(
+  ctx: AppContext,
+  tx: Tx,
+  items: Array<{ item: BatchItem; outcome: Outcome; existing: Existing | undefined }>,
+  how: WriteOptions,
+): Promise<void> {
+  const at = how.at.toISOString();
+  const entries: AuditEntry[] = [];
+  const base = { actor: how.actor, ip: how.meta?.ip ?? null, correlationId: how.meta?.correlationId ?? null };
+
+  const created = items.filter((x) => x.outcome === 'created');
+  const personRows = created.map(({ item }) => ({ id: newId(), ...personColumns(item.record, item.hash), created_at: at, updated_at: at }));
+  await bulkInsert(tx, ctx.db.dialect, 'persons', personInsertColumns, personRows.map((r) => valuesOf(r, personInsertColumns)));
+  const needAccount = [
+    ...created.map(({ item }, i) => ({ id: personRows[i]!.id, record: item.record })),
+    ...items.filter((x) => x.outcome === 'updated' && x.existing && !x.existing.account).map((x) => ({ id: x.existing!.person.id, record: x.item.record })),
+  ];
+  const accountRows = await newAccounts(ctx, tx, needAccount, at);
+  await bulkInsert(tx, ctx.db.dialect, 'accounts', accountInsertColumns, accountRows.map((r) => valuesOf(r, accountInsertColumns)));
+  const accountOf = new Map(accountRows.map((a) => [a.person_id, a]));
+  for (let i = 0; i < created.length; i++) {
+    const r = created[i]!.item.record;
+    const acc = accountOf.get(personRows[i]!.id)!;
+    entries.push({
+      ...base,
+      action: 'person.created',
+      personId: personRows[i]!.id,
+      accountId: acc.id,
+      details: { population: r.population, externalId: r.externalId, registrarStatus: r.status, username: acc.username, accountStatus: acc.status },
+    });
+  }
+
+  for (const { item, outcome, existing } of items) {
+    if (outcome !== 'updated' || !existing) continue;
+    const r = item.record;
+    const cols = personColumns(r, item.hash);
+    const changed = Object.entries(cols)
+      .filter(([k, v]) => k !== 'source_hash' && k !== 'personal_email_lower' && (existing.person as unknown as Record<string, unknown>)[k] !== v)
+      .map(([k]) => k);
+    await tx.updateTable('persons').set({ ...cols, updated_at: at }).where('id', '=', existing.person.id).execute();
+    const acc = existing.account;
+    if (acc) {
+      let version = acc.version;
+      // An initial password the person has not yet replaced (never activated) follows the registrar's.
+      const unused = acc.password_changed_at === null && notYetActivated.includes(acc.status);
+      if (r.initialPasswordHash && unused && acc.password_hash !== r.initialPasswordHash) {
+        const res = await tx
+          .updateTable('accounts')
+          .set({ password_hash: r.initialPasswordHash, updated_at: at, version: version + 1 })
+          .where('id', '=', acc.id)
+          .where('version', '=', version)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentChangeError(acc.id);
+        version++;
+        changed.push('initial_password');
+      }
+      const to = statusForRegistrar(acc.status, r.status);
+      if (to && to !== acc.status && canTransition(acc.status, to)) {
+        await transitionAccount(tx, { id: acc.id, personId: existing.person.id, status: acc.status, version }, to, {
+          actor: how.actor,
+          reason: `registrar status ${existing.person.registrar_status} -> ${r.status}`,
+          at: how.at,
+          meta: how.meta,
+        });
+      }
+    }
+    entries.push({
+      ...base,
+      action: 'person.updated',
+      personId: existing.person.id,
+      accountId: acc?.id ?? accountOf.get(existing.person.id)?.id ?? null,
+      details: { population: r.population, externalId: r.externalId, fields: changed, registrarStatus: r.status },
+    });
+  }
+  await auditMany(tx, ctx.db.dialect, how.at, entries);
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hash as argonHash } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
+import { verifyPassword } from '../../src/auth/passwords.js';
+import { makeApp, type TestApp } from '../helpers/app.js';
+import { adminHeaders, apiClient } from '../helpers/clients.js';
+import { counts, csv, postImport, ssha } from './helpers.js';
+
+const header = ['externalId', 'givenName', 'familyName', 'birthDate', 'taxCode', 'amka', 'mobile', 'personalEmail', 'status'];
+
+describe('registrar import through the admin API', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  it('refuses a request without the administrator token (401) and writes nothing', async () => {
+    const r = await postImport(t, csv(header, ['30000001', 'Maria', 'Rossi', '', '', '', '', '', 'enrolled']), 'population=student', 'text/csv', {});
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'auth.unauthenticated');
+    assert.equal((await counts(t)).persons, 0);
+  });
+
+  it('imports a CSV: people, accounts, audit; the report has exactly the API shape; a re-import changes nothing', async () => {
+    const body = csv(
+      header,
+      ['30000001', 'Giulia', 'Bianchi', '2005-04-12', 'bncgli05d52h501b', '', '347 123 4567', 'Giulia.Bianchi@Example.ORG', 'enrolled'],
+      ['30000002', 'Eleni', 'Papadopoulou', '2005-01-15', '', '15010523452', '+30 691 234 5678', '', 'provisional'],
+      ['30000003', 'Marco', 'Ricci', '', '', '', '', '', 'ceased'],
+    );
+    const dry = await postImport(t, body, 'population=student&dryRun=true');
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.deepEqual(dry.body, { dryRun: true, created: 3, updated: 0, unchanged: 0, rejected: [] });
+    assert.deepEqual(await counts(t), { persons: 0, accounts: 0, audit: 0 }, 'a dry run writes nothing');
+
+    const r = await postImport(t, body, 'population=student');
+    assert.deepEqual(r.body, { dryRun: false, created: 3, updated: 0, unchanged: 0, rejected: [] });
+    const k = t.ctx.db.kysely;
+    const p = await k.selectFrom('persons').selectAll().where('external_id', '=', '30000001').executeTakeFirstOrThrow();
+    assert.equal(p.tax_code, 'BNCGLI05D52H501B');
+    assert.equal(p.mobile, '+393471234567');
+    assert.equal(p.personal_email, 'Giulia.Bianchi@example.org');
+    const statuses = await k.selectFrom('accounts').select(['username', 'status']).orderBy('username').execute();
+    assert.deepEqual(statuses, [
+      { username: '30000001', status: 'pending_activation' },
+      { username: '30000002', status: 'provisional' },
+      { username: '30000003', status: 'expired' },
+    ]);
+    const audit = await k.selectFrom('audit_log').select(['actor', 'action']).execute();
+    assert.equal(audit.length, 3);
+    assert.ok(audit.every((a) => a.actor === 'import:admin:bootstrap' && a.action === 'person.created'));
+
+    const before = await counts(t);
+    const again = await postImport(t, body, 'population=student');
+    assert.deepEqual(again.body, { dryRun: false, created: 0, updated: 0, unchanged: 3, rejected: [] });
+    assert.deepEqual(await counts(t), before, 'a re-import writes nothing, not even audit entries');
+  });
+
+  it('moves the account through its lifecycle when the registrar status changes (provisional → enrolled → ceased), audited', async () => {
+    const row = (status: string) => csv(header, ['30000100', 'Luca', 'Esposito', '', '', '', '', '', status]);
+    assert.equal((await postImport(t, row('provisional'), 'population=student')).body.created, 1);
+    const k = t.ctx.db.kysely;
+    const status = async () => (await k.selectFrom('accounts').select('status').where('username_lower', '=', '30000100').executeTakeFirstOrThrow()).status;
+    assert.equal(await status(), 'provisional');
+
+    const dry = await postImport(t, row('enrolled'), 'population=student&dryRun=true');
+    assert.deepEqual(dry.body, { dryRun: true, created: 0, updated: 1, unchanged: 0, rejected: [] });
+    assert.equal(await status(), 'provisional', 'the dry run did not move the account');
+
+    assert.equal((await postImport(t, row('enrolled'), 'population=student')).body.updated, 1);
+    assert.equal(await status(), 'pending_activation');
+    assert.equal((await postImport(t, row('ceased'), 'population=student')).body.updated, 1);
+    assert.equal(await status(), 'expired');
+
+    const acc = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/30000100', undefined, adminHeaders);
+    const entries = acc.body.timeline.map((e: any) => [e.action, e.actor, e.details.from ?? null, e.details.to ?? null]);
+    assert.deepEqual(entries, [
+      ['person.created', 'import:admin:bootstrap', null, null],
+      ['account.status_changed', 'import:admin:bootstrap', 'provisional', 'pending_activation'],
+      ['person.updated', 'import:admin:bootstrap', null, null],
+      ['account.status_changed', 'import:admin:bootstrap', 'pending_activation', 'expired'],
+      ['person.updated', 'import:admin:bootstrap', null, null],
+    ]);
+    assert.equal(acc.body.person.registrarStatus, 'ceased');
+  });
+
+  it('rejects every kind of bad row with row number, externalId, field and code, and imports the good rows', async () => {
+    const h = [...header, 'insuranceCountry', 'insuranceNumber', 'initialPasswordHash', 'contractType'];
+    const good = ['30000200', 'Anna', 'Neri', '2004-06-30', 'RSSMRA80A01H501U', '01019012341', '347 555 0104', 'anna@example.org', 'enrolled', '', '', '', ''];
+    const cases: Array<[string, string, string]> = [
+      ['taxCode', 'RSSMRA80A01H501X', 'tax_code.invalid'],
+      ['amka', '01019012342', 'amka.invalid'],
+      ['birthDate', '2023-02-29', 'date.invalid'],
+      ['mobile', '12', 'phone.invalid'],
+      ['personalEmail', 'anna@', 'email.invalid'],
+      ['status', 'graduated-maybe', 'status.invalid'],
+      ['insuranceCountry', 'XX', 'country.invalid'],
+      ['initialPasswordHash', '5f4dcc3b5aa765d61d8327deb882cf99', 'password_hash.unsupported'],
+      ['contractType', 'forever', 'contract_type.invalid'],
+      ['givenName', '', 'field.required'],
+    ];
+    const rows = [good, ...cases.map(([field, value], i) => {
+      const r = [...good];
+      r[0] = `3000021${i}`;
+      r[h.indexOf(field)] = value;
+      if (field === 'insuranceCountry') r[h.indexOf('insuranceNumber')] = 'A1234567';
+      return r;
+    })];
+    const r = await postImport(t, csv(h, ...rows), 'population=student');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.created, 1);
+    assert.deepEqual(
+      r.body.rejected,
+      cases.map(([field, , code], i) => ({ row: i + 2, externalId: `3000021${i}`, errors: [{ field, code }] })),
+    );
+    const stored = await t.ctx.db.kysely.selectFrom('persons').select('external_id').where('external_id', 'like', '3000021%').execute();
+    assert.deepEqual(stored, [], 'no bad row was written, not even in part');
+    assert.equal((await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', 'like', '3000021%').execute()).length, 0);
+  });
+
+  it('rejects an unknown column on every row, and a duplicate externalId within the file', async () => {
+    const r = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'nickname'], ['30000300', 'A', 'B', 'x'], ['30000301', 'C', 'D', '']), 'population=student');
+    assert.deepEqual(r.body.rejected, [
+      { row: 1, externalId: '30000300', errors: [{ field: 'nickname', code: 'field.unknown' }] },
+      { row: 2, externalId: '30000301', errors: [{ field: 'nickname', code: 'field.unknown' }] },
+    ]);
+    assert.equal(r.body.created, 0);
+    const twice = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'givenName'], ['30000305', 'A', 'B', 'C']), 'population=student');
+    assert.deepEqual(twice.body.rejected, [{ row: 1, externalId: '30000305', errors: [{ field: 'givenName', code: 'field.duplicate' }] }]);
+    const d = await postImport(t, csv(['externalId', 'givenName', 'familyName'], ['30000310', 'A', 'B'], ['30000311', 'C', 'D'], ['30000310', 'E', 'F']), 'population=student');
+    assert.equal(d.body.created, 2);
+    assert.deepEqual(d.body.rejected, [{ row: 3, externalId: '30000310', errors: [{ field: 'externalId', code: 'field.duplicate' }] }]);
+    const p = await t.ctx.db.kysely.selectFrom('persons').select('given_name').where('external_id', '=', '30000310').executeTakeFirstOrThrow();
+    assert.equal(p.given_name, 'A', 'the first occurrence is kept');
+  });
+
+  it('reads semicolon-separated CSV with a byte-order mark and trailing empty columns from spreadsheets', async () => {
+    const body = '\ufeffexternalId;givenName;familyName;mobile;;\n30000350;Chiara;D\'Angelo;"+39 347 000 0350";;\n30000351;Nikos;Pappas;;;x\n';
+    const r = await postImport(t, body, 'population=student');
+    assert.equal(r.body.created, 1, JSON.stringify(r.body));
+    assert.deepEqual(r.body.rejected, [{ row: 2, externalId: '30000351', errors: [{ field: '', code: 'field.unknown' }] }]);
+    const p = await t.ctx.db.kysely.selectFrom('persons').select(['family_name', 'mobile']).where('external_id', '=', '30000350').executeTakeFirstOrThrow();
+    assert.deepEqual(p, { family_name: "D'Angelo", mobile: '+393470000350' });
+  });
+
+  it('imports NDJSON, with the population given per row when the query has none', async () => {
+    const lines = [
+      { population: 'student', externalId: '30000400', givenName: 'Sofia', familyName: 'Romano', entitlements: ['wifi', 'library'] },
+      { population: 'staff', externalId: 'S400', givenName: 'Paolo', familyName: 'Conti', orgUnit: 'DIP-INF', role: 'professor', status: 'active' },
+      {},
+      'not an object',
+      { externalId: '30000401', givenName: 'No', familyName: 'Population' },
+      { population: 'wizards', externalId: 'W1', givenName: 'A', familyName: 'B' },
+    ];
+    const body = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n\n{broken json\n`;
+    const r = await postImport(t, body, '', 'application/x-ndjson');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.created, 2);
+    assert.deepEqual(r.body.rejected, [
+      { row: 3, externalId: null, errors: [{ field: 'population', code: 'field.required' }, { field: 'externalId', code: 'field.required' }, { field: 'givenName', code: 'field.required' }, { field: 'familyName', code: 'field.required' }] },
+      { row: 4, externalId: null, errors: [{ field: 'row', code: 'field.invalid' }, { field: 'population', code: 'field.required' }, { field: 'externalId', code: 'field.required' }, { field: 'givenName', code: 'field.required' }, { field: 'familyName', code: 'field.required' }] },
+      { row: 5, externalId: '30000401', errors: [{ field: 'population', code: 'field.required' }] },
+      { row: 6, externalId: 'W1', errors: [{ field: 'population', code: 'population.invalid' }] },
+      { row: 7, externalId: null, errors: [{ field: 'row', code: 'field.invalid' }, { field: 'population', code: 'field.required' }, { field: 'externalId', code: 'field.required' }, { field: 'givenName', code: 'field.required' }, { field: 'familyName', code: 'field.required' }] },
+    ]);
+    const staff = await t.ctx.db.kysely.selectFrom('accounts').innerJoin('persons', 'persons.id', 'accounts.person_id').select(['username', 'status', 'org_unit']).where('external_id', '=', 'S400').executeTakeFirstOrThrow();
+    assert.deepEqual(staff, { username: 'paolo.conti', status: 'pending_activation', org_unit: 'DIP-INF' });
+    const s = await t.ctx.db.kysely.selectFrom('persons').select('entitlements').where('external_id', '=', '30000400').executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(s.entitlements), ['library', 'wifi']);
+  });
+
+  it('gives colliding staff usernames a numeric suffix within one batch', async () => {
+    const r = await postImport(t, csv(['externalId', 'givenName', 'familyName'], ['S500', 'Mario', 'Rossi'], ['S501', 'Mario', 'Rossi'], ['S502', 'Màrio', "Ros'si"]), 'population=staff');
+    assert.equal(r.body.created, 3);
+    const names = await t.ctx.db.kysely.selectFrom('accounts').innerJoin('persons', 'persons.id', 'accounts.person_id').select('username').where('external_id', 'in', ['S500', 'S501', 'S502']).orderBy('external_id').execute();
+    assert.deepEqual(names.map((n) => n.username), ['mario.rossi', 'mario.rossi2', 'mario.rossi3']);
+  });
+
+  it('imports schools: ministry code as externalId, name and school year kept, no given/family name needed', async () => {
+    const h = ['externalId', 'name', 'schoolYear', 'status'];
+    const r = await postImport(t, csv(h, ['rmic8a100x', 'Istituto Comprensivo Via Roma', '2026/27', ''], ['NOTACODE', 'Scuola', '2026/27', ''], ['MIIS00900T', '', '2026/28', '']), 'population=school');
+    assert.equal(r.body.created, 1);
+    assert.deepEqual(r.body.rejected, [
+      { row: 2, externalId: 'NOTACODE', errors: [{ field: 'externalId', code: 'field.invalid' }] },
+      { row: 3, externalId: 'MIIS00900T', errors: [{ field: 'name', code: 'field.required' }, { field: 'schoolYear', code: 'field.invalid' }] },
+    ]);
+    const p = await t.ctx.db.kysely.selectFrom('persons').selectAll().where('population', '=', 'school').executeTakeFirstOrThrow();
+    assert.equal(p.external_id, 'RMIC8A100X');
+    assert.deepEqual(JSON.parse(p.extra), { name: 'Istituto Comprensivo Via Roma', schoolYear: '2026/27' });
+    const a = await t.ctx.db.kysely.selectFrom('accounts').select(['username', 'status']).where('person_id', '=', p.id).executeTakeFirstOrThrow();
+    assert.deepEqual(a, { username: 'rmic8a100x', status: 'pending_activation' });
+    // A school row's name where a person is expected is refused, not dropped.
+    const wrong = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'name'], ['30000600', 'A', 'B', 'Scuola']), 'population=student');
+    assert.deepEqual(wrong.body.rejected, [{ row: 1, externalId: '30000600', errors: [{ field: 'name', code: 'field.invalid' }] }]);
+  });
+
+  it('accepts initial password hashes in argon2, bcrypt and {SSHA} form, usable for activation', async () => {
+    const hashes = {
+      '30000700': await argonHash('Enrol-argon2', { memoryCost: 19456, timeCost: 2, parallelism: 1 }),
+      '30000701': bcrypt.hashSync('Enrol-bcrypt', 4),
+      '30000702': ssha('Enrol-ssha'),
+    };
+    const rows = Object.entries(hashes).map(([id, h]) => [id, 'Ada', 'Lovelace', h]);
+    const r = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'initialPasswordHash'], ...rows), 'population=student');
+    assert.deepEqual(r.body, { dryRun: false, created: 3, updated: 0, unchanged: 0, rejected: [] });
+    for (const [id, h] of Object.entries(hashes)) {
+      const a = await t.ctx.db.kysely.selectFrom('accounts').select('password_hash').where('username_lower', '=', id).executeTakeFirstOrThrow();
+      assert.equal(a.password_hash, h);
+    }
+    assert.equal((await verifyPassword(hashes['30000701'], 'Enrol-bcrypt')).ok, true);
+    // The registrar issues a new enrolment password before activation: the account follows it.
+    const renewed = bcrypt.hashSync('Enrol-renewed', 4);
+    const re = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'initialPasswordHash'], ['30000701', 'Ada', 'Lovelace', renewed]), 'population=student');
+    assert.equal(re.body.updated, 1);
+    const a1 = await t.ctx.db.kysely.selectFrom('accounts').select(['password_hash', 'version']).where('username_lower', '=', '30000701').executeTakeFirstOrThrow();
+    assert.deepEqual(a1, { password_hash: renewed, version: 1 });
+    // The imported enrolment password activates the account.
+    const c = apiClient(t.app);
+    const f = (await c.start('activation-password')).body;
+    const done = await c.submit('activation-password', f.id, {
+      population: 'student', username: '30000702', currentPassword: 'Enrol-ssha', newPassword: 'Nuova-Strada42', newPasswordConfirm: 'Nuova-Strada42',
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.result.status, 'active');
+    // A later import with the same status leaves the activated account alone.
+    const again = await postImport(t, csv(['externalId', 'givenName', 'familyName', 'initialPasswordHash', 'role'], ['30000702', 'Ada', 'Lovelace', hashes['30000702'], 'tutor']), 'population=student');
+    assert.equal(again.body.updated, 1);
+    const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['status', 'password_hash']).where('username_lower', '=', '30000702').executeTakeFirstOrThrow();
+    assert.equal(acc.status, 'active');
+    assert.notEqual(acc.password_hash, hashes['30000702']);
+  });
+
+  it('answers 415 for another content type, 400 for a bad population, 400 for a broken CSV', async () => {
+    const j = await postImport(t, '{"externalId":"1"}', 'population=student', 'application/json');
+    assert.equal(j.status, 415);
+    assert.equal(j.body.error.code, 'request.unsupported_media_type');
+    const p = await postImport(t, csv(['externalId']), 'population=wizards');
+    assert.equal(p.status, 400);
+    assert.deepEqual(p.body.error.fields, { population: 'population.invalid' });
+    const broken = await postImport(t, 'externalId,givenName,familyName\n"30000800,Anna,Neri\n', 'population=student&dryRun=true');
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error.code, 'import.malformed');
+  });
+});

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connect, type Db } from '../../src/db/connect.js';
+import { csv } from './helpers.js';
+
+const bin = fileURLToPath(new URL('../../bin/tessera.mjs', import.meta.url));
+
+describe('tessera import (CLI)', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'import', ...args], { cwd: dir, env: { ...env, ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  const withDb = async <T>(fn: (db: Db) => Promise<T>) => {
+    const db = connect(`sqlite:${join(dir, 'tessera.db')}`);
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-import-'));
+    env = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
+      TESSERA_DATA_DIR: join(dir, 'data'),
+      TESSERA_FROM_SOURCE: '1',
+      LOG_LEVEL: 'warn',
+    };
+    writeFileSync(
+      join(dir, 'students.csv'),
+      csv(
+        ['externalId', 'givenName', 'familyName', 'mobile', 'status'],
+        ['40000001', 'Giulia', 'Bianchi', '347 123 4567', 'enrolled'],
+        ['40000002', 'Luca', 'Esposito', '', 'provisional'],
+        ['40000003', 'Bad', 'Phone', '12', 'enrolled'],
+      ),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a dry run prints the report as JSON and writes nothing; the import then writes; a re-import is unchanged', async () => {
+    const dry = await run(['students.csv', '--population', 'student', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const rejected = [{ row: 3, externalId: '40000003', errors: [{ field: 'mobile', code: 'phone.invalid' }] }];
+    assert.deepEqual(JSON.parse(dry.stdout), { dryRun: true, created: 2, updated: 0, unchanged: 0, rejected });
+    assert.equal(await withDb(async (db) => (await db.kysely.selectFrom('persons').select('id').execute()).length), 0);
+
+    const real = await run(['students.csv', '--population', 'student', '--json']);
+    assert.equal(real.code, 0, real.stderr);
+    assert.deepEqual(JSON.parse(real.stdout), { dryRun: false, created: 2, updated: 0, unchanged: 0, rejected });
+    const accounts = await withDb((db) => db.kysely.selectFrom('accounts').select(['username', 'status']).orderBy('username').execute());
+    assert.deepEqual(accounts, [
+      { username: '40000001', status: 'pending_activation' },
+      { username: '40000002', status: 'provisional' },
+    ]);
+    const actors = await withDb((db) => db.kysely.selectFrom('audit_log').select('actor').distinct().execute());
+    assert.deepEqual(actors, [{ actor: 'import:cli' }]);
+
+    // Not a terminal: a plain summary, no progress bar.
+    const again = await run(['students.csv', '--population', 'student']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^0 created, 0 updated, 2 unchanged, 1 rejected\n {2}row 3 \(40000003\): mobile phone\.invalid\n$/);
+  });
+
+  it('reads NDJSON by extension (.jsonl) or by --format', async () => {
+    const lines = `${JSON.stringify({ externalId: 'S9', givenName: 'Paolo', familyName: 'Conti', population: 'staff' })}\n`;
+    writeFileSync(join(dir, 'staff.jsonl'), lines);
+    writeFileSync(join(dir, 'staff.export'), lines);
+    const a = await run(['staff.jsonl', '--json']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(JSON.parse(a.stdout).created, 1);
+    const unknown = await run(['staff.export', '--json']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /--format/);
+    const b = await run(['staff.export', '--format', 'ndjson', '--json']);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(JSON.parse(b.stdout).unchanged, 1);
+  });
+
+  it('exits non-zero when the file is missing or the configuration is bad', async () => {
+    const missing = await run(['nowhere.csv', '--population', 'student']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nowhere\.csv: no such file/);
+    const badConfig = await run(['students.csv', '--population', 'student'], { TESSERA_CONFIG: join(dir, 'missing.yaml') });
+    assert.notEqual(badConfig.code, 0);
+    assert.match(badConfig.stderr, /missing\.yaml/);
+    const badPopulation = await run(['students.csv', '--population', 'wizards']);
+    assert.notEqual(badPopulation.code, 0);
+  });
+});
