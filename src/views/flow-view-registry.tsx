@@ -3,6 +3,7 @@ import { registerFlowView } from './flow-views.js';
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
   registerFlowView('activation-password', {
+    submitLabel: () => 'activation-password.submit',
     done: (view, t) => {
       const r = view.result as { username: string; email: string | null };
       return (
@@ -30,6 +31,7 @@ export function registerFlowViews(): void {
     },
   });
   registerFlowView('password-change', {
+    submitLabel: () => 'password-change.submit',
     done: (_view, t) => (
       <>
         <p class="success" role="status">
@@ -45,6 +47,7 @@ export function registerFlowViews(): void {
   });
   registerFlowView('login', {
     intro: () => null,
+    submitLabel: () => 'login.submit',
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

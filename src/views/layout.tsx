@@ -32,6 +32,7 @@ function Layout(p: PageOptions) {
         <title>{`${p.title} · ${name}`}</title>
         <link rel="stylesheet" href="/assets/tessera.css" />
         <link rel="stylesheet" href="/assets/theme.css" />
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
       </head>
       <body>
         <a class="skip" href="#main">
