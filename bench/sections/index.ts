@@ -1,4 +1,6 @@
 import type { BenchSection } from '../lib.js';
+import { loginSection } from './login.js';
+import { rssSection } from './rss.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [];
+export const sections: BenchSection[] = [loginSection, rssSection];
