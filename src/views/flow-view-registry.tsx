@@ -1,3 +1,4 @@
+import { EmailAddress } from './components/email-address.js';
 import { registerFlowView } from './flow-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
@@ -17,7 +18,9 @@ export function registerFlowViews(): void {
             {r.email ? (
               <>
                 <dt>{t('account.email')}</dt>
-                <dd>{r.email}</dd>
+                <dd class="address">
+                  <EmailAddress email={r.email} />
+                </dd>
               </>
             ) : null}
           </dl>
