@@ -42,7 +42,8 @@ describe('activation with the enrolment password, in a real browser (Italian)', 
     await page.getByRole('button', { name: 'Attiva l’account' }).click();
     await page.waitForLoadState();
     const summary = page.getByRole('alert');
-    assert.match((await summary.textContent()) ?? '', /Correggi quanto segue:.*Le due password non coincidono\./s);
+    assert.match((await summary.textContent()) ?? '', /Correggi quanto segue:.*Ripeti la nuova password: Le due password non coincidono\./s);
+    assert.equal(await summary.getByRole('listitem').count(), 1, 'one problem, listed once');
     assert.equal(await summary.getByRole('link').getAttribute('href'), '#f-newPasswordConfirm');
     assert.equal(await page.getByLabel('Ripeti la nuova password').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.getByLabel('Nome utente').inputValue(), '20267001');

@@ -88,17 +88,20 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
 }
 
 /** Errors first, as a list linking to each field (WCAG 3.3.1), then the form. */
-export function ErrorSummary(props: { messages: FlowMessage[]; t: T }) {
+export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[] }) {
   if (props.messages.length === 0) return null;
   // A step may report one problem both generally and on its field: list it once, as the link.
   const onFields = new Set(props.messages.filter((m) => m.field).map((m) => m.text));
   const shown = props.messages.filter((m) => m.field || !onFields.has(m.text));
+  // "Username: this field is required." rather than the same sentence twice for two fields.
+  const labels = new Map((props.fields ?? []).map((f) => [f.name, props.t(f.label ?? `field.${f.name}`)]));
+  const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
   return (
     <div class="error-summary" role="alert" tabIndex={-1} id="error-summary" aria-labelledby="error-summary-title">
       <h2 id="error-summary-title">{props.t('form.errorSummary')}</h2>
       <ul>
         {shown.map((m) => (
-          <li>{m.field ? <a href={`#f-${m.field}`}>{m.text}</a> : m.text}</li>
+          <li>{m.field ? <a href={`#f-${m.field}`}>{withLabel(m)}</a> : m.text}</li>
         ))}
       </ul>
     </div>
