@@ -1,5 +1,7 @@
 import type { BenchSection } from '../lib.js';
 import { importSection } from './import.js';
+import { loginSection } from './login.js';
+import { rssSection } from './rss.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection];

@@ -3,11 +3,12 @@ import { common } from './messages/common.js';
 import { errors } from './messages/errors.js';
 import { flowsCore } from './messages/flows-core.js';
 import { imports } from './messages/imports.js';
+import { portal } from './messages/portal.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore, imports] as const;
+const areas = [common, errors, flowsCore, imports, portal] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

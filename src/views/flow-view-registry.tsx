@@ -1,8 +1,10 @@
+import { EmailAddress } from './components/email-address.js';
 import { registerFlowView } from './flow-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
   registerFlowView('activation-password', {
+    submitLabel: () => 'activation-password.submit',
     done: (view, t) => {
       const r = view.result as { username: string; email: string | null };
       return (
@@ -16,7 +18,9 @@ export function registerFlowViews(): void {
             {r.email ? (
               <>
                 <dt>{t('account.email')}</dt>
-                <dd>{r.email}</dd>
+                <dd class="address">
+                  <EmailAddress email={r.email} />
+                </dd>
               </>
             ) : null}
           </dl>
@@ -30,6 +34,7 @@ export function registerFlowViews(): void {
     },
   });
   registerFlowView('password-change', {
+    submitLabel: () => 'password-change.submit',
     done: (_view, t) => (
       <>
         <p class="success" role="status">
@@ -45,6 +50,7 @@ export function registerFlowViews(): void {
   });
   registerFlowView('login', {
     intro: () => null,
+    submitLabel: () => 'login.submit',
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

@@ -20,10 +20,20 @@ function withLang(path: string, lang: Locale): string {
   return `${url.pathname}${url.search}`;
 }
 
+/** Which main link, if any, the page belongs to (marked for assistive technology and styled). */
+function currentSection(path: string): 'home' | 'account' | 'login' | null {
+  const pathname = new URL(path, 'http://x').pathname;
+  if (pathname === '/') return 'home';
+  if (pathname === '/account') return 'account';
+  if (pathname === '/flows/login' || pathname.startsWith('/flows/login/')) return 'login';
+  return null;
+}
+
 function Layout(p: PageOptions) {
   const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
   const inst = p.ctx.config.institution;
   const name = localized(inst.name, p.locale);
+  const current = currentSection(p.path);
   return (
     <html lang={p.locale}>
       <head>
@@ -32,6 +42,7 @@ function Layout(p: PageOptions) {
         <title>{`${p.title} · ${name}`}</title>
         <link rel="stylesheet" href="/assets/tessera.css" />
         <link rel="stylesheet" href="/assets/theme.css" />
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
       </head>
       <body>
         <a class="skip" href="#main">
@@ -62,9 +73,19 @@ function Layout(p: PageOptions) {
             </nav>
           </div>
           <div class="wrap header-row nav-row">
-            <nav aria-label={t('layout.home')} class="main-nav">
-              <a href="/">{t('layout.home')}</a>
-              {p.signedIn ? <a href="/account">{t('layout.account')}</a> : <a href="/flows/login">{t('layout.login')}</a>}
+            <nav aria-label={t('layout.mainNav')} class="main-nav">
+              <a href="/" aria-current={current === 'home' ? 'page' : undefined}>
+                {t('layout.home')}
+              </a>
+              {p.signedIn ? (
+                <a href="/account" aria-current={current === 'account' ? 'page' : undefined}>
+                  {t('layout.account')}
+                </a>
+              ) : (
+                <a href="/flows/login" aria-current={current === 'login' ? 'page' : undefined}>
+                  {t('layout.login')}
+                </a>
+              )}
             </nav>
             {p.signedIn ? (
               <form method="post" action="/logout" class="logout">

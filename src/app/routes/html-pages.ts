@@ -21,9 +21,21 @@ export async function signedInInfo(ctx: AppContext, req: FastifyRequest): Promis
   return a ? { username: a.username, logoutCsrf: logoutCsrf(ctx, s.sessionId) } : null;
 }
 
+const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The tab icon: the institution's initial on its colour, so no image file has to be configured. */
+function brandIcon(ctx: AppContext): string {
+  const inst = ctx.config.institution;
+  const initial = xmlEscape(Array.from(inst.shortName ?? inst.id)[0]?.toUpperCase() ?? 'T');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${xmlEscape(inst.branding.primaryColor)}"/><text x="16" y="22.5" font-family="Georgia, serif" font-size="19" font-weight="700" fill="#fff" text-anchor="middle">${initial}</text></svg>`;
+}
+
 export function registerHtmlPageRoutes(app: FastifyInstance, ctx: AppContext): void {
   const theme = `:root{--brand:${ctx.config.institution.branding.primaryColor};}\n`;
+  const icon = brandIcon(ctx);
   app.get('/assets/tessera.css', (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css));
+  app.get('/assets/icon.svg', (_req, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=3600').send(icon));
+  app.get('/favicon.ico', (_req, reply) => reply.redirect('/assets/icon.svg', 301));
   app.get('/assets/theme.css', (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme));
 
   app.get('/', async (req, reply) => {

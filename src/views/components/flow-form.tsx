@@ -23,8 +23,10 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
       {t(f.hint)}
     </p>
   ) : null;
-  const errs = props.errors.map((m, i) => (
+  // Label, hint, then the error right above the control it concerns.
+  const errors = props.errors.map((m, i) => (
     <p class="field-error" id={errorIds[i]}>
+      <span class="visually-hidden">{t('form.errorPrefix')} </span>
       {m.text}
     </p>
   ));
@@ -34,7 +36,7 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
         <input type="checkbox" value="true" checked={value === 'true'} {...common} />
         <label for={id}>{label}</label>
         {hint}
-        {errs}
+        {errors}
       </div>
     );
   }
@@ -43,7 +45,7 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
       <fieldset class={`field radios${invalid ? ' has-error' : ''}`} aria-describedby={describedBy}>
         <legend>{label}</legend>
         {hint}
-        {errs}
+        {errors}
         {(f.options ?? []).map((o, i) => (
           <div class="radio">
             <input type="radio" id={`${id}-${i}`} name={f.name} value={o.value} checked={value === o.value} required={f.required} />
@@ -60,7 +62,7 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
         {f.required ? null : <span class="optional"> ({t('form.optional')})</span>}
       </label>
       {hint}
-      {errs}
+      {errors}
       {f.type === 'select' ? (
         <select {...common}>
           <option value=""></option>
@@ -86,14 +88,20 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
 }
 
 /** Errors first, as a list linking to each field (WCAG 3.3.1), then the form. */
-export function ErrorSummary(props: { messages: FlowMessage[]; t: T }) {
+export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[] }) {
   if (props.messages.length === 0) return null;
+  // A step may report one problem both generally and on its field: list it once, as the link.
+  const onFields = new Set(props.messages.filter((m) => m.field).map((m) => m.text));
+  const shown = props.messages.filter((m) => m.field || !onFields.has(m.text));
+  // "Username: this field is required." rather than the same sentence twice for two fields.
+  const labels = new Map((props.fields ?? []).map((f) => [f.name, props.t(f.label ?? `field.${f.name}`)]));
+  const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
   return (
-    <div class="error-summary" role="alert" tabIndex={-1} id="error-summary">
-      <h2>{props.t('form.errorSummary')}</h2>
+    <div class="error-summary" role="alert" tabIndex={-1} id="error-summary" aria-labelledby="error-summary-title">
+      <h2 id="error-summary-title">{props.t('form.errorSummary')}</h2>
       <ul>
-        {props.messages.map((m) => (
-          <li>{m.field ? <a href={`#f-${m.field}`}>{m.text}</a> : m.text}</li>
+        {shown.map((m) => (
+          <li>{m.field ? <a href={`#f-${m.field}`}>{withLabel(m)}</a> : m.text}</li>
         ))}
       </ul>
     </div>

@@ -1,6 +1,7 @@
 import type { Account, Person } from '../../accounts/types.js';
 import type { AppContext } from '../../app/context.js';
 import { translate, type Locale } from '../../i18n/index.js';
+import { EmailAddress } from '../components/email-address.js';
 import { renderPage } from '../layout.js';
 
 export function renderAccount(
@@ -21,13 +22,16 @@ export function renderAccount(
     children: (
       <div class="card narrow">
         <h1>{t('account.title')}</h1>
+        {person ? <p class="lead">{`${person.givenName} ${person.familyName}`}</p> : null}
         <dl class="facts">
           <dt>{t('account.username')}</dt>
           <dd>{account.username}</dd>
           {account.email ? (
             <>
               <dt>{t('account.email')}</dt>
-              <dd>{account.email}</dd>
+              <dd class="address">
+                <EmailAddress email={account.email} />
+              </dd>
             </>
           ) : null}
           {person ? (
@@ -39,13 +43,16 @@ export function renderAccount(
           <dt>{t('account.status')}</dt>
           <dd>{t(`status.${account.status}`)}</dd>
         </dl>
-        <ul class="links">
-          {account.federatedOnly ? null : (
-            <li>
-              <a href="/flows/password-change">{t('account.changePassword')}</a>
-            </li>
-          )}
-        </ul>
+        {account.federatedOnly ? null : (
+          <>
+            <h2 id="h-actions">{t('account.actions')}</h2>
+            <ul class="links" aria-labelledby="h-actions">
+              <li>
+                <a href="/flows/password-change">{t('account.changePassword')}</a>
+              </li>
+            </ul>
+          </>
+        )}
       </div>
     ),
   });

@@ -43,10 +43,10 @@ export function renderFlowPage(p: FlowPageInput): string {
         ) : (
           <>
             {lead && lead !== `${p.view.kind}.lead` ? <p class="lead">{lead}</p> : null}
-            <ErrorSummary messages={p.view.messages} t={t} />
+            <ErrorSummary messages={p.view.messages} t={t} fields={p.view.fields} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
-            <p class="muted small">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
+            <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
           </>
         )}
       </div>

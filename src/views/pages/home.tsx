@@ -22,8 +22,9 @@ export function renderHome(ctx: AppContext, locale: Locale, path: string, signed
           <p class="lead">{t('home.lead')}</p>
         </section>
         <div class="grid">
-          <section class="card" aria-labelledby="h-activate">
+          <section class="card accent" aria-labelledby="h-activate">
             <h2 id="h-activate">{t('home.activate.title')}</h2>
+            <p class="card-intro">{t('home.activate.intro')}</p>
             <ul class="links">
               {hasPassword ? (
                 <li>
@@ -41,13 +42,14 @@ export function renderHome(ctx: AppContext, locale: Locale, path: string, signed
           </section>
           <section class="card" aria-labelledby="h-signin">
             <h2 id="h-signin">{t('home.signin.title')}</h2>
+            <p class="card-intro">{t('home.signin.intro')}</p>
             <p>
               <a class="button primary" href={signedIn ? '/account' : '/flows/login'}>
                 {signedIn ? t('layout.account') : t('home.signin.login')}
               </a>
             </p>
             <h2 id="h-recover">{t('home.recover.title')}</h2>
-            <ul class="links">
+            <ul class="links" aria-labelledby="h-recover">
               <li>
                 <a href="/flows/password-reset">{t('home.recover.password')}</a>
               </li>
@@ -59,9 +61,11 @@ export function renderHome(ctx: AppContext, locale: Locale, path: string, signed
           {hasRegistration ? (
             <section class="card" aria-labelledby="h-register">
               <h2 id="h-register">{t('home.register.title')}</h2>
-              <p>
-                <a href="/flows/registration">{t('home.register.link')}</a>
-              </p>
+              <ul class="links">
+                <li>
+                  <a href="/flows/registration">{t('home.register.link')}</a>
+                </li>
+              </ul>
             </section>
           ) : null}
         </div>
