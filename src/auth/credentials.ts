@@ -5,7 +5,7 @@ import { findAccountByUsername } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { StepOutcome, Tx } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
-import { addressKey, clearFailures, lockedUntil, recordFailure, type ThrottleRule } from './throttle.js';
+import { addressKey, clearFailures, recordFailure, throttleState, type ThrottleRule } from './throttle.js';
 import { verifyDummy, verifyPassword } from './passwords.js';
 
 type Failure = Extract<StepOutcome<never>, { ok: false }>;
@@ -60,7 +60,7 @@ export async function checkCredentials(
   const now = ctx.clock.now();
   const r = rules(ctx);
   const keys = [userKey(username), ...(meta.ip ? [addressKey(meta.ip)] : [])];
-  const until = await lockedUntil(db, keys, now);
+  const { until, present } = await throttleState(db, keys, now);
   if (until) return lockedFailure(until, locale);
 
   const account = await findAccountByUsername(db, username);
@@ -102,7 +102,9 @@ export async function checkCredentials(
     ok: true,
     account: account!,
     rehash,
-    onSuccess: (tx) => clearFailures(tx, userKey(username)),
+    onSuccess: async (tx) => {
+      if (present.has(userKey(username))) await clearFailures(tx, userKey(username));
+    },
   };
 }
 

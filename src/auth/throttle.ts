@@ -14,10 +14,12 @@ export interface ThrottleRule {
 export const accountKey = (accountId: string) => `acct:${accountId}`;
 export const addressKey = (ip: string) => `ip:${ip}`;
 
-/** The latest lock end among `keys`, or null when none is locked. */
-export async function lockedUntil(db: Kysely<Database>, keys: string[], at: Date): Promise<Date | null> {
-  if (keys.length === 0) return null;
-  const rows = await db.selectFrom('login_throttle').select(['locked_until']).where('key', 'in', keys).execute();
+/**
+ * The latest lock end among `keys` (null when none is locked), and which keys have a counter row
+ * at all (so a success clears only what exists).
+ */
+export async function throttleState(db: Kysely<Database>, keys: string[], at: Date): Promise<{ until: Date | null; present: Set<string> }> {
+  const rows = keys.length ? await db.selectFrom('login_throttle').select(['key', 'locked_until']).where('key', 'in', keys).execute() : [];
   let until: Date | null = null;
   for (const r of rows) {
     if (r.locked_until && r.locked_until > at.toISOString()) {
@@ -25,7 +27,7 @@ export async function lockedUntil(db: Kysely<Database>, keys: string[], at: Date
       if (!until || d > until) until = d;
     }
   }
-  return until;
+  return { until, present: new Set(rows.map((r) => r.key)) };
 }
 
 /**

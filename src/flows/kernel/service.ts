@@ -194,21 +194,24 @@ export async function advanceFlow(
   }
 
   let extra: { sessionToken?: string; sessionExpiresAt?: Date } | void = undefined;
-  let stored: StoredData = { d: outcome.data as Record<string, unknown> };
+  const storedOf = (): StoredData => ({ d: outcome.data as Record<string, unknown>, ...(outcome.state === COMPLETED ? { r: outcome.result ?? {} } : {}) });
+  let stored = storedOf();
   await db.transaction().execute(async (tx) => {
     // Claim the step first: under PostgreSQL the row lock makes a concurrent submission wait and
     // then find the version changed; under SQLite transactions are serialised anyway.
+    const before = JSON.stringify(stored);
     const res = await tx
       .updateTable('flows')
-      .set({ state: outcome.state, version: flow.version + 1, updated_at: now.toISOString() })
+      .set({ state: outcome.state, data: before, version: flow.version + 1, updated_at: now.toISOString() })
       .where('id', '=', flow.id)
       .where('version', '=', flow.version)
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
     extra = await outcome.commit?.(tx);
-    // The result is read after commit(): a step may fill it in there (e.g. the assigned address).
-    stored = { d: outcome.data as Record<string, unknown>, ...(outcome.state === COMPLETED ? { r: outcome.result ?? {} } : {}) };
-    await tx.updateTable('flows').set({ data: JSON.stringify(stored) }).where('id', '=', flow.id).execute();
+    // A step may fill in its result inside commit() (e.g. the address assigned there).
+    stored = storedOf();
+    const after = JSON.stringify(stored);
+    if (after !== before) await tx.updateTable('flows').set({ data: after }).where('id', '=', flow.id).execute();
   });
   ctx.kickOutbox();
   const next = { ...flow, state: outcome.state, data: outcome.data as Record<string, unknown>, result: stored.r ?? null, version: flow.version + 1 };
