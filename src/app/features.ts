@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerMailboxApiRoutes, registerMailboxHtmlRoutes } from '../mailboxes/routes.js';
+import { registerOrgUnitAdminRoutes } from '../org-units/admin-routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -11,7 +13,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [];
-export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes];
+export const apiRoutes: Adder[] = [registerMailboxApiRoutes];
+export const adminRoutes: Adder[] = [registerOrgUnitAdminRoutes];
 export const rootRoutes: Adder[] = [];

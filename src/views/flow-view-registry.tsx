@@ -1,7 +1,9 @@
 import { registerFlowView } from './flow-views.js';
+import { registerMailboxViews } from './mailbox-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
+  registerMailboxViews();
   registerFlowView('activation-password', {
     done: (view, t) => {
       const r = view.result as { username: string; email: string | null };

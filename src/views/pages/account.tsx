@@ -45,6 +45,16 @@ export function renderAccount(
               <a href="/flows/password-change">{t('account.changePassword')}</a>
             </li>
           )}
+          {!account.email && (person?.population === 'staff' || person?.population === 'school_staff') ? (
+            <li>
+              <a href="/flows/mailbox-request">{t('account.requestMailbox')}</a>
+            </li>
+          ) : null}
+          {account.roles.includes('referent') ? (
+            <li>
+              <a href="/referent/requests">{t('referent.link')}</a>
+            </li>
+          ) : null}
         </ul>
       </div>
     ),
