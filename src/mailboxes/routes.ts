@@ -141,8 +141,9 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
     const form = (req.body ?? {}) as Record<string, unknown>;
     const cookie = req.cookies[CSRF_COOKIE];
     if (!cookie || typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('mailbox-activate', cookie, form._csrf)) throw new AppError('auth.csrf');
-    const r = await activateMailbox(ctx, { token: form.token, newPassword: form.newPassword, newPasswordConfirm: form.newPasswordConfirm }, metaOf(req));
-    const base = { ctx, locale: req.locale, path: req.url, token: String(form.token ?? ''), csrf: form._csrf, policyHint: hint(req.locale) };
+    const token = form.token ?? (req.query as Record<string, unknown>).token;
+    const r = await activateMailbox(ctx, { token, newPassword: form.newPassword, newPasswordConfirm: form.newPasswordConfirm }, metaOf(req));
+    const base = { ctx, locale: req.locale, path: req.url, token: typeof token === 'string' ? token : '', csrf: form._csrf, policyHint: hint(req.locale) };
     if (!r.ok) return html(reply, renderMailboxActivate({ ...base, errors: messagesOf(r, req.locale), done: null }), r.status ?? 422);
     return html(reply, renderMailboxActivate({ ...base, token: '', errors: [], done: { username: r.username, address: r.address } }));
   });

@@ -8,7 +8,7 @@ export interface ActivatePageInput {
   ctx: AppContext;
   locale: Locale;
   path: string;
-  /** The link's token, carried in the form (never in a page another site sees). */
+  /** The link's token, posted back with the form (the page sends no referrer to other sites). */
   token: string;
   csrf: string;
   policyHint: string;
@@ -52,9 +52,9 @@ export function renderMailboxActivate(p: ActivatePageInput): string {
           <>
             <p class="lead">{t('mailbox-activate.lead')}</p>
             <ErrorSummary messages={p.errors} t={t} />
-            <form method="post" action="/mailbox/activate" class="flow-form" noValidate>
+            {/* The token stays in the address, as in the emailed link: the form posts back to it. */}
+            <form method="post" action={`/mailbox/activate?token=${encodeURIComponent(p.token)}`} class="flow-form" noValidate>
               <input type="hidden" name="_csrf" value={p.csrf} />
-              <input type="hidden" name="token" value={p.token} />
               <div class={`field${invalid('newPassword') ? ' has-error' : ''}`}>
                 <label for="f-newPassword">{t('field.newPassword')}</label>
                 <p class="hint" id="f-newPassword-hint">
