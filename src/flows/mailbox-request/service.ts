@@ -14,7 +14,7 @@ import { romeDate } from '../../mailboxes/school-year.js';
 import { referentsOf } from '../../org-units/referents.js';
 import { parseInput } from '../kernel/input.js';
 import type { Flow, FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
-import { fields, schoolStaffInput, staffInput, type MailboxRequestData } from './machine.js';
+import { fields, schoolStaffInput, staffInput, states, type MailboxRequestData } from './machine.js';
 
 type Failure = Extract<StepOutcome<MailboxRequestData>, { ok: false }>;
 
@@ -99,6 +99,7 @@ async function routeToReferents(
  */
 export const mailboxRequestFlow: FlowDefinition<MailboxRequestData> = {
   kind: 'mailbox-request',
+  states,
   requiresSession: true,
   async start(ctx, req) {
     const who = await requester(ctx, req.session!.accountId);
