@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerMailboxAdminRoutes } from '../mailboxes/admin-routes.js';
 import { registerMailboxApiRoutes, registerMailboxHtmlRoutes } from '../mailboxes/routes.js';
 import { registerOrgUnitAdminRoutes } from '../org-units/admin-routes.js';
 
@@ -15,5 +16,5 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  */
 export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes];
 export const apiRoutes: Adder[] = [registerMailboxApiRoutes];
-export const adminRoutes: Adder[] = [registerOrgUnitAdminRoutes];
+export const adminRoutes: Adder[] = [registerOrgUnitAdminRoutes, registerMailboxAdminRoutes];
 export const rootRoutes: Adder[] = [];

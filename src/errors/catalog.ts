@@ -35,6 +35,8 @@ export const errorCatalog = {
   'mailbox.no_referent': 409,
   'mailbox.link_invalid': 410,
   'mailbox.request_not_found': 404,
+  'mailbox.not_opened': 409,
+  'mailbox.no_recipient': 409,
   'org_unit.not_found': 404,
   'reset.code_invalid': 422,
   'access.service_not_available': 403,

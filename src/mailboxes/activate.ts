@@ -4,7 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { checkNewPassword } from '../auth/new-password.js';
 import { hashPassword } from '../auth/passwords.js';
-import { verifyCode } from '../codes/one-time-codes.js';
+import { peekCode, verifyCode } from '../codes/one-time-codes.js';
 import { AppError } from '../errors/app-error.js';
 import type { StepOutcome } from '../flows/kernel/types.js';
 import { revokeAccountSessions } from '../sessions/sessions.js';
@@ -12,20 +12,10 @@ import { MAILBOX_ACTIVATION, parseActivationToken } from './activation-link.js';
 
 type Failure = Extract<StepOutcome<never>, { ok: false }>;
 
-/** True when a link's token names an account that has an unused, unexpired link (the code itself is checked on use). */
+/** True when a link's token is one that can still be used; reading it uses nothing up. */
 export async function activationLinkOpen(ctx: AppContext, token: unknown): Promise<boolean> {
   const t = parseActivationToken(token);
-  if (!t) return false;
-  const row = await ctx.db.kysely
-    .selectFrom('one_time_codes')
-    .select(['id', 'attempts', 'max_attempts'])
-    .where('purpose', '=', MAILBOX_ACTIVATION)
-    .where('subject', '=', t.accountId)
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', ctx.clock.now().toISOString())
-    .executeTakeFirst();
-  return row !== undefined && row.attempts < row.max_attempts;
+  return t !== null && (await peekCode(ctx, ctx.db.kysely, MAILBOX_ACTIVATION, t.accountId, t.code));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assignAddress } from '../accounts/mailbox.js';
-import { findAccountById, findPerson } from '../accounts/repository.js';
+import { findAccountById, findAccountByUsername, findPerson } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
@@ -48,6 +48,8 @@ export async function listPendingRequests(ctx: AppContext, referent: Account): P
     .where('r.status', '=', 'pending')
     .where('r.org_unit', 'in', offices)
     .where('r.expires_at', '>', ctx.clock.now().toISOString())
+    // Nobody decides their own request: it waits for another referent of the office.
+    .where('r.account_id', '!=', referent.id)
     .orderBy('r.created_at', 'asc')
     .execute();
   return rows.map((r) => ({
@@ -69,7 +71,7 @@ export async function listPendingRequests(ctx: AppContext, referent: Account): P
  * address by the population's pattern and mails a one-time activation link to the person's
  * personal address; rejection mails the referent's reason. The decision, the flow's outcome, the
  * message and the audit entry commit together; of two concurrent decisions one wins.
- * Produces `mailbox.request_not_found` (unknown, decided, expired or of another office),
+ * Produces `mailbox.request_not_found` (unknown, decided, expired, of another office or the referent's own),
  * `validation.failed` (a rejection without a reason), `mailbox.not_available`.
  */
 export async function decideRequest(
@@ -87,7 +89,7 @@ export async function decideRequest(
   const db = ctx.db.kysely;
   const now = ctx.clock.now();
   const req = await db.selectFrom('mailbox_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
-  if (!req || req.status !== 'pending' || !req.org_unit || !offices.has(req.org_unit) || req.expires_at <= now.toISOString()) {
+  if (!req || req.status !== 'pending' || !req.org_unit || !offices.has(req.org_unit) || req.expires_at <= now.toISOString() || req.account_id === referent.id) {
     throw new AppError('mailbox.request_not_found');
   }
   const account = await findAccountById(db, req.account_id);
@@ -133,4 +135,16 @@ export async function decideRequest(
   });
   ctx.kickOutbox();
   return out;
+}
+
+/**
+ * A referent's recovery of mailbox credentials for an account of one of their offices (a school
+ * or a person): the account, or `account.not_found` when it is outside their offices.
+ */
+export async function accountInOffices(ctx: AppContext, referent: Account, username: string): Promise<Account> {
+  const account = await findAccountByUsername(ctx.db.kysely, username);
+  const person = account?.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+  const offices = await officesCoveredBy(ctx, referent);
+  if (!account || !person?.orgUnit || !offices.has(person.orgUnit)) throw new AppError('account.not_found');
+  return account;
 }

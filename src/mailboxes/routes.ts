@@ -13,7 +13,8 @@ import { translate, type Locale } from '../i18n/index.js';
 import { renderMailboxActivate } from '../views/pages/mailbox-activate.js';
 import { renderReferentRequests } from '../views/pages/referent-requests.js';
 import { activateMailbox, activationLinkOpen } from './activate.js';
-import { decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
+import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
+import { resendActivationLink } from './resend-link.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const decisionBody = z.object({ comment: z.string().max(1000).optional().nullable() }).strict();
@@ -44,6 +45,13 @@ export function registerMailboxApiRoutes(app: FastifyInstance, ctx: AppContext):
       return { id: p.data.id, status: r.status, address: r.address };
     });
   }
+
+  app.post('/api/v1/referent/accounts/:username/mailbox-link', async (req) => {
+    const referent = await requireReferent(ctx, await sessionOf(ctx, req));
+    const { username } = req.params as { username: string };
+    const account = await accountInOffices(ctx, referent, String(username).slice(0, 200));
+    return resendActivationLink(ctx, account, { actor: `account:${referent.id}`, meta: metaOf(req) });
+  });
 
   app.post('/api/v1/mailbox/activate', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;

@@ -7,7 +7,9 @@ import { mailboxDue, mailboxEffectiveDate, schoolYearStart } from '../../src/mai
 import { TestClock } from '../../src/ports/clock.js';
 import { makeApp, type TestApp } from '../helpers/app.js';
 import { apiClient, FormBrowser } from '../helpers/clients.js';
-import { outbox, timelineActions } from './helpers.js';
+import { adminHeaders } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+import { importOffices, nameReferent, OFFICES, outbox, sessionToken, timelineActions } from './helpers.js';
 
 describe('the 1 September rule (pure)', () => {
   const cases: Array<[string, string, string | null]> = [
@@ -34,7 +36,7 @@ describe('the 1 September rule (pure)', () => {
 });
 
 /** A school as the import leaves it: a person record of population `school`, without an account. */
-async function importSchool(ctx: AppContext, code: string, schoolYear: string, headEmail: string | null) {
+async function importSchool(ctx: AppContext, code: string, schoolYear: string, headEmail: string | null, orgUnit: string | null = null) {
   const now = ctx.clock.now().toISOString();
   await ctx.db.kysely
     .insertInto('persons')
@@ -53,7 +55,7 @@ async function importSchool(ctx: AppContext, code: string, schoolYear: string, h
       personal_email: headEmail,
       personal_email_lower: headEmail?.toLowerCase() ?? null,
       registrar_status: 'active',
-      org_unit: null,
+      org_unit: orgUnit,
       role: null,
       contract_type: null,
       entitlements: '[]',
@@ -153,5 +155,55 @@ describe('school mailboxes job', () => {
     const r = await t.app.inject({ method: 'GET', url: link, headers: { accept: 'text/html', 'accept-language': 'el' } });
     assert.equal(r.statusCode, 410);
     assert.match(r.body, /σύνδεσμος ενεργοποίησης δεν ισχύει/);
+  });
+});
+
+describe('recovery of a school’s credentials', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({ clock: new TestClock(new Date('2026-09-15T08:00:00Z')) });
+    await importOffices(t.app, OFFICES);
+  });
+  after(() => t.close());
+
+  it('goes through the referent of the school’s office or an administrator, as a new one-time link to the head', async () => {
+    await importSchool(t.ctx, 'MIIC8ZZ009', '2026/27', 'preside@example.net', 'AT-MI');
+    assert.deepEqual(codes((await schoolMailboxesJob.run(t.ctx, { dryRun: false })).opened), ['MIIC8ZZ009']);
+    const links = async () => (await outbox(t.ctx, 'school_mailbox_activation')).map((m) => /http:\/\/localhost:3000(\/mailbox\/activate\?token=\S+)/.exec(m.text)![1]!);
+    const [first] = await links();
+
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-AT', username: 'sara.neri', email: 'sara.neri@unidemo.example.org', status: 'active', password: 'Referente-1', orgUnit: 'AT-MI' });
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-DIP', username: 'luca.bianchi', email: 'luca.bianchi@unidemo.example.org', status: 'active', password: 'Referente-1', orgUnit: 'DIP-ISTR' });
+    await nameReferent(t.app, 'AT-MI', 'sara.neri');
+    await nameReferent(t.app, 'DIP-ISTR', 'luca.bianchi');
+
+    const outsider = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', 'Referente-1') });
+    const refused = await outsider.request('POST', '/api/v1/referent/accounts/miic8zz009/mailbox-link', {});
+    assert.equal(refused.status, 404);
+    assert.equal((await outbox(t.ctx, 'school_mailbox_activation')).length, 1);
+
+    const referent = apiClient(t.app, { bearer: await sessionToken(t.app, 'sara.neri', 'Referente-1') });
+    const resent = await referent.request('POST', '/api/v1/referent/accounts/miic8zz009/mailbox-link', {});
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    assert.deepEqual(resent.body, { sentTo: 'p***@example.net' });
+    const second = (await links()).find((l) => l !== first)!;
+    assert.ok(second);
+    // The earlier link stops working; the new one opens the form.
+    assert.equal((await t.app.inject({ method: 'GET', url: first })).statusCode, 410);
+    assert.equal((await t.app.inject({ method: 'GET', url: second })).statusCode, 200);
+
+    const admin = await apiClient(t.app).request('POST', '/api/v1/admin/accounts/MIIC8ZZ009/mailbox-link', {}, adminHeaders);
+    assert.equal(admin.status, 200);
+    assert.equal((await t.app.inject({ method: 'GET', url: second })).statusCode, 410);
+    const it = apiClient(t.app, { lang: 'it' });
+    const noAddress = await it.request('POST', '/api/v1/admin/accounts/sara.neri/mailbox-link', {}, adminHeaders);
+    assert.equal(noAddress.status, 409);
+    assert.equal(noAddress.body.error.code, 'mailbox.no_recipient');
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S1', username: 'senza.casella', personalEmail: 'sc@example.net', status: 'active' });
+    const notOpened = await it.request('POST', '/api/v1/admin/accounts/senza.casella/mailbox-link', {}, adminHeaders);
+    assert.equal(notOpened.status, 409);
+    assert.match(notOpened.body.error.message, /non ha ancora una casella/);
+    const actions = await timelineActions(t.app, 'miic8zz009');
+    assert.equal(actions.filter((a) => a === 'mailbox.link_resent').length, 2);
   });
 });

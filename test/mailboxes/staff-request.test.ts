@@ -191,6 +191,21 @@ describe('staff mailbox requests', () => {
     assert.equal(row.status, 'pending');
   });
 
+  it('a referent cannot decide their own request', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-DIP2', givenName: 'Carla', familyName: 'Rota', username: 'carla.rota', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'carla@example.net' });
+    await nameReferent(t.app, 'DIP-ISTR', 'carla.rota');
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'carla.rota', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    assert.equal((await me.submit('mailbox-request', flow.id, {})).status, 200);
+    const mine = await t.ctx.db.kysely.selectFrom('mailbox_requests').select('id').where('flow_id', '=', flow.id).executeTakeFirstOrThrow();
+    const list = await me.request('GET', '/api/v1/referent/requests');
+    assert.ok(!list.body.requests.some((r: { id: string }) => r.id === mine.id));
+    assert.equal((await me.request('POST', `/api/v1/referent/requests/${mine.id}/approve`, {})).status, 404);
+    // The other referent of the office was told, and may decide it.
+    assert.ok((await outbox(t.ctx, 'mailbox_request')).some((m) => m.recipient === 'luca.bianchi@unidemo.example.org' && /Carla Rota/.test(m.text)));
+    await t.ctx.db.kysely.deleteFrom('org_unit_referents').where('account_id', '=', (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'carla.rota').executeTakeFirstOrThrow()).id).execute();
+  });
+
   it('reminds the referents once after the configured time, then expires the request', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'S400', givenName: 'Elena', familyName: 'Fabbri', username: 'elena.fabbri', status: 'active', password: PW, orgUnit: 'AT-MI', personalEmail: 'elena@example.net' });
     const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'elena.fabbri', PW) });
