@@ -69,6 +69,11 @@ describe('staff mailbox requests', () => {
     await referent.submit({}, { formAction: /\/approve$/, csrf: 'forged' });
     assert.equal(referent.status, 403);
     await referent.get('/referent/requests');
+    // Rejecting needs a reason: the page says so and the request stays.
+    await referent.submit({ comment: ' ' }, { formAction: /\/reject$/ });
+    assert.equal(referent.status, 422);
+    assert.match(referent.text(), /Campo obbligatorio/);
+    assert.match(referent.text(), /Nicolò D'Amico/);
     await referent.submit({}, { formAction: /\/approve$/ });
     assert.equal(referent.status, 200);
     assert.match(referent.text(), /Richiesta di Nicolò D'Amico approvata: è stato assegnato l’indirizzo nicolo\.damico2@unidemo\.example\.org/);
