@@ -31,7 +31,7 @@ function cell(v: unknown): string | null {
  * from a stream, one row at a time, so files of any length are never held whole in memory.
  * Rows are numbered from 1 (the first data row). A row that cannot be read (bad JSON, not an
  * object, a CSV row with another number of cells than the header) comes back with `field.invalid`
- * and reading goes on. A CSV file that cannot be parsed at all throws.
+ * and reading goes on (after broken CSV quoting, the parser resumes where it can).
  */
 export async function* readRecords(input: Readable, format: RecordFormat): AsyncGenerator<RecordRow> {
   let row = 0;
@@ -57,9 +57,21 @@ export async function* readRecords(input: Readable, format: RecordFormat): Async
     }
     return;
   }
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: false }));
+  // Malformed records (broken quoting) are skipped by the parser and reported here in file order.
+  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true, info: true }));
+  const skipped: number[] = [];
+  parser.on('skip', (err: { lines?: number }) => skipped.push(err.lines ?? Number.MAX_SAFE_INTEGER));
   let header: string[] | null = null;
-  for await (const cells of parser as AsyncIterable<string[]>) {
+  const failuresBefore = function* (line: number): Generator<RecordRow> {
+    while (skipped.length > 0 && skipped[0]! <= line) {
+      skipped.shift();
+      if (!header) continue;
+      row += 1;
+      yield { row, ok: false, code: 'field.invalid' };
+    }
+  };
+  for await (const { record: cells, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    yield* failuresBefore(info.lines - 1);
     if (!header) {
       header = cells.map((c) => c.trim());
       continue;
@@ -73,4 +85,5 @@ export async function* readRecords(input: Readable, format: RecordFormat): Async
     header.forEach((h, i) => (values[h] = cell(cells[i])));
     yield { row, ok: true, values };
   }
+  yield* failuresBefore(Number.MAX_SAFE_INTEGER);
 }
