@@ -196,6 +196,36 @@ describe('staff mailbox requests', () => {
     assert.equal(row.status, 'pending');
   });
 
+  it('concurrent decisions on one request: exactly one wins', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S700', givenName: 'Ugo', familyName: 'Pini', username: 'ugo.pini', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'ugo@example.net' });
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'ugo.pini', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    assert.equal((await me.submit('mailbox-request', flow.id, {})).status, 200);
+    const id = (await t.ctx.db.kysely.selectFrom('mailbox_requests').select('id').where('flow_id', '=', flow.id).executeTakeFirstOrThrow()).id;
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    const results = await Promise.all([
+      ...Array.from({ length: 3 }, () => ref.request('POST', `/api/v1/referent/requests/${id}/approve`, {})),
+      ...Array.from({ length: 3 }, () => ref.request('POST', `/api/v1/referent/requests/${id}/reject`, { comment: 'No' })),
+    ]);
+    assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join());
+    assert.ok(results.filter((r) => r.status !== 200).every((r) => r.body.error.code === 'mailbox.request_not_found'));
+    const mails = (await outbox(t.ctx)).filter((m) => m.recipient === 'ugo@example.net');
+    assert.equal(mails.length, 1);
+    const decisions = await t.ctx.db.kysely.selectFrom('audit_log').select('action').where('action', 'in', ['mailbox.approved', 'mailbox.rejected']).where('details', 'like', `%${id}%`).execute();
+    assert.equal(decisions.length, 1);
+  });
+
+  it('without a personal address there is nowhere to send the link: refused and audited', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S800', username: 'senza.posta', status: 'active', password: PW, orgUnit: 'DIP-ISTR' });
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'senza.posta', PW), lang: 'it' });
+    const flow = (await me.start('mailbox-request')).body;
+    const r = await me.submit('mailbox-request', flow.id, {});
+    assert.equal(r.status, 422);
+    assert.equal(r.body.error.code, 'mailbox.not_eligible');
+    assert.match(r.body.messages[1].text, /indirizzo di posta elettronica personale verificato/);
+    assert.ok((await timelineActions(t.app, 'senza.posta')).includes('mailbox.eligibility_checked'));
+  });
+
   it('a referent cannot decide their own request', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'R-DIP2', givenName: 'Carla', familyName: 'Rota', username: 'carla.rota', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'carla@example.net' });
     await nameReferent(t.app, 'DIP-ISTR', 'carla.rota');

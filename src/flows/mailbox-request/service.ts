@@ -125,7 +125,22 @@ export const mailboxRequestFlow: FlowDefinition<MailboxRequestData> = {
       const parsed = parseInput(staffInput, input);
       if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
       if (!noticeAddress(who.person, { email: null })) {
-        return { ok: false, code: 'mailbox.not_eligible', details: [{ key: 'mailbox.item.personal_email' }] };
+        // The activation link can only go to a personal address: without one there is no request.
+        return {
+          ok: false,
+          code: 'mailbox.not_eligible',
+          details: [{ key: 'mailbox.item.personal_email' }],
+          commit: (tx) =>
+            audit(tx, now, {
+              actor: `account:${who.account.id}`,
+              action: 'mailbox.eligibility_checked',
+              accountId: who.account.id,
+              personId: who.person.id,
+              ip: req.meta.ip,
+              correlationId: req.meta.correlationId,
+              details: { eligible: false, failing: ['personal_email'] },
+            }),
+        };
       }
       return routeToReferents(ctx, flow, req, who, parsed.value.note ?? null);
     }
