@@ -58,6 +58,9 @@ export const schoolMailboxesJob = {
         continue;
       }
       const opened = await db.transaction().execute(async (tx) => {
+        // Two runs at once must not both create an account: under PostgreSQL the school's row is
+        // locked for the transaction (SQLite runs one transaction at a time anyway).
+        if (ctx.db.dialect === 'postgres') await tx.selectFrom('persons').select('id').where('id', '=', person.id).forUpdate().execute();
         let accountRow = await tx.selectFrom('accounts').selectAll().where('person_id', '=', person.id).executeTakeFirst();
         if (!accountRow) {
           const username = await assignUsername(ctx, tx, person);

@@ -166,6 +166,16 @@ describe('recovery of a school’s credentials', () => {
   });
   after(() => t.close());
 
+  it('overlapping runs open each mailbox once', async () => {
+    await importSchool(t.ctx, 'BOIC8XY005', '2026/27', 'dirigente.e@example.net');
+    const overlapping = await Promise.all([schoolMailboxesJob.run(t.ctx, { dryRun: false }), schoolMailboxesJob.run(t.ctx, { dryRun: false })]);
+    assert.deepEqual(overlapping.flatMap((r) => codes(r.opened)), ['BOIC8XY005']);
+    const accounts = await t.ctx.db.kysely.selectFrom('accounts').select('email').where('username_lower', 'like', 'boic8xy005%').execute();
+    assert.deepEqual(accounts, [{ email: 'boic8xy005@istruzione.unidemo.example.org' }]);
+    assert.equal((await outbox(t.ctx, 'school_mailbox_activation')).length, 1);
+    await t.ctx.db.kysely.deleteFrom('outbox').execute();
+  });
+
   it('goes through the referent of the school’s office or an administrator, as a new one-time link to the head', async () => {
     await importSchool(t.ctx, 'MIIC8ZZ009', '2026/27', 'preside@example.net', 'AT-MI');
     assert.deepEqual(codes((await schoolMailboxesJob.run(t.ctx, { dryRun: false })).opened), ['MIIC8ZZ009']);
