@@ -226,6 +226,17 @@ describe('staff mailbox requests', () => {
     assert.ok((await timelineActions(t.app, 'senza.posta')).includes('mailbox.eligibility_checked'));
   });
 
+  it('two requests of one person sent at once: one is stored', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S900', username: 'doppia.richiesta', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'dr@example.net' });
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'doppia.richiesta', PW) });
+    const flows = [(await me.start('mailbox-request')).body, (await me.start('mailbox-request')).body];
+    const results = await Promise.all(flows.map((f) => me.submit('mailbox-request', f.id, {})));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 409]);
+    assert.equal(results.find((r) => r.status === 409)!.body.error.code, 'mailbox.request_pending');
+    const person = await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'doppia.richiesta').executeTakeFirstOrThrow();
+    assert.equal((await t.ctx.db.kysely.selectFrom('mailbox_requests').select('id').where('account_id', '=', person.id).execute()).length, 1);
+  });
+
   it('a referent cannot decide their own request', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'R-DIP2', givenName: 'Carla', familyName: 'Rota', username: 'carla.rota', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'carla@example.net' });
     await nameReferent(t.app, 'DIP-ISTR', 'carla.rota');

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { notNull, type PortableMigration } from './helpers.js';
 
 /** Offices (org units), their IT referents, and mailbox requests awaiting a referent. */
@@ -42,6 +43,8 @@ export const mailboxes: PortableMigration = () => ({
       .execute();
     await db.schema.createIndex('mailbox_requests_status').on('mailbox_requests').columns(['status', 'org_unit']).execute();
     await db.schema.createIndex('mailbox_requests_account').on('mailbox_requests').columns(['account_id', 'status']).execute();
+    // At most one pending request per account, whatever races the application loses.
+    await db.schema.createIndex('mailbox_requests_one_pending').on('mailbox_requests').column('account_id').unique().where(sql.ref('status'), '=', 'pending').execute();
   },
   async down(db) {
     for (const t of ['mailbox_requests', 'org_unit_referents', 'org_units']) await db.schema.dropTable(t).execute();

@@ -52,6 +52,9 @@ async function routeToReferents(
     state: 'awaiting_approval',
     data: { ...flow.data, requestId },
     async commit(tx: Tx) {
+      // Two flows of one person submitted at once: under PostgreSQL the account row is locked so
+      // the second sees the first's request (a partial unique index backs this up).
+      if (ctx.db.dialect === 'postgres') await tx.selectFrom('accounts').select('id').where('id', '=', who.account.id).forUpdate().execute();
       if (await pendingRequestOf(tx, who.account.id)) throw new AppError('mailbox.request_pending');
       await tx
         .insertInto('mailbox_requests')
