@@ -2,6 +2,7 @@ import type { BenchSection } from '../lib.js';
 import { importSection } from './import.js';
 import { loginSection } from './login.js';
 import { rssSection } from './rss.js';
+import { mailboxesSection } from './mailboxes.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection];

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { registerImportRoutes } from '../imports/routes.js';
 import type { AppContext } from './context.js';
+import { registerMailboxAdminRoutes } from '../mailboxes/admin-routes.js';
+import { registerMailboxApiRoutes, registerMailboxHtmlRoutes } from '../mailboxes/routes.js';
+import { registerOrgUnitAdminRoutes } from '../org-units/admin-routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -12,7 +15,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [];
-export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [registerImportRoutes];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes];
+export const apiRoutes: Adder[] = [registerMailboxApiRoutes];
+export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes];
 export const rootRoutes: Adder[] = [];

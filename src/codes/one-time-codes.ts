@@ -117,3 +117,22 @@ export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose:
     .execute();
   return current.attempts + 1 >= current.max_attempts ? 'locked' : 'invalid';
 }
+
+/**
+ * True when `code` is the subject's current code and could still be used (unused, unexpired,
+ * attempts left). Consumes nothing and counts no attempt: for showing a link's form before the
+ * code is submitted (mail scanners that open links must not use them up).
+ */
+export async function peekCode(ctx: AppContext, db: Kysely<Database>, purpose: string, subject: string, code: string): Promise<boolean> {
+  const current = await db
+    .selectFrom('one_time_codes')
+    .select(['code_hash', 'attempts', 'max_attempts', 'expires_at', 'used_at'])
+    .where('purpose', '=', purpose)
+    .where('subject', '=', subject)
+    .where('revoked_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!current || current.used_at || current.attempts >= current.max_attempts || current.expires_at <= ctx.clock.now().toISOString()) return false;
+  return ctx.secrets.hmacEquals(`otc:${purpose}`, `${subject}\u0000${code.trim()}`, current.code_hash);
+}

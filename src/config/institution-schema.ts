@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultMailboxesConfig, mailboxesSchema } from '../mailboxes/config.js';
 
 /** Text shown to people, given per language; `en` is required, the others fall back to it. */
 export const localizedText = z.union([
@@ -91,6 +92,7 @@ export const institutionSchema = z
       .strict()
       .default({ lifetimeMinutes: 30 }),
     services: z.array(serviceSchema).default([]),
+    mailboxes: mailboxesSchema.default(defaultMailboxesConfig),
     demo: z
       .object({ seed: z.boolean().default(false) })
       .strict()

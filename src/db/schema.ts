@@ -125,7 +125,43 @@ export interface OneTimeCodeTable {
   revoked_at: string | null;
 }
 
+export interface OrgUnitTable {
+  code: string;
+  name: string;
+  type: string;
+  parent: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrgUnitReferentTable {
+  org_unit: string;
+  account_id: string;
+  created_at: string;
+}
+
+export interface MailboxRequestTable {
+  id: string;
+  account_id: string;
+  person_id: string;
+  org_unit: string | null;
+  flow_id: string | null;
+  /** pending, approved, rejected, expired, fulfilled */
+  status: string;
+  address: string | null;
+  comment: string | null;
+  decided_by: string | null;
+  locale: string;
+  created_at: string;
+  decided_at: string | null;
+  reminded_at: string | null;
+  expires_at: string;
+}
+
 export interface Database {
+  org_units: OrgUnitTable;
+  org_unit_referents: OrgUnitReferentTable;
+  mailbox_requests: MailboxRequestTable;
   one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
   accounts: AccountTable;

@@ -29,6 +29,15 @@ export const errorCatalog = {
   'registration.link_expired': 410,
   'registration.closed': 403,
   'mailbox.not_eligible': 422,
+  'mailbox.not_available': 403,
+  'mailbox.already_assigned': 409,
+  'mailbox.request_pending': 409,
+  'mailbox.no_referent': 409,
+  'mailbox.link_invalid': 410,
+  'mailbox.request_not_found': 404,
+  'mailbox.not_opened': 409,
+  'mailbox.no_recipient': 409,
+  'org_unit.not_found': 404,
   'reset.code_invalid': 422,
   'access.service_not_available': 403,
   'flow.expired': 410,
@@ -64,5 +73,7 @@ export const fieldCodes = [
   'status.invalid',
   'population.invalid',
   'contract_type.invalid',
+  'org_unit.type_invalid',
+  'org_unit.parent_invalid',
 ] as const;
 export type FieldCode = (typeof fieldCodes)[number];

@@ -1,6 +1,7 @@
 import { activationPasswordFlow } from './activation-password/service.js';
 import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
+import { mailboxRequestFlow } from './mailbox-request/service.js';
 import { passwordChangeFlow } from './password-change/service.js';
 
 let done = false;
@@ -11,4 +12,5 @@ export function registerFlows(): void {
   registerFlow(loginFlow);
   registerFlow(activationPasswordFlow);
   registerFlow(passwordChangeFlow);
+  registerFlow(mailboxRequestFlow);
 }

@@ -1,8 +1,10 @@
 import { EmailAddress } from './components/email-address.js';
 import { registerFlowView } from './flow-views.js';
+import { registerMailboxViews } from './mailbox-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
+  registerMailboxViews();
   registerFlowView('activation-password', {
     submitLabel: () => 'activation-password.submit',
     done: (view, t) => {

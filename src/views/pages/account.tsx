@@ -43,16 +43,24 @@ export function renderAccount(
           <dt>{t('account.status')}</dt>
           <dd>{t(`status.${account.status}`)}</dd>
         </dl>
-        {account.federatedOnly ? null : (
-          <>
-            <h2 id="h-actions">{t('account.actions')}</h2>
-            <ul class="links" aria-labelledby="h-actions">
-              <li>
-                <a href="/flows/password-change">{t('account.changePassword')}</a>
-              </li>
-            </ul>
-          </>
-        )}
+        <h2 id="h-actions">{t('account.actions')}</h2>
+        <ul class="links" aria-labelledby="h-actions">
+          {account.federatedOnly ? null : (
+            <li>
+              <a href="/flows/password-change">{t('account.changePassword')}</a>
+            </li>
+          )}
+          {!account.email && (person?.population === 'staff' || person?.population === 'school_staff') ? (
+            <li>
+              <a href="/flows/mailbox-request">{t('account.requestMailbox')}</a>
+            </li>
+          ) : null}
+          {account.roles.includes('referent') ? (
+            <li>
+              <a href="/referent/requests">{t('referent.link')}</a>
+            </li>
+          ) : null}
+        </ul>
       </div>
     ),
   });

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { documentTypes } from '../../mailboxes/eligibility.js';
+import { text } from '../kernel/input.js';
+import type { FieldSpec } from '../kernel/types.js';
+
+/**
+ * mailbox-request (needs a session): awaiting_details → awaiting_approval (staff, or school staff
+ * where the institution routes them to a referent) → completed; or awaiting_details → completed
+ * (eligible school staff). A referent's decision or the expiry job completes a waiting flow.
+ */
+export const states = ['awaiting_details', 'awaiting_approval', 'completed'] as const;
+
+export interface MailboxRequestData {
+  population: 'staff' | 'school_staff';
+  officeName?: string | null;
+  requestId?: string;
+}
+
+const optionalText = (max: number) => z.string().trim().max(max, 'field.too_long').optional();
+
+export const staffInput = z.object({ note: optionalText(500) });
+
+export const schoolStaffInput = z.object({
+  documentType: z.enum(documentTypes, { error: 'field.invalid' }),
+  documentNumber: text(40),
+  documentIssuer: text(120),
+  documentExpiry: z.string({ error: 'field.required' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'date.invalid').refine((s) => !Number.isNaN(Date.parse(s)), 'date.invalid'),
+  taxCode: z.string({ error: 'field.required' }).trim().regex(/^[A-Za-z0-9]{11,16}$/, 'tax_code.invalid'),
+});
+
+export function fields(population: MailboxRequestData['population'], t: (k: string) => string): FieldSpec[] {
+  if (population === 'staff') return [{ name: 'note', type: 'text', required: false, maxLength: 500, label: 'mailbox.field.note' }];
+  return [
+    {
+      name: 'documentType',
+      type: 'select',
+      required: true,
+      label: 'mailbox.field.documentType',
+      options: documentTypes.map((d) => ({ value: d, label: t(`mailbox.document.${d}`) })),
+    },
+    { name: 'documentNumber', type: 'text', required: true, maxLength: 40, label: 'mailbox.field.documentNumber' },
+    { name: 'documentIssuer', type: 'text', required: true, maxLength: 120, label: 'mailbox.field.documentIssuer' },
+    { name: 'documentExpiry', type: 'date', required: true, label: 'mailbox.field.documentExpiry' },
+    { name: 'taxCode', type: 'text', required: true, maxLength: 16, autocomplete: 'off', label: 'mailbox.field.taxCode' },
+  ];
+}

@@ -1,0 +1,85 @@
+import { findAccountById, findPerson } from '../accounts/repository.js';
+import type { AppContext } from '../app/context.js';
+import { audit } from '../audit/audit.js';
+import { romeDate } from '../mailboxes/school-year.js';
+import { noticeAddress, referentPageUrl, sendMailboxMail } from '../mailboxes/mail.js';
+import { completeRequestFlow } from '../mailboxes/requests.js';
+import { referentsOf } from '../org-units/referents.js';
+
+export interface MailboxRemindersReport {
+  dryRun: boolean;
+  /** Requests whose referents were (or would be) reminded. */
+  reminded: number;
+  /** Requests that expired (or would expire) undecided. */
+  expired: number;
+}
+
+/**
+ * Reminds the referents of requests pending longer than `mailboxes.remindAfterHours` (once per
+ * request), and expires those pending past `mailboxes.expireAfterDays`, telling the requester.
+ * Each request is claimed by a conditional update, so runs may overlap or be repeated safely.
+ */
+export const mailboxRemindersJob = {
+  name: 'mailbox-reminders',
+  async run(ctx: AppContext, opts: { dryRun: boolean }): Promise<MailboxRemindersReport> {
+    const db = ctx.db.kysely;
+    const now = ctx.clock.now();
+    const nowIso = now.toISOString();
+    const remindBefore = new Date(now.getTime() - ctx.config.mailboxes.remindAfterHours * 3_600_000).toISOString();
+    const toRemind = await db
+      .selectFrom('mailbox_requests')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('reminded_at', 'is', null)
+      .where('created_at', '<=', remindBefore)
+      .where('expires_at', '>', nowIso)
+      .execute();
+    const toExpire = await db.selectFrom('mailbox_requests').selectAll().where('status', '=', 'pending').where('expires_at', '<=', nowIso).execute();
+    const report: MailboxRemindersReport = { dryRun: opts.dryRun, reminded: 0, expired: 0 };
+    if (opts.dryRun) return { ...report, reminded: toRemind.length, expired: toExpire.length };
+
+    for (const r of toRemind) {
+      const person = await findPerson(db, r.person_id);
+      if (!person) continue;
+      const done = await db.transaction().execute(async (tx) => {
+        const claimed = await tx.updateTable('mailbox_requests').set({ reminded_at: nowIso }).where('id', '=', r.id).where('status', '=', 'pending').where('reminded_at', 'is', null).executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) return false;
+        const referents = r.org_unit ? await referentsOf(ctx, tx, r.org_unit) : [];
+        const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit ?? '—', date: romeDate(new Date(r.expires_at)), url: referentPageUrl(ctx) };
+        for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ctx.config.institution.defaultLocale, params);
+        await audit(tx, now, {
+          actor: 'job:mailbox-reminders',
+          action: 'mailbox.reminder_sent',
+          accountId: r.account_id,
+          personId: r.person_id,
+          details: { requestId: r.id, orgUnit: r.org_unit, referents: referents.map((x) => x.username) },
+        });
+        return true;
+      });
+      if (done) report.reminded += 1;
+    }
+
+    for (const r of toExpire) {
+      const person = await findPerson(db, r.person_id);
+      const account = await findAccountById(db, r.account_id);
+      const done = await db.transaction().execute(async (tx) => {
+        const claimed = await tx.updateTable('mailbox_requests').set({ status: 'expired', decided_at: nowIso }).where('id', '=', r.id).where('status', '=', 'pending').executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) return false;
+        await completeRequestFlow(tx, r.flow_id, { address: null, status: 'expired' }, now);
+        const to = person && account ? noticeAddress(person, account) : null;
+        if (to && person) await sendMailboxMail(ctx, tx, 'expired', to, r.locale, { name: `${person.givenName} ${person.familyName}` });
+        await audit(tx, now, {
+          actor: 'job:mailbox-reminders',
+          action: 'mailbox.request_expired',
+          accountId: r.account_id,
+          personId: r.person_id,
+          details: { requestId: r.id, orgUnit: r.org_unit },
+        });
+        return true;
+      });
+      if (done) report.expired += 1;
+    }
+    if (report.reminded + report.expired > 0) ctx.kickOutbox();
+    return report;
+  },
+};

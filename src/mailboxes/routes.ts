@@ -1,0 +1,158 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { errorBody } from '../app/error-handler.js';
+import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../app/request-context.js';
+import { logoutCsrf } from '../app/routes/html-pages.js';
+import { randomId } from '../app/secret.js';
+import { policyHint } from '../auth/new-password.js';
+import { AppError } from '../errors/app-error.js';
+import { messagesOf } from '../flows/kernel/service.js';
+import type { FlowMessage } from '../flows/kernel/types.js';
+import { translate, type Locale } from '../i18n/index.js';
+import { renderMailboxActivate } from '../views/pages/mailbox-activate.js';
+import { renderReferentRequests } from '../views/pages/referent-requests.js';
+import { activateMailbox, activationLinkOpen } from './activate.js';
+import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
+import { resendActivationLink } from './resend-link.js';
+
+const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
+const decisionBody = z.object({ comment: z.string().max(1000).optional().nullable() }).strict();
+
+const referentCsrf = (ctx: AppContext, sessionId: string) => ctx.secrets.hmac('referent-requests', sessionId);
+
+function appErrorMessages(err: AppError, locale: Locale): FlowMessage[] {
+  const fields = Object.entries(err.opts.fields ?? {});
+  if (fields.length === 0) return [{ code: err.code, text: translate(locale, `error.${err.code}`, err.opts.params) }];
+  return fields.map(([field, code]) => ({ code, field, text: translate(locale, `error.${code}`) }));
+}
+
+/** The referent's JSON API (API.md "Referents") and the mailbox activation call of the mobile app. */
+export function registerMailboxApiRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/api/v1/referent/requests', async (req) => {
+    const referent = await requireReferent(ctx, await sessionOf(ctx, req));
+    return { requests: await listPendingRequests(ctx, referent) };
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/api/v1/referent/requests/:id/${decision}`, async (req) => {
+      const referent = await requireReferent(ctx, await sessionOf(ctx, req));
+      const p = idParam.safeParse(req.params);
+      if (!p.success) throw new AppError('mailbox.request_not_found');
+      const body = decisionBody.safeParse(req.body ?? {});
+      if (!body.success) throw new AppError('validation.failed', { fields: { comment: 'field.invalid' } });
+      const r = await decideRequest(ctx, referent, p.data.id, decision, body.data.comment ?? null, metaOf(req));
+      return { id: p.data.id, status: r.status, address: r.address };
+    });
+  }
+
+  app.post('/api/v1/referent/accounts/:username/mailbox-link', async (req) => {
+    const referent = await requireReferent(ctx, await sessionOf(ctx, req));
+    const { username } = req.params as { username: string };
+    const account = await accountInOffices(ctx, referent, String(username).slice(0, 200));
+    return resendActivationLink(ctx, account, { actor: `account:${referent.id}`, meta: metaOf(req) });
+  });
+
+  app.post('/api/v1/mailbox/activate', async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const r = await activateMailbox(ctx, { token: b.token, newPassword: b.newPassword, newPasswordConfirm: b.newPasswordConfirm }, metaOf(req));
+    if (!r.ok) {
+      return reply
+        .status(r.status ?? 422)
+        .send({ ...errorBody(r.code, req.locale, { fields: Object.fromEntries(Object.entries(r.fields ?? {})) }), messages: messagesOf(r, req.locale) });
+    }
+    return { username: r.username, address: r.address, status: 'active' };
+  });
+}
+
+/** The referent pages and the activation link's page (HTML forms, CSRF-protected). */
+export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+
+  const referentPage = async (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string | null; errors?: FlowMessage[]; status?: number } = {}) => {
+    const session = await sessionOf(ctx, req);
+    if (!session) return reply.redirect(`/flows/login?return_to=${encodeURIComponent('/referent/requests')}`, 303);
+    const referent = await requireReferent(ctx, session);
+    return html(
+      reply,
+      renderReferentRequests({
+        ctx,
+        locale: req.locale,
+        path: req.url,
+        signedIn: { username: referent.username, logoutCsrf: logoutCsrf(ctx, session.sessionId) },
+        requests: await listPendingRequests(ctx, referent),
+        csrf: referentCsrf(ctx, session.sessionId),
+        notice: extra.notice ?? null,
+        errors: extra.errors ?? [],
+      }),
+      extra.status,
+    );
+  };
+
+  app.get('/referent/requests', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    let notice: string | null = null;
+    const session = await sessionOf(ctx, req);
+    if (session && q.decided && /^[A-Za-z0-9_-]{8,64}$/.test(q.decided)) {
+      // The notice names the request this referent just decided, and only such a request.
+      const r = await ctx.db.kysely
+        .selectFrom('mailbox_requests as r')
+        .innerJoin('persons as p', 'p.id', 'r.person_id')
+        .select(['r.status', 'r.address', 'p.given_name', 'p.family_name'])
+        .where('r.id', '=', q.decided)
+        .where('r.decided_by', '=', session.accountId)
+        .executeTakeFirst();
+      if (r) notice = translate(req.locale, r.status === 'approved' ? 'referent.approved' : 'referent.rejected', { name: `${r.given_name} ${r.family_name}`, address: r.address ?? '' });
+    }
+    return referentPage(req, reply, { notice });
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/referent/requests/:id/${decision}`, async (req, reply) => {
+      const session = await sessionOf(ctx, req);
+      if (!session) throw new AppError('auth.unauthenticated');
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('referent-requests', session.sessionId, form._csrf)) throw new AppError('auth.csrf');
+      const referent = await requireReferent(ctx, session);
+      const p = idParam.safeParse(req.params);
+      if (!p.success) throw new AppError('mailbox.request_not_found');
+      const comment = typeof form.comment === 'string' ? form.comment : null;
+      try {
+        await decideRequest(ctx, referent, p.data.id, decision, comment, metaOf(req));
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale), status: err.status });
+        throw err;
+      }
+      return reply.redirect(`/referent/requests?decided=${encodeURIComponent(p.data.id)}`, 303);
+    });
+  }
+
+  const activateCsrf = (req: FastifyRequest, reply: FastifyReply): string => {
+    let c = req.cookies[CSRF_COOKIE];
+    if (!c || !/^[A-Za-z0-9_-]{20,60}$/.test(c)) {
+      c = randomId(24);
+      reply.setCookie(CSRF_COOKIE, c, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx) });
+    }
+    return ctx.secrets.hmac('mailbox-activate', c);
+  };
+  const hint = (locale: Locale) => policyHint(ctx, (k, p) => translate(locale, k, p));
+
+  app.get('/mailbox/activate', async (req, reply) => {
+    const token = (req.query as Record<string, unknown>).token;
+    // Opening the link only shows the form: mail scanners that follow links use nothing up.
+    if (!(await activationLinkOpen(ctx, token))) throw new AppError('mailbox.link_invalid');
+    const csrf = activateCsrf(req, reply);
+    return html(reply, renderMailboxActivate({ ctx, locale: req.locale, path: req.url, token: String(token), csrf, policyHint: hint(req.locale), errors: [], done: null }));
+  });
+
+  app.post('/mailbox/activate', async (req, reply) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const cookie = req.cookies[CSRF_COOKIE];
+    if (!cookie || typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('mailbox-activate', cookie, form._csrf)) throw new AppError('auth.csrf');
+    const token = form.token ?? (req.query as Record<string, unknown>).token;
+    const r = await activateMailbox(ctx, { token, newPassword: form.newPassword, newPasswordConfirm: form.newPasswordConfirm }, metaOf(req));
+    const base = { ctx, locale: req.locale, path: req.url, token: typeof token === 'string' ? token : '', csrf: form._csrf, policyHint: hint(req.locale) };
+    if (!r.ok) return html(reply, renderMailboxActivate({ ...base, errors: messagesOf(r, req.locale), done: null }), r.status ?? 422);
+    return html(reply, renderMailboxActivate({ ...base, token: '', errors: [], done: { username: r.username, address: r.address } }));
+  });
+}

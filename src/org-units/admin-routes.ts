@@ -1,0 +1,43 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { metaOf } from '../app/request-context.js';
+import { AppError } from '../errors/app-error.js';
+import { recordFormatOf } from '../formats/records.js';
+import { importOrgUnits } from './import.js';
+import { nameReferent, removeReferent } from './referents.js';
+
+const referentParams = z.object({ code: z.string().min(1).max(40), username: z.string().min(1).max(200) });
+
+/**
+ * Administration of offices (API.md): the org-unit import and naming referents. Registered inside
+ * its own plugin so its streaming CSV/NDJSON body parser stays local to these routes.
+ */
+export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: AppContext): Promise<void> {
+  await admin.register(async (scope) => {
+    // The body is handed over as a stream: the import reads it row by row.
+    scope.addContentTypeParser(['text/csv', 'application/x-ndjson'], (_req, payload, done) => done(null, payload));
+
+    scope.post('/api/v1/admin/org-units', async (req) => {
+      const format = recordFormatOf(req.headers['content-type']);
+      if (!format) throw new AppError('request.unsupported_media_type');
+      const dryRun = String((req.query as Record<string, unknown>).dryRun ?? 'false') === 'true';
+      return importOrgUnits(ctx, req.body as Readable, format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
+    });
+
+    scope.put('/api/v1/admin/org-units/:code/referents/:username', async (req) => {
+      const p = referentParams.safeParse(req.params);
+      if (!p.success) throw new AppError('request.invalid');
+      const r = await nameReferent(ctx, p.data.code, p.data.username, { actor: `admin:${req.admin?.name ?? 'unknown'}`, meta: metaOf(req) });
+      return { orgUnit: p.data.code, username: p.data.username, offices: r.offices };
+    });
+
+    scope.delete('/api/v1/admin/org-units/:code/referents/:username', async (req, reply) => {
+      const p = referentParams.safeParse(req.params);
+      if (!p.success) throw new AppError('request.invalid');
+      await removeReferent(ctx, p.data.code, p.data.username, { actor: `admin:${req.admin?.name ?? 'unknown'}`, meta: metaOf(req) });
+      return reply.status(204).send();
+    });
+  });
+}

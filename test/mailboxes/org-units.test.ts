@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
+import { adminHeaders, apiClient } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+import { importOffices, nameReferent, OFFICES, timelineActions } from './helpers.js';
+
+describe('offices and referents', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({ config: testConfig((c) => (c.mailboxes.orgUnitTypes = [...c.mailboxes.orgUnitTypes, 'Ufficio scolastico regionale'])) });
+  });
+  after(() => t.close());
+
+  it('imports offices from CSV: dry run first, then for real, then unchanged', async () => {
+    const dry = await importOffices(t.app, OFFICES, '?dryRun=true');
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.deepEqual(dry.body, { dryRun: true, created: 3, updated: 0, unchanged: 0, rejected: [] });
+    assert.equal((await t.ctx.db.kysely.selectFrom('org_units').select('code').execute()).length, 0);
+    const real = await importOffices(t.app, OFFICES);
+    assert.deepEqual(real.body, { dryRun: false, created: 3, updated: 0, unchanged: 0, rejected: [] });
+    const again = await importOffices(t.app, OFFICES);
+    assert.deepEqual(again.body, { dryRun: false, created: 0, updated: 0, unchanged: 3, rejected: [] });
+    const dip = await t.ctx.db.kysely.selectFrom('org_units').selectAll().where('code', '=', 'DIP-ISTR').executeTakeFirstOrThrow();
+    assert.equal(dip.parent, 'DGSIS');
+    assert.equal(dip.type, 'Dipartimento');
+  });
+
+  it('imports NDJSON, with the institution’s own types, and updates existing offices', async () => {
+    const nd = [
+      JSON.stringify({ code: 'USR-LOM', name: 'Ufficio scolastico regionale per la Lombardia', type: 'Ufficio scolastico regionale', parent: null }),
+      JSON.stringify({ code: 'AT-MI', name: 'Ambito territoriale di Milano', type: 'Ambito territoriale', parent: 'USR-LOM' }),
+    ].join('\n');
+    const r = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: nd, headers: { ...adminHeaders, 'content-type': 'application/x-ndjson' } });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json(), { dryRun: false, created: 1, updated: 1, unchanged: 0, rejected: [] });
+  });
+
+  it('rejects bad rows with their field codes and keeps the good ones', async () => {
+    const csv = [
+      'code,name,type,parent',
+      'OK1,Ufficio I,Direzione,',
+      ',Senza codice,Direzione,',
+      'BAD TYPE,Ufficio,Sottoscala,',
+      'ORPHAN,Ufficio orfano,Dipartimento,NOWHERE',
+      'DGSIS,Direzione,Direzione,DIP-ISTR',
+      'OK1,Ancora,Direzione,',
+    ].join('\n');
+    const r = await importOffices(t.app, csv);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.created, 1);
+    assert.equal(r.body.rejected.length, 5);
+    const byRow = Object.fromEntries(r.body.rejected.map((x: any) => [x.row, x]));
+    assert.deepEqual(byRow[2].errors, [{ field: 'code', code: 'field.required' }]);
+    assert.deepEqual(byRow[3].errors, [
+      { field: 'code', code: 'field.invalid' },
+      { field: 'type', code: 'org_unit.type_invalid' },
+    ]);
+    assert.deepEqual(byRow[4], { row: 4, externalId: 'ORPHAN', errors: [{ field: 'parent', code: 'org_unit.parent_invalid' }] });
+    // DGSIS under its own child would make a loop.
+    assert.deepEqual(byRow[5].errors, [{ field: 'parent', code: 'org_unit.parent_invalid' }]);
+    assert.deepEqual(byRow[6].errors, [{ field: 'code', code: 'field.duplicate' }]);
+    // An unknown column is refused, not ignored, even when its cells are empty.
+    const extra = await importOffices(t.app, 'code,name,type,parent,colour\nOK2,Ufficio II,Direzione,,\n');
+    assert.deepEqual(extra.body.rejected, [{ row: 1, externalId: 'OK2', errors: [{ field: 'colour', code: 'field.unknown' }] }]);
+    assert.equal(extra.body.created, 0);
+    const dg = await t.ctx.db.kysely.selectFrom('org_units').select('parent').where('code', '=', 'DGSIS').executeTakeFirstOrThrow();
+    assert.equal(dg.parent, null);
+  });
+
+  it('refuses other content types and unreadable rows', async () => {
+    const r = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: { code: 'X' }, headers: adminHeaders });
+    assert.equal(r.statusCode, 415);
+    const nd = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: '{"code":\n[1]\n', headers: { ...adminHeaders, 'content-type': 'application/x-ndjson' } });
+    assert.deepEqual(nd.json().rejected.map((x: any) => x.errors[0].code), ['field.invalid', 'field.invalid']);
+    const anon = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: OFFICES, headers: { 'content-type': 'text/csv' } });
+    assert.equal(anon.statusCode, 401);
+  });
+
+  it('names and removes referents: the role follows, the timeline records it', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'REF1', username: 'anna.verdi', status: 'active' });
+    const c = apiClient(t.app, { lang: 'it' });
+    const put = await nameReferent(t.app, 'DIP-ISTR', 'anna.verdi');
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.deepEqual(put.body.offices, ['DIP-ISTR']);
+    assert.equal((await nameReferent(t.app, 'DIP-ISTR', 'anna.verdi')).status, 200);
+    await nameReferent(t.app, 'AT-MI', 'anna.verdi');
+    const roles = async () => JSON.parse((await t.ctx.db.kysely.selectFrom('accounts').select('roles').where('username_lower', '=', 'anna.verdi').executeTakeFirstOrThrow()).roles);
+    assert.deepEqual(await roles(), ['referent']);
+    const del = await c.request('DELETE', '/api/v1/admin/org-units/DIP-ISTR/referents/anna.verdi', undefined, adminHeaders);
+    assert.equal(del.status, 204);
+    assert.deepEqual(await roles(), ['referent']);
+    await c.request('DELETE', '/api/v1/admin/org-units/AT-MI/referents/anna.verdi', undefined, adminHeaders);
+    assert.deepEqual(await roles(), []);
+    const missing = await c.request('PUT', '/api/v1/admin/org-units/NOPE/referents/anna.verdi', undefined, adminHeaders);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'org_unit.not_found');
+    assert.equal(missing.body.error.message, 'Ufficio inesistente.');
+    const nobody = await c.request('PUT', '/api/v1/admin/org-units/AT-MI/referents/nobody', undefined, adminHeaders);
+    assert.equal(nobody.body.error.code, 'account.not_found');
+    const actions = await timelineActions(t.app, 'anna.verdi');
+    assert.deepEqual(actions.filter((a) => a.startsWith('referent.')), ['referent.named', 'referent.named', 'referent.removed', 'referent.removed']);
+  });
+});
