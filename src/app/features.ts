@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerServiceAdminRoutes } from '../oidc/admin-routes.js';
+import { registerInteractionRoutes } from '../oidc/interaction-routes.js';
+import { mountProvider } from '../oidc/mount.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -11,7 +14,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [];
+export const htmlRoutes: Adder[] = [registerInteractionRoutes];
 export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [];
-export const rootRoutes: Adder[] = [];
+export const adminRoutes: Adder[] = [registerServiceAdminRoutes];
+export const rootRoutes: Adder[] = [mountProvider];

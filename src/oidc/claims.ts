@@ -1,0 +1,63 @@
+import type { Account as OidcAccount } from 'oidc-provider';
+import { findAccountById, findPerson } from '../accounts/repository.js';
+import type { Person } from '../accounts/types.js';
+import type { AppContext } from '../app/context.js';
+import { canLogIn } from '../domain/account-status.js';
+
+/** Which claims each scope releases; `institution` carries the population and affiliations. */
+export const scopeClaims = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  email: ['email'],
+  institution: ['population', 'eduperson_affiliation'],
+};
+
+/**
+ * eduPersonAffiliation values (the research-and-education vocabulary) of a population. Staff
+ * with a teaching role are faculty as well.
+ */
+export function affiliationsOf(population: string, role: string | null): string[] {
+  switch (population) {
+    case 'student':
+      return ['student', 'member'];
+    case 'staff':
+    case 'school_staff':
+      return role && /teach|docen|faculty|professor/i.test(role) ? ['faculty', 'staff', 'member'] : ['staff', 'member'];
+    default:
+      return ['affiliate'];
+  }
+}
+
+/** The claims of an account, from its record. */
+export function claimsOf(account: { id: string; username: string; email: string | null }, person: Person | null) {
+  return {
+    sub: account.id,
+    preferred_username: account.username,
+    ...(account.email ? { email: account.email } : {}),
+    ...(person
+      ? {
+          name: `${person.givenName} ${person.familyName}`,
+          given_name: person.givenName,
+          family_name: person.familyName,
+          population: person.population,
+          eduperson_affiliation: affiliationsOf(person.population, person.role),
+        }
+      : {}),
+  };
+}
+
+/** The provider's `findAccount`: only an active account is found (a suspended one's tokens stop working). */
+export async function findOidcAccount(ctx: AppContext, sub: string): Promise<OidcAccount | undefined> {
+  const account = await findAccountById(ctx.db.kysely, sub);
+  if (!account || !canLogIn(account.status)) return undefined;
+  const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+  const claims = claimsOf(account, person);
+  return { accountId: account.id, claims: async () => claims };
+}
+
+/** The population of an account (null without a person record). */
+export async function populationOf(ctx: AppContext, accountId: string): Promise<string | null> {
+  const account = await findAccountById(ctx.db.kysely, accountId);
+  if (!account?.personId) return null;
+  return (await findPerson(ctx.db.kysely, account.personId))?.population ?? null;
+}
