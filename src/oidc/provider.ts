@@ -103,7 +103,8 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      // A service may introspect only the tokens issued to it.
+      introspection: { enabled: true, allowedPolicy: async (_k, client, token) => token.clientId === client.clientId },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
