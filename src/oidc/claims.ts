@@ -2,7 +2,8 @@ import type { Account as OidcAccount } from 'oidc-provider';
 import { findAccountById, findPerson } from '../accounts/repository.js';
 import type { Person } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
-import { canLogIn } from '../domain/account-status.js';
+import { canLogIn, type AccountStatus } from '../domain/account-status.js';
+import { resolveSession } from '../sessions/sessions.js';
 
 /** Which claims each scope releases; `institution` carries the population and affiliations. */
 export const scopeClaims = {
@@ -60,4 +61,15 @@ export async function populationOf(ctx: AppContext, accountId: string): Promise<
   const account = await findAccountById(ctx.db.kysely, accountId);
   if (!account?.personId) return null;
   return (await findPerson(ctx.db.kysely, account.personId))?.population ?? null;
+}
+
+/**
+ * The account of a live Tessera session, only while the account may sign in: a suspended or
+ * locked account's session opens no service even before its sessions are ended.
+ */
+export async function activeAccountOfSession(ctx: AppContext, token: string): Promise<string | null> {
+  const s = await resolveSession(ctx.db.kysely, token, ctx.clock.now());
+  if (!s) return null;
+  const row = await ctx.db.kysely.selectFrom('accounts').select('status').where('id', '=', s.accountId).executeTakeFirst();
+  return row && canLogIn(row.status as AccountStatus) ? s.accountId : null;
 }

@@ -5,7 +5,8 @@ import type { AppContext } from '../app/context.js';
 import { sessionOf } from '../app/request-context.js';
 import { AppError } from '../errors/app-error.js';
 import { localized } from '../views/localized.js';
-import { populationOf } from './claims.js';
+import { activeAccountOfSession, populationOf } from './claims.js';
+import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
 import { interactionPath, providerFor } from './provider.js';
 import { findServiceWithSecret } from './services.js';
@@ -42,7 +43,8 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const provider = await providerFor(ctx);
     const details = await detailsOf(provider, req, reply);
     const session = await sessionOf(ctx, req);
-    if (!session) {
+    const token = req.cookies[SESSION_COOKIE];
+    if (!session || !token || !(await activeAccountOfSession(ctx, token))) {
       return reply.redirect(`/flows/login?return_to=${encodeURIComponent(`${interactionPath(uid)}/login`)}`, 303);
     }
     const clientId = String(details.params.client_id);

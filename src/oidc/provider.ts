@@ -5,7 +5,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
-import { findOidcAccount, populationOf, scopeClaims } from './claims.js';
+import { activeAccountOfSession, findOidcAccount, populationOf, scopeClaims } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
 import { ServiceClientAdapter } from './services.js';
@@ -40,8 +40,8 @@ function policy(ctx: AppContext) {
   login.checks.add(
     new interactionPolicy.Check('tessera_session', 'the Tessera session has ended or belongs to another account', async (k: KoaContextWithOIDC) => {
       const token = k.cookies.get(SESSION_COOKIE, { signed: false });
-      const s = token ? await resolveSession(ctx.db.kysely, token, ctx.clock.now()) : null;
-      return !s || s.accountId !== k.oidc.session?.accountId;
+      const accountId = token ? await activeAccountOfSession(ctx, token) : null;
+      return !accountId || accountId !== k.oidc.session?.accountId;
     }),
   );
   login.checks.add(

@@ -149,7 +149,12 @@ export async function authorize(w: OidcWorld, config: client.Configuration, id: 
 }
 
 /** Matches an OAuth error response with this `error` code (for assert.rejects). */
-export const oauthError = (code: string) => (e: unknown) => (e as { error?: string }).error === code;
+export const oauthError = (code: string) => (e: unknown) => {
+  const err = e as { error?: string; cause?: unknown };
+  // A 401 answers with a WWW-Authenticate challenge carrying the error instead of a body.
+  const challenges = Array.isArray(err.cause) ? (err.cause as Array<{ parameters?: { error?: string } }>) : [];
+  return err.error === code || challenges.some((c) => c.parameters?.error === code);
+};
 
 export const browserFor = (w: OidcWorld, lang = 'en') => new HttpBrowser([w.rp.base], lang);
 
