@@ -30,7 +30,10 @@ export function affiliationsOf(population: string, role: string | null): string[
 }
 
 /** The claims of an account, from its record. */
-export function claimsOf(account: { id: string; username: string; email: string | null }, person: Person | null) {
+export function claimsOf(
+  account: { id: string; username: string; email: string | null },
+  person: Pick<Person, 'population' | 'givenName' | 'familyName' | 'role'> | null,
+) {
   return {
     sub: account.id,
     preferred_username: account.username,
@@ -49,11 +52,28 @@ export function claimsOf(account: { id: string; username: string; email: string 
 
 /** The provider's `findAccount`: only an active account is found (a suspended one's tokens stop working). */
 export async function findOidcAccount(ctx: AppContext, sub: string): Promise<OidcAccount | undefined> {
-  const account = await findAccountById(ctx.db.kysely, sub);
-  if (!account || !canLogIn(account.status)) return undefined;
-  const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
-  const claims = claimsOf(account, person);
-  return { accountId: account.id, claims: async () => claims };
+  // One query for the account and its person: this runs on every userinfo call.
+  const row = await ctx.db.kysely
+    .selectFrom('accounts')
+    .leftJoin('persons', 'persons.id', 'accounts.person_id')
+    .select([
+      'accounts.id',
+      'accounts.username',
+      'accounts.email',
+      'accounts.status',
+      'persons.population',
+      'persons.given_name',
+      'persons.family_name',
+      'persons.role',
+    ])
+    .where('accounts.id', '=', sub)
+    .executeTakeFirst();
+  if (!row || !canLogIn(row.status as AccountStatus)) return undefined;
+  const claims = claimsOf(
+    row,
+    row.population !== null ? { population: row.population, givenName: row.given_name ?? '', familyName: row.family_name ?? '', role: row.role } : null,
+  );
+  return { accountId: row.id, claims: async () => claims };
 }
 
 /** The population of an account (null without a person record). */

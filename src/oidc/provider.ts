@@ -8,7 +8,7 @@ import { KyselyAdapter } from './adapter.js';
 import { activeAccountOfSession, findOidcAccount, populationOf, scopeClaims } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
-import { ServiceClientAdapter } from './services.js';
+import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
 
 /** The provider's endpoints, all under /oidc except discovery (/.well-known/openid-configuration). */
 export const oidcRoutes = {
@@ -84,6 +84,11 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, secure };
   return {
     adapter: (name: string) => (name === 'Client' ? new ServiceClientAdapter(ctx) : new KyselyAdapter(ctx, name)),
+    // Services of the institution's file are static clients (checked once, no lookup per
+    // request); those registered through the API are read by the Client adapter on every use.
+    clients: ctx.config.services
+      .filter((s) => s.protocol === 'oidc')
+      .map((s) => clientMetadataOf(findConfigService(ctx, s.id)!, s.clientSecret ?? null)),
     jwks: { keys: keys as never },
     cookies: {
       keys: [ctx.secrets.key('oidc-cookies').toString('base64url')],
@@ -117,6 +122,10 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     // Every service may refresh; every refresh gives a new refresh token (the old one stops).
     issueRefreshToken: async (_k, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
+    // Tokens are not tied to the browser session (that would cost a session lookup on every
+    // userinfo call): signing out at Tessera revokes the grant of each service of the session,
+    // and revokeOidcForAccount removes everything when the account's access ends.
+    expiresWithSession: async () => false,
     ttl: {
       AuthorizationCode: 60,
       AccessToken: 600,

@@ -40,6 +40,12 @@ function fromConfig(s: ServiceConfig): Service {
   };
 }
 
+/** A service of the institution's file, or undefined. */
+export function findConfigService(ctx: AppContext, id: string): Service | undefined {
+  const s = ctx.config.services.find((x) => x.id === id && x.protocol === 'oidc');
+  return s ? fromConfig(s) : undefined;
+}
+
 /** Every campus service speaking OpenID Connect: the institution's file first, then the registered ones. */
 export async function listServices(ctx: AppContext): Promise<Service[]> {
   const rows = await ctx.db.kysely.selectFrom('oidc_services').select(['id', 'name', 'metadata']).orderBy('id').execute();
