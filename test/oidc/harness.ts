@@ -34,8 +34,10 @@ export async function startRpServer() {
       });
       return;
     }
-    res.statusCode = 404;
-    res.end();
+    // The service's own pages (callback, after logout): a plain page, for real browsers.
+    res.statusCode = req.method === 'GET' ? 200 : 404;
+    res.setHeader('content-type', 'text/plain');
+    res.end('relying party');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
