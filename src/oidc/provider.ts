@@ -154,6 +154,8 @@ async function build(ctx: AppContext): Promise<Provider> {
  * next sign-in to any service asks for the password again.
  */
 function endTesseraSession(ctx: AppContext, k: KoaContextWithOIDC): void {
+  // "No, stay signed in" signs out of the one service only.
+  if (!k.oidc.params?.logout) return;
   const token = k.cookies.get(SESSION_COOKIE, { signed: false });
   k.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });
   if (!token) return;
