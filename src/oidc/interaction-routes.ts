@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { sessionOf } from '../app/request-context.js';
+import { metaOf, sessionOf } from '../app/request-context.js';
+import { audit } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
 import { localized } from '../views/localized.js';
 import { activeAccountOfSession, populationOf } from './claims.js';
@@ -52,7 +53,17 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     if (!found) throw new AppError('flow.expired');
     const service = localized(found.service.name, req.locale);
     const population = await populationOf(ctx, session.accountId);
+    const record = (action: string) =>
+      audit(ctx.db.kysely, ctx.clock.now(), {
+        actor: `account:${session.accountId}`,
+        action,
+        accountId: session.accountId,
+        ip: metaOf(req).ip,
+        correlationId: String(req.id),
+        details: { service: clientId },
+      });
     if (!population || !(found.service.populations as string[]).includes(population)) {
+      await record('sso.refused_population');
       const back = await provider.interactionResult(
         req.raw,
         reply.raw,
@@ -62,6 +73,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       return html(reply, renderRefusedPage({ ctx, locale: req.locale, path: req.url, service, population, back }), 403);
     }
     if (details.prompt.name === 'login') {
+      await record('sso.login');
       const next = await provider.interactionResult(
         req.raw,
         reply.raw,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +111,7 @@ describe('Apache mod_auth_openidc as a relying party', { skip }, () => {
       ].join('\n'),
     );
     const protectedDir = join(dir, 'protected');
-    spawnSync('mkdir', ['-p', protectedDir]);
+    mkdirSync(protectedDir, { recursive: true });
     chmodSync(protectedDir, 0o755);
     writeFileSync(
       join(protectedDir, 'page.shtml'),

@@ -95,6 +95,9 @@ describe('single sign-on: what is refused', () => {
     const cb = new URL(b.stoppedAt!);
     assert.equal(cb.searchParams.get('error'), 'access_denied');
     assert.equal(cb.searchParams.get('state'), req.state);
+    const refused = await w.t.ctx.db.kysely.selectFrom('audit_log').select(['action', 'details']).where('action', '=', 'sso.refused_population').execute();
+    assert.equal(refused.length, 1);
+    assert.deepEqual(JSON.parse(refused[0]!.details), { service: 'webmail' });
 
     // Already signed in (single sign-on), the same person is stopped the same way, in English here.
     const again = await authorize(w, config, 'webmail');
