@@ -1,5 +1,7 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
+import type { Database } from '../db/schema.js';
 import { randomId } from '../app/secret.js';
 import { seal, unseal } from './seal.js';
 
@@ -20,30 +22,33 @@ function generate(alg: Alg): JsonWebKey {
   return pair.privateKey.export({ format: 'jwk' });
 }
 
-async function insertKey(ctx: AppContext, alg: Alg, at: string): Promise<void> {
+async function insertKey(ctx: AppContext, db: Kysely<Database>, alg: Alg, at: string): Promise<string> {
   const kid = randomId(12);
   const jwk = { ...generate(alg), kid, alg, use: 'sig' };
-  await ctx.db.kysely
+  await db
     .insertInto('oidc_keys')
     .values({ kid, alg, sealed_jwk: seal(keyOf(ctx), JSON.stringify(jwk), `oidc-key:${kid}`), created_at: at, retired_at: null })
     .execute();
+  return kid;
 }
 
 /**
  * The private JWKs the provider signs with (current keys first) and publishes (current and those
  * retired within the overlap). Generates the missing current keys on first start; two instances
- * starting together may both generate one, which only means two current keys until a rotation.
+ * starting together may both generate one: both are published, the same one signs everywhere.
  */
 export async function loadSigningKeys(ctx: AppContext): Promise<JsonWebKey[]> {
   const now = ctx.clock.now();
   let rows = await ctx.db.kysely.selectFrom('oidc_keys').selectAll().orderBy('created_at', 'desc').execute();
   const missing = signingAlgs.filter((alg) => !rows.some((r) => r.alg === alg && r.retired_at === null));
   if (missing.length) {
-    for (const alg of missing) await insertKey(ctx, alg, now.toISOString());
+    for (const alg of missing) await insertKey(ctx, ctx.db.kysely, alg, now.toISOString());
     rows = await ctx.db.kysely.selectFrom('oidc_keys').selectAll().orderBy('created_at', 'desc').execute();
   }
   const since = new Date(now.getTime() - KEY_OVERLAP_MS).toISOString();
-  const current = rows.filter((r) => r.retired_at === null);
+  // The oldest current key of each algorithm signs (by creation, then id), so that instances
+  // which generated keys at the same first start all sign with the same one.
+  const current = rows.filter((r) => r.retired_at === null).sort((a, b) => (a.created_at === b.created_at ? (a.kid < b.kid ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));
   const previous = rows.filter((r) => r.retired_at !== null && r.retired_at > since);
   return [...current, ...previous].map((r) => JSON.parse(unseal(keyOf(ctx), r.sealed_jwk, `oidc-key:${r.kid}`)) as JsonWebKey);
 }
@@ -61,15 +66,7 @@ export async function rotateSigningKeys(ctx: AppContext): Promise<{ created: str
     await tx.updateTable('oidc_keys').set({ retired_at: at }).where('retired_at', 'is', null).execute();
     await tx.deleteFrom('oidc_keys').where('retired_at', '<', new Date(now.getTime() - KEY_OVERLAP_MS).toISOString()).execute();
     const created: string[] = [];
-    for (const alg of signingAlgs) {
-      const kid = randomId(12);
-      const jwk = { ...generate(alg), kid, alg, use: 'sig' };
-      await tx
-        .insertInto('oidc_keys')
-        .values({ kid, alg, sealed_jwk: seal(keyOf(ctx), JSON.stringify(jwk), `oidc-key:${kid}`), created_at: at, retired_at: null })
-        .execute();
-      created.push(kid);
-    }
+    for (const alg of signingAlgs) created.push(await insertKey(ctx, tx, alg, at));
     return { created, retired: old.map((r) => r.kid) };
   });
 }
