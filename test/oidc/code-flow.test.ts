@@ -95,6 +95,21 @@ describe('single sign-on: authorization code flow end to end', () => {
     assert.match(b.url, /\/flows\/login\//);
   });
 
+  it('signing out of one service only ("No, stay signed in") keeps the Tessera session', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const req = await authorize(w, config, 'webmail');
+    const b = browserFor(w);
+    await b.get(req.url);
+    await fillLogin(b, 'S100001');
+    assert.ok(b.stoppedAt);
+    await b.get(`${w.issuer}/oidc/session/end?client_id=webmail&post_logout_redirect_uri=${encodeURIComponent(`${w.rp.base}/webmail/bye`)}`);
+    await b.submit({});
+    assert.ok(b.stoppedAt?.startsWith(`${w.rp.base}/webmail/bye`));
+    const again = await authorize(w, config, 'webmail');
+    await b.get(again.url);
+    assert.ok(b.stoppedAt?.startsWith(again.redirectUri), 'still signed in at Tessera: straight through');
+  });
+
   it('private_key_jwt client authentication', async () => {
     const config = await rpConfig(w, 'documents');
     const req = await authorize(w, config, 'documents');
