@@ -138,3 +138,17 @@ export class ServiceClientAdapter implements Adapter {
   async destroy() {}
   async revokeByGrantId() {}
 }
+
+/** The name of the service an OpenID Connect interaction is for (shown on the login page), or null. */
+export async function serviceOfInteraction(ctx: AppContext, uid: string): Promise<LocalizedText | null> {
+  const row = await ctx.db.kysely
+    .selectFrom('oidc_payloads')
+    .select(['payload', 'expires_at'])
+    .where('model', '=', 'Interaction')
+    .where('id', '=', uid)
+    .executeTakeFirst();
+  if (!row || (row.expires_at && row.expires_at <= ctx.clock.now().toISOString())) return null;
+  const clientId = (JSON.parse(row.payload) as { params?: { client_id?: unknown } }).params?.client_id;
+  if (typeof clientId !== 'string') return null;
+  return (await findServiceWithSecret(ctx, clientId))?.service.name ?? null;
+}

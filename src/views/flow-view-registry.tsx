@@ -44,7 +44,12 @@ export function registerFlowViews(): void {
     ),
   });
   registerFlowView('login', {
-    intro: () => null,
+    intro: (view, t) =>
+      typeof view.data.service === 'string' ? (
+        <p class="lead" id="signing-in-to">
+          {t('login.forService', { service: view.data.service })}
+        </p>
+      ) : null,
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

@@ -25,6 +25,7 @@ describe('single sign-on: authorization code flow end to end', () => {
     const b = browserFor(w);
     await b.get(req.url);
     assert.match(b.url, /\/flows\/login\//, 'the login step is Tessera\'s own login page');
+    assert.match(b.text(), /Sign in to continue to Webmail\./, 'the login page names the service');
     await fillLogin(b, 'S100001');
     assert.ok(b.stoppedAt, `the browser came back to the service: ${b.url} ${b.text().slice(0, 300)}`);
     // After a form post the browser moves on by a meta refresh, never by a redirect chain leaving the site.
