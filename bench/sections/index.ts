@@ -3,6 +3,7 @@ import { importSection } from './import.js';
 import { loginSection } from './login.js';
 import { rssSection } from './rss.js';
 import { mailboxesSection } from './mailboxes.js';
+import { oidcSection } from './oidc.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection];

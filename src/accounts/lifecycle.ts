@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { canTransition, type AccountStatus } from '../domain/account-status.js';
+import { revokeOidcForAccount } from '../oidc/revoke.js';
 import type { Account } from './types.js';
+
+const endsAccess = new Set<AccountStatus>(['suspended', 'locked', 'expired', 'purged']);
 
 /**
  * Moves an account to another status inside `tx`, checking the lifecycle and the row version
@@ -25,6 +28,8 @@ export async function transitionAccount(
     .where('version', '=', account.version)
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentChangeError(account.id);
+  // An account that can no longer sign in loses its single sign-on sessions and refresh tokens.
+  if (endsAccess.has(to)) await revokeOidcForAccount(tx, account.id);
   await audit(tx, how.at, {
     actor: how.actor,
     action: 'account.status_changed',

@@ -4,6 +4,9 @@ import type { AppContext } from './context.js';
 import { registerMailboxAdminRoutes } from '../mailboxes/admin-routes.js';
 import { registerMailboxApiRoutes, registerMailboxHtmlRoutes } from '../mailboxes/routes.js';
 import { registerOrgUnitAdminRoutes } from '../org-units/admin-routes.js';
+import { registerServiceAdminRoutes } from '../oidc/admin-routes.js';
+import { registerInteractionRoutes } from '../oidc/interaction-routes.js';
+import { mountProvider } from '../oidc/mount.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -15,7 +18,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes];
 export const apiRoutes: Adder[] = [registerMailboxApiRoutes];
-export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes];
-export const rootRoutes: Adder[] = [];
+export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes, registerServiceAdminRoutes];
+export const rootRoutes: Adder[] = [mountProvider];

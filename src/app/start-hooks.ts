@@ -1,4 +1,5 @@
 import { seedDemoPeople } from '../imports/demo-seed.js';
+import { oidcSweeper, oidcWarmUp } from '../oidc/sweeper.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -7,4 +8,4 @@ import type { AppContext } from './context.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx)];
+export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper];

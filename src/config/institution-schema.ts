@@ -51,7 +51,8 @@ const loginSchema = z
   })
   .strict();
 
-const serviceSchema = z
+/** A campus service (OpenID Connect client): in the institution's file or registered by the admin API. */
+export const serviceSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
     name: localizedText,
@@ -61,6 +62,11 @@ const serviceSchema = z
     populations: z.array(z.enum(populationIds)).min(1),
     clientSecret: z.string().min(16).optional(),
     firstParty: z.boolean().default(true),
+    /** How the service authenticates at the token endpoint; private_key_jwt needs jwksUri. */
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'private_key_jwt']).default('client_secret_basic'),
+    jwksUri: z.url().optional(),
+    /** Where Tessera posts a logout token when the person signs out (OpenID Connect back-channel logout). */
+    backchannelLogoutUri: z.url().optional(),
   })
   .strict();
 

@@ -158,10 +158,43 @@ export interface MailboxRequestTable {
   expires_at: string;
 }
 
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
+export interface OidcKeyTable {
+  kid: string;
+  alg: string;
+  sealed_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface OidcServiceTable {
+  id: string;
+  /** LocalizedText as JSON. */
+  name: string;
+  /** Populations, redirect URIs and the other client metadata, as JSON. */
+  metadata: string;
+  sealed_secret: string | null;
+  created_at: string;
+}
+
 export interface Database {
   org_units: OrgUnitTable;
   org_unit_referents: OrgUnitReferentTable;
   mailbox_requests: MailboxRequestTable;
+  oidc_payloads: OidcPayloadTable;
+  oidc_keys: OidcKeyTable;
+  oidc_services: OidcServiceTable;
   one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
   accounts: AccountTable;

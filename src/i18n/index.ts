@@ -5,11 +5,12 @@ import { flowsCore } from './messages/flows-core.js';
 import { imports } from './messages/imports.js';
 import { portal } from './messages/portal.js';
 import { mailboxes } from './messages/mailboxes.js';
+import { oidc } from './messages/oidc.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore, imports, portal, mailboxes] as const;
+const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

@@ -51,7 +51,12 @@ export function registerFlowViews(): void {
     ),
   });
   registerFlowView('login', {
-    intro: () => null,
+    intro: (view, t) =>
+      typeof view.data.service === 'string' ? (
+        <p class="lead" id="signing-in-to">
+          {t('login.forService', { service: view.data.service })}
+        </p>
+      ) : null,
     submitLabel: () => 'login.submit',
     done: (view, t) => (
       <p>

@@ -11,6 +11,8 @@ export interface PageOptions {
   /** The request path, used by the language switcher. */
   path: string;
   signedIn?: { username: string; logoutCsrf: string } | null;
+  /** Extra elements of <head> (e.g. a meta refresh). */
+  head?: ComponentChildren;
   children: ComponentChildren;
 }
 
@@ -43,6 +45,7 @@ function Layout(p: PageOptions) {
         <link rel="stylesheet" href="/assets/tessera.css" />
         <link rel="stylesheet" href="/assets/theme.css" />
         <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
+        {p.head}
       </head>
       <body>
         <a class="skip" href="#main">

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LocalizedText } from '../../config/institution-schema.js';
 import type { FieldSpec } from '../kernel/types.js';
 import { secret, text } from '../kernel/input.js';
 
@@ -10,6 +11,13 @@ export interface LoginData {
   returnTo?: string;
   /** Set when the login serves an OpenID Connect interaction. */
   interactionUid?: string;
+  /** The campus service the person signs in to, when the login serves an interaction. */
+  serviceName?: LocalizedText;
+}
+
+/** The interaction a return address resumes (`/oidc/interaction/<uid>/login`), if any. */
+export function interactionOf(returnTo: string | undefined): string | undefined {
+  return returnTo ? /^\/oidc\/interaction\/([A-Za-z0-9_-]{10,64})\/login$/.exec(returnTo)?.[1] : undefined;
 }
 
 export const credentialsInput = z.object({ username: text(120), password: secret() });

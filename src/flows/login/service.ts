@@ -5,7 +5,9 @@ import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition } from '../kernel/types.js';
-import { credentialsInput, fields, safeReturnTo, states, type LoginData } from './machine.js';
+import { serviceOfInteraction } from '../../oidc/services.js';
+import { localized } from '../../views/localized.js';
+import { credentialsInput, fields, interactionOf, safeReturnTo, states, type LoginData } from './machine.js';
 
 /**
  * Signs a person in with username and password.
@@ -16,12 +18,17 @@ export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
   states,
   secretFields: ['password'],
-  async start(_ctx, _req, query) {
+  async start(ctx, _req, query) {
     const returnTo = safeReturnTo(query.return_to);
-    return { state: 'awaiting_credentials', data: returnTo ? { returnTo } : {} };
+    const interactionUid = interactionOf(returnTo);
+    const serviceName = interactionUid ? await serviceOfInteraction(ctx, interactionUid) : null;
+    return {
+      state: 'awaiting_credentials',
+      data: { ...(returnTo ? { returnTo } : {}), ...(interactionUid ? { interactionUid } : {}), ...(serviceName ? { serviceName } : {}) },
+    };
   },
-  describe() {
-    return { fields, actions: ['submit'], data: {} };
+  describe(_s, data, _ctx, locale) {
+    return { fields, actions: ['submit'], data: data.serviceName ? { service: localized(data.serviceName, locale) } : {} };
   },
   async step(ctx, flow, _action, input, req) {
     const parsed = parseInput(credentialsInput, input);

@@ -4,6 +4,7 @@ import { checkCredentials } from '../../auth/credentials.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { translate } from '../../i18n/index.js';
+import { revokeOidcForAccount } from '../../oidc/revoke.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition } from '../kernel/types.js';
@@ -52,6 +53,8 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
           .where('id', '=', me.id)
           .execute();
         const ended = await revokeAccountSessions(tx, me.id, now, req.session?.sessionId);
+        // Single sign-on sessions and refresh tokens issued to campus services end as well.
+        await revokeOidcForAccount(tx, me.id);
         await audit(tx, now, {
           actor: `account:${me.id}`,
           action: 'password.changed',

@@ -1,0 +1,191 @@
+import { createHash, randomBytes } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createContext } from '../../src/app/container.js';
+import { buildServer } from '../../src/app/server.js';
+import { readEnv } from '../../src/config/env.js';
+import { loadInstitution } from '../../src/config/load-institution.js';
+import { connect } from '../../src/db/connect.js';
+import { seedAccount } from '../../test/helpers/fixtures.js';
+import { argon2Bound, cpuMs, type BenchSection, type Figure } from '../lib.js';
+
+const ISSUER = 'http://localhost:3000';
+const REDIRECT = 'https://webmail.bench.invalid/cb';
+const SECRET = 'bench-webmail-secret-0123456789';
+const PASSWORD = 'Bench-Password-42';
+
+/** A browser over inject, just enough for the code flow: cookies by name, redirects, meta refresh. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+  constructor(private readonly app: FastifyInstance) {}
+  private keep(r: LightMyRequestResponse) {
+    for (const c of r.cookies as Array<{ name: string; value: string }>) {
+      if (c.value === '') this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+  }
+  private async go(method: 'GET' | 'POST', url: string, body?: string): Promise<LightMyRequestResponse> {
+    const path = url.startsWith(ISSUER) ? url.slice(ISSUER.length) : url;
+    const r = await this.app.inject({
+      method,
+      url: path,
+      headers: {
+        accept: 'text/html',
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(body ? { payload: body } : {}),
+    });
+    this.keep(r);
+    return r;
+  }
+  /** Follows redirects and meta refreshes until a page, or the relying party's callback. */
+  async navigate(method: 'GET' | 'POST', url: string, body?: string): Promise<{ page: LightMyRequestResponse; callback: string | null }> {
+    let r = await this.go(method, url, body);
+    for (let i = 0; i < 12; i++) {
+      const loc = r.statusCode >= 300 && r.statusCode < 400 ? String(r.headers.location) : /http-equiv="refresh" content="0;url=([^"]+)"/.exec(r.body)?.[1]?.replace(/&amp;/g, '&');
+      if (!loc) return { page: r, callback: null };
+      if (loc.startsWith(REDIRECT)) return { page: r, callback: loc };
+      r = await this.go('GET', loc);
+    }
+    throw new Error('too many redirects');
+  }
+}
+
+/** One full code flow: authorize → Tessera login form → code → token → userinfo. */
+async function codeFlow(app: FastifyInstance, username: string): Promise<void> {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const q = new URLSearchParams({
+    client_id: 'webmail',
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope: 'openid profile email institution',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: randomBytes(8).toString('hex'),
+    nonce: randomBytes(8).toString('hex'),
+  });
+  const b = new Browser(app);
+  const login = await b.navigate('GET', `/oidc/auth?${q}`);
+  const form = /<form method="post" action="([^"]+)"[\s\S]*?name="_csrf" value="([^"]+)"/.exec(login.page.body);
+  if (!form) throw new Error(`no login form: ${login.page.statusCode}`);
+  const done = await b.navigate('POST', form[1]!, new URLSearchParams({ _csrf: form[2]!, action: 'submit', username, password: PASSWORD }).toString());
+  const code = done.callback ? new URL(done.callback).searchParams.get('code') : null;
+  if (!code) throw new Error(`no code: ${done.page.statusCode} ${done.page.body.slice(0, 200)}`);
+  const token = await app.inject({
+    method: 'POST',
+    url: '/oidc/token',
+    headers: { authorization: `Basic ${Buffer.from(`webmail:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }).toString(),
+  });
+  const accessToken = (token.json() as { access_token?: string }).access_token;
+  if (!accessToken) throw new Error(`token: ${token.body}`);
+  const me = await app.inject({ method: 'GET', url: '/oidc/me', headers: { authorization: `Bearer ${accessToken}` } });
+  if (me.statusCode !== 200) throw new Error(`userinfo: ${me.body}`);
+}
+
+/** Single sign-on: CPU of a full code flow against one argon2id hash; userinfo against a bare route. */
+export const oidcSection: BenchSection = {
+  name: 'oidc',
+  async run(): Promise<Figure[]> {
+    const config = structuredClone(loadInstitution(undefined).config);
+    config.demo.seed = false;
+    config.services = [
+      {
+        id: 'webmail',
+        name: 'Webmail',
+        protocol: 'oidc',
+        redirectUris: [REDIRECT],
+        postLogoutRedirectUris: [],
+        populations: ['student'],
+        clientSecret: SECRET,
+        firstParty: true,
+        tokenEndpointAuthMethod: 'client_secret_basic',
+      },
+    ];
+    const env = readEnv({ NODE_ENV: 'test', TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-0', PUBLIC_URL: ISSUER, LOG_LEVEL: 'silent' });
+    const db = connect('sqlite::memory:');
+    const ctx = await createContext({ env, config, db, logLevel: 'silent' });
+    const app = await buildServer(ctx, { logger: false });
+    await app.ready();
+    const n = 12;
+    for (let i = 0; i < n + 2; i++) await seedAccount(ctx, { externalId: `B${i}`, status: 'active', password: PASSWORD, email: `b${i}@example.org` });
+
+    // Warm up (provider built, keys generated, JIT), then measure.
+    await codeFlow(app, 'B0');
+    await codeFlow(app, 'B1');
+    const bound = await argon2Bound();
+    const flowCpu = (await cpuMs(async () => {
+      for (let i = 2; i < n + 2; i++) await codeFlow(app, `B${i}`);
+    })) / n;
+
+    // For comparison: the Tessera login form alone (the part of the flow that is not OpenID Connect).
+    const loginCpu = (await cpuMs(async () => {
+      for (let i = 2; i < n + 2; i++) {
+        const b = new Browser(app);
+        const page = await b.navigate('GET', '/flows/login');
+        const form = /<form method="post" action="([^"]+)"[\s\S]*?name="_csrf" value="([^"]+)"/.exec(page.page.body)!;
+        await b.navigate('POST', form[1]!, new URLSearchParams({ _csrf: form[2]!, action: 'submit', username: `B${i}`, password: PASSWORD }).toString());
+      }
+    })) / n;
+
+    // Userinfo against a bare Fastify route reading one row from the same database.
+    const verifier = randomBytes(32).toString('base64url');
+    const accessToken = await (async () => {
+      const q = new URLSearchParams({
+        client_id: 'webmail',
+        response_type: 'code',
+        redirect_uri: REDIRECT,
+        scope: 'openid profile email institution',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      });
+      const br = new Browser(app);
+      const login = await br.navigate('GET', `/oidc/auth?${q}`);
+      const form = /<form method="post" action="([^"]+)"[\s\S]*?name="_csrf" value="([^"]+)"/.exec(login.page.body)!;
+      const done = await br.navigate('POST', form[1]!, new URLSearchParams({ _csrf: form[2]!, action: 'submit', username: 'B0', password: PASSWORD }).toString());
+      const code = new URL(done.callback!).searchParams.get('code')!;
+      const token = await app.inject({
+        method: 'POST',
+        url: '/oidc/token',
+        headers: { authorization: `Basic ${Buffer.from(`webmail:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }).toString(),
+      });
+      return (token.json() as { access_token: string }).access_token;
+    })();
+    const bare = Fastify({ logger: false });
+    const accountId = (await db.kysely.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    bare.get('/read', async () => db.kysely.selectFrom('accounts').select(['id', 'username']).where('id', '=', accountId).executeTakeFirst());
+    await bare.ready();
+    const m = 400;
+    const userinfo = () => app.inject({ method: 'GET', url: '/oidc/me', headers: { authorization: `Bearer ${accessToken}` } });
+    const read = () => bare.inject({ method: 'GET', url: '/read' });
+    const check = await userinfo();
+    if (check.statusCode !== 200) throw new Error(`userinfo: ${check.statusCode} ${check.body}`);
+    for (let i = 0; i < 50; i++) {
+      await userinfo();
+      await read();
+    }
+    let failures = 0;
+    const uiCpu = await cpuMs(async () => {
+      for (let i = 0; i < m; i++) if ((await userinfo()).statusCode !== 200) failures++;
+    });
+    if (failures) throw new Error(`userinfo failed ${failures} times`);
+    const bareCpu = await cpuMs(async () => {
+      for (let i = 0; i < m; i++) await read();
+    });
+    await bare.close();
+    await app.close();
+    await db.close();
+    return [
+      { metric: 'argon2id hash (CPU)', value: bound, unit: 'ms' },
+      { metric: 'full code flow (CPU)', value: flowCpu, unit: 'ms' },
+      { metric: 'code flow / argon2id hash', value: flowCpu / bound, unit: 'ratio', goal: '≤ 1.6' },
+      { metric: 'of which the Tessera login form alone (CPU)', value: loginCpu, unit: 'ms' },
+      { metric: 'userinfo (CPU per request)', value: (uiCpu / m) * 1000, unit: 'µs' },
+      { metric: 'bare route with one read (CPU per request)', value: (bareCpu / m) * 1000, unit: 'µs' },
+      { metric: 'userinfo throughput / bare route', value: bareCpu / uiCpu, unit: 'ratio', goal: '≥ 0.5' },
+    ];
+  },
+};

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { audit } from '../audit/audit.js';
+import { serviceSchema } from '../config/institution-schema.js';
+import { AppError } from '../errors/app-error.js';
+import type { FieldCode } from '../errors/catalog.js';
+import { deleteService, listServices, registerService, type Service } from './services.js';
+
+const serviceInput = serviceSchema
+  .omit({ clientSecret: true })
+  .extend({ protocol: z.literal('oidc').default('oidc'), redirectUris: z.array(z.url()).min(1) })
+  .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' });
+
+const view = (s: Service) => ({
+  id: s.id,
+  clientId: s.id,
+  name: s.name,
+  protocol: 'oidc',
+  redirectUris: s.redirectUris,
+  postLogoutRedirectUris: s.postLogoutRedirectUris,
+  populations: s.populations,
+  firstParty: s.firstParty,
+  tokenEndpointAuthMethod: s.tokenEndpointAuthMethod,
+  ...(s.jwksUri ? { jwksUri: s.jwksUri } : {}),
+  ...(s.backchannelLogoutUri ? { backchannelLogoutUri: s.backchannelLogoutUri } : {}),
+  source: s.source,
+});
+
+/**
+ * Campus services (API.md "Administration"): register, list, delete.
+ * Produces `validation.failed`, `service.exists`, `service.not_found`, `service.in_config`.
+ */
+export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppContext): void {
+  admin.post('/api/v1/admin/services', async (req, reply) => {
+    const parsed = serviceInput.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const fields: Record<string, FieldCode> = {};
+      for (const i of parsed.error.issues) {
+        const name = String(i.path[0] ?? 'body');
+        fields[name] ??= i.code === 'invalid_type' && i.input === undefined ? 'field.required' : 'field.invalid';
+      }
+      throw new AppError('validation.failed', { fields });
+    }
+    const s = parsed.data;
+    if ((await listServices(ctx)).some((x) => x.id === s.id)) throw new AppError('service.exists', { fields: { id: 'field.duplicate' } });
+    const { protocol: _p, ...rest } = s;
+    const created = await ctx.db.kysely.transaction().execute(async (tx) => {
+      const c = await registerService(ctx, rest, tx);
+      await audit(tx, ctx.clock.now(), {
+      actor: `admin:${req.admin?.name ?? 'unknown'}`,
+      action: 'service.registered',
+      accountId: null,
+      personId: null,
+      ip: req.ip ?? null,
+      correlationId: String(req.id),
+      details: { id: s.id, populations: s.populations },
+      });
+      return c;
+    });
+    return reply
+      .status(201)
+      .header('cache-control', 'no-store')
+      .send({ clientId: created.clientId, ...(created.clientSecret ? { clientSecret: created.clientSecret } : {}), service: view({ ...rest, source: 'api' }) });
+  });
+
+  admin.get('/api/v1/admin/services', async () => ({ services: (await listServices(ctx)).map(view) }));
+
+  admin.delete('/api/v1/admin/services/:id', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
+    if (!(await deleteService(ctx, id))) throw new AppError('service.not_found');
+    await audit(ctx.db.kysely, ctx.clock.now(), {
+      actor: `admin:${req.admin?.name ?? 'unknown'}`,
+      action: 'service.deleted',
+      accountId: null,
+      personId: null,
+      ip: req.ip ?? null,
+      correlationId: String(req.id),
+      details: { id },
+    });
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { metaOf, sessionOf } from '../app/request-context.js';
+import { audit } from '../audit/audit.js';
+import { AppError } from '../errors/app-error.js';
+import { localized } from '../views/localized.js';
+import { activeAccountOfSession, populationOf } from './claims.js';
+import { SESSION_COOKIE } from '../sessions/sessions.js';
+import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
+import { interactionPath, providerFor } from './provider.js';
+import { findServiceWithSecret } from './services.js';
+
+const params = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+async function detailsOf(provider: Provider, req: FastifyRequest, reply: FastifyReply): Promise<Details> {
+  try {
+    return await provider.interactionDetails(req.raw, reply.raw);
+  } catch {
+    // Unknown, expired or another browser's interaction: the service must start again.
+    throw new AppError('flow.expired');
+  }
+}
+
+const consentCsrf = (ctx: AppContext, uid: string, sessionId: string) => ctx.secrets.hmac('oidc-consent', `${uid}:${sessionId}`);
+
+/**
+ * The provider's interactions, bridged to Tessera's own pages:
+ * - login: the Tessera login flow (same page, same rules, same brute-force limits) returning
+ *   here; someone already signed in to Tessera passes straight through (single sign-on);
+ * - a population the service does not admit: a page saying so, whose link gives the service
+ *   `access_denied`;
+ * - consent: only for services that are not first-party.
+ * Produces `flow.expired` (interaction unknown or expired), `auth.csrf`.
+ */
+export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const html = (reply: FastifyReply, body: string, status = 200) =>
+    reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply, afterForm: boolean) => {
+    const { uid } = params.parse(req.params);
+    const provider = await providerFor(ctx);
+    const details = await detailsOf(provider, req, reply);
+    const session = await sessionOf(ctx, req);
+    const token = req.cookies[SESSION_COOKIE];
+    if (!session || !token || !(await activeAccountOfSession(ctx, token))) {
+      return reply.redirect(`/flows/login?return_to=${encodeURIComponent(`${interactionPath(uid)}/login`)}`, 303);
+    }
+    const clientId = String(details.params.client_id);
+    const found = await findServiceWithSecret(ctx, clientId);
+    if (!found) throw new AppError('flow.expired');
+    const service = localized(found.service.name, req.locale);
+    const population = await populationOf(ctx, session.accountId);
+    const record = (action: string) =>
+      audit(ctx.db.kysely, ctx.clock.now(), {
+        actor: `account:${session.accountId}`,
+        action,
+        accountId: session.accountId,
+        ip: metaOf(req).ip,
+        correlationId: String(req.id),
+        details: { service: clientId },
+      });
+    if (!population || !(found.service.populations as string[]).includes(population)) {
+      await record('sso.refused_population');
+      const back = await provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { error: 'access_denied', error_description: 'access.service_not_available' },
+        { mergeWithLastSubmission: false },
+      );
+      return html(reply, renderRefusedPage({ ctx, locale: req.locale, path: req.url, service, population, back }), 403);
+    }
+    if (details.prompt.name === 'login') {
+      await record('sso.login');
+      const next = await provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { login: { accountId: session.accountId, amr: ['pwd'] } },
+        { mergeWithLastSubmission: false },
+      );
+      return afterForm ? html(reply, renderContinuePage({ ctx, locale: req.locale, path: req.url, service, next })) : reply.redirect(next, 303);
+    }
+    if (details.prompt.name === 'consent') {
+      if (details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
+      const scopes = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      return html(
+        reply,
+        renderConsentPage({
+          ctx,
+          locale: req.locale,
+          path: req.url,
+          service,
+          scopes: scopes.filter((s) => s !== 'openid'),
+          action: `${interactionPath(uid)}/confirm`,
+          csrf: consentCsrf(ctx, uid, session.sessionId),
+        }),
+      );
+    }
+    throw new AppError('flow.wrong_state');
+  };
+
+  app.get('/oidc/interaction/:uid', (req, reply) => handle(req, reply, false));
+  app.get('/oidc/interaction/:uid/login', (req, reply) => handle(req, reply, true));
+
+  app.post('/oidc/interaction/:uid/confirm', async (req, reply) => {
+    const { uid } = params.parse(req.params);
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const provider = await providerFor(ctx);
+    const details = await detailsOf(provider, req, reply);
+    const session = await sessionOf(ctx, req);
+    if (!session || details.prompt.name !== 'consent' || details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
+    if (form._csrf !== consentCsrf(ctx, uid, session.sessionId)) throw new AppError('auth.csrf');
+    const found = await findServiceWithSecret(ctx, String(details.params.client_id));
+    if (!found) throw new AppError('flow.expired');
+    let next: string;
+    if (form.action === 'allow') {
+      const grant = details.grantId
+        ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId: session.accountId, clientId: found.service.id }))
+        : new provider.Grant({ accountId: session.accountId, clientId: found.service.id });
+      const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      if (d.missingOIDCScope?.length) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+      if (d.missingOIDCClaims?.length) grant.addOIDCClaims(d.missingOIDCClaims);
+      const grantId = await grant.save();
+      next = await provider.interactionResult(req.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    } else {
+      next = await provider.interactionResult(req.raw, reply.raw, { error: 'access_denied', error_description: 'consent refused' }, { mergeWithLastSubmission: false });
+    }
+    return html(reply, renderContinuePage({ ctx, locale: req.locale, path: req.url, service: localized(found.service.name, req.locale), next }));
+  });
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { AppContext } from '../app/context.js';
+import { providerFor } from './provider.js';
+
+type Callback = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+const callbacks = new WeakMap<Provider, Callback>();
+
+/** The provider's request handler, composed once per provider (composing it is not cheap). */
+function callbackOf(provider: Provider): Callback {
+  let cb = callbacks.get(provider);
+  if (!cb) {
+    cb = provider.callback() as unknown as Callback;
+    callbacks.set(provider, cb);
+  }
+  return cb;
+}
+
+/**
+ * Hands the provider's endpoints (discovery and everything under /oidc but the interaction
+ * pages) to oidc-provider with the raw request and response. The plugin has no body parsers of
+ * its own: the provider reads the body itself. Fastify's security headers (set on the raw
+ * response in onRequest) stay on the provider's answers.
+ */
+export async function mountProvider(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      const provider = await providerFor(ctx);
+      reply.hijack();
+      await callbackOf(provider)(req.raw, reply.raw);
+    };
+    scope.all('/.well-known/openid-configuration', handler);
+    scope.all('/oidc/*', handler);
+  });
+}

@@ -1,0 +1,203 @@
+// Tessera's OpenID Connect provider is oidc-provider 8.x: the 9.x line declares Node.js 22 LTS as
+// its minimum (it warns "Unsupported runtime" on Node 20), and Tessera supports Node 20.19+.
+// 8.8 is the newest release that supports Node 20.
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AppContext } from '../app/context.js';
+import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
+import { KyselyAdapter } from './adapter.js';
+import { activeAccountOfSession, findOidcAccount, populationOf, scopeClaims } from './claims.js';
+import { keySetVersion, loadSigningKeys } from './keys.js';
+import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
+import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
+
+/** The provider's endpoints, all under /oidc except discovery (/.well-known/openid-configuration). */
+export const oidcRoutes = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  userinfo: '/oidc/me',
+  jwks: '/oidc/jwks',
+  end_session: '/oidc/session/end',
+  revocation: '/oidc/token/revocation',
+  introspection: '/oidc/token/introspection',
+  registration: '/oidc/reg',
+  pushed_authorization_request: '/oidc/request',
+  code_verification: '/oidc/device',
+  device_authorization: '/oidc/device/auth',
+  backchannel_authentication: '/oidc/backchannel',
+} as const;
+
+export const interactionPath = (uid: string) => `/oidc/interaction/${uid}`;
+
+/**
+ * The login prompt asks again when the Tessera session behind the provider's session has ended
+ * (sign-out, password change, suspension) or belongs to someone else, and when the person's
+ * population may not use the service (the interaction then shows why). The session is checked
+ * in the database on every authorization, so no instance trusts a session another has ended.
+ */
+function policy(ctx: AppContext) {
+  const base = interactionPolicy.base();
+  const login = base.get('login')!;
+  login.checks.add(
+    new interactionPolicy.Check('tessera_session', 'the Tessera session has ended or belongs to another account', async (k: KoaContextWithOIDC) => {
+      const token = k.cookies.get(SESSION_COOKIE, { signed: false });
+      const accountId = token ? await activeAccountOfSession(ctx, token) : null;
+      return !accountId || accountId !== k.oidc.session?.accountId;
+    }),
+  );
+  login.checks.add(
+    new interactionPolicy.Check('population_not_admitted', 'the service does not admit the population of this account', async (k: KoaContextWithOIDC) => {
+      const accountId = k.oidc.session?.accountId;
+      if (!accountId) return false;
+      const allowed = (k.oidc.client?.['tessera_populations'] as string[] | undefined) ?? [];
+      return !allowed.includes((await populationOf(ctx, accountId)) ?? '');
+    }),
+  );
+  return base;
+}
+
+/**
+ * First-party services get their grant without a consent screen: every scope they asked for.
+ * Others go through the consent interaction the first time.
+ */
+async function loadExistingGrant(k: KoaContextWithOIDC) {
+  const { client, session } = k.oidc;
+  const grantId = k.oidc.result?.consent?.grantId || (client && session?.grantIdFor(client.clientId));
+  if (grantId) {
+    const g = await k.oidc.provider.Grant.find(grantId);
+    if (g) return g;
+  }
+  if (client && session?.accountId && client['tessera_first_party'] === true) {
+    const grant = new k.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+    grant.addOIDCScope([...k.oidc.requestParamScopes].join(' '));
+    const claims = [...k.oidc.requestParamClaims];
+    if (claims.length) grant.addOIDCClaims(claims);
+    await grant.save();
+    return grant;
+  }
+  return undefined;
+}
+
+function configuration(ctx: AppContext, keys: object[]): Configuration {
+  const secure = ctx.env.PUBLIC_URL.startsWith('https://');
+  // SameSite=Lax: the code flow returns by top-level GET navigations; Lax also survives plain
+  // HTTP on loopback, where browsers drop SameSite=None cookies.
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, secure };
+  return {
+    adapter: (name: string) => (name === 'Client' ? new ServiceClientAdapter(ctx) : new KyselyAdapter(ctx, name)),
+    // Services of the institution's file are static clients (checked once, no lookup per
+    // request); those registered through the API are read by the Client adapter on every use.
+    clients: ctx.config.services
+      .filter((s) => s.protocol === 'oidc')
+      .map((s) => clientMetadataOf(findConfigService(ctx, s.id)!, s.clientSecret ?? null)),
+    jwks: { keys: keys as never },
+    cookies: {
+      keys: [ctx.secrets.key('oidc-cookies').toString('base64url')],
+      names: { session: 'tessera_oidc', interaction: 'tessera_oidc_interaction', resume: 'tessera_oidc_resume' },
+      long: cookie,
+      short: cookie,
+    },
+    claims: scopeClaims,
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'institution'],
+    findAccount: (_k, sub) => findOidcAccount(ctx, sub),
+    interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },
+    routes: oidcRoutes,
+    responseTypes: ['code'],
+    pkce: { required: () => true, methods: ['S256'] },
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
+    extraClientMetadata: { properties: ['tessera_populations', 'tessera_first_party'] },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      // A service may introspect only the tokens issued to it.
+      introspection: { enabled: true, allowedPolicy: async (_k, client, token) => token.clientId === client.clientId },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (k, form) => logoutSource(ctx, k, form),
+        postLogoutSuccessSource: (k) => postLogoutSuccessSource(ctx, k),
+      },
+    },
+    renderError: (k, out, error) => renderProviderError(ctx, k, out, error),
+    loadExistingGrant,
+    // Every service may refresh; every refresh gives a new refresh token (the old one stops).
+    issueRefreshToken: async (_k, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    // Tokens are not tied to the browser session (that would cost a session lookup on every
+    // userinfo call): signing out at Tessera revokes the grant of each service of the session,
+    // and revokeOidcForAccount removes everything when the account's access ends.
+    expiresWithSession: async () => false,
+    ttl: {
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 3600,
+      Interaction: 1800,
+      Grant: 14 * 86_400,
+      Session: Math.round(ctx.config.login.sessionHours * 3600),
+      RefreshToken: 14 * 86_400,
+      BackchannelAuthenticationRequest: 600,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+    },
+  };
+}
+
+async function build(ctx: AppContext): Promise<Provider> {
+  const provider = new Provider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
+  provider.proxy = Boolean(ctx.env.TRUST_PROXY && ctx.env.TRUST_PROXY !== 'false');
+  provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));
+  provider.on('server_error', (_k: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
+  return provider;
+}
+
+/**
+ * Signing out of a service at Tessera (RP-initiated logout) also ends the Tessera session: the
+ * next sign-in to any service asks for the password again.
+ */
+function endTesseraSession(ctx: AppContext, k: KoaContextWithOIDC): void {
+  // "No, stay signed in" signs out of the one service only.
+  if (!k.oidc.params?.logout) return;
+  const token = k.cookies.get(SESSION_COOKIE, { signed: false });
+  k.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });
+  if (!token) return;
+  void resolveSession(ctx.db.kysely, token, ctx.clock.now())
+    .then((s) => s && ctx.db.kysely.updateTable('sessions').set({ revoked_at: ctx.clock.now().toISOString() }).where('id', '=', s.sessionId).execute())
+    .catch((err: unknown) => ctx.log.error({ err }, 'ending the Tessera session after an OIDC logout failed'));
+}
+
+interface Holder {
+  provider: Promise<Provider>;
+  version: string;
+  checkedAt: number;
+}
+const holders = new WeakMap<AppContext, Holder>();
+const KEY_CHECK_MS = 60_000;
+
+/**
+ * The provider of this Tessera, built on first use (so PUBLIC_URL and the signing keys are read
+ * then). A key rotation done by another process is noticed within a minute and a provider with
+ * the new keys replaces this one; its state is all in the database, so nothing is lost.
+ */
+export async function providerFor(ctx: AppContext): Promise<Provider> {
+  let h = holders.get(ctx);
+  if (!h) {
+    const provider = build(ctx);
+    h = { provider, version: '', checkedAt: Date.now() };
+    holders.set(ctx, h);
+    provider.then(async () => (h!.version = await keySetVersion(ctx))).catch(() => holders.delete(ctx));
+    return provider;
+  }
+  if (Date.now() - h.checkedAt > KEY_CHECK_MS) {
+    h.checkedAt = Date.now();
+    const v = await keySetVersion(ctx);
+    if (h.version && v !== h.version) {
+      h.version = v;
+      h.provider = build(ctx);
+    }
+  }
+  return h.provider;
+}
+
+/** Forces the next request to rebuild the provider (after a rotation in this process). */
+export function forgetProvider(ctx: AppContext): void {
+  holders.delete(ctx);
+}

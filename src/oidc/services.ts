@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { Adapter, AdapterPayload, ClientMetadata } from 'oidc-provider';
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../app/context.js';
+import type { Database } from '../db/schema.js';
+import type { LocalizedText, PopulationId, ServiceConfig } from '../config/institution-schema.js';
+import { seal, unseal } from './seal.js';
+
+/** A campus service as the provider and the admin API see it. */
+export interface Service {
+  id: string;
+  name: LocalizedText;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  populations: PopulationId[];
+  firstParty: boolean;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'private_key_jwt';
+  jwksUri?: string | undefined;
+  backchannelLogoutUri?: string | undefined;
+  /** Where it is declared: the institution's file, or the administration API. */
+  source: 'config' | 'api';
+}
+
+type StoredMetadata = Omit<Service, 'id' | 'name' | 'source'>;
+
+const secretKey = (ctx: AppContext) => ctx.secrets.key('oidc-client-secrets');
+
+function fromConfig(s: ServiceConfig): Service {
+  return {
+    id: s.id,
+    name: s.name,
+    redirectUris: s.redirectUris,
+    postLogoutRedirectUris: s.postLogoutRedirectUris,
+    populations: s.populations,
+    firstParty: s.firstParty,
+    tokenEndpointAuthMethod: s.tokenEndpointAuthMethod,
+    jwksUri: s.jwksUri,
+    backchannelLogoutUri: s.backchannelLogoutUri,
+    source: 'config',
+  };
+}
+
+/** A service of the institution's file, or undefined. */
+export function findConfigService(ctx: AppContext, id: string): Service | undefined {
+  const s = ctx.config.services.find((x) => x.id === id && x.protocol === 'oidc');
+  return s ? fromConfig(s) : undefined;
+}
+
+/** Every campus service speaking OpenID Connect: the institution's file first, then the registered ones. */
+export async function listServices(ctx: AppContext): Promise<Service[]> {
+  const rows = await ctx.db.kysely.selectFrom('oidc_services').select(['id', 'name', 'metadata']).orderBy('id').execute();
+  return [
+    ...ctx.config.services.filter((s) => s.protocol === 'oidc').map(fromConfig),
+    ...rows.map((r) => ({ id: r.id, name: JSON.parse(r.name) as LocalizedText, ...(JSON.parse(r.metadata) as StoredMetadata), source: 'api' as const })),
+  ];
+}
+
+/** One service with its client secret (in clear, for the provider), or null. */
+export async function findServiceWithSecret(ctx: AppContext, id: string): Promise<{ service: Service; secret: string | null } | null> {
+  const fromFile = ctx.config.services.find((s) => s.id === id && s.protocol === 'oidc');
+  if (fromFile) return { service: fromConfig(fromFile), secret: fromFile.clientSecret ?? null };
+  const r = await ctx.db.kysely.selectFrom('oidc_services').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) return null;
+  const service: Service = { id: r.id, name: JSON.parse(r.name) as LocalizedText, ...(JSON.parse(r.metadata) as StoredMetadata), source: 'api' };
+  return { service, secret: r.sealed_secret ? unseal(secretKey(ctx), r.sealed_secret, `oidc-client:${r.id}`) : null };
+}
+
+/**
+ * Stores a service registered by the administration API and returns its client secret, the only
+ * time it is shown. The secret is kept sealed (AES-256-GCM under a key derived from
+ * TESSERA_SECRET), not hashed: the provider compares it itself for client_secret_basic and would
+ * also need it as the HMAC key of client_secret_jwt or HS256 tokens. A copy of the database
+ * alone does not reveal it.
+ */
+export async function registerService(
+  ctx: AppContext,
+  s: Omit<Service, 'source'>,
+  tx: Kysely<Database> = ctx.db.kysely,
+): Promise<{ clientId: string; clientSecret: string | null }> {
+  const secret = s.tokenEndpointAuthMethod === 'client_secret_basic' ? randomBytes(32).toString('base64url') : null;
+  const { id, name, ...metadata } = s;
+  await tx
+    .insertInto('oidc_services')
+    .values({
+      id,
+      name: JSON.stringify(name),
+      metadata: JSON.stringify(metadata),
+      sealed_secret: secret ? seal(secretKey(ctx), secret, `oidc-client:${id}`) : null,
+      created_at: ctx.clock.now().toISOString(),
+    })
+    .execute();
+  return { clientId: id, clientSecret: secret };
+}
+
+export async function deleteService(ctx: AppContext, id: string): Promise<boolean> {
+  const res = await ctx.db.kysely.deleteFrom('oidc_services').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+/** The provider's client metadata of a service. */
+export function clientMetadataOf(s: Service, secret: string | null): ClientMetadata {
+  return {
+    client_id: s.id,
+    client_name: typeof s.name === 'string' ? s.name : s.name.en,
+    ...(secret ? { client_secret: secret } : {}),
+    redirect_uris: s.redirectUris,
+    post_logout_redirect_uris: s.postLogoutRedirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: s.tokenEndpointAuthMethod,
+    ...(s.jwksUri ? { jwks_uri: s.jwksUri } : {}),
+    ...(s.backchannelLogoutUri ? { backchannel_logout_uri: s.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    tessera_populations: s.populations,
+    tessera_first_party: s.firstParty,
+  };
+}
+
+/**
+ * The provider's `Client` model, read from the services on every lookup: a service registered
+ * through the API logs people in at once, on every instance, and a deleted one stops at once.
+ */
+export class ServiceClientAdapter implements Adapter {
+  constructor(private readonly ctx: AppContext) {}
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const found = await findServiceWithSecret(this.ctx, id);
+    return found ? (clientMetadataOf(found.service, found.secret) as AdapterPayload) : undefined;
+  }
+  async upsert(): Promise<void> {
+    throw new Error('campus services are registered through the administration API');
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {}
+  async destroy() {}
+  async revokeByGrantId() {}
+}
+
+/** The name of the service an OpenID Connect interaction is for (shown on the login page), or null. */
+export async function serviceOfInteraction(ctx: AppContext, uid: string): Promise<LocalizedText | null> {
+  const row = await ctx.db.kysely
+    .selectFrom('oidc_payloads')
+    .select(['payload', 'expires_at'])
+    .where('model', '=', 'Interaction')
+    .where('id', '=', uid)
+    .executeTakeFirst();
+  if (!row || (row.expires_at && row.expires_at <= ctx.clock.now().toISOString())) return null;
+  const clientId = (JSON.parse(row.payload) as { params?: { client_id?: unknown } }).params?.client_id;
+  if (typeof clientId !== 'string') return null;
+  return (await findServiceWithSecret(ctx, clientId))?.service.name ?? null;
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { oauthError, authorize, browserFor, fillLogin, rpConfig, seedPerson, startWorld, type OidcWorld } from './harness.js';
+
+describe('single sign-on: authorization code flow end to end', () => {
+  let w: OidcWorld;
+  before(async () => {
+    w = await startWorld();
+    await seedPerson(w, 'S100001');
+  });
+  after(() => w.close());
+
+  it('discovery → PKCE → login form → code → tokens → userinfo → refresh with rotation → logout', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const meta = config.serverMetadata();
+    assert.equal(meta.issuer, w.issuer);
+    assert.equal(meta.authorization_endpoint, `${w.issuer}/oidc/auth`);
+    assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+    assert.ok(meta.token_endpoint_auth_methods_supported?.includes('private_key_jwt'));
+    assert.ok(meta.scopes_supported?.includes('institution'));
+    assert.ok(meta.backchannel_logout_supported);
+
+    const req = await authorize(w, config, 'webmail');
+    const b = browserFor(w);
+    await b.get(req.url);
+    assert.match(b.url, /\/flows\/login\//, 'the login step is Tessera\'s own login page');
+    assert.match(b.text(), /Sign in to continue to Webmail\./, 'the login page names the service');
+    await fillLogin(b, 'S100001');
+    assert.ok(b.stoppedAt, `the browser came back to the service: ${b.url} ${b.text().slice(0, 300)}`);
+    // After a form post the browser moves on by a meta refresh, never by a redirect chain leaving the site.
+    assert.ok(b.visited.some((v) => v.startsWith('GET /oidc/interaction/') && v.endsWith('/login')));
+
+    const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: req.verifier,
+      expectedNonce: req.nonce,
+      expectedState: req.state,
+    });
+    const idClaims = tokens.claims()!;
+    assert.equal(idClaims.nonce, req.nonce, 'the nonce is echoed in the ID token');
+    assert.equal(idClaims.iss, w.issuer);
+    assert.ok(tokens.refresh_token, 'a refresh token is issued');
+
+    const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+    assert.equal(info.preferred_username, 'S100001');
+    assert.equal(info.email, 'S100001@studenti.unidemo.example.org');
+    assert.equal(info.given_name, 'Maria');
+    assert.equal(info.family_name, 'Rossi');
+    assert.equal(info.name, 'Maria Rossi');
+    assert.equal(info.population, 'student');
+    assert.deepEqual(info.eduperson_affiliation, ['student', 'member']);
+
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token, 'the refresh token rotates');
+    const info2 = await client.fetchUserInfo(config, refreshed.access_token, idClaims.sub);
+    assert.equal(info2.sub, idClaims.sub);
+    const intro = await client.tokenIntrospection(config, refreshed.access_token);
+    assert.equal(intro.active, true);
+    assert.equal(intro.sub, idClaims.sub);
+    // Replaying the replaced refresh token fails and, being a sign of theft, ends the whole grant.
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(client.refreshTokenGrant(config, refreshed.refresh_token!), oauthError('invalid_grant'));
+    assert.equal((await client.tokenIntrospection(config, refreshed.access_token)).active, false);
+
+    // Single sign-on: a second authorization passes straight through, no login page.
+    const again = await authorize(w, config, 'webmail');
+    const mark = b.visited.length;
+    await b.get(again.url);
+    assert.ok(b.stoppedAt?.startsWith(again.redirectUri), 'signed-in person passes straight through');
+    assert.ok(!b.visited.slice(mark).some((v) => v.includes('/flows/login')));
+    const second = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: again.verifier,
+      expectedNonce: again.nonce,
+      expectedState: again.state,
+    });
+    assert.equal(second.claims()!.sub, idClaims.sub);
+    // Revocation: a revoked refresh token no longer refreshes.
+    await client.tokenRevocation(config, second.refresh_token!);
+    await assert.rejects(client.refreshTokenGrant(config, second.refresh_token!), oauthError('invalid_grant'));
+
+    // RP-initiated logout, confirmed on Tessera's page; the service is told by back-channel.
+    const logout = client.buildEndSessionUrl(config, { id_token_hint: second.id_token!, post_logout_redirect_uri: `${w.rp.base}/webmail/bye` });
+    await b.get(logout.href);
+    assert.match(b.text(), /Yes, sign me out/);
+    await b.submit({ logout: 'yes' });
+    assert.ok(b.stoppedAt?.startsWith(`${w.rp.base}/webmail/bye`), `back at the service after logout: ${b.url}`);
+    for (let i = 0; i < 50 && w.rp.logoutTokens.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(w.rp.logoutTokens.length, 1, 'a back-channel logout token was posted');
+    const payload = JSON.parse(Buffer.from(w.rp.logoutTokens[0]!.split('.')[1]!, 'base64url').toString());
+    assert.equal(payload.sub, idClaims.sub);
+    assert.ok(payload.events['http://schemas.openid.net/event/backchannel-logout']);
+
+    // Signed out of Tessera too: the next authorization shows the login page again.
+    const third = await authorize(w, config, 'webmail');
+    await b.get(third.url);
+    assert.match(b.url, /\/flows\/login\//);
+  });
+
+  it('signing out of one service only ("No, stay signed in") keeps the Tessera session', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const req = await authorize(w, config, 'webmail');
+    const b = browserFor(w);
+    await b.get(req.url);
+    await fillLogin(b, 'S100001');
+    assert.ok(b.stoppedAt);
+    await b.get(`${w.issuer}/oidc/session/end?client_id=webmail&post_logout_redirect_uri=${encodeURIComponent(`${w.rp.base}/webmail/bye`)}`);
+    await b.submit({});
+    assert.ok(b.stoppedAt?.startsWith(`${w.rp.base}/webmail/bye`));
+    const again = await authorize(w, config, 'webmail');
+    await b.get(again.url);
+    assert.ok(b.stoppedAt?.startsWith(again.redirectUri), 'still signed in at Tessera: straight through');
+  });
+
+  it('private_key_jwt client authentication', async () => {
+    const config = await rpConfig(w, 'documents');
+    const req = await authorize(w, config, 'documents');
+    const b = browserFor(w);
+    await b.get(req.url);
+    await fillLogin(b, 'S100001');
+    const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: req.verifier,
+      expectedNonce: req.nonce,
+      expectedState: req.state,
+    });
+    assert.equal(tokens.claims()!.aud, 'documents');
+  });
+});

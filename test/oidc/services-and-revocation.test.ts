@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { transitionAccount } from '../../src/accounts/lifecycle.js';
+import { findAccountById } from '../../src/accounts/repository.js';
+import { rotateSigningKeys } from '../../src/oidc/keys.js';
+import { ADMIN_TOKEN } from '../helpers/app.js';
+import { authorize, browserFor, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, startWorld, type OidcWorld } from './harness.js';
+
+const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
+  fetch(`${w.issuer}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}), 'accept-language': 'it' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+
+async function signIn(w: OidcWorld, config: client.Configuration, id: string, username: string, b = browserFor(w)) {
+  const req = await authorize(w, config, id);
+  await b.get(req.url);
+  if (/\/flows\/login\//.test(b.url)) await fillLogin(b, username);
+  assert.ok(b.stoppedAt, `signed in: ${b.url} ${b.text().slice(0, 200)}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+    pkceCodeVerifier: req.verifier,
+    expectedNonce: req.nonce,
+    expectedState: req.state,
+  });
+  return { tokens, b };
+}
+
+describe('campus services and the end of access', () => {
+  let w: OidcWorld;
+  before(async () => {
+    w = await startWorld();
+  });
+  after(() => w.close());
+
+  it('a service registered through the API logs people in at once; listing and deleting', async () => {
+    await seedPerson(w, 'S300001');
+    const bad = await admin(w, 'POST', '/api/v1/admin/services', { id: 'Moodle!', name: 'Moodle', populations: [] });
+    assert.equal(bad.status, 422);
+    const badBody = (await bad.json()) as { error: { code: string; fields: Record<string, string> } };
+    assert.equal(badBody.error.code, 'validation.failed');
+    assert.ok(badBody.error.fields.id && badBody.error.fields.populations && badBody.error.fields.redirectUris);
+
+    const res = await admin(w, 'POST', '/api/v1/admin/services', {
+      id: 'moodle',
+      name: { en: 'Moodle', it: 'Moodle' },
+      protocol: 'oidc',
+      redirectUris: [`${w.rp.base}/moodle/cb`],
+      postLogoutRedirectUris: [],
+      populations: ['student'],
+    });
+    assert.equal(res.status, 201);
+    const created = (await res.json()) as { clientId: string; clientSecret: string };
+    assert.equal(created.clientId, 'moodle');
+    assert.ok(created.clientSecret.length >= 40);
+    const stored = await w.t.ctx.db.kysely.selectFrom('oidc_services').selectAll().where('id', '=', 'moodle').executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(stored).includes(created.clientSecret), 'the secret is not stored in clear');
+
+    assert.equal((await admin(w, 'POST', '/api/v1/admin/services', { id: 'moodle', name: 'x', redirectUris: ['https://x.example/cb'], populations: ['student'] })).status, 409);
+    assert.equal((await admin(w, 'POST', '/api/v1/admin/services', { id: 'webmail', name: 'x', redirectUris: ['https://x.example/cb'], populations: ['student'] })).status, 409);
+
+    const config = await client.discovery(new URL(w.issuer), 'moodle', undefined, client.ClientSecretBasic(created.clientSecret), {
+      execute: [client.allowInsecureRequests],
+    });
+    const req = await authorize(w, config, 'moodle');
+    const b = browserFor(w);
+    await b.get(req.url);
+    await fillLogin(b, 'S300001');
+    const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: req.verifier,
+      expectedNonce: req.nonce,
+      expectedState: req.state,
+    });
+    assert.equal(tokens.claims()!.aud, 'moodle');
+
+    const wrong = await client.discovery(new URL(w.issuer), 'moodle', undefined, client.ClientSecretBasic('not-the-secret-0123456789'), {
+      execute: [client.allowInsecureRequests],
+    });
+    await assert.rejects(client.refreshTokenGrant(wrong, tokens.refresh_token!), oauthError('invalid_client'));
+
+    const list = (await (await admin(w, 'GET', '/api/v1/admin/services')).json()) as { services: Array<{ id: string; source: string; clientSecret?: string }> };
+    assert.deepEqual(list.services.map((s) => `${s.id}:${s.source}`), ['webmail:config', 'library:config', 'documents:config', 'moodle:api']);
+    assert.ok(list.services.every((s) => s.clientSecret === undefined));
+
+    const inConfig = await admin(w, 'DELETE', '/api/v1/admin/services/webmail');
+    assert.equal(inConfig.status, 409);
+    assert.equal(((await inConfig.json()) as { error: { code: string } }).error.code, 'service.in_config');
+    assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/moodle')).status, 204);
+    assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/moodle')).status, 404);
+    // A deleted service stops at once.
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_client'));
+  });
+
+  it('changing the password ends the single sign-on sessions and revokes refresh tokens', async () => {
+    await seedPerson(w, 'S300002');
+    const config = await rpConfig(w, 'webmail');
+    const other = await signIn(w, config, 'webmail', 'S300002');
+    const mine = await signIn(w, config, 'webmail', 'S300002');
+    // The password change, through the real form in the second browser.
+    await mine.b.get(`${w.issuer}/flows/password-change`);
+    await mine.b.submit({ currentPassword: PASSWORD, newPassword: 'Brand-New-Path-77', newPasswordConfirm: 'Brand-New-Path-77' }, { action: 'submit' });
+    assert.match(mine.b.text(), /Password changed|Password modificata|Ο κωδικός/i);
+    for (const t of [other.tokens, mine.tokens]) {
+      await assert.rejects(client.refreshTokenGrant(config, t.refresh_token!), oauthError('invalid_grant'));
+      await assert.rejects(client.fetchUserInfo(config, t.access_token, t.claims()!.sub), (e: unknown) => (e as { status?: number }).status === 401);
+    }
+    // The other browser's single sign-on is over: the login page again.
+    const again = await authorize(w, config, 'webmail');
+    await other.b.get(again.url);
+    assert.match(other.b.url, /\/flows\/login\//);
+  });
+
+  it('suspending an account ends its single sign-on sessions and revokes its refresh tokens', async () => {
+    const { accountId } = await seedPerson(w, 'S300003');
+    const config = await rpConfig(w, 'webmail');
+    const { tokens, b } = await signIn(w, config, 'webmail', 'S300003');
+    const before = await w.t.ctx.db.kysely.selectFrom('oidc_payloads').select('model').where('account_id', '=', accountId).execute();
+    assert.ok(before.some((r) => r.model === 'Session') && before.some((r) => r.model === 'RefreshToken'));
+    const account = (await findAccountById(w.t.ctx.db.kysely, accountId))!;
+    await w.t.ctx.db.kysely.transaction().execute((tx) =>
+      transitionAccount(tx, account, 'suspended', { actor: 'admin:test', reason: 'test', at: w.t.ctx.clock.now() }),
+    );
+    assert.equal((await w.t.ctx.db.kysely.selectFrom('oidc_payloads').select('model').where('account_id', '=', accountId).execute()).length, 0);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+    const again = await authorize(w, config, 'webmail');
+    await b.get(again.url);
+    assert.match(b.url, /\/flows\/login\//, 'no pass-through for a suspended account');
+  });
+
+  it('signing keys: generated once, stored sealed, rotated with the previous key still published', async () => {
+    const rows = await w.t.ctx.db.kysely.selectFrom('oidc_keys').selectAll().execute();
+    assert.deepEqual(rows.map((r) => r.alg).sort(), ['ES256', 'RS256']);
+    assert.ok(rows.every((r) => r.sealed_jwk.startsWith('v1.') && !r.sealed_jwk.includes('"d"')));
+    const jwks = async () => ((await (await fetch(`${w.issuer}/oidc/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> }).keys;
+    const published = await jwks();
+    assert.deepEqual(published.map((k) => k.kid).sort(), rows.map((r) => r.kid).sort());
+    assert.ok(published.every((k) => k.d === undefined), 'only public keys are published');
+
+    const config = await rpConfig(w, 'webmail');
+    await seedPerson(w, 'S300004');
+    const old = await signIn(w, config, 'webmail', 'S300004');
+    const r = await rotateSigningKeys(w.t.ctx);
+    assert.equal(r.created.length, 2);
+    // Servers notice a rotation within a minute; this one is told at once.
+    const { forgetProvider } = await import('../../src/oidc/provider.js');
+    forgetProvider(w.t.ctx);
+    const after = (await jwks()).map((k) => k.kid);
+    assert.ok(r.created.every((k) => after.includes(k)) && r.retired.every((k) => after.includes(k)), 'old and new keys published');
+    const fresh = await signIn(w, config, 'webmail', 'S300004', old.b);
+    const header = JSON.parse(Buffer.from(fresh.tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
+    assert.ok(r.created.includes(header.kid), 'new tokens are signed with the new key');
+    // After the overlap the old key is dropped.
+    w.t.clock.advance(8 * 24 * 3_600_000);
+    forgetProvider(w.t.ctx);
+    const later = (await jwks()).map((k) => k.kid);
+    assert.ok(r.retired.every((k) => !later.includes(k)));
+  });
+});
