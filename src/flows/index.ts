@@ -2,6 +2,10 @@ import { activationPasswordFlow } from './activation-password/service.js';
 import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
 import { passwordChangeFlow } from './password-change/service.js';
+import { emailChangeFlow } from './email-change/service.js';
+import { passwordResetFlow } from './password-reset/service.js';
+import { registrationFlow } from './registration/service.js';
+import { usernameRecoveryFlow } from './username-recovery/service.js';
 
 let done = false;
 /** Registers every kind of flow once. A new flow adds one line here. */
@@ -11,4 +15,8 @@ export function registerFlows(): void {
   registerFlow(loginFlow);
   registerFlow(activationPasswordFlow);
   registerFlow(passwordChangeFlow);
+  registerFlow(registrationFlow);
+  registerFlow(usernameRecoveryFlow);
+  registerFlow(passwordResetFlow);
+  registerFlow(emailChangeFlow);
 }

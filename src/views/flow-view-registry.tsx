@@ -1,4 +1,5 @@
 import { registerFlowView } from './flow-views.js';
+import { registerRecoveryViews } from './recovery-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
@@ -43,8 +44,14 @@ export function registerFlowViews(): void {
       </>
     ),
   });
+  registerRecoveryViews();
   registerFlowView('login', {
-    intro: () => null,
+    intro: (view, t) =>
+      typeof view.data.verificationResentTo === 'string' ? (
+        <p class="success" role="status">
+          {t('login.verificationResent', { email: view.data.verificationResentTo })}
+        </p>
+      ) : null,
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

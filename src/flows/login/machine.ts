@@ -10,6 +10,9 @@ export interface LoginData {
   returnTo?: string;
   /** Set when the login serves an OpenID Connect interaction. */
   interactionUid?: string;
+  /** Set after a correct password for an account whose registration is not confirmed yet. */
+  unverified?: { accountId: string; username: string; email: string; givenName: string };
+  verificationResentTo?: string;
 }
 
 export const credentialsInput = z.object({ username: text(120), password: secret() });
