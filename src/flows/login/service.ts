@@ -8,7 +8,7 @@ import { parseInput } from '../kernel/input.js';
 import { findPerson } from '../../accounts/repository.js';
 import { resendOutcome } from '../registration/service.js';
 import type { FlowDefinition } from '../kernel/types.js';
-import { credentialsInput, fields, safeReturnTo, type LoginData } from './machine.js';
+import { credentialsInput, fields, safeReturnTo, states, type LoginData } from './machine.js';
 
 /**
  * Signs a person in with username and password.
@@ -18,6 +18,7 @@ import { credentialsInput, fields, safeReturnTo, type LoginData } from './machin
  */
 export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
+  states,
   secretFields: ['password'],
   async start(_ctx, _req, query) {
     const returnTo = safeReturnTo(query.return_to);
