@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { registerEmailLinkRoutes } from './routes/email-links.js';
+import { registerJobRoutes } from '../jobs/routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -14,5 +15,5 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  */
 export const htmlRoutes: Adder[] = [registerEmailLinkRoutes];
 export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [];
+export const adminRoutes: Adder[] = [registerJobRoutes];
 export const rootRoutes: Adder[] = [];

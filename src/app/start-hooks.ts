@@ -1,4 +1,5 @@
 import type { AppContext } from './context.js';
+import { startScheduler } from '../jobs/scheduler.js';
 
 /**
  * What `serve` starts beside the HTTP server (demo data, outbox dispatcher, job scheduler), in
@@ -6,4 +7,4 @@ import type { AppContext } from './context.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [];
+export const startHooks: StartHook[] = [async (ctx) => startScheduler(ctx)];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeApp, type TestApp } from '../helpers/app.js';
+import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { details, lastMessage, messageCount, verificationLink } from './outbox.js';
@@ -166,9 +166,11 @@ describe('registration through the API', () => {
     const audit = await t.ctx.db.kysely.selectFrom('audit_log').select('details').where('action', '=', 'account.status_changed').where('details', 'like', '%registration.link_expired%').execute();
     assert.ok(audit.length >= 1);
   });
+});
 
+describe('registration with a configured link lifetime', () => {
   it('honours a configured link lifetime', async () => {
-    const t2 = await makeApp({ config: (await import('../helpers/app.js')).testConfig((c) => (c.registration.linkLifetimeHours = 2)) });
+    const t2 = await makeApp({ config: testConfig((c) => (c.registration.linkLifetimeHours = 2)) });
     try {
       const c = apiClient(t2.app);
       const f = (await c.start('registration')).body;

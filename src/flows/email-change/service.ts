@@ -8,7 +8,7 @@ import { emailChangeEmail } from '../registration/emails.js';
 import { tokenInput } from '../registration/machine.js';
 import { holdersOf } from '../registration/records.js';
 import { confirmEmailChange } from './confirm.js';
-import { CONFIRM_PURPOSE, emailFields, LINK_HOURS, newEmailInput, tokenFields, type EmailChangeData } from './machine.js';
+import { CONFIRM_PURPOSE, emailFields, LINK_HOURS, newEmailInput, tokenFields, type EmailChangeData, states } from './machine.js';
 
 /**
  * Changes the registered (personal) email of the signed-in person, confirmed by a link sent to
@@ -18,6 +18,7 @@ import { CONFIRM_PURPOSE, emailFields, LINK_HOURS, newEmailInput, tokenFields, t
  */
 export const emailChangeFlow: FlowDefinition<EmailChangeData> = {
   kind: 'email-change',
+  states,
   requiresSession: true,
   secretFields: ['token'],
   lifetimeSeconds: () => LINK_HOURS * 3600,

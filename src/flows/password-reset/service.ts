@@ -14,7 +14,7 @@ import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome } from '../kernel/types.js';
 import { resetCodeEmail, resetCodeSms } from '../registration/emails.js';
 import { accountsByEmail } from '../username-recovery/service.js';
-import { CODE_TTL_MINUTES, codeFields, codeInput, identifierFields, identifierInput, MAX_CODE_ATTEMPTS, passwordFields, passwordInput, type PasswordResetData } from './machine.js';
+import { CODE_TTL_MINUTES, codeFields, codeInput, identifierFields, identifierInput, MAX_CODE_ATTEMPTS, passwordFields, passwordInput, type PasswordResetData, states } from './machine.js';
 
 const PURPOSE = 'password_reset';
 
@@ -44,6 +44,7 @@ export function recoveryDestinations(account: Account, person: Person | null): {
  */
 export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
   kind: 'password-reset',
+  states,
   secretFields: ['code', 'password', 'passwordConfirm'],
   async start() {
     return { state: 'awaiting_identifier', data: {} };

@@ -10,7 +10,7 @@ import { translate, type Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
-import { changeEmailInput, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData } from './machine.js';
+import { changeEmailInput, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
 import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, VERIFY_PURPOSE, voidRegistrations } from './records.js';
 import { activateByToken } from './verify.js';
 
@@ -186,6 +186,7 @@ export async function resendOutcome<D>(
  */
 export const registrationFlow: FlowDefinition<RegistrationData> = {
   kind: 'registration',
+  states,
   secretFields: ['password', 'passwordConfirm', 'token'],
   // The flow outlives its link, so that a late click still hears "expired" rather than "not found".
   lifetimeSeconds: (ctx) => ctx.config.registration.linkLifetimeHours * 3600 * 2,

@@ -4,7 +4,7 @@ import { enqueueMessage } from '../../outbox/enqueue.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, Tx } from '../kernel/types.js';
 import { usernameEmail } from '../registration/emails.js';
-import { emailOnly, fields, type UsernameRecoveryData } from './machine.js';
+import { emailOnly, fields, type UsernameRecoveryData, states } from './machine.js';
 
 /** Accounts whose address on file is `lower`: the person's personal email or the registration email. */
 export async function accountsByEmail(db: Tx, lower: string) {
@@ -40,6 +40,7 @@ async function recentlySent(ctx: AppContext, to: string, purpose: string): Promi
  */
 export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
   kind: 'username-recovery',
+  states,
   async start() {
     return { state: 'awaiting_email', data: {} };
   },
