@@ -34,7 +34,9 @@ async function suspend(ctx: AppContext, run: JobRun) {
   for (;;) {
     const rows = await db
       .selectFrom('accounts')
-      .innerJoin('persons', 'persons.id', 'accounts.person_id')
+      // CROSS JOIN keeps SQLite walking accounts in id order (the keyset); see purge-unused.
+      .crossJoin('persons')
+      .whereRef('persons.id', '=', 'accounts.person_id')
       .selectAll('accounts')
       .where('persons.registrar_status', '=', 'ceased')
       .where((eb) =>
@@ -82,7 +84,9 @@ async function purgeAfterGrace(ctx: AppContext, run: JobRun) {
   for (;;) {
     const rows = await db
       .selectFrom('accounts')
-      .innerJoin('persons', 'persons.id', 'accounts.person_id')
+      // CROSS JOIN keeps SQLite walking accounts in id order (the keyset); see purge-unused.
+      .crossJoin('persons')
+      .whereRef('persons.id', '=', 'accounts.person_id')
       .innerJoin('job_marks', (j) => j.onRef('job_marks.account_id', '=', 'accounts.id').on('job_marks.job', '=', JOB).on('job_marks.mark', '=', MARK))
       .select(['accounts.id as id', 'accounts.username as username'])
       .where('persons.registrar_status', '=', 'ceased')

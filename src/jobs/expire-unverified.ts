@@ -13,21 +13,23 @@ export const expireUnverified: JobDefinition = {
     const db = ctx.db.kysely;
     const now = ctx.clock.now().toISOString();
     const size = ctx.config.lifecycle.batchSize;
-    let after = '';
+    // Keyset in the order of the (verified_at, expires_at) index, so no batch sorts the backlog.
+    let after = { at: '', id: '' };
     for (;;) {
       const rows = await db
         .selectFrom('registrations')
         .innerJoin('accounts', 'accounts.id', 'registrations.account_id')
-        .select(['registrations.account_id as id', 'accounts.username as username'])
+        .select(['registrations.account_id as id', 'registrations.expires_at as at', 'accounts.username as username'])
         .where('registrations.verified_at', 'is', null)
         .where('registrations.expires_at', '<=', now)
         .where('accounts.status', '=', 'pending_verification')
-        .where('registrations.account_id', '>', after)
+        .where((eb) => eb.or([eb('registrations.expires_at', '>', after.at), eb.and([eb('registrations.expires_at', '=', after.at), eb('registrations.account_id', '>', after.id)])]))
+        .orderBy('registrations.expires_at')
         .orderBy('registrations.account_id')
         .limit(size)
         .execute();
       if (rows.length === 0) break;
-      after = rows.at(-1)!.id;
+      after = { at: rows.at(-1)!.at, id: rows.at(-1)!.id };
       if (run.dryRun) {
         for (const r of rows) run.record('purged', r.username);
       } else {

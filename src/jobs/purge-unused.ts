@@ -29,7 +29,11 @@ const unusedSince = (eb: Eb, since: string) =>
 function candidates(ctx: AppContext, after: string, limit: number) {
   return ctx.db.kysely
     .selectFrom('accounts')
-    .innerJoin('persons', 'persons.id', 'accounts.person_id')
+    // CROSS JOIN: SQLite then walks accounts in id order (the keyset) instead of starting from the
+    // persons' population index and sorting every candidate for each batch. PostgreSQL plans it
+    // as the inner join it is.
+    .crossJoin('persons')
+    .whereRef('persons.id', '=', 'accounts.person_id')
     .select(['accounts.id as id', 'accounts.username as username', 'accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
     .where('persons.population', 'in', ctx.config.lifecycle.purgeUnused.populations)
     .where('accounts.status', 'in', PURGEABLE)

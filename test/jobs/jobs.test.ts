@@ -80,8 +80,8 @@ describe('lifecycle jobs', () => {
     assert.equal((await statusOf(t, student.accountId)).status, 'active');
     assert.equal(await t.ctx.db.kysely.selectFrom('persons').select('id').where('id', '=', a.personId).executeTakeFirst(), undefined);
     assert.equal((await t.ctx.db.kysely.selectFrom('sessions').select('id').where('account_id', '=', a.accountId).execute()).length, 0);
-    const steps = (await auditFor(t, a.accountId)).filter((e) => e.action === 'account.status_changed').map((e) => JSON.parse(e.details).to);
-    assert.deepEqual(steps, ['expired', 'purged']);
+    const steps = (await auditFor(t, a.accountId)).filter((e) => e.action === 'account.status_changed').map((e) => JSON.parse(e.details));
+    assert.deepEqual(steps, [{ from: 'active', to: 'purged', via: ['expired'], reason: 'registration.unused' }]);
 
     // 30 days before 1 January 2027: b (unused in 2026) and c (registered 2025, unused) are warned.
     t.clock.set('2026-11-30T03:00:00Z');
