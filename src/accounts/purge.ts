@@ -84,6 +84,10 @@ export async function purgeAccounts(
     await tx.deleteFrom('sessions').where('account_id', 'in', pids).execute();
     await tx.deleteFrom('flows').where('account_id', 'in', pids).execute();
     await tx.deleteFrom('one_time_codes').where('subject', 'in', pids).execute();
+    // A registration's flow holds the name and address typed in: only "void" stays of it, so a late
+    // visit still reads that the registration expired.
+    const regFlows = (await tx.selectFrom('registrations').select('flow_id').where('account_id', 'in', pids).where('flow_id', 'is not', null).execute()).map((r) => r.flow_id!);
+    if (regFlows.length) await tx.updateTable('flows').set({ data: JSON.stringify({ d: { voided: true } }), updated_at: at }).where('id', 'in', regFlows).where('state', '!=', 'completed').execute();
     await tx.deleteFrom('registrations').where('account_id', 'in', pids).execute();
     const persons = purged.map((r) => r.person_id).filter((p): p is string => p !== null);
     if (persons.length) await tx.deleteFrom('persons').where('id', 'in', persons).execute();

@@ -148,6 +148,10 @@ describe('registration through the API', () => {
     assert.equal(r.body.error.code, 'registration.link_expired');
     assert.deepEqual(r.body.actions, []);
     assert.equal(r.body.data.registerAgain, '/flows/registration');
+    // What was typed in is gone from the stored flow; a later look still reads "void".
+    const stored = await t.ctx.db.kysely.selectFrom('flows').select('data').where('id', '=', f.id).executeTakeFirstOrThrow();
+    assert.doesNotMatch(stored.data, /late@example\.org|late\.user/);
+    assert.deepEqual((await c.get('registration', f.id)).body.data, { voided: true, registerAgain: '/flows/registration' });
     const page = await t.app.inject({ method: 'GET', url: link.path, headers: { 'accept-language': 'en' } });
     assert.equal(page.statusCode, 410);
     assert.match(page.body, /Register again/);

@@ -123,7 +123,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
 /** The registration behind a flow, when still pending and within its lifetime; else the failure to answer. */
 async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null } | Failure> {
   const reg = data.accountId ? await findRegistration(ctx.db.kysely, data.accountId) : null;
-  const voided: Failure = { ok: false, code: 'registration.link_expired', status: 410, data: { ...data, voided: true } };
+  const voided: Failure = { ok: false, code: 'registration.link_expired', status: 410, data: { voided: true } };
   if (!reg || reg.verified_at) return voided;
   if (reg.expires_at <= ctx.clock.now().toISOString()) {
     await ctx.db.kysely.transaction().execute((tx) => voidRegistrations(ctx, tx, [data.accountId!]));
@@ -230,7 +230,7 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
     const res = await activateByToken(ctx, parsed.value.token, req.meta, { expectAccountId: flow.data.accountId!, completeFlow: false });
     if (!res.ok) {
       return res.code === 'registration.link_expired'
-        ? { ok: false, code: res.code, status: 410, data: { ...flow.data, voided: true } }
+        ? { ok: false, code: res.code, status: 410, data: { voided: true } }
         : { ok: false, code: res.code, fields: { token: res.code } };
     }
     return { ok: true, state: 'completed', data: flow.data, result: { username: res.username, status: 'active' } };
