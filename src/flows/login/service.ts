@@ -1,11 +1,10 @@
 import { audit } from '../../audit/audit.js';
-import { findAccountByUsername } from '../../accounts/repository.js';
+import { findAccountByUsername, findPerson } from '../../accounts/repository.js';
 import { checkCredentials } from '../../auth/credentials.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
-import { findPerson } from '../../accounts/repository.js';
 import { resendOutcome } from '../registration/service.js';
 import type { FlowDefinition } from '../kernel/types.js';
 import { credentialsInput, fields, safeReturnTo, states, type LoginData } from './machine.js';
