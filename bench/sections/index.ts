@@ -4,6 +4,9 @@ import { loginSection } from './login.js';
 import { rssSection } from './rss.js';
 import { mailboxesSection } from './mailboxes.js';
 import { oidcSection } from './oidc.js';
+import { purgeSection } from './purge.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection];
+
+/** Every benchmark section, in the order printed. An area adds its section here. */

@@ -7,6 +7,8 @@ import { registerOrgUnitAdminRoutes } from '../org-units/admin-routes.js';
 import { registerServiceAdminRoutes } from '../oidc/admin-routes.js';
 import { registerInteractionRoutes } from '../oidc/interaction-routes.js';
 import { mountProvider } from '../oidc/mount.js';
+import { registerEmailLinkRoutes } from './routes/email-links.js';
+import { registerJobRoutes } from '../jobs/routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -18,7 +20,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes, registerEmailLinkRoutes];
 export const apiRoutes: Adder[] = [registerMailboxApiRoutes];
-export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes, registerServiceAdminRoutes];
+export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes, registerServiceAdminRoutes, registerJobRoutes];
 export const rootRoutes: Adder[] = [mountProvider];

@@ -1,6 +1,7 @@
 import { seedDemoPeople } from '../imports/demo-seed.js';
 import { oidcSweeper, oidcWarmUp } from '../oidc/sweeper.js';
 import type { AppContext } from './context.js';
+import { startScheduler } from '../jobs/scheduler.js';
 
 /**
  * What `serve` starts beside the HTTP server (demo data, outbox dispatcher, job scheduler), in
@@ -8,4 +9,4 @@ import type { AppContext } from './context.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper];
+export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper, async (ctx) => startScheduler(ctx)];

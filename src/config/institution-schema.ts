@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { defaultMailboxesConfig, mailboxesSchema } from '../mailboxes/config.js';
 
@@ -70,6 +71,56 @@ export const serviceSchema = z
   })
   .strict();
 
+const registrationSchema = z
+  .object({
+    /** Hours the emailed activation link (and so the pending registration) stays valid. */
+    linkLifetimeHours: z.number().positive().max(24 * 30).default(24),
+    /** Registrant types that may no longer register, from `organisationsClosedSince` on. */
+    closedCategories: z.array(z.enum(['institution', 'school', 'company'])).default(['institution', 'school', 'company']),
+    organisationsClosedSince: z.iso.date('must be a date such as 2015-03-01').optional(),
+    /** The institution's own words for those who try (e.g. where businesses go instead). */
+    closedMessage: localizedText.optional(),
+    /** Seconds between two resends of the activation email. */
+    resendIntervalSeconds: z.number().int().min(0).default(60),
+  })
+  .strict();
+
+const lifecycleSchema = z
+  .object({
+    /** Registrations never used are cancelled (unimi: registered up to 31 December, unused the following year). */
+    purgeUnused: z
+      .object({
+        enabled: z.boolean().default(true),
+        populations: z.array(z.enum(populationIds)).default(['external']),
+        /** Days before the cancellation that a warning email goes out; 0: none. */
+        warnDaysBefore: z.number().int().min(0).max(364).default(30),
+      })
+      .strict()
+      .default({ enabled: true, populations: ['external'], warnDaysBefore: 30 }),
+    /** Days an account of a ceased record stays suspended before it is purged. */
+    ceasedGraceDays: z.number().int().min(0).default(180),
+    /** Accounts per transaction when jobs change or delete many rows. */
+    batchSize: z.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+
+const cronExpression = z.string().refine((v) => {
+  try {
+    CronExpressionParser.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a cron expression such as "0 3 * * *"');
+
+const jobsSchema = z
+  .object({
+    /** When each lifecycle job runs (cron expressions); a job not listed runs only on demand. */
+    schedule: z.partialRecord(z.enum(['expire-unverified', 'purge-unused', 'expire-ceased']), cronExpression).default({}),
+    timezone: z.string().default('Europe/Rome'),
+  })
+  .strict();
+
 export const institutionSchema = z
   .object({
     institution: z
@@ -99,6 +150,9 @@ export const institutionSchema = z
       .default({ lifetimeMinutes: 30 }),
     services: z.array(serviceSchema).default([]),
     mailboxes: mailboxesSchema.default(defaultMailboxesConfig),
+    registration: registrationSchema.default(registrationSchema.parse({})),
+    lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
+    jobs: jobsSchema.default(jobsSchema.parse({})),
     demo: z
       .object({ seed: z.boolean().default(false) })
       .strict()

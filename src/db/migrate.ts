@@ -4,12 +4,14 @@ import { foundation } from './migrations/0001-foundation.js';
 import { codes } from './migrations/0002-codes.js';
 import { mailboxes } from './migrations/0008-mailboxes.js';
 import { oidc } from './migrations/0006-oidc.js';
+import { registration } from './migrations/0005-registration.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const migrations: Array<[string, PortableMigration]> = [
   ['0001-foundation', foundation],
   ['0002-codes', codes],
+  ['0005-registration', registration],
   ['0006-oidc', oidc],
   ['0008-mailboxes', mailboxes],
 ];

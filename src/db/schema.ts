@@ -188,6 +188,29 @@ export interface OidcServiceTable {
   created_at: string;
 }
 
+export interface RegistrationTable {
+  account_id: string;
+  flow_id: string | null;
+  email_lower: string;
+  created_at: string;
+  expires_at: string;
+  verified_at: string | null;
+}
+
+export interface JobLeaseTable {
+  job: string;
+  holder: string;
+  expires_at: string;
+  last_slot: string | null;
+}
+
+export interface JobMarkTable {
+  job: string;
+  account_id: string;
+  mark: string;
+  at: string;
+}
+
 export interface Database {
   org_units: OrgUnitTable;
   org_unit_referents: OrgUnitReferentTable;
@@ -195,6 +218,9 @@ export interface Database {
   oidc_payloads: OidcPayloadTable;
   oidc_keys: OidcKeyTable;
   oidc_services: OidcServiceTable;
+  registrations: RegistrationTable;
+  job_leases: JobLeaseTable;
+  job_marks: JobMarkTable;
   one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
   accounts: AccountTable;

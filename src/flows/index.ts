@@ -3,6 +3,10 @@ import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
 import { mailboxRequestFlow } from './mailbox-request/service.js';
 import { passwordChangeFlow } from './password-change/service.js';
+import { emailChangeFlow } from './email-change/service.js';
+import { passwordResetFlow } from './password-reset/service.js';
+import { registrationFlow } from './registration/service.js';
+import { usernameRecoveryFlow } from './username-recovery/service.js';
 
 let done = false;
 /** Registers every kind of flow once. A new flow adds one line here. */
@@ -13,4 +17,8 @@ export function registerFlows(): void {
   registerFlow(activationPasswordFlow);
   registerFlow(passwordChangeFlow);
   registerFlow(mailboxRequestFlow);
+  registerFlow(registrationFlow);
+  registerFlow(usernameRecoveryFlow);
+  registerFlow(passwordResetFlow);
+  registerFlow(emailChangeFlow);
 }

@@ -6,11 +6,12 @@ import { imports } from './messages/imports.js';
 import { portal } from './messages/portal.js';
 import { mailboxes } from './messages/mailboxes.js';
 import { oidc } from './messages/oidc.js';
+import { registrationMessages } from './messages/registration.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc] as const;
+const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc, registrationMessages] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

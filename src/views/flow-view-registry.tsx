@@ -1,6 +1,7 @@
 import { EmailAddress } from './components/email-address.js';
 import { registerFlowView } from './flow-views.js';
 import { registerMailboxViews } from './mailbox-views.js';
+import { registerRecoveryViews } from './recovery-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
@@ -50,9 +51,14 @@ export function registerFlowViews(): void {
       </>
     ),
   });
+  registerRecoveryViews();
   registerFlowView('login', {
     intro: (view, t) =>
-      typeof view.data.service === 'string' ? (
+      typeof view.data.verificationResentTo === 'string' ? (
+        <p class="success" role="status">
+          {t('login.verificationResent', { email: view.data.verificationResentTo })}
+        </p>
+      ) : typeof view.data.service === 'string' ? (
         <p class="lead" id="signing-in-to">
           {t('login.forService', { service: view.data.service })}
         </p>

@@ -13,6 +13,9 @@ export interface LoginData {
   interactionUid?: string;
   /** The campus service the person signs in to, when the login serves an interaction. */
   serviceName?: LocalizedText;
+  /** Set after a correct password for an account whose registration is not confirmed yet. */
+  unverified?: { accountId: string; username: string; email: string; givenName: string };
+  verificationResentTo?: string;
 }
 
 /** The interaction a return address resumes (`/oidc/interaction/<uid>/login`), if any. */

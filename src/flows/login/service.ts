@@ -1,9 +1,11 @@
 import { audit } from '../../audit/audit.js';
+import { findAccountByUsername, findPerson } from '../../accounts/repository.js';
 import { checkCredentials } from '../../auth/credentials.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
+import { resendOutcome } from '../registration/service.js';
 import type { FlowDefinition } from '../kernel/types.js';
 import { serviceOfInteraction } from '../../oidc/services.js';
 import { localized } from '../../views/localized.js';
@@ -12,7 +14,8 @@ import { credentialsInput, fields, interactionOf, safeReturnTo, states, type Log
 /**
  * Signs a person in with username and password.
  * Produces `auth.invalid_credentials` (unknown user, wrong password, account not active),
- * `auth.account_locked`, `auth.federated_only`.
+ * `auth.account_locked`, `auth.federated_only`, `auth.email_not_verified` (a registration whose
+ * address is not confirmed yet: the flow then offers `resend_verification`).
  */
 export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
@@ -28,15 +31,34 @@ export const loginFlow: FlowDefinition<LoginData> = {
     };
   },
   describe(_s, data, _ctx, locale) {
-    return { fields, actions: ['submit'], data: data.serviceName ? { service: localized(data.serviceName, locale) } : {} };
+    // A correct password for an unconfirmed registration offers to send its link again.
+    return {
+      fields,
+      actions: data.unverified ? ['submit', 'resend_verification'] : ['submit'],
+      data: {
+        ...(data.serviceName ? { service: localized(data.serviceName, locale) } : {}),
+        ...(data.verificationResentTo ? { verificationResentTo: data.verificationResentTo } : {}),
+      },
+    };
   },
-  async step(ctx, flow, _action, input, req) {
+  async step(ctx, flow, action, input, req) {
+    if (action === 'resend_verification' && flow.data.unverified) {
+      const u = flow.data.unverified;
+      const { unverified: _u, ...rest } = flow.data;
+      return resendOutcome(ctx, u, req, { state: 'awaiting_credentials', data: { ...rest, verificationResentTo: u.email } });
+    }
     const parsed = parseInput(credentialsInput, input);
     if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
     const { username, password } = parsed.value;
     const checked = await checkCredentials(ctx, username, password, req.meta, req.locale, {
       accept: (a) => canLogIn(a.status),
+      onWrongAccept: (a) => (a.status === 'pending_verification' ? { ok: false, code: 'auth.email_not_verified', status: 403 } : null),
     });
+    if (!checked.ok && checked.code === 'auth.email_not_verified') {
+      const acc = await findAccountByUsername(ctx.db.kysely, username);
+      const person = acc?.personId ? await findPerson(ctx.db.kysely, acc.personId) : null;
+      if (acc?.email) return { ...checked, data: { ...flow.data, unverified: { accountId: acc.id, username: acc.username, email: acc.email, givenName: person?.givenName ?? '' } } };
+    }
     if (!checked.ok) return checked;
     const { account } = checked;
     const newHash = checked.rehash ? await hashPassword(password) : null;

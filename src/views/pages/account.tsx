@@ -40,6 +40,12 @@ export function renderAccount(
               <dd>{t(`population.${person.population}`)}</dd>
             </>
           ) : null}
+          {person?.personalEmail && person.personalEmail !== account.email ? (
+            <>
+              <dt>{t('account.registeredEmail')}</dt>
+              <dd>{person.personalEmail}</dd>
+            </>
+          ) : null}
           <dt>{t('account.status')}</dt>
           <dd>{t(`status.${account.status}`)}</dd>
         </dl>
@@ -48,6 +54,11 @@ export function renderAccount(
           {account.federatedOnly ? null : (
             <li>
               <a href="/flows/password-change">{t('account.changePassword')}</a>
+            </li>
+          )}
+          {account.federatedOnly ? null : (
+            <li>
+              <a href="/flows/email-change">{t('account.changeEmail')}</a>
             </li>
           )}
           {!account.email && (person?.population === 'staff' || person?.population === 'school_staff') ? (

@@ -1,0 +1,57 @@
+import { findAccountById, findPerson } from '../../accounts/repository.js';
+import type { AppContext } from '../../app/context.js';
+import { audit, type RequestMeta } from '../../audit/audit.js';
+import { verifyCode } from '../../codes/one-time-codes.js';
+import { AppError } from '../../errors/app-error.js';
+import { parseToken } from '../registration/machine.js';
+import { CONFIRM_PURPOSE, type EmailChangeData } from './machine.js';
+
+export type ConfirmOutcome = { ok: true; email: string } | { ok: false; code: 'registration.link_expired' | 'registration.link_invalid' };
+
+/**
+ * Applies a confirmed change of the registered email (the link sent to the new address, or its
+ * token through the API), in one transaction with the code's consumption. The person's personal
+ * email changes, and the account's email too when it was the registration address.
+ * Produces `registration.link_expired`, `registration.link_invalid`, `registration.email_registered`.
+ */
+export async function confirmEmailChange(ctx: AppContext, token: string, meta: RequestMeta, opts: { expectFlowId?: string; completeFlow: boolean }): Promise<ConfirmOutcome> {
+  const parsed = parseToken(token);
+  if (!parsed || (opts.expectFlowId && parsed.subject !== opts.expectFlowId)) return { ok: false, code: 'registration.link_invalid' };
+  const now = ctx.clock.now();
+  return ctx.db.kysely.transaction().execute(async (tx): Promise<ConfirmOutcome> => {
+    const flow = await tx.selectFrom('flows').selectAll().where('id', '=', parsed.subject).where('kind', '=', 'email-change').executeTakeFirst();
+    if (!flow || !flow.account_id) return { ok: false, code: 'registration.link_invalid' };
+    const stored = JSON.parse(flow.data) as { d: EmailChangeData };
+    if (flow.state === 'completed') return { ok: true, email: stored.d.newEmail ?? '' };
+    if (flow.state !== 'awaiting_confirmation' || !stored.d.newEmail) return { ok: false, code: 'registration.link_invalid' };
+    const res = await verifyCode(ctx, tx, CONFIRM_PURPOSE, flow.id, parsed.code);
+    if (res === 'expired' || flow.expires_at <= now.toISOString()) return { ok: false, code: 'registration.link_expired' };
+    if (res !== 'ok') return { ok: false, code: 'registration.link_invalid' };
+    const account = await findAccountById(tx, flow.account_id);
+    if (!account || account.status === 'purged') return { ok: false, code: 'registration.link_invalid' };
+    const person = account.personId ? await findPerson(tx, account.personId) : null;
+    const email = stored.d.newEmail;
+    const lower = email.toLowerCase();
+    const at = now.toISOString();
+    const accountUsesPersonal = !!account.email && (!person || person.population === 'external' || account.email.toLowerCase() === person.personalEmail?.toLowerCase());
+    if (accountUsesPersonal) {
+      try {
+        await tx.updateTable('accounts').set({ email, email_lower: lower, updated_at: at }).where('id', '=', account.id).execute();
+      } catch (e) {
+        if (/unique|duplicate key/i.test(String((e as Error).message))) throw new AppError('registration.email_registered');
+        throw e;
+      }
+    }
+    if (person) await tx.updateTable('persons').set({ personal_email: email, personal_email_lower: lower, updated_at: at }).where('id', '=', person.id).execute();
+    await audit(tx, now, { actor: `account:${account.id}`, action: 'account.email_changed', accountId: account.id, personId: account.personId, ip: meta.ip, correlationId: meta.correlationId });
+    if (opts.completeFlow) {
+      await tx
+        .updateTable('flows')
+        .set({ state: 'completed', version: flow.version + 1, data: JSON.stringify({ d: stored.d, r: { email } }), updated_at: at })
+        .where('id', '=', flow.id)
+        .where('version', '=', flow.version)
+        .execute();
+    }
+    return { ok: true, email };
+  });
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { emailInput } from '../registration/machine.js';
+import type { FieldSpec } from '../kernel/types.js';
+
+/** email-change (needs a session): awaiting_email → awaiting_confirmation (token; action resend) → completed {email}. */
+export const states = ['awaiting_email', 'awaiting_confirmation', 'completed'] as const;
+
+export interface EmailChangeData {
+  newEmail?: string;
+}
+
+export const CONFIRM_PURPOSE = 'email_change';
+export const LINK_HOURS = 24;
+
+export const newEmailInput = z.object({ email: emailInput() });
+export const emailFields: FieldSpec[] = [{ name: 'email', type: 'email', required: true, autocomplete: 'email', maxLength: 254 }];
+export const tokenFields: FieldSpec[] = [{ name: 'token', type: 'text', required: true, autocomplete: 'one-time-code', maxLength: 200 }];

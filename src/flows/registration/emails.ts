@@ -1,0 +1,114 @@
+import type { AppContext } from '../../app/context.js';
+import type { OutgoingMessage } from '../../outbox/enqueue.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { localized } from '../../views/localized.js';
+
+/**
+ * The emails and SMS of registration, recovery, reset, email change and lifecycle warnings,
+ * rendered in the recipient's language when enqueued. Links are absolute under PUBLIC_URL.
+ */
+type Params = Record<string, string | number>;
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** An absolute link under the portal's public address. */
+export const publicLink = (ctx: AppContext, path: string) => `${ctx.env.PUBLIC_URL}${path}`;
+
+function institutionName(ctx: AppContext, locale: Locale): string {
+  return localized(ctx.config.institution.name, locale);
+}
+
+interface Body {
+  purpose: string;
+  to: string;
+  subjectKey: string;
+  name?: string | undefined;
+  lines: Array<{ key: string; params?: Params }>;
+  link?: string;
+  after?: Array<{ key: string; params?: Params }>;
+  sensitive?: boolean;
+}
+
+function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
+  const institution = institutionName(ctx, locale);
+  const t = (key: string, p: Params = {}) => translate(locale, key, { institution, ...p });
+  const paragraphs = [
+    ...(b.name ? [t('mail.greeting', { name: b.name })] : []),
+    ...b.lines.map((l) => t(l.key, l.params)),
+  ];
+  const after = [...(b.after ?? []).map((l) => t(l.key, l.params)), t('mail.ignore')];
+  const text = [...paragraphs, ...(b.link ? [b.link] : []), ...after, '--', t('mail.signature')].join('\n\n');
+  const html = [
+    `<!doctype html><html lang="${locale}"><body>`,
+    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    ...(b.link ? [`<p><a href="${escapeHtml(b.link)}">${escapeHtml(b.link)}</a></p>`] : []),
+    ...after.map((p) => `<p>${escapeHtml(p)}</p>`),
+    `<p>-- <br>${escapeHtml(t('mail.signature'))}</p></body></html>`,
+  ].join('\n');
+  return { channel: 'email', purpose: b.purpose, to: b.to, subject: t(b.subjectKey), text, html, sensitive: b.sensitive ?? false };
+}
+
+export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string }): OutgoingMessage {
+  const hours = ctx.config.registration.linkLifetimeHours;
+  return email(ctx, locale, {
+    purpose: 'email_verification',
+    to: v.to,
+    subjectKey: 'mail.verify.subject',
+    name: v.name,
+    lines: [{ key: 'mail.verify.body', params: { username: v.username, hours } }],
+    link: publicLink(ctx, `/verify-email?token=${encodeURIComponent(v.token)}&lang=${locale}`),
+    after: [{ key: 'mail.verify.after', params: { hours } }],
+    sensitive: true,
+  });
+}
+
+export function usernameEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string }): OutgoingMessage {
+  return email(ctx, locale, {
+    purpose: 'username_recovery',
+    to: v.to,
+    subjectKey: 'mail.username.subject',
+    name: v.name,
+    lines: [{ key: 'mail.username.body', params: { username: v.username } }, { key: 'mail.username.reset' }],
+    link: publicLink(ctx, `/flows/password-reset?lang=${locale}`),
+  });
+}
+
+export function resetCodeEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; code: string; minutes: number }): OutgoingMessage {
+  return email(ctx, locale, {
+    purpose: 'password_reset',
+    to: v.to,
+    subjectKey: 'mail.reset.subject',
+    name: v.name,
+    lines: [{ key: 'mail.reset.body', params: { username: v.username, code: v.code, minutes: v.minutes } }],
+    sensitive: true,
+  });
+}
+
+export function resetCodeSms(ctx: AppContext, locale: Locale, v: { to: string; code: string; minutes: number }): OutgoingMessage {
+  const text = translate(locale, 'sms.reset', { institution: ctx.config.institution.shortName ?? institutionName(ctx, locale), code: v.code, minutes: v.minutes });
+  return { channel: 'sms', purpose: 'password_reset', to: v.to, text, sensitive: true };
+}
+
+export function emailChangeEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string; hours: number }): OutgoingMessage {
+  return email(ctx, locale, {
+    purpose: 'email_change',
+    to: v.to,
+    subjectKey: 'mail.emailChange.subject',
+    name: v.name,
+    lines: [{ key: 'mail.emailChange.body', params: { username: v.username, hours: v.hours } }],
+    link: publicLink(ctx, `/confirm-email?token=${encodeURIComponent(v.token)}&lang=${locale}`),
+    sensitive: true,
+  });
+}
+
+export function purgeWarningEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; date: string }): OutgoingMessage {
+  return email(ctx, locale, {
+    purpose: 'purge_warning',
+    to: v.to,
+    subjectKey: 'mail.purgeWarning.subject',
+    name: v.name,
+    lines: [{ key: 'mail.purgeWarning.body', params: { username: v.username, date: v.date } }],
+    link: publicLink(ctx, `/flows/login?lang=${locale}`),
+    after: [{ key: 'mail.purgeWarning.after' }],
+  });
+}

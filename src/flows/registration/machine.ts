@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { checkbox, secret, text } from '../kernel/input.js';
+import type { FieldSpec } from '../kernel/types.js';
+
+/**
+ * registration: awaiting_details → awaiting_verification (token; actions resend, change_email)
+ * → completed {username, status}. A registration whose link lifetime passed is void: the flow
+ * stays in awaiting_verification with `voided` set and offers no action.
+ */
+export const states = ['awaiting_details', 'awaiting_verification', 'completed'] as const;
+
+export interface RegistrationData {
+  accountId?: string;
+  username?: string;
+  email?: string;
+  givenName?: string;
+  voided?: boolean;
+  resentTo?: string;
+}
+
+export const registrantTypes = ['person', 'institution', 'school', 'company'] as const;
+export type RegistrantType = (typeof registrantTypes)[number];
+
+/** Lowercase letters, digits, dot, hyphen, underscore; starts with a letter. */
+export const usernameInput = () =>
+  z
+    .string({ error: 'field.required' })
+    .trim()
+    .toLowerCase()
+    .min(1, 'field.required')
+    .regex(/^[a-z][a-z0-9._-]{2,39}$/, 'username.invalid');
+
+export const emailInput = () => z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(254, 'field.too_long').pipe(z.email('email.invalid'));
+
+export const detailsInput = z.object({
+  username: usernameInput(),
+  password: secret(),
+  passwordConfirm: secret(),
+  givenName: text(100),
+  familyName: text(100),
+  birthDate: z.iso.date('date.invalid'),
+  mobile: text(40),
+  email: emailInput(),
+  consents: z.preprocess(
+    (v) => (v && typeof v === 'object' ? (v as Record<string, unknown>).privacy : v),
+    checkbox().refine((v) => v === true, 'consent.required'),
+  ),
+  registrantType: z.enum(registrantTypes, 'field.invalid').default('person'),
+});
+
+export const tokenInput = z.object({ token: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(200, 'field.invalid') });
+export const changeEmailInput = z.object({ email: emailInput() });
+
+export function detailsFields(policyHint: string, registrantOptions: Array<{ value: string; label: string }>): FieldSpec[] {
+  return [
+    { name: 'username', type: 'text', required: true, autocomplete: 'username', hint: 'registration.usernameHelp', maxLength: 40 },
+    { name: 'password', type: 'password', required: true, autocomplete: 'new-password', hint: policyHint },
+    { name: 'passwordConfirm', type: 'password', required: true, autocomplete: 'new-password' },
+    { name: 'givenName', type: 'text', required: true, autocomplete: 'given-name', maxLength: 100 },
+    { name: 'familyName', type: 'text', required: true, autocomplete: 'family-name', maxLength: 100 },
+    { name: 'birthDate', type: 'date', required: true, autocomplete: 'bday' },
+    { name: 'mobile', type: 'tel', required: true, autocomplete: 'tel', hint: 'registration.mobileHelp', maxLength: 40 },
+    { name: 'email', type: 'email', required: true, autocomplete: 'email', hint: 'registration.emailHelp', maxLength: 254 },
+    { name: 'registrantType', type: 'radio', required: false, options: registrantOptions },
+    { name: 'consents', type: 'checkbox', required: true },
+  ];
+}
+
+export const verificationFields: FieldSpec[] = [
+  { name: 'token', type: 'text', required: true, autocomplete: 'one-time-code', hint: 'registration.tokenHelp', maxLength: 200 },
+  { name: 'email', type: 'email', required: false, autocomplete: 'email', maxLength: 254 },
+];
+
+/** The emailed token: the account it activates, a dot, and the one-time code. */
+export function parseToken(token: string): { subject: string; code: string } | null {
+  const m = /^([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{16,100})$/.exec(token.trim());
+  return m ? { subject: m[1]!, code: m[2]! } : null;
+}

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { AppContext } from '../../app/context.js';
+import { randomId } from '../../app/secret.js';
+import { countIssued } from '../../codes/one-time-codes.js';
+import { checkNewPassword, policyHint } from '../../auth/new-password.js';
+import { hashPassword } from '../../auth/passwords.js';
+import { AppError } from '../../errors/app-error.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { localized } from '../../views/localized.js';
+import { parseInput } from '../kernel/input.js';
+import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
+import { changeEmailInput, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
+import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, VERIFY_PURPOSE, voidRegistrations } from './records.js';
+import { activateByToken } from './verify.js';
+
+type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
+
+/** True for a unique-index violation (a concurrent registration took the name first). */
+const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message ?? e));
+
+export function normaliseMobile(ctx: AppContext, v: string): string | null {
+  const p = parsePhoneNumberFromString(v, ctx.config.institution.defaultCountry as CountryCode);
+  return p?.isValid() ? p.number : null;
+}
+
+/** registration.closed for an institution, school or company, from the configured date on. */
+function closedFor(ctx: AppContext, type: string, locale: Locale): Failure | null {
+  const r = ctx.config.registration;
+  if (type === 'person' || !(r.closedCategories as string[]).includes(type) || !r.organisationsClosedSince) return null;
+  if (ctx.clock.now().toISOString().slice(0, 10) < r.organisationsClosedSince) return null;
+  // The institution's own message is shown as given (an unknown key translates to itself).
+  return { ok: false, code: 'registration.closed', status: 403, fields: { registrantType: 'registration.closed' }, ...(r.closedMessage ? { details: [{ key: localized(r.closedMessage, locale) }] } : {}) };
+}
+
+async function details(ctx: AppContext, flow: { id: string; data: RegistrationData }, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<RegistrationData>> {
+  const parsed = parseInput(detailsInput, input);
+  if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+  const v = parsed.value;
+  const closed = closedFor(ctx, v.registrantType, req.locale);
+  if (closed) return closed;
+  const mobile = normaliseMobile(ctx, v.mobile);
+  if (!mobile) return { ok: false, code: 'validation.failed', fields: { mobile: 'phone.invalid' } };
+  const now = ctx.clock.now();
+  if (v.birthDate >= now.toISOString().slice(0, 10) || v.birthDate < '1900-01-01') return { ok: false, code: 'validation.failed', fields: { birthDate: 'date.invalid' } };
+  const weak = checkNewPassword(ctx, v.password, v.passwordConfirm, { username: v.username, field: 'password', confirmField: 'passwordConfirm' });
+  if (weak) return weak;
+  const emailLower = v.email.toLowerCase();
+  const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
+  if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
+  if (held.usernameTaken) return { ok: false, code: 'registration.username_taken', status: 409, fields: { username: 'registration.username_taken' } };
+
+  const hash = await hashPassword(v.password);
+  const accountId = randomUUID();
+  const personId = randomUUID();
+  const expiresAt = new Date(now.getTime() + lifetimeMs(ctx));
+  return {
+    ok: true,
+    state: 'awaiting_verification',
+    data: { accountId, username: v.username, email: v.email, givenName: v.givenName },
+    async commit(tx) {
+      if (held.stale.length) await voidRegistrations(ctx, tx, held.stale);
+      const at = now.toISOString();
+      await tx
+        .insertInto('persons')
+        .values({
+          id: personId,
+          population: 'external',
+          // Externals have no registrar record: their external id is generated here.
+          external_id: `ext-${randomId(9)}`,
+          given_name: v.givenName,
+          family_name: v.familyName,
+          birth_date: v.birthDate,
+          tax_code: null,
+          amka: null,
+          insurance_country: null,
+          insurance_number: null,
+          mobile,
+          personal_email: v.email,
+          personal_email_lower: emailLower,
+          registrar_status: 'active',
+          org_unit: null,
+          role: null,
+          contract_type: null,
+          entitlements: '[]',
+          extra: JSON.stringify({ registrantType: v.registrantType, consents: { privacy: true, at } }),
+          source_hash: 'registration',
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+      try {
+        await tx
+          .insertInto('accounts')
+          .values({
+            id: accountId,
+            person_id: personId,
+            username: v.username,
+            username_lower: v.username,
+            email: v.email,
+            email_lower: emailLower,
+            status: 'pending_verification',
+            password_hash: hash,
+            password_changed_at: at,
+            federated_only: 0,
+            roles: '[]',
+            created_at: at,
+            updated_at: at,
+            version: 0,
+          })
+          .execute();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new AppError('registration.username_taken');
+        throw e;
+      }
+      await tx.insertInto('registrations').values({ account_id: accountId, flow_id: flow.id, email_lower: emailLower, created_at: at, expires_at: expiresAt.toISOString(), verified_at: null }).execute();
+      await auditRegistration(tx, now, 'registration.created', accountId, personId, req.meta, { registrantType: v.registrantType });
+      await sendVerificationLink(ctx, tx, { accountId, to: v.email, name: v.givenName, username: v.username, expiresAt, locale: req.locale });
+    },
+  };
+}
+
+/** The registration behind a flow, when still pending and within its lifetime; else the failure to answer. */
+async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null } | Failure> {
+  const reg = data.accountId ? await findRegistration(ctx.db.kysely, data.accountId) : null;
+  const voided: Failure = { ok: false, code: 'registration.link_expired', status: 410, data: { voided: true } };
+  if (!reg || reg.verified_at) return voided;
+  if (reg.expires_at <= ctx.clock.now().toISOString()) {
+    await ctx.db.kysely.transaction().execute((tx) => voidRegistrations(ctx, tx, [data.accountId!]));
+    return voided;
+  }
+  const acc = await ctx.db.kysely.selectFrom('accounts').select('person_id').where('id', '=', data.accountId!).executeTakeFirst();
+  return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null };
+}
+
+async function tooSoon(ctx: AppContext, accountId: string): Promise<boolean> {
+  const interval = ctx.config.registration.resendIntervalSeconds * 1000;
+  if (interval === 0) return false;
+  const { last } = await countIssued(ctx, VERIFY_PURPOSE, accountId, new Date(ctx.clock.now().getTime() - interval));
+  return last !== null;
+}
+
+/**
+ * Sends the activation link again for a pending registration (from the registration flow, or
+ * from a login refused because the address is not confirmed). Produces
+ * `registration.link_expired`, `registration.resend_too_soon`.
+ */
+export async function resendOutcome<D>(
+  ctx: AppContext,
+  data: RegistrationData,
+  req: StepRequest,
+  next: { state: string; data: D },
+  change?: { email: string },
+): Promise<StepOutcome<D>> {
+  const live = await livePending(ctx, data);
+  if ('ok' in live) return live as unknown as StepOutcome<D>;
+  if (!change && (await tooSoon(ctx, data.accountId!))) return { ok: false, code: 'registration.resend_too_soon', status: 429 };
+  const to = change?.email ?? data.email!;
+  const now = ctx.clock.now();
+  return {
+    ok: true,
+    ...next,
+    async commit(tx: Tx) {
+      if (change) {
+        const lower = change.email.toLowerCase();
+        try {
+          await tx.updateTable('accounts').set({ email: change.email, email_lower: lower, updated_at: now.toISOString() }).where('id', '=', data.accountId!).execute();
+        } catch (e) {
+          if (isUniqueViolation(e)) throw new AppError('registration.email_registered');
+          throw e;
+        }
+        if (live.personId) await tx.updateTable('persons').set({ personal_email: change.email, personal_email_lower: lower, updated_at: now.toISOString() }).where('id', '=', live.personId).execute();
+        await tx.updateTable('registrations').set({ email_lower: lower }).where('account_id', '=', data.accountId!).execute();
+      }
+      await auditRegistration(tx, now, change ? 'registration.email_changed' : 'registration.link_resent', data.accountId!, live.personId, req.meta);
+      await sendVerificationLink(ctx, tx, { accountId: data.accountId!, to, name: data.givenName ?? '', username: data.username ?? '', expiresAt: live.expiresAt, locale: req.locale });
+    },
+  };
+}
+
+/**
+ * Self-registration of external users (unimi). Produces `validation.failed`, `password.policy`,
+ * `password.mismatch`, `registration.username_taken`, `registration.email_registered`,
+ * `registration.closed`, `registration.link_expired`, `registration.link_invalid`,
+ * `registration.resend_too_soon`.
+ */
+export const registrationFlow: FlowDefinition<RegistrationData> = {
+  kind: 'registration',
+  states,
+  secretFields: ['password', 'passwordConfirm', 'token'],
+  // The flow outlives its link, so that a late click still hears "expired" rather than "not found".
+  lifetimeSeconds: (ctx) => ctx.config.registration.linkLifetimeHours * 3600 * 2,
+  async start() {
+    return { state: 'awaiting_details', data: {} };
+  },
+  describe(state, data, ctx, locale) {
+    const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
+    if (state === 'awaiting_details') {
+      const options = registrantTypes.map((r) => ({ value: r, label: t(`registrantType.${r}`) }));
+      return { fields: detailsFields(policyHint(ctx, t), options), actions: ['submit'], data: {} };
+    }
+    if (data.voided) return { fields: [], actions: [], data: { voided: true, registerAgain: '/flows/registration' } };
+    return {
+      fields: verificationFields,
+      actions: ['submit', 'resend', 'change_email'],
+      data: { email: data.email, username: data.username, linkLifetimeHours: ctx.config.registration.linkLifetimeHours, ...(data.resentTo ? { resentTo: data.resentTo } : {}) },
+    };
+  },
+  async step(ctx, flow, action, input, req) {
+    if (flow.state === 'awaiting_details') return details(ctx, flow, input, req);
+    if (action === 'resend') return resendOutcome(ctx, flow.data, req, { state: 'awaiting_verification', data: { ...flow.data, resentTo: flow.data.email! } });
+    if (action === 'change_email') {
+      const parsed = parseInput(changeEmailInput, input);
+      if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+      const email = parsed.value.email;
+      const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, flow.data.accountId);
+      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
+      const out = await resendOutcome(ctx, flow.data, req, { state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }, { email });
+      if (out.ok && held.stale.length) {
+        const inner = out.commit!;
+        out.commit = async (tx) => {
+          await voidRegistrations(ctx, tx, held.stale);
+          await inner(tx);
+        };
+      }
+      return out;
+    }
+    const parsed = parseInput(tokenInput, input);
+    if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+    const res = await activateByToken(ctx, parsed.value.token, req.meta, { expectAccountId: flow.data.accountId!, completeFlow: false });
+    if (!res.ok) {
+      return res.code === 'registration.link_expired'
+        ? { ok: false, code: res.code, status: 410, data: { voided: true } }
+        : { ok: false, code: res.code, fields: { token: res.code } };
+    }
+    return { ok: true, state: 'completed', data: flow.data, result: { username: res.username, status: 'active' } };
+  },
+};

@@ -1,0 +1,109 @@
+import { transitionAccount } from '../accounts/lifecycle.js';
+import { purgeAccounts } from '../accounts/purge.js';
+import { toAccount } from '../accounts/repository.js';
+import type { AppContext } from '../app/context.js';
+import { audit } from '../audit/audit.js';
+import type { AccountStatus } from '../domain/account-status.js';
+import { revokeAccountSessions } from '../sessions/sessions.js';
+import type { JobDefinition, JobRun } from './types.js';
+
+const JOB = 'expire-ceased';
+const MARK = 'suspended';
+const IN_USE: AccountStatus[] = ['active', 'locked', 'pending_activation', 'provisional'];
+const STOPPED: AccountStatus[] = ['suspended', 'expired'];
+
+/**
+ * expire-ceased: accounts whose registrar record has ceased are suspended (a record never
+ * activated: expired), then purged once `ceasedGraceDays` have passed. Each step is a lifecycle
+ * transition recorded in the audit log; the start of the grace period is kept as a job mark, so
+ * the job can be rerun at any time and resumes after a crash.
+ */
+export const expireCeased: JobDefinition = {
+  name: JOB,
+  description: 'suspend accounts whose registrar record ceased, purge them after the grace period',
+  async run(ctx, run) {
+    await suspend(ctx, run);
+    await purgeAfterGrace(ctx, run);
+  },
+};
+
+async function suspend(ctx: AppContext, run: JobRun) {
+  const db = ctx.db.kysely;
+  const size = ctx.config.lifecycle.batchSize;
+  let after = '';
+  for (;;) {
+    const rows = await db
+      .selectFrom('accounts')
+      // CROSS JOIN keeps SQLite walking accounts in id order (the keyset); see purge-unused.
+      .crossJoin('persons')
+      .whereRef('persons.id', '=', 'accounts.person_id')
+      .selectAll('accounts')
+      .where('persons.registrar_status', '=', 'ceased')
+      .where((eb) =>
+        eb.or([
+          eb('accounts.status', 'in', IN_USE),
+          eb.and([
+            eb('accounts.status', 'in', STOPPED),
+            eb.not(eb.exists(eb.selectFrom('job_marks').select('job_marks.account_id').whereRef('job_marks.account_id', '=', 'accounts.id').where('job_marks.job', '=', JOB).where('job_marks.mark', '=', MARK))),
+          ]),
+        ]),
+      )
+      .where('accounts.id', '>', after)
+      .orderBy('accounts.id')
+      .limit(size)
+      .execute();
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.id;
+    const accounts = rows.map(toAccount);
+    const action = (s: AccountStatus) => (s === 'provisional' ? 'expired' : IN_USE.includes(s) ? 'suspended' : 'grace_started');
+    if (!run.dryRun) {
+      const now = ctx.clock.now();
+      await db.transaction().execute(async (tx) => {
+        for (const a of accounts) {
+          const how = { actor: `job:${JOB}`, reason: 'registrar.ceased', at: now };
+          if (a.status === 'provisional') await transitionAccount(tx, a, 'expired', how);
+          else if (IN_USE.includes(a.status)) await transitionAccount(tx, a, 'suspended', how);
+          else await audit(tx, now, { actor: how.actor, action: 'account.grace_started', accountId: a.id, personId: a.personId, details: { status: a.status, reason: how.reason } });
+          await revokeAccountSessions(tx, a.id, now);
+          // A record that ceased again after a reactivation starts a new grace period.
+          await tx.deleteFrom('job_marks').where('job', '=', JOB).where('account_id', '=', a.id).where('mark', '=', MARK).execute();
+          await tx.insertInto('job_marks').values({ job: JOB, account_id: a.id, mark: MARK, at: now.toISOString() }).execute();
+        }
+      });
+    }
+    for (const a of accounts) run.record(action(a.status), a.username);
+    await run.checkpoint();
+  }
+}
+
+async function purgeAfterGrace(ctx: AppContext, run: JobRun) {
+  const db = ctx.db.kysely;
+  const size = ctx.config.lifecycle.batchSize;
+  const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.lifecycle.ceasedGraceDays * 86_400_000).toISOString();
+  let after = '';
+  for (;;) {
+    const rows = await db
+      .selectFrom('accounts')
+      // CROSS JOIN keeps SQLite walking accounts in id order (the keyset); see purge-unused.
+      .crossJoin('persons')
+      .whereRef('persons.id', '=', 'accounts.person_id')
+      .innerJoin('job_marks', (j) => j.onRef('job_marks.account_id', '=', 'accounts.id').on('job_marks.job', '=', JOB).on('job_marks.mark', '=', MARK))
+      .select(['accounts.id as id', 'accounts.username as username'])
+      .where('persons.registrar_status', '=', 'ceased')
+      .where('accounts.status', 'in', STOPPED)
+      .where('job_marks.at', '<=', cutoff)
+      .where('accounts.id', '>', after)
+      .orderBy('accounts.id')
+      .limit(size)
+      .execute();
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.id;
+    if (run.dryRun) {
+      for (const r of rows) run.record('purged', r.username);
+    } else {
+      const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, rows.map((r) => r.id), { actor: `job:${JOB}`, reason: 'registrar.ceased', at: ctx.clock.now() }));
+      for (const p of done) run.record('purged', p.username);
+    }
+    await run.checkpoint();
+  }
+}

@@ -1,0 +1,119 @@
+import type { ExpressionBuilder } from 'kysely';
+import { purgeAccounts } from '../accounts/purge.js';
+import type { AppContext } from '../app/context.js';
+import { audit } from '../audit/audit.js';
+import type { Database } from '../db/schema.js';
+import { purgeWarningEmail } from '../flows/registration/emails.js';
+import { enqueueMessage } from '../outbox/enqueue.js';
+import type { JobDefinition, JobRun } from './types.js';
+
+const JOB = 'purge-unused';
+const PURGEABLE = ['active', 'locked', 'suspended', 'expired'];
+const yearStart = (y: number) => new Date(Date.UTC(y, 0, 1)).toISOString();
+
+type Eb = ExpressionBuilder<Database & { a: Database['accounts'] }, 'accounts' | 'persons'>;
+
+/** No successful login of the account since `since`. */
+const unusedSince = (eb: Eb, since: string) =>
+  eb.not(
+    eb.exists(
+      eb
+        .selectFrom('audit_log')
+        .select('audit_log.id')
+        .whereRef('audit_log.account_id', '=', 'accounts.id')
+        .where('audit_log.action', '=', 'login.succeeded')
+        .where('audit_log.at', '>=', since),
+    ),
+  );
+
+function candidates(ctx: AppContext, after: string, limit: number) {
+  return ctx.db.kysely
+    .selectFrom('accounts')
+    // CROSS JOIN: SQLite then walks accounts in id order (the keyset) instead of starting from the
+    // persons' population index and sorting every candidate for each batch. PostgreSQL plans it
+    // as the inner join it is.
+    .crossJoin('persons')
+    .whereRef('persons.id', '=', 'accounts.person_id')
+    .select(['accounts.id as id', 'accounts.username as username', 'accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
+    .where('persons.population', 'in', ctx.config.lifecycle.purgeUnused.populations)
+    .where('accounts.status', 'in', PURGEABLE)
+    .where('accounts.id', '>', after)
+    .orderBy('accounts.id')
+    .limit(limit);
+}
+
+/**
+ * purge-unused (unimi): registrations made up to 31 December and never used during the following
+ * year are cancelled; `warnDaysBefore` days before each 1 January a warning goes to those that
+ * would be cancelled then. Each warning is marked, so reruns never send it twice.
+ */
+export const purgeUnused: JobDefinition = {
+  name: JOB,
+  description: 'cancel registrations never used during the year after they were made (with a warning email before)',
+  async run(ctx, run) {
+    const pu = ctx.config.lifecycle.purgeUnused;
+    if (!pu.enabled) return;
+    const now = ctx.clock.now();
+    const y = now.getUTCFullYear();
+    await purge(ctx, run, yearStart(y - 1));
+    const purgeDate = new Date(yearStart(y + 1));
+    if (pu.warnDaysBefore > 0 && now.getTime() >= purgeDate.getTime() - pu.warnDaysBefore * 86_400_000) {
+      await warn(ctx, run, yearStart(y), yearStart(y - 1), purgeDate);
+    }
+  },
+};
+
+/** Registered before `since` and not used since: purged, in batches. */
+async function purge(ctx: AppContext, run: JobRun, since: string) {
+  const size = ctx.config.lifecycle.batchSize;
+  let after = '';
+  for (;;) {
+    const rows = await candidates(ctx, after, size)
+      .where('accounts.created_at', '<', since)
+      .where((eb) => unusedSince(eb as Eb, since))
+      .execute();
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.id;
+    if (run.dryRun) {
+      for (const r of rows) run.record('purged', r.username);
+    } else {
+      const ids = rows.map((r) => r.id);
+      const done = await ctx.db.kysely.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: `job:${JOB}`, reason: 'registration.unused', at: ctx.clock.now() }));
+      for (const p of done) run.record('purged', p.username);
+    }
+    await run.checkpoint();
+  }
+}
+
+/** Those that the next 1 January's run will purge, not yet warned for it. */
+async function warn(ctx: AppContext, run: JobRun, since: string, previous: string, purgeDate: Date) {
+  const size = ctx.config.lifecycle.batchSize;
+  const mark = `warned:${purgeDate.toISOString().slice(0, 10)}`;
+  const locale = ctx.config.institution.defaultLocale;
+  const date = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(purgeDate);
+  let after = '';
+  for (;;) {
+    const rows = await candidates(ctx, after, size)
+      .where('accounts.created_at', '<', since)
+      .where((eb) => unusedSince(eb as Eb, since))
+      // Not already due now (those were purged above; in a dry run they are listed there).
+      .where((eb) => eb.or([eb('accounts.created_at', '>=', previous), eb.not(unusedSince(eb as Eb, previous))]))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_marks').select('job_marks.account_id').whereRef('job_marks.account_id', '=', 'accounts.id').where('job_marks.job', '=', JOB).where('job_marks.mark', '=', mark))))
+      .execute();
+    if (rows.length === 0) break;
+    after = rows.at(-1)!.id;
+    const now = ctx.clock.now();
+    if (!run.dryRun) {
+      await ctx.db.kysely.transaction().execute(async (tx) => {
+        for (const r of rows) {
+          const to = r.personalEmail ?? r.email;
+          if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, date }));
+          await tx.insertInto('job_marks').values({ job: JOB, account_id: r.id, mark, at: now.toISOString() }).execute();
+          await audit(tx, now, { actor: `job:${JOB}`, action: 'account.purge_warning_sent', accountId: r.id, details: { purgeOn: purgeDate.toISOString().slice(0, 10), emailed: to !== null } });
+        }
+      });
+    }
+    for (const r of rows) run.record('warned', r.username);
+    await run.checkpoint();
+  }
+}

@@ -1,0 +1,64 @@
+import { hostname } from 'node:os';
+import type { AppContext } from '../app/context.js';
+import { randomId } from '../app/secret.js';
+import { AppError } from '../errors/app-error.js';
+import { acquireLease, releaseLease, renewLease } from './lease.js';
+import { jobDefinitions } from './registry.js';
+import { REPORT_LIMIT, yieldToLoop, type JobReport } from './types.js';
+
+export const LEASE_MS = 60_000;
+
+export interface RunOptions {
+  dryRun: boolean;
+  /** The scheduled time this run is for (scheduler only): the run happens once per slot. */
+  slot?: string;
+  progress?: (done: number) => void;
+  /** Asked between batches; true stops the run cleanly (server shutdown). */
+  shouldStop?: () => boolean;
+}
+
+export const jobNames = () => Object.keys(jobDefinitions);
+
+/**
+ * Runs a lifecycle job and returns its report. A real run holds the job's lease for its whole
+ * duration; a dry run changes nothing and needs no lease.
+ * Produces `job.unknown`, `job.running` (another instance holds the lease, or the slot already ran).
+ */
+export async function runJob(ctx: AppContext, name: string, opts: RunOptions): Promise<JobReport> {
+  const def = jobDefinitions[name];
+  if (!def) throw new AppError('job.unknown');
+  const holder = `${hostname()}:${process.pid}:${randomId(6)}`;
+  if (!opts.dryRun && !(await acquireLease(ctx, name, holder, LEASE_MS, opts.slot))) throw new AppError('job.running');
+  const startedAt = ctx.clock.now().toISOString();
+  const counts: Record<string, number> = {};
+  const accounts: JobReport['accounts'] = [];
+  let total = 0;
+  let truncated = false;
+  let renewedAt = Date.now();
+  try {
+    await def.run(ctx, {
+      dryRun: opts.dryRun,
+      record(action, username) {
+        counts[action] = (counts[action] ?? 0) + 1;
+        total++;
+        if (accounts.length < REPORT_LIMIT) accounts.push({ username, action });
+        else truncated = true;
+      },
+      async checkpoint() {
+        opts.progress?.(total);
+        if (opts.shouldStop?.()) throw new Error(`job ${name} stopped`);
+        // Renewed well before it lapses, not at every batch (one write saved per batch).
+        if (!opts.dryRun && Date.now() - renewedAt > LEASE_MS / 6) {
+          if (!(await renewLease(ctx, name, holder, LEASE_MS))) throw new AppError('job.running');
+          renewedAt = Date.now();
+        }
+        await yieldToLoop();
+      },
+    });
+  } finally {
+    if (!opts.dryRun) await releaseLease(ctx, name, holder);
+  }
+  const report: JobReport = { job: name, dryRun: opts.dryRun, startedAt, finishedAt: ctx.clock.now().toISOString(), counts, accounts, truncated };
+  ctx.log.info({ job: name, dryRun: opts.dryRun, counts }, 'job finished');
+  return report;
+}

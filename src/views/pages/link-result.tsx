@@ -1,0 +1,65 @@
+import type { AppContext } from '../../app/context.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { renderPage } from '../layout.js';
+
+export type LinkResult =
+  | { kind: 'registration'; ok: true; username: string }
+  | { kind: 'email-change'; ok: true; email: string }
+  | { kind: 'registration' | 'email-change'; ok: false; code: string };
+
+/** The page an emailed link opens: done, expired (register again) or not valid. */
+export function renderLinkResult(ctx: AppContext, locale: Locale, path: string, r: LinkResult, signedIn: { username: string; logoutCsrf: string } | null): string {
+  const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
+  let title: string;
+  let body;
+  if (r.ok && r.kind === 'registration') {
+    title = t('registration.verifiedTitle');
+    body = (
+      <>
+        <p class="success" role="status">
+          {t('registration.doneText', { username: r.username })}
+        </p>
+        <p>
+          <a class="button primary" href="/flows/login">
+            {t('home.signin.login')}
+          </a>
+        </p>
+      </>
+    );
+  } else if (r.ok && r.kind === 'email-change') {
+    title = t('email-change.doneTitle');
+    body = (
+      <p class="success" role="status">
+        {t('email-change.doneText', { email: r.email })}
+      </p>
+    );
+  } else if (!r.ok && r.code === 'registration.link_expired' && r.kind === 'registration') {
+    title = t('registration.expiredTitle');
+    body = (
+      <>
+        <p role="alert">{t('error.registration.link_expired')}</p>
+        <p>
+          <a class="button primary" href="/flows/registration">
+            {t('registration.registerAgain')}
+          </a>
+        </p>
+      </>
+    );
+  } else {
+    title = t(`error.${(r as { code: string }).code}`);
+    body = <p role="alert">{t(`error.${(r as { code: string }).code}`)}</p>;
+  }
+  return renderPage({
+    ctx,
+    locale,
+    title,
+    path,
+    signedIn,
+    children: (
+      <div class="card narrow">
+        <h1>{title}</h1>
+        {body}
+      </div>
+    ),
+  });
+}

@@ -1,0 +1,122 @@
+import type { AppContext } from '../app/context.js';
+import type { FlowView } from '../flows/kernel/service.js';
+import { registerFlowView } from './flow-views.js';
+
+type T = (k: string, p?: Record<string, string | number>) => string;
+
+function Helpdesk(props: { t: T; ctx: AppContext }) {
+  const mail = props.ctx.config.institution.helpdeskEmail;
+  return <p class="hint">{props.t('recovery.helpdesk', { helpdesk: mail ?? '—' })}</p>;
+}
+
+const hasError = (view: FlowView, code: string) => view.messages.some((m) => m.code === code);
+
+/** Intros and done pages of registration, username recovery, password reset and email change. */
+export function registerRecoveryViews(): void {
+  registerFlowView('registration', {
+    intro: (view, t) => {
+      if (view.state === 'awaiting_details') {
+        return hasError(view, 'registration.email_registered') ? (
+          <ul class="links">
+            <li>
+              <a href="/flows/username-recovery">{t('home.recover.username')}</a>
+            </li>
+            <li>
+              <a href="/flows/password-reset">{t('home.recover.password')}</a>
+            </li>
+          </ul>
+        ) : null;
+      }
+      if (view.data.voided) {
+        return (
+          <p>
+            <a class="button primary" href="/flows/registration">
+              {t('registration.registerAgain')}
+            </a>
+          </p>
+        );
+      }
+      const d = view.data as { email?: string; linkLifetimeHours?: number; resentTo?: string };
+      return (
+        <>
+          {d.resentTo ? (
+            <p class="success" role="status">
+              {t('registration.resent', { email: d.resentTo })}
+            </p>
+          ) : null}
+          <p>{t('registration.sentTo', { email: d.email ?? '', hours: d.linkLifetimeHours ?? 24 })}</p>
+          <p class="hint">{t('registration.notReceived')}</p>
+        </>
+      );
+    },
+    done: (view, t) => (
+      <>
+        <p class="success" role="status">
+          {t('registration.doneText', { username: String(view.result?.username ?? '') })}
+        </p>
+        <p>
+          <a class="button primary" href="/flows/login">
+            {t('home.signin.login')}
+          </a>
+        </p>
+      </>
+    ),
+  });
+  registerFlowView('username-recovery', {
+    intro: (_view, t, ctx) => <Helpdesk t={t} ctx={ctx} />,
+    done: (_view, t, ctx) => (
+      <>
+        <p class="success" role="status">
+          {t('username-recovery.doneText')}
+        </p>
+        <Helpdesk t={t} ctx={ctx} />
+        <p>
+          <a class="button primary" href="/flows/login">
+            {t('home.signin.login')}
+          </a>
+        </p>
+      </>
+    ),
+  });
+  registerFlowView('password-reset', {
+    intro: (view, t, ctx) =>
+      view.state === 'awaiting_code' ? (
+        <>
+          <p role="status">{t('password-reset.codeSent', { minutes: Number(view.data.codeMinutes ?? 15) })}</p>
+          <Helpdesk t={t} ctx={ctx} />
+        </>
+      ) : view.state === 'awaiting_identifier' ? (
+        <p class="hint">
+          <a href="/flows/username-recovery">{t('home.recover.username')}</a>
+        </p>
+      ) : null,
+    done: (view, t) => (
+      <>
+        <p class="success" role="status">
+          {t('password-reset.doneText', { username: String(view.result?.username ?? '') })}
+        </p>
+        <p>
+          <a class="button primary" href="/flows/login">
+            {t('home.signin.login')}
+          </a>
+        </p>
+      </>
+    ),
+  });
+  registerFlowView('email-change', {
+    intro: (view, t) =>
+      view.state === 'awaiting_confirmation' ? <p role="status">{t('email-change.sentTo', { email: String(view.data.email ?? ''), hours: Number(view.data.linkLifetimeHours ?? 24) })}</p> : null,
+    done: (view, t) => (
+      <>
+        <p class="success" role="status">
+          {t('email-change.doneText', { email: String(view.result?.email ?? '') })}
+        </p>
+        <p>
+          <a class="button primary" href="/account">
+            {t('layout.account')}
+          </a>
+        </p>
+      </>
+    ),
+  });
+}

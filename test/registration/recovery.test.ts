@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeApp, type TestApp } from '../helpers/app.js';
+import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+import { createSession } from '../../src/sessions/sessions.js';
+import { lastMessage, messageCount } from './outbox.js';
+
+const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)![1]!;
+
+describe('username recovery and password reset', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+    await seedAccount(t.ctx, { externalId: 'ext-1', population: 'external', username: 'lucia.neri', email: 'lucia@example.org', personalEmail: 'lucia@example.org', status: 'active', password: 'Vecchia-Pass-11', givenName: 'Lucia' });
+    await seedAccount(t.ctx, { externalId: '20260001', username: '20260001', email: '20260001@studenti.unidemo.example.org', personalEmail: 'paolo@example.org', mobile: '+393401112233', status: 'active', password: 'Vecchia-Pass-22', givenName: 'Paolo' });
+    await seedAccount(t.ctx, { externalId: '20260002', username: '20260002', email: '20260002@studenti.unidemo.example.org', status: 'active', password: 'Vecchia-Pass-33' });
+    await seedAccount(t.ctx, { externalId: 'spid-1', population: 'external', username: 'spid.only', email: 'spid@example.org', status: 'active' });
+    await t.ctx.db.kysely.updateTable('accounts').set({ federated_only: 1 }).where('username_lower', '=', 'spid.only').execute();
+  });
+  after(() => t.close());
+
+  it('username-recovery: same answer for known and unknown addresses; the username goes to the address on file', async () => {
+    const c = apiClient(t.app);
+    const known = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'LUCIA@example.org' });
+    const unknown = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'nobody@example.org' });
+    assert.equal(known.status, 200);
+    assert.equal(unknown.status, 200);
+    assert.deepEqual({ ...known.body, id: 0, expiresAt: 0 }, { ...unknown.body, id: 0, expiresAt: 0 });
+    assert.deepEqual(known.body.result, {});
+    const mail = await lastMessage(t.ctx, 'lucia@example.org', 'username_recovery');
+    assert.match(mail!.text, /lucia\.neri/);
+    assert.equal(await messageCount(t.ctx, 'nobody@example.org'), 0);
+    // A student's personal email finds the student's username.
+    await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'paolo@example.org' });
+    assert.match((await lastMessage(t.ctx, 'paolo@example.org', 'username_recovery'))!.text, /20260001/);
+    const bad = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'not-an-email' });
+    assert.equal(bad.body.error.fields.email, 'email.invalid');
+    const spid = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'spid@example.org' });
+    assert.equal(spid.body.error.code, 'auth.federated_only');
+  });
+
+  it('password-reset: code by email and SMS, attempts limited, sessions ended, new password works', async () => {
+    const session = await createSession(t.ctx.db.kysely, (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username', '=', '20260001').executeTakeFirstOrThrow()).id, t.clock.now(), 3_600_000, { ip: null });
+    const c = apiClient(t.app);
+    const f = (await c.start('password-reset')).body;
+    const r1 = await c.submit('password-reset', f.id, { identifier: '20260001' });
+    assert.equal(r1.body.state, 'awaiting_code');
+    assert.equal(r1.body.data.accountId, undefined);
+    const mail = await lastMessage(t.ctx, 'paolo@example.org', 'password_reset');
+    const sms = await lastMessage(t.ctx, '+393401112233', 'password_reset');
+    assert.ok(mail && sms);
+    assert.equal(sms.channel, 'sms');
+    const code = codeIn(mail.text);
+    assert.equal(codeIn(sms.text), code);
+    // Never to the institutional mailbox whose password is being reset.
+    assert.equal(await messageCount(t.ctx, '20260001@studenti.unidemo.example.org'), 0);
+    const wrong = await c.submit('password-reset', f.id, { code: code === '000000' ? '111111' : '000000' });
+    assert.equal(wrong.status, 422);
+    assert.equal(wrong.body.error.code, 'reset.code_invalid');
+    const ok = await c.submit('password-reset', f.id, { code });
+    assert.equal(ok.body.state, 'awaiting_password');
+    const weak = await c.submit('password-reset', f.id, { password: 'password1', passwordConfirm: 'password1' });
+    assert.equal(weak.body.error.code, 'password.policy');
+    const done = await c.submit('password-reset', f.id, { password: 'Nuova-Pass-2026', passwordConfirm: 'Nuova-Pass-2026' });
+    assert.deepEqual(done.body.result, { username: '20260001' });
+    const me = await c.request('GET', '/api/v1/session', undefined, { authorization: `Bearer ${session.token}` });
+    assert.equal(me.status, 401);
+    const l = await c.start('login');
+    assert.equal((await c.submit('login', l.body.id, { username: '20260001', password: 'Nuova-Pass-2026' })).status, 200);
+    // The code is single-use: a second flow cannot reuse it.
+    const f2 = (await c.start('password-reset')).body;
+    await c.submit('password-reset', f2.id, { identifier: 'paolo@example.org' });
+    assert.equal((await c.submit('password-reset', f2.id, { code })).body.error.code, 'reset.code_invalid');
+  });
+
+  it('password-reset: unknown identifiers and accounts without a recovery address look the same; attempts run out', async () => {
+    const c = apiClient(t.app);
+    for (const identifier of ['ghost.user', 'ghost@example.org', '20260002']) {
+      const f = (await c.start('password-reset')).body;
+      const r = await c.submit('password-reset', f.id, { identifier });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.state, 'awaiting_code');
+      assert.deepEqual(Object.keys(r.body.data).sort(), ['codeMinutes', 'helpdesk']);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await c.submit('password-reset', f.id, { code: '123456' })).status);
+      assert.deepEqual(statuses, [422, 422, 422, 422, 429, 429], identifier);
+    }
+    // A real flow locks the same way.
+    const f = (await c.start('password-reset')).body;
+    await c.submit('password-reset', f.id, { identifier: 'lucia.neri' });
+    const code = codeIn((await lastMessage(t.ctx, 'lucia@example.org', 'password_reset'))!.text);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await c.submit('password-reset', f.id, { code: code === '123456' ? '654321' : '123456' })).status);
+    assert.deepEqual(statuses, [422, 422, 422, 422, 429]);
+    assert.equal((await c.submit('password-reset', f.id, { code })).status, 429);
+    const spid = await c.submit('password-reset', (await c.start('password-reset')).body.id, { identifier: 'spid.only' });
+    assert.equal(spid.body.error.code, 'auth.federated_only');
+  });
+
+  it('password-reset: the code expires', async () => {
+    const c = apiClient(t.app);
+    const f = (await c.start('password-reset')).body;
+    await c.submit('password-reset', f.id, { identifier: 'lucia@example.org' });
+    const code = codeIn((await lastMessage(t.ctx, 'lucia@example.org', 'password_reset'))!.text);
+    t.clock.advance(16 * 60_000);
+    assert.equal((await c.submit('password-reset', f.id, { code })).body.error.code, 'reset.code_invalid');
+  });
+
+  it('works in the browser without JavaScript (Italian), with the helpdesk path', async () => {
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/username-recovery');
+    assert.match(b.text(), /Recupera il nome utente/);
+    await b.submit({ email: 'lucia@example.org' });
+    assert.match(b.text(), /Controlla la tua email/);
+    const r = new FormBrowser(t.app, 'it');
+    await r.get('/flows/password-reset');
+    await r.submit({ identifier: 'lucia.neri' });
+    assert.match(r.text(), /Inserisci il codice/);
+    assert.match(r.text(), /helpdesk \(helpdesk@unidemo\.example\.org\)/);
+    const code = codeIn((await lastMessage(t.ctx, 'lucia@example.org', 'password_reset'))!.text);
+    await r.submit({ code: '999999' === code ? '111111' : '999999' });
+    assert.equal(r.status, 422);
+    assert.match(r.text(), /Il codice non è corretto/);
+    await r.submit({ code });
+    assert.match(r.text(), /Scegli una nuova password/);
+    await r.submit({ password: 'Altra-Pass-2027', passwordConfirm: 'Altra-Pass-2027' });
+    assert.match(r.text(), /La nuova password di lucia\.neri è attiva/);
+    assert.doesNotMatch(r.html, /Altra-Pass-2027/);
+  });
+});
+
+describe('email change', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+    await seedAccount(t.ctx, { externalId: 'ext-9', population: 'external', username: 'sara.blu', email: 'sara@example.org', personalEmail: 'sara@example.org', status: 'active', password: 'Sara-Pass-2026' });
+    await seedAccount(t.ctx, { externalId: 'ext-8', population: 'external', username: 'taken.one', email: 'taken@example.org', personalEmail: 'taken@example.org', status: 'active' });
+  });
+  after(() => t.close());
+
+  it('through the API: needs a session, confirmed by the link sent to the new address', async () => {
+    const anon = apiClient(t.app);
+    assert.equal((await anon.start('email-change')).status, 401);
+    const l = await anon.start('login');
+    const token = (await anon.submit('login', l.body.id, { username: 'sara.blu', password: 'Sara-Pass-2026' })).body.result.sessionToken;
+    const c = apiClient(t.app, { bearer: token });
+    const f = (await c.start('email-change')).body;
+    assert.equal((await c.submit('email-change', f.id, { email: 'sara@example.org' })).body.error.code, 'email_change.same');
+    assert.equal((await c.submit('email-change', f.id, { email: 'Taken@example.org' })).body.error.code, 'registration.email_registered');
+    const r = await c.submit('email-change', f.id, { email: 'sara.new@example.org' });
+    assert.equal(r.body.state, 'awaiting_confirmation');
+    const mail = await lastMessage(t.ctx, 'sara.new@example.org', 'email_change');
+    const link = /(http:\/\/localhost:3000\/confirm-email\?\S+)/.exec(mail!.text)![1]!;
+    const tok = new URL(link).searchParams.get('token')!;
+    assert.equal((await c.submit('email-change', f.id, { token: tok.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A')) })).body.error.code, 'registration.link_invalid');
+    const done = await c.submit('email-change', f.id, { token: tok });
+    assert.deepEqual(done.body.result, { email: 'sara.new@example.org' });
+    const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['email']).where('username_lower', '=', 'sara.blu').executeTakeFirstOrThrow();
+    assert.equal(acc.email, 'sara.new@example.org');
+  });
+
+  it('in the browser: from the account page, the emailed link confirms', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/login');
+    await b.submit({ username: 'sara.blu', password: 'Sara-Pass-2026' });
+    await b.get('/account');
+    assert.match(b.html, /href="\/flows\/email-change"/);
+    await b.get('/flows/email-change');
+    await b.submit({ email: 'sara.third@example.org' });
+    assert.match(b.text(), /We have sent a confirmation link to sara\.third@example\.org/);
+    const mail = await lastMessage(t.ctx, 'sara.third@example.org', 'email_change');
+    const link = new URL(/(http:\/\/localhost:3000\/confirm-email\?\S+)/.exec(mail!.text)![1]!);
+    await b.get(`${link.pathname}${link.search}`);
+    assert.equal(b.status, 200);
+    assert.match(b.text(), /Your registered address is now sara\.third@example\.org/);
+    assert.doesNotMatch(b.html, new RegExp(link.searchParams.get('token')!));
+  });
+});

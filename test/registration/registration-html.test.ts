@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeApp, type TestApp } from '../helpers/app.js';
+import { FormBrowser } from '../helpers/clients.js';
+import { details, messageCount, verificationLink } from './outbox.js';
+
+const form = (over: Record<string, string> = {}) => {
+  const d = details();
+  return { username: d.username, password: d.password, passwordConfirm: d.passwordConfirm, givenName: d.givenName, familyName: d.familyName, birthDate: d.birthDate, mobile: d.mobile, email: d.email, registrantType: 'person', consents: 'true', ...over };
+};
+
+describe('registration in the browser (no JavaScript)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  it('registers, corrects the address, is refused at login with a resend offer, activates by the link', async () => {
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/registration');
+    assert.match(b.text(), /Registrati/);
+    // A wrong input re-renders with the message, keeps what was typed, never echoes the password.
+    await b.submit(form({ email: 'sbagliato' }));
+    assert.equal(b.status, 422);
+    assert.match(b.text(), /Inserisci un indirizzo email valido/);
+    assert.match(b.html, /value="mario.bianchi"/);
+    assert.doesNotMatch(b.html, /Lago-Maggiore-71/);
+    await b.submit(form({ email: 'mario@exampel.org' }));
+    assert.equal(b.status, 200);
+    assert.match(b.text(), /Abbiamo inviato il link di attivazione a mario@exampel\.org/);
+    await b.submit({ email: 'mario@example.org' }, { action: 'change_email' });
+    assert.match(b.text(), /Una nuova email è in arrivo a mario@example\.org/);
+
+    const l = new FormBrowser(t.app, 'it');
+    await l.get('/flows/login');
+    await l.submit({ username: 'mario.bianchi', password: 'Lago-Maggiore-71' });
+    assert.equal(l.status, 403);
+    assert.match(l.text(), /La registrazione non è ancora confermata/);
+    assert.match(l.html, /name="action" value="resend_verification"/);
+    const before = await messageCount(t.ctx, 'mario@example.org', 'email_verification');
+    t.clock.advance(61_000);
+    await l.submit({}, { action: 'resend_verification' });
+    assert.match(l.text(), /Un nuovo link di attivazione è in arrivo a mario@example\.org/);
+    assert.equal(await messageCount(t.ctx, 'mario@example.org', 'email_verification'), before + 1);
+
+    const link = await verificationLink(t.ctx, 'mario@example.org');
+    await b.get(link.path);
+    assert.equal(b.status, 200);
+    assert.match(b.text(), /Le tue credenziali sono attive/);
+    assert.doesNotMatch(b.html, new RegExp(link.token));
+    // The flow page now shows the completed registration too.
+    const flows = await t.ctx.db.kysely.selectFrom('flows').select(['state', 'data']).where('kind', '=', 'registration').execute();
+    assert.ok(flows.some((f) => f.state === 'completed' && /"r":\{"username":"mario.bianchi","status":"active"\}/.test(f.data)), JSON.stringify(flows));
+    await l.get('/flows/login');
+    await l.submit({ username: 'mario.bianchi', password: 'Lago-Maggiore-71' });
+    assert.equal(l.status, 200);
+    assert.match(l.url, /\/account/);
+    // A second click says it is active, still.
+    await b.get(link.path);
+    assert.equal(b.status, 200);
+  });
+
+  it('taken email points to recovery; closed categories show the institution’s message', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/registration');
+    await b.submit(form({ username: 'someone.else', email: 'Mario@example.org' }));
+    assert.equal(b.status, 409);
+    assert.match(b.text(), /already registered/);
+    assert.match(b.html, /href="\/flows\/username-recovery"/);
+    assert.match(b.html, /href="\/flows\/password-reset"/);
+    await b.submit(form({ username: 'acme.srl', email: 'acme@example.org', registrantType: 'company' }));
+    assert.equal(b.status, 403);
+    assert.match(b.text(), /Since March 2015 businesses/);
+  });
+
+  it('after 24 hours the link says the registration expired and offers to register again', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/registration');
+    await b.submit(form({ username: 'slow.user', email: 'slow@example.org' }));
+    const link = await verificationLink(t.ctx, 'slow@example.org');
+    t.clock.advance(24 * 3_600_000 + 1);
+    await b.get(link.path);
+    assert.equal(b.status, 410);
+    assert.match(b.text(), /This registration has expired/);
+    assert.match(b.html, /href="\/flows\/registration"/);
+    await b.get('/flows/registration');
+    await b.submit(form({ username: 'slow.user', email: 'slow@example.org' }));
+    assert.equal(b.status, 200);
+  });
+});
