@@ -116,7 +116,7 @@ const cronExpression = z.string().refine((v) => {
 const jobsSchema = z
   .object({
     /** When each lifecycle job runs (cron expressions); a job not listed runs only on demand. */
-    schedule: z.partialRecord(z.enum(['expire-unverified', 'purge-unused', 'expire-ceased']), cronExpression).default({}),
+    schedule: z.partialRecord(z.enum(['expire-unverified', 'purge-unused', 'expire-ceased', 'mailbox-reminders', 'school-mailboxes']), cronExpression).default({}),
     timezone: z.string().default('Europe/Rome'),
   })
   .strict();
