@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerDevOutboxApiRoutes, registerDevOutboxHtmlRoutes, registerOutboxAdminRoutes } from '../outbox/routes.js';
+import { registerTicketAdminRoutes, registerTicketApiRoutes, registerTicketHtmlRoutes } from '../tickets/routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -11,7 +13,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [];
-export const apiRoutes: Adder[] = [];
-export const adminRoutes: Adder[] = [];
+export const htmlRoutes: Adder[] = [registerTicketHtmlRoutes, registerDevOutboxHtmlRoutes];
+export const apiRoutes: Adder[] = [registerTicketApiRoutes, registerDevOutboxApiRoutes];
+export const adminRoutes: Adder[] = [registerTicketAdminRoutes, registerOutboxAdminRoutes];
 export const rootRoutes: Adder[] = [];

@@ -1,4 +1,5 @@
 import { activationPasswordFlow } from './activation-password/service.js';
+import { activationPinFlow } from './activation-pin/service.js';
 import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
 import { passwordChangeFlow } from './password-change/service.js';
@@ -10,5 +11,6 @@ export function registerFlows(): void {
   done = true;
   registerFlow(loginFlow);
   registerFlow(activationPasswordFlow);
+  registerFlow(activationPinFlow);
   registerFlow(passwordChangeFlow);
 }

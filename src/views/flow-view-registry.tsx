@@ -1,3 +1,4 @@
+import { activationPinViews } from '../flows/activation-pin/views.js';
 import { registerFlowView } from './flow-views.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
@@ -29,6 +30,7 @@ export function registerFlowViews(): void {
       );
     },
   });
+  registerFlowView('activation-pin', activationPinViews);
   registerFlowView('password-change', {
     done: (_view, t) => (
       <>

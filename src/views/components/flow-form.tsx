@@ -8,7 +8,7 @@ function FieldInput(props: { f: FieldSpec; value: string; errorIds: string; inva
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
   const describedBy = [hintId, props.errorIds].filter(Boolean).join(' ') || undefined;
-  const label = t(f.label ?? `field.${f.name}`);
+  const label = f.labelText ?? t(f.label ?? `field.${f.name}`);
   const common = {
     id,
     name: f.name,
