@@ -87,7 +87,7 @@ describe('activation-pin through the JSON API', () => {
     r = await c.submit(KIND, started.body.id, { password: suggestions[1], passwordConfirm: suggestions[1] });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.state, 'completed');
-    assert.deepEqual(r.body.result, { username: 'S2001', email: 'S2001@studenti.unidemo.example.org', status: 'active' });
+    assert.deepEqual(r.body.result, { username: 'S2001', email: 's2001@studenti.unidemo.example.org', status: 'active' });
 
     const account = await findAccountByUsername(t.ctx.db.kysely, 'S2001');
     assert.equal(account!.status, 'active');
