@@ -312,7 +312,7 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
     const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
     switch (state) {
       case 'awaiting_contact':
-        return { fields: contactFields(), actions: ['submit'], data: {} };
+        return { fields: contactFields(), actions: ['submit'], data: data.contact ? { contact: data.contact } : {} };
       case 'awaiting_pin':
         return { fields: pinFields(), actions: ['submit', 'resend'], data: { destinations: data.destinations, contact: data.contact, resent: data.resent } };
       case 'awaiting_national_id':
