@@ -20,7 +20,7 @@ export function hashScheme(stored: string): HashScheme | null {
  * Caps concurrent password hashes so that a login storm queues (and past a bound, is refused with
  * `server.busy`) instead of starving every other request of CPU.
  */
-class HashGate {
+export class HashGate {
   private running = 0;
   private readonly queue: Array<() => void> = [];
   constructor(

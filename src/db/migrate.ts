@@ -15,6 +15,8 @@ const migrations: Array<[string, PortableMigration]> = [
 function migrator(db: Db): Migrator {
   return new Migrator({
     db: db.kysely,
+    // Without an explicit schema the migrator would find another schema's bookkeeping tables.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
     provider: {
       async getMigrations() {
         const out: Record<string, Migration> = {};

@@ -47,8 +47,8 @@ export function statusForRegistrar(current: AccountStatus | null, registrar: Reg
       return current === null || current === 'pending_activation' ? 'provisional' : null;
     case 'enrolled':
     case 'active':
+      // A suspension is not lifted here: it may have other causes than the registrar's.
       if (current === null || current === 'provisional' || current === 'expired') return 'pending_activation';
-      if (current === 'suspended') return 'active';
       return null;
     case 'suspended':
       return current === 'active' || current === 'locked' ? 'suspended' : current === null ? 'provisional' : null;

@@ -52,7 +52,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     }
     if (!res.ok) {
       // The unchanged flow with its messages, plus the error envelope of API.md.
-      return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields }) });
+      return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) }) });
     }
     return reply.status(200).send(res.view);
   });

@@ -10,7 +10,7 @@ import type { PopulationId } from '../../config/institution-schema.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition } from '../kernel/types.js';
-import { credentialsInput, fields, type ActivationPasswordData } from './machine.js';
+import { credentialsInput, fields, states, type ActivationPasswordData } from './machine.js';
 
 function passwordPopulations(ctx: AppContext, locale: Locale): Array<{ id: PopulationId; label: string }> {
   return (Object.entries(ctx.config.populations) as Array<[PopulationId, { activation: string[] }]>)
@@ -27,6 +27,7 @@ function passwordPopulations(ctx: AppContext, locale: Locale): Array<{ id: Popul
  */
 export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
   kind: 'activation-password',
+  states,
   secretFields: ['currentPassword', 'newPassword', 'newPasswordConfirm'],
   async start() {
     return { state: 'awaiting_credentials', data: {} };

@@ -111,7 +111,7 @@ export interface StepResult {
   ok: boolean;
   status: number;
   view: FlowView;
-  error?: { code: string; message: string; fields: Record<string, string> };
+  error?: { code: string; message: string; fields: Record<string, string>; params?: Record<string, string | number> };
   /** Returned once, never stored: the session token of a completed login. */
   sessionToken?: string;
   sessionExpiresAt?: Date;
@@ -121,7 +121,8 @@ export interface StepResult {
 export function messagesOf(outcome: Extract<StepOutcome<unknown>, { ok: false }>, locale: Locale): FlowMessage[] {
   const out: FlowMessage[] = [];
   const fieldEntries = Object.entries(outcome.fields ?? {});
-  const generalFieldsOnly = outcome.code === 'validation.failed' && fieldEntries.length > 0;
+  // The general message is left out when a field already says the same thing.
+  const generalFieldsOnly = (outcome.code === 'validation.failed' && fieldEntries.length > 0) || fieldEntries.some(([, c]) => c === outcome.code);
   if (!generalFieldsOnly) out.push({ code: outcome.code, text: translate(locale, `error.${outcome.code}`, outcome.params) });
   for (const [field, code] of fieldEntries) out.push({ code, field, text: translate(locale, `error.${code}`, outcome.params) });
   for (const d of outcome.details ?? []) out.push({ code: outcome.code, ...(d.field ? { field: d.field } : {}), text: translate(locale, d.key, d.params) });
@@ -187,6 +188,7 @@ export async function advanceFlow(
         code: outcome.code,
         message: translate(req.locale, `error.${outcome.code}`, outcome.params),
         fields: Object.fromEntries(Object.entries(outcome.fields ?? {})),
+        ...(outcome.params ? { params: outcome.params } : {}),
       },
     };
   }

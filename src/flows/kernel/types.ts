@@ -88,6 +88,8 @@ export type StepOutcome<D> =
  */
 export interface FlowDefinition<D = any> {
   kind: string;
+  /** Every state the flow can be in (documented in docs/flows/<kind>.md, checked by a test). */
+  states: readonly string[];
   requiresSession?: boolean;
   /** Seconds a new flow lives; the institution's default when absent. */
   lifetimeSeconds?: (ctx: AppContext) => number;

@@ -5,7 +5,7 @@ import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition } from '../kernel/types.js';
-import { credentialsInput, fields, safeReturnTo, type LoginData } from './machine.js';
+import { credentialsInput, fields, safeReturnTo, states, type LoginData } from './machine.js';
 
 /**
  * Signs a person in with username and password.
@@ -14,6 +14,7 @@ import { credentialsInput, fields, safeReturnTo, type LoginData } from './machin
  */
 export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
+  states,
   secretFields: ['password'],
   async start(_ctx, _req, query) {
     const returnTo = safeReturnTo(query.return_to);

@@ -7,7 +7,7 @@ import { translate } from '../../i18n/index.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition } from '../kernel/types.js';
-import { fields, passwordsInput, type PasswordChangeData } from './machine.js';
+import { fields, passwordsInput, states, type PasswordChangeData } from './machine.js';
 
 /**
  * Changes the signed-in person's password; their other sessions end.
@@ -16,6 +16,7 @@ import { fields, passwordsInput, type PasswordChangeData } from './machine.js';
  */
 export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
   kind: 'password-change',
+  states,
   requiresSession: true,
   secretFields: ['currentPassword', 'newPassword', 'newPasswordConfirm'],
   async start() {

@@ -3,38 +3,52 @@ import type { FlowView } from '../../flows/kernel/service.js';
 
 type T = (k: string, p?: Record<string, string | number>) => string;
 
-function FieldInput(props: { f: FieldSpec; value: string; errorIds: string; invalid: boolean; t: T }) {
+function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[]; t: T }) {
   const { f, value, t } = props;
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
+<<<<<<< HEAD
   const describedBy = [hintId, props.errorIds].filter(Boolean).join(' ') || undefined;
   const label = f.labelText ?? t(f.label ?? `field.${f.name}`);
+=======
+  const errorIds = props.errors.map((_, i) => `${id}-err${i}`);
+  const describedBy = [hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
+  const invalid = props.errors.length > 0;
+  const label = t(f.label ?? `field.${f.name}`);
+>>>>>>> main
   const common = {
     id,
     name: f.name,
     required: f.required,
     'aria-describedby': describedBy,
-    'aria-invalid': props.invalid ? ('true' as const) : undefined,
+    'aria-invalid': invalid ? ('true' as const) : undefined,
   };
   const hint = f.hint ? (
     <p class="hint" id={hintId}>
       {t(f.hint)}
     </p>
   ) : null;
+  const errs = props.errors.map((m, i) => (
+    <p class="field-error" id={errorIds[i]}>
+      {m.text}
+    </p>
+  ));
   if (f.type === 'checkbox') {
     return (
-      <div class={`field checkbox${props.invalid ? ' has-error' : ''}`}>
+      <div class={`field checkbox${invalid ? ' has-error' : ''}`}>
         <input type="checkbox" value="true" checked={value === 'true'} {...common} />
         <label for={id}>{label}</label>
         {hint}
+        {errs}
       </div>
     );
   }
   if (f.type === 'radio') {
     return (
-      <fieldset class={`field radios${props.invalid ? ' has-error' : ''}`} aria-describedby={describedBy}>
+      <fieldset class={`field radios${invalid ? ' has-error' : ''}`} aria-describedby={describedBy}>
         <legend>{label}</legend>
         {hint}
+        {errs}
         {(f.options ?? []).map((o, i) => (
           <div class="radio">
             <input type="radio" id={`${id}-${i}`} name={f.name} value={o.value} checked={value === o.value} required={f.required} />
@@ -45,12 +59,13 @@ function FieldInput(props: { f: FieldSpec; value: string; errorIds: string; inva
     );
   }
   return (
-    <div class={`field${props.invalid ? ' has-error' : ''}`}>
+    <div class={`field${invalid ? ' has-error' : ''}`}>
       <label for={id}>
         {label}
         {f.required ? null : <span class="optional"> ({t('form.optional')})</span>}
       </label>
       {hint}
+      {errs}
       {f.type === 'select' ? (
         <select {...common}>
           <option value=""></option>
@@ -98,20 +113,9 @@ export function FlowForm(props: { view: FlowView; csrf: string; values: Record<s
   return (
     <form method="post" action={`/flows/${view.kind}/${view.id}`} class="flow-form" noValidate>
       <input type="hidden" name="_csrf" value={props.csrf} />
-      {view.fields.map((f) => {
-        const errs = byField.get(f.name) ?? [];
-        const errorIds = errs.map((_, i) => `f-${f.name}-err${i}`).join(' ');
-        return (
-          <div>
-            {errs.map((m, i) => (
-              <p class="field-error" id={`f-${f.name}-err${i}`}>
-                {m.text}
-              </p>
-            ))}
-            <FieldInput f={f} value={props.values[f.name] ?? ''} errorIds={errorIds} invalid={errs.length > 0} t={t} />
-          </div>
-        );
-      })}
+      {view.fields.map((f) => (
+        <FieldInput f={f} value={props.values[f.name] ?? ''} errors={byField.get(f.name) ?? []} t={t} />
+      ))}
       <div class="actions">
         {view.actions.includes('submit') ? (
           <button type="submit" name="action" value="submit" class="button primary">

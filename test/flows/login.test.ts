@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
+import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+
+async function login(t: TestApp, username: string, password: string, opts: { ip?: string; lang?: string } = {}) {
+  const c = apiClient(t.app, opts);
+  const f = await c.start('login');
+  return c.submit('login', f.body.id, { username, password });
+}
+
+describe('login, session and logout', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({
+      config: testConfig((c) => {
+        c.login.maxFailuresPerAccount = 3;
+        c.login.maxFailuresPerAddress = 8;
+      }),
+    });
+    await seedAccount(t.ctx, { externalId: 'Mario.Rossi', status: 'active', password: 'Corretta-Pw1', email: 'mario.rossi@unidemo.example.org' });
+    await seedAccount(t.ctx, { externalId: 'prov1', status: 'provisional', password: 'Corretta-Pw1' });
+    await seedAccount(t.ctx, { externalId: 'susp1', status: 'suspended', password: 'Corretta-Pw1' });
+  });
+  after(() => t.close());
+
+  it('logs in case-insensitively on the username, returns a session token and a cookie', async () => {
+    const r = await login(t, 'MARIO.ROSSI', 'Corretta-Pw1');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.state, 'completed');
+    assert.equal(r.body.result.username, 'Mario.Rossi');
+    assert.match(r.body.result.sessionToken, /^[A-Za-z0-9_-]{40,}$/);
+    const cookie = r.res.cookies.find((c: { name: string }) => c.name === 'tessera_session') as { httpOnly?: boolean; sameSite?: string } | undefined;
+    assert.ok(cookie?.httpOnly);
+    assert.equal(cookie?.sameSite, 'Lax');
+    // The token is never stored with the flow: reading the flow later does not reveal it.
+    const again = await apiClient(t.app).get('login', r.body.id);
+    assert.equal(again.body.result.sessionToken, undefined);
+    // Bearer session.
+    const s = await apiClient(t.app, { bearer: r.body.result.sessionToken }).request('GET', '/api/v1/session');
+    assert.equal(s.status, 200);
+    assert.deepEqual(s.body, { account: { username: 'Mario.Rossi', email: 'mario.rossi@unidemo.example.org', population: 'student', status: 'active' } });
+    // Logout ends it.
+    const d = await apiClient(t.app, { bearer: r.body.result.sessionToken }).request('DELETE', '/api/v1/session');
+    assert.equal(d.status, 204);
+    const s2 = await apiClient(t.app, { bearer: r.body.result.sessionToken }).request('GET', '/api/v1/session');
+    assert.equal(s2.status, 401);
+    assert.equal(s2.body.error.code, 'auth.unauthenticated');
+  });
+
+  it('answers auth.invalid_credentials for unknown user, wrong case of password, provisional and suspended accounts', async () => {
+    for (const [u, p] of [['ghost', 'Corretta-Pw1'], ['mario.rossi', 'corretta-pw1'], ['prov1', 'Corretta-Pw1'], ['susp1', 'Corretta-Pw1']] as const) {
+      const r = await login(t, u, p, { ip: `10.1.0.${u.length}`, lang: 'en' });
+      assert.equal(r.status, 422, u);
+      assert.equal(r.body.error.code, 'auth.invalid_credentials', u);
+      assert.match(r.body.error.message, /case-sensitive/);
+      assert.equal(r.body.messages[0].code, 'auth.invalid_credentials');
+    }
+  });
+
+  it('locks an account after repeated failures, before computing any hash, and tells until when', async () => {
+    await seedAccount(t.ctx, { externalId: 'lockme', status: 'active', password: 'Corretta-Pw1' });
+    for (let i = 0; i < 3; i++) {
+      const r = await login(t, 'lockme', 'wrong', { ip: `10.2.0.${i}` });
+      assert.equal(r.body.error.code, 'auth.invalid_credentials');
+    }
+    const locked = await login(t, 'lockme', 'Corretta-Pw1', { ip: '10.2.0.99', lang: 'it' });
+    assert.equal(locked.status, 429);
+    assert.equal(locked.body.error.code, 'auth.account_locked');
+    assert.match(locked.body.error.message, /bloccato fino alle \d/);
+    // Unknown usernames lock the same way: a lock reveals nothing about existence.
+    for (let i = 0; i < 3; i++) await login(t, 'nobody-here', 'x', { ip: `10.3.0.${i}` });
+    assert.equal((await login(t, 'nobody-here', 'x', { ip: '10.3.0.50' })).body.error.code, 'auth.account_locked');
+    // After the lock time the right password works again.
+    t.clock.advance(16 * 60_000);
+    const ok = await login(t, 'lockme', 'Corretta-Pw1', { ip: '10.2.0.100' });
+    assert.equal(ok.status, 200);
+    const audit = await t.ctx.db.kysely.selectFrom('audit_log').select('action').where('action', '=', 'login.locked').execute();
+    assert.ok(audit.length >= 1);
+  });
+
+  it('limits failures per client address across usernames', async () => {
+    for (let i = 0; i < 8; i++) await login(t, `spray${i}`, 'Password1', { ip: '10.9.9.9' });
+    const r = await login(t, 'mario.rossi', 'Corretta-Pw1', { ip: '10.9.9.9' });
+    assert.equal(r.body.error.code, 'auth.account_locked');
+    const other = await login(t, 'mario.rossi', 'Corretta-Pw1', { ip: '10.9.9.10' });
+    assert.equal(other.status, 200);
+  });
+
+  it('counts concurrent failures exactly (shared counters in the database)', async () => {
+    await seedAccount(t.ctx, { externalId: 'race1', status: 'active', password: 'Corretta-Pw1' });
+    await Promise.all(Array.from({ length: 2 }, (_, i) => login(t, 'race1', 'bad', { ip: `10.4.0.${i}` })));
+    const row = await t.ctx.db.kysely.selectFrom('login_throttle').select('failures').where('key', '=', 'user:race1').executeTakeFirstOrThrow();
+    assert.equal(row.failures, 2);
+  });
+
+  it('validates input: missing fields are reported per field, in the language asked', async () => {
+    const c = apiClient(t.app, { lang: 'el' });
+    const f = await c.start('login');
+    const r = await c.submit('login', f.body.id, { username: '' });
+    assert.equal(r.status, 422);
+    assert.deepEqual(r.body.error.fields, { username: 'field.required', password: 'field.required' });
+    assert.match(r.body.messages.find((m: { field?: string }) => m.field === 'username').text, /υποχρεωτικό/);
+  });
+
+  it('answers 404 flow.not_found, 410 flow.expired and 409 flow.wrong_state', async () => {
+    const c = apiClient(t.app);
+    assert.equal((await c.get('login', 'x'.repeat(24))).body.error.code, 'flow.not_found');
+    assert.equal((await c.request('POST', '/api/v1/flows/nonsense')).body.error.code, 'flow.unknown_kind');
+    const f = await c.start('login');
+    t.clock.advance(31 * 60_000);
+    const exp = await c.submit('login', f.body.id, { username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(exp.status, 410);
+    assert.equal(exp.body.error.code, 'flow.expired');
+    const f2 = await c.start('login');
+    assert.equal((await c.submit('login', f2.body.id, { username: 'mario.rossi', password: 'Corretta-Pw1' })).status, 200);
+    const again = await c.submit('login', f2.body.id, { username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'flow.wrong_state');
+  });
+
+  it('refuses form-encoded posts to the JSON API (no cross-site form posts)', async () => {
+    const c = apiClient(t.app);
+    const f = await c.start('login');
+    const r = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/flows/login/${f.body.id}`,
+      payload: 'username=mario.rossi&password=Corretta-Pw1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(r.statusCode, 415);
+    assert.equal(r.json().error.code, 'request.unsupported_media_type');
+  });
+
+  it('logs in and out in the browser without JavaScript, returning to the page asked for', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/account');
+    assert.match(b.url, /^\/flows\/login\//);
+    await b.submit({ username: 'mario.rossi', password: 'wrong' });
+    assert.equal(b.status, 422);
+    assert.match(b.text(), /Invalid username or password/);
+    await b.submit({ username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(b.url, '/account');
+    assert.match(b.text(), /mario\.rossi@unidemo\.example\.org/);
+    // Logging out needs the session-bound token.
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      payload: '_csrf=nope',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    assert.equal(forged.statusCode, 403);
+    await b.submit({}, { formAction: /^\/logout$/ });
+    await b.get('/account');
+    assert.match(b.url, /^\/flows\/login\//);
+  });
+
+  it('does not follow a return address to another site', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/login?return_to=//evil.example/x');
+    await b.submit({ username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(b.url, '/account');
+  });
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeApp, type TestApp } from '../helpers/app.js';
+import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+
+async function loginToken(t: TestApp, username: string, password: string): Promise<string> {
+  const c = apiClient(t.app);
+  const f = await c.start('login');
+  const r = await c.submit('login', f.body.id, { username, password });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.result.sessionToken as string;
+}
+
+describe('password change', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+    await seedAccount(t.ctx, { externalId: 'anna', status: 'active', password: 'Vecchia-Pw1' });
+  });
+  after(() => t.close());
+
+  it('needs a session', async () => {
+    const r = await apiClient(t.app).start('password-change');
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'flow.session_required');
+  });
+
+  it('changes the password, ends the other sessions and keeps the current one', async () => {
+    const mine = await loginToken(t, 'anna', 'Vecchia-Pw1');
+    const other = await loginToken(t, 'anna', 'Vecchia-Pw1');
+    const c = apiClient(t.app, { bearer: mine });
+    const f = await c.start('password-change');
+    assert.equal(f.status, 201);
+    const wrong = await c.submit('password-change', f.body.id, { currentPassword: 'nope', newPassword: 'Nuova-Pw-22', newPasswordConfirm: 'Nuova-Pw-22' });
+    assert.equal(wrong.status, 422);
+    assert.equal(wrong.body.error.code, 'auth.invalid_credentials');
+    assert.deepEqual(wrong.body.error.fields, { currentPassword: 'auth.invalid_credentials' });
+    const weak = await c.submit('password-change', f.body.id, { currentPassword: 'Vecchia-Pw1', newPassword: 'anna2026A', newPasswordConfirm: 'anna2026A' });
+    assert.equal(weak.body.error.code, 'password.policy');
+    const ok = await c.submit('password-change', f.body.id, { currentPassword: 'Vecchia-Pw1', newPassword: 'Nuova-Pw-22', newPasswordConfirm: 'Nuova-Pw-22' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body.result, { username: 'anna' });
+    assert.equal((await apiClient(t.app, { bearer: mine }).request('GET', '/api/v1/session')).status, 200);
+    assert.equal((await apiClient(t.app, { bearer: other }).request('GET', '/api/v1/session')).status, 401);
+    await loginToken(t, 'anna', 'Nuova-Pw-22');
+  });
+
+  it('a flow belongs to its session: another account cannot drive it', async () => {
+    await seedAccount(t.ctx, { externalId: 'bruno', status: 'active', password: 'Bruno-Pw-33' });
+    const annas = await loginToken(t, 'anna', 'Nuova-Pw-22');
+    const brunos = await loginToken(t, 'bruno', 'Bruno-Pw-33');
+    const f = await apiClient(t.app, { bearer: annas }).start('password-change');
+    const r = await apiClient(t.app, { bearer: brunos }).submit('password-change', f.body.id, { currentPassword: 'Bruno-Pw-33', newPassword: 'Hijack-Pw-44', newPasswordConfirm: 'Hijack-Pw-44' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'auth.forbidden');
+  });
+
+  it('works in the browser: signed-out visitors are sent to login first', async () => {
+    await seedAccount(t.ctx, { externalId: 'carla', status: 'active', password: 'Carla-Pw-55' });
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/password-change');
+    assert.match(b.url, /^\/flows\/login\//);
+    await b.submit({ username: 'carla', password: 'Carla-Pw-55' });
+    assert.match(b.url, /^\/flows\/password-change\//);
+    assert.match(b.text(), /Cambia la password/);
+    await b.submit({ currentPassword: 'Carla-Pw-55', newPassword: 'Bianchi-Nuova-66', newPasswordConfirm: 'Bianchi-Nuova-67' });
+    assert.equal(b.status, 422);
+    assert.match(b.text(), /Le due password non coincidono/);
+    await b.submit({ currentPassword: 'Carla-Pw-55', newPassword: 'Bianchi-Nuova-66', newPasswordConfirm: 'Bianchi-Nuova-66' });
+    assert.match(b.text(), /Password cambiata/);
+  });
+});

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { errorCatalog, fieldCodes } from '../../src/errors/catalog.js';
+import { hasMessage, locales } from '../../src/i18n/index.js';
+import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
+import { audit } from '../../src/audit/audit.js';
+import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
+import { freshDb, makeApp, type TestApp } from '../helpers/app.js';
+import { adminHeaders, apiClient } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+
+describe('platform', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  it('has health, readiness and Prometheus metrics', async () => {
+    assert.deepEqual((await t.app.inject('/healthz')).json(), { status: 'ok' });
+    const ready = await t.app.inject('/readyz');
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready' });
+    await t.app.inject('/');
+    const m = await t.app.inject('/metrics');
+    assert.match(String(m.headers['content-type']), /text\/plain/);
+    assert.match(m.body, /tessera_http_request_duration_seconds_bucket\{/);
+    assert.match(m.body, /tessera_process_cpu_seconds_total/);
+  });
+
+  it('sends a strict Content-Security-Policy and the usual security headers', async () => {
+    const r = await t.app.inject({ url: '/', headers: { accept: 'text/html' } });
+    const csp = String(r.headers['content-security-policy']);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.equal(r.headers['referrer-policy'], 'no-referrer');
+    assert.ok(r.headers['x-request-id']);
+  });
+
+  it('has every error and field code translated in it, en and el', () => {
+    const missing: string[] = [];
+    for (const code of [...Object.keys(errorCatalog), ...fieldCodes]) {
+      for (const l of locales) if (!hasMessage(`error.${code}`, l)) missing.push(`${l}:${code}`);
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('answers errors in the JSON envelope, in the language asked', async () => {
+    const r = await apiClient(t.app, { lang: 'it-IT,it;q=0.9,en;q=0.5' }).request('GET', '/api/v1/nothing-here');
+    assert.equal(r.status, 404);
+    assert.deepEqual(Object.keys(r.body.error).sort(), ['code', 'fields', 'message']);
+    assert.equal(r.body.error.message, 'Non trovato.');
+    const bad = await t.app.inject({ method: 'POST', url: '/api/v1/flows/login', headers: { 'content-type': 'application/json' }, payload: '{bad json' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error.code, 'request.invalid');
+  });
+
+  it('protects the admin API with the bearer token and never shows password hashes', async () => {
+    await seedAccount(t.ctx, { externalId: 'adm1', status: 'active', password: 'Whatever-1' });
+    const none = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/adm1');
+    assert.equal(none.status, 401);
+    const wrong = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/adm1', undefined, { authorization: 'Bearer wrong-token-wrong-token-wrong' });
+    assert.equal(wrong.status, 401);
+    const ok = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/ADM1', undefined, adminHeaders);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.account.username, 'adm1');
+    assert.equal(ok.body.status, 'active');
+    assert.equal(ok.body.person.externalId, 'adm1');
+    assert.ok(Array.isArray(ok.body.timeline));
+    assert.doesNotMatch(ok.res.body, /argon2/);
+    const missing = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/nobody', undefined, adminHeaders);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'account.not_found');
+  });
+
+  it('keeps the audit log append-only in the database itself', async () => {
+    await audit(t.ctx.db.kysely, new Date(), { actor: 'system', action: 'test.entry' });
+    await assert.rejects(t.ctx.db.kysely.updateTable('audit_log').set({ action: 'tampered' }).execute());
+    await assert.rejects(t.ctx.db.kysely.deleteFrom('audit_log').execute());
+  });
+
+  it('redacts secrets from logs, including secret query parameters', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
+    const log = pino(loggerOptions('info'), sink);
+    log.info({ body: { username: 'mario', password: 'Secret-1', newPassword: 'Secret-2', pin: '123456' }, token: 'tok', req: { id: '1', method: 'GET', url: '/verify-email?token=abc123&lang=it' } }, 'x');
+    const out = lines.join('');
+    for (const s of ['Secret-1', 'Secret-2', '123456', 'abc123', '"tok"']) assert.ok(!out.includes(s), `${s} leaked: ${out}`);
+    assert.match(out, /mario/);
+    assert.equal(redactUrl('/x?code=9&state=1&lang=el'), '/x?code=[REDACTED]&state=[REDACTED]&lang=el');
+  });
+});
+
+describe('migrations', () => {
+  it('go up, down and up again', async () => {
+    const { db, drop } = await freshDb();
+    try {
+      await migrateUp(db);
+      assert.equal(await migrationsApplied(db), true);
+      const down = await migrateDown(db);
+      assert.ok(down.length >= 2);
+      assert.equal(await migrationsApplied(db), false);
+      await migrateUp(db);
+      assert.equal(await migrationsApplied(db), true);
+    } finally {
+      await drop();
+    }
+  });
+});
