@@ -7,15 +7,10 @@ function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[];
   const { f, value, t } = props;
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
-<<<<<<< HEAD
-  const describedBy = [hintId, props.errorIds].filter(Boolean).join(' ') || undefined;
-  const label = f.labelText ?? t(f.label ?? `field.${f.name}`);
-=======
   const errorIds = props.errors.map((_, i) => `${id}-err${i}`);
   const describedBy = [hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
   const invalid = props.errors.length > 0;
-  const label = t(f.label ?? `field.${f.name}`);
->>>>>>> main
+  const label = f.labelText ?? t(f.label ?? `field.${f.name}`);
   const common = {
     id,
     name: f.name,
