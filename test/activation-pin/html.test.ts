@@ -77,11 +77,11 @@ describe('activation-pin through HTML forms (no JavaScript)', () => {
     await b.get(href);
     assert.equal(b.status, 200);
     assert.match(b.text(), /activation\.no_match/);
-    await b.submit({ message: '' }, { formAction: /helpdesk/ });
-    assert.equal(b.status, 422);
     // A browser posts the form's hidden context fields as well.
-    const hidden = Object.fromEntries([...b.html.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].filter((m) => m[1] !== '_csrf').map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+    const hidden = Object.fromEntries([...b.html.matchAll(/<input[^>]*type="hidden"[^>]*name="(\w+)"[^>]*value="([^"]*)"/g)].filter((m) => m[1] !== '_csrf').map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
     assert.equal(hidden.code, 'activation.no_match');
+    await b.submit({ ...hidden, message: '' }, { formAction: /helpdesk/ });
+    assert.equal(b.status, 422);
     await b.submit({ ...hidden, contact: '+306900009999', message: 'Il mio numero non viene trovato' }, { formAction: /helpdesk/ });
     assert.equal(b.status, 201);
     const id = /T-[A-Z0-9]+/.exec(b.text())?.[0];

@@ -34,6 +34,7 @@ import {
   pinFields,
   pinInput,
   readConsents,
+  states,
   type ActivationPinData,
 } from './machine.js';
 import { matchRecord } from './matching.js';
@@ -304,6 +305,7 @@ async function stepPassword(ctx: AppContext, data: ActivationPinData, input: Rec
  */
 export const activationPinFlow: FlowDefinition<ActivationPinData> = {
   kind: 'activation-pin',
+  states,
   secretFields: ['pin', 'password', 'passwordConfirm', 'suggestion'],
   async start() {
     return { state: 'awaiting_contact', data: emptyData() };
