@@ -94,6 +94,17 @@ describe('activation-pin through HTML forms (no JavaScript)', () => {
     assert.equal(ticket.reference, q.get('reference'));
   });
 
+  it('an active account is pointed to login and password recovery', async () => {
+    await seedStudent(t.ctx, { externalId: 'S4002', mobile: '+306912345002', email: null, status: 'active' });
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/activation-pin');
+    await b.submit({ mobile: '+306912345002', email: '' });
+    assert.equal(b.status, 409);
+    assert.match(b.text(), /already active/);
+    assert.match(b.html, /href="\/flows\/login"/);
+    assert.match(b.html, /href="\/flows\/password-reset"/);
+  });
+
   it('the error page (expired flow) links to a ticket too', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/activation-pin');
