@@ -5,8 +5,11 @@ import { rssSection } from './rss.js';
 import { mailboxesSection } from './mailboxes.js';
 import { oidcSection } from './oidc.js';
 import { purgeSection } from './purge.js';
+import { pinSection } from './pin.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection];
+
+/** Every benchmark section, in the order printed. An area adds its section here. */
 
 /** Every benchmark section, in the order printed. An area adds its section here. */

@@ -7,6 +7,7 @@ import { connect, type Db } from '../db/connect.js';
 import { migrateUp } from '../db/migrate.js';
 import { loggerOptions } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import { wakeOutbox } from '../outbox/wakeup.js';
 import type { AppContext } from './context.js';
 import { loadOrCreateSecret, Secrets } from './secret.js';
 
@@ -49,7 +50,8 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
     secrets,
     log,
     isCommonPassword: (w) => blocklist.has(w),
-    kickOutbox: () => {},
+    // Wakes this process's outbox dispatcher (if running) right after a commit with messages.
+    kickOutbox: () => wakeOutbox(ctx),
   };
   return ctx;
 }

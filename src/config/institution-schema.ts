@@ -52,6 +52,44 @@ const loginSchema = z
   })
   .strict();
 
+const consentSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lowercase letters, digits and _'),
+    text: localizedText,
+    /** Recorded with each choice, so a later change of the text is visible in the records. */
+    version: z.string().min(1).max(40),
+    /** A required consent must be given to activate. */
+    required: z.boolean().default(false),
+  })
+  .strict();
+export type ConsentConfig = z.infer<typeof consentSchema>;
+
+const pinDefaults = { ttlMinutes: 10, maxAttempts: 5, resendCooldownSeconds: 60, maxPerHour: 5 };
+const activationSchema = z
+  .object({
+    pin: z
+      .object({
+        /** How long a PIN is valid. */
+        ttlMinutes: z.number().int().min(1).max(60).default(pinDefaults.ttlMinutes),
+        /** Wrong tries per PIN before it is dead. */
+        maxAttempts: z.number().int().min(1).max(20).default(pinDefaults.maxAttempts),
+        /** Seconds between two PINs of one flow. */
+        resendCooldownSeconds: z.number().int().min(0).max(3600).default(pinDefaults.resendCooldownSeconds),
+        /** PINs per record (or per flow, when nothing matched) in one hour. */
+        maxPerHour: z.number().int().min(1).max(100).default(pinDefaults.maxPerHour),
+      })
+      .strict()
+      .default(pinDefaults),
+    /** Answer an unknown contact exactly like a known one (and send nothing). */
+    enumerationSafe: z.boolean().default(false),
+    /** The privacy choices offered before the password step. */
+    consents: z.array(consentSchema).default([]),
+    /** Text shown with the data on file, before the person confirms them. */
+    instructions: localizedText.optional(),
+  })
+  .strict();
+export type ActivationConfig = z.infer<typeof activationSchema>;
+
 /** A campus service (OpenID Connect client): in the institution's file or registered by the admin API. */
 export const serviceSchema = z
   .object({
@@ -148,6 +186,7 @@ export const institutionSchema = z
       .object({ lifetimeMinutes: z.number().int().min(1).max(24 * 60).default(30) })
       .strict()
       .default({ lifetimeMinutes: 30 }),
+    activation: activationSchema.default(activationSchema.parse({})),
     services: z.array(serviceSchema).default([]),
     mailboxes: mailboxesSchema.default(defaultMailboxesConfig),
     registration: registrationSchema.default(registrationSchema.parse({})),

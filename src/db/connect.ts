@@ -29,6 +29,35 @@ const SQLite = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
 /**
+ * better-sqlite3 with its prepared statements reused: Kysely prepares every query it runs, and
+ * preparing costs more than running most of Tessera's indexed statements. Kysely's SQL text is
+ * the same for the same query shape (values are parameters), so a small bounded cache holds
+ * nearly every statement. SQLite re-prepares a cached statement by itself after a schema change.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, max = 500): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          let stmt = cache.get(sql);
+          // A statement still iterating (a streamed query) cannot run twice at once: prepare anew.
+          if (stmt?.busy) return target.prepare(sql);
+          if (!stmt) {
+            stmt = target.prepare(sql);
+            if (cache.size >= max) cache.delete(cache.keys().next().value!);
+            cache.set(sql, stmt);
+          }
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
  * Opens the database named by a `sqlite:` or `postgres://` URL.
  * `schema` (PostgreSQL only) sets the search_path, used by tests to isolate runs.
  */
@@ -42,7 +71,7 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('cache_size = -65536');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({

@@ -5,12 +5,14 @@ import { codes } from './migrations/0002-codes.js';
 import { mailboxes } from './migrations/0008-mailboxes.js';
 import { oidc } from './migrations/0006-oidc.js';
 import { registration } from './migrations/0005-registration.js';
+import { activationPin } from './migrations/0004-activation-pin.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const migrations: Array<[string, PortableMigration]> = [
   ['0001-foundation', foundation],
   ['0002-codes', codes],
+  ['0004-activation-pin', activationPin],
   ['0005-registration', registration],
   ['0006-oidc', oidc],
   ['0008-mailboxes', mailboxes],

@@ -211,7 +211,36 @@ export interface JobMarkTable {
   at: string;
 }
 
+export interface TicketTable {
+  id: string;
+  created_at: string;
+  status: string;
+  flow_kind: string | null;
+  flow_state: string | null;
+  error_code: string | null;
+  reference: string | null;
+  occurred_at: string | null;
+  contact: string;
+  name: string | null;
+  message: string;
+  locale: string;
+  ip: string | null;
+}
+
+export interface ConsentRecordTable {
+  id: string;
+  person_id: string;
+  account_id: string | null;
+  consent_id: string;
+  version: string;
+  granted: number;
+  locale: string;
+  at: string;
+}
+
 export interface Database {
+  tickets: TicketTable;
+  consent_records: ConsentRecordTable;
   org_units: OrgUnitTable;
   org_unit_referents: OrgUnitReferentTable;
   mailbox_requests: MailboxRequestTable;

@@ -1,10 +1,11 @@
 /**
- * The Greek social security number (ΑΜΚΑ): 11 digits, the first six the date of birth as DDMMYY,
- * the last a Luhn check digit.
+ * AMKA, the Greek social-security number: 11 digits, the holder's birth date as DDMMYY, four
+ * serial digits and a Luhn check digit. Pure; no I/O.
  */
 
-/** True when the digits pass the Luhn (mod 10) check. */
+/** True when `digits` passes the Luhn (mod 10) check. */
 export function luhnValid(digits: string): boolean {
+  if (!/^\d+$/.test(digits)) return false;
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = digits.charCodeAt(digits.length - 1 - i) - 48;
@@ -17,22 +18,29 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-function isCalendarDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+/** Whether DDMMYY is a real calendar date in some century (a 29 February needs a leap year). */
+function validDdMmYy(dd: number, mm: number, yy: number): boolean {
+  if (mm < 1 || mm > 12 || dd < 1) return false;
+  // Either 19YY or 20YY may be meant: accept the date if it exists in one of them.
+  return [1900 + yy, 2000 + yy].some((year) => {
+    const last = new Date(Date.UTC(year, mm, 0)).getUTCDate();
+    return dd <= last;
+  });
 }
 
-/**
- * Normalises (removes spaces) and checks an AMKA. The two-digit year may be in either century, so
- * 29 February is a date when 19YY or 20YY is a leap year. Returns the 11 digits, or null when not
- * valid (the caller reports `amka.invalid`).
- */
-export function normaliseAmka(input: string): string | null {
-  const amka = input.replace(/\s+/g, '');
-  if (!/^\d{11}$/.test(amka)) return null;
-  const day = Number(amka.slice(0, 2));
-  const month = Number(amka.slice(2, 4));
-  const yy = Number(amka.slice(4, 6));
-  if (!isCalendarDate(1900 + yy, month, day) && !isCalendarDate(2000 + yy, month, day)) return null;
-  return luhnValid(amka) ? amka : null;
+/** Removes the spaces and dashes people type into an AMKA. */
+export const normalizeAmka = (s: string): string => s.replace(/[\s-]/g, '');
+
+/** True for an 11-digit AMKA whose first six digits are a date (DDMMYY) and whose check digit is right. */
+export function isValidAmka(s: string): boolean {
+  const v = normalizeAmka(s);
+  if (!/^\d{11}$/.test(v)) return false;
+  if (!validDdMmYy(Number(v.slice(0, 2)), Number(v.slice(2, 4)), Number(v.slice(4, 6)))) return false;
+  return luhnValid(v);
+}
+
+/** The AMKA in its stored form (11 digits), or null when it is not valid (`amka.invalid`). */
+export function parseAmka(input: string): string | null {
+  const v = normalizeAmka(input);
+  return isValidAmka(v) ? v : null;
 }

@@ -1,16 +1,33 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 /**
- * A phone number in E.164 (`+393471234567`). Numbers without an international prefix are read as
- * numbers of `defaultCountry` (the institution's country). Returns null when the number is not a
- * valid number (the caller reports `phone.invalid`).
+ * A phone number in E.164 (`+306912345678`) from any common notation: `+30 69…`, `0030 69…`,
+ * or a national number (`69…`) read with the institution's default country. Null when it is
+ * not a valid number.
  */
-export function normalisePhone(input: string, defaultCountry: string): string | null {
-  const trimmed = input.trim();
-  if (trimmed.length < 3 || trimmed.length > 32) return null;
-  // "0039…" is the Italian and Greek way of writing the international prefix.
-  const value = trimmed.startsWith('00') ? `+${trimmed.slice(2)}` : trimmed;
-  const parsed = parsePhoneNumberFromString(value, defaultCountry.toUpperCase() as CountryCode);
-  if (!parsed || !parsed.isValid()) return null;
-  return parsed.number;
+export function toE164(input: string, defaultCountry: string): string | null {
+  let s = input.trim();
+  if (s.length === 0 || s.length > 40) return null;
+  if (!/^[+0-9\s().\-/]+$/.test(s)) return null;
+  // "00" is the international prefix in most of Europe; libphonenumber reads it only with a country.
+  if (s.startsWith('00')) s = `+${s.slice(2)}`;
+  const p = parsePhoneNumberFromString(s, defaultCountry.toUpperCase() as CountryCode);
+  if (!p || !p.isValid()) return null;
+  return p.number;
+}
+
+/**
+ * A phone number with most digits hidden, grouped like `+30 69** *** *67`: the country code,
+ * the first two and the last two national digits stay visible.
+ */
+export function maskPhone(e164: string): string {
+  const p = parsePhoneNumberFromString(e164);
+  const cc = p ? p.countryCallingCode : '';
+  const national = p ? String(p.nationalNumber) : e164.replace(/^\+/, '');
+  const masked = national
+    .split('')
+    .map((c, i) => (i < 2 || i >= national.length - 2 ? c : '*'))
+    .join('');
+  const groups = [masked.slice(0, 4), masked.slice(4, 7), masked.slice(7)].filter((g) => g.length > 0);
+  return `+${cc} ${groups.join(' ')}`;
 }

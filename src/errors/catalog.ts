@@ -21,6 +21,7 @@ export const errorCatalog = {
   'activation.pin_locked': 429,
   'activation.pin_expired': 422,
   'activation.resend_too_soon': 429,
+  'activation.too_many_pins': 429,
   'national_id.invalid': 422,
   'password.policy': 422,
   'password.mismatch': 422,

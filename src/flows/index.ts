@@ -1,4 +1,5 @@
 import { activationPasswordFlow } from './activation-password/service.js';
+import { activationPinFlow } from './activation-pin/service.js';
 import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
 import { mailboxRequestFlow } from './mailbox-request/service.js';
@@ -15,6 +16,7 @@ export function registerFlows(): void {
   done = true;
   registerFlow(loginFlow);
   registerFlow(activationPasswordFlow);
+  registerFlow(activationPinFlow);
   registerFlow(passwordChangeFlow);
   registerFlow(mailboxRequestFlow);
   registerFlow(registrationFlow);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hashScheme } from '../auth/passwords.js';
 import { populationIds, type InstitutionConfig } from '../config/institution-schema.js';
 import { registrarStatuses, type RegistrarStatus } from '../domain/account-status.js';
-import { normaliseAmka } from '../domain/amka.js';
+import { parseAmka } from '../domain/amka.js';
 import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
 import { normaliseCountry } from '../domain/iso-country.js';
 import {
@@ -12,7 +12,7 @@ import {
   normaliseSchoolCode,
   normaliseSchoolYear,
 } from '../domain/person-fields.js';
-import { normalisePhone } from '../domain/phone.js';
+import { toE164 } from '../domain/phone.js';
 import { contractTypes, isImportColumn, type RowError } from './columns.js';
 
 /** A valid, normalised registrar record, ready to store. */
@@ -118,7 +118,7 @@ export function validateRecord(values: Record<string, unknown>, population: stri
 
   const birthDate = check('birthDate', get('birthDate', 10), normaliseDate, 'date.invalid');
   const taxCode = check('taxCode', get('taxCode', 16), normaliseCodiceFiscale, 'tax_code.invalid');
-  const amka = check('amka', get('amka', 11), normaliseAmka, 'amka.invalid');
+  const amka = check('amka', get('amka', 11), parseAmka, 'amka.invalid');
   const insuranceCountry = check('insuranceCountry', get('insuranceCountry', 2), normaliseCountry, 'country.invalid');
   const insuranceNumber = check('insuranceNumber', get('insuranceNumber', 20), normaliseInsuranceNumber, 'insurance.invalid');
   // A card number means nothing without its country, and the other way round.
@@ -126,7 +126,7 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   const hasNumber = text(values.insuranceNumber) != null;
   if (hasCountry && !hasNumber) fail('insuranceNumber', 'field.required');
   if (hasNumber && !hasCountry) fail('insuranceCountry', 'field.required');
-  const mobile = check('mobile', get('mobile', 32), (v) => normalisePhone(v, config.institution.defaultCountry), 'phone.invalid');
+  const mobile = check('mobile', get('mobile', 32), (v) => toE164(v, config.institution.defaultCountry), 'phone.invalid');
   const personalEmail = check('personalEmail', get('personalEmail', 254), normaliseEmail, 'email.invalid');
 
   const statusRaw = get('status', 40);

@@ -1,4 +1,5 @@
 import { EmailAddress } from './components/email-address.js';
+import { activationPinViews } from '../flows/activation-pin/views.js';
 import { registerFlowView } from './flow-views.js';
 import { registerMailboxViews } from './mailbox-views.js';
 import { registerRecoveryViews } from './recovery-views.js';
@@ -36,6 +37,7 @@ export function registerFlowViews(): void {
       );
     },
   });
+  registerFlowView('activation-pin', activationPinViews);
   registerFlowView('password-change', {
     submitLabel: () => 'password-change.submit',
     done: (_view, t) => (

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseAmka, luhnValid } from '../../src/domain/amka.js';
+import { parseAmka, luhnValid } from '../../src/domain/amka.js';
 import { codiceFiscaleCheckChar, normaliseCodiceFiscale } from '../../src/domain/codice-fiscale.js';
 import { isoCountryCount, normaliseCountry } from '../../src/domain/iso-country.js';
 import {
@@ -10,7 +10,7 @@ import {
   normaliseSchoolCode,
   normaliseSchoolYear,
 } from '../../src/domain/person-fields.js';
-import { normalisePhone } from '../../src/domain/phone.js';
+import { toE164 } from '../../src/domain/phone.js';
 
 function table<T>(name: string, fn: (input: string) => T, cases: Array<[string, T]>) {
   describe(name, () => {
@@ -55,7 +55,7 @@ describe('codice fiscale with omocodia', () => {
   });
 });
 
-table('AMKA', normaliseAmka, [
+table('AMKA', parseAmka, [
   ['01019012341', '01019012341'], // 1 January 1990, Luhn digit 1
   ['010190 12341', '01019012341'],
   ['29020012349', '29020012349'], // 29 February 2000: a leap year
@@ -92,7 +92,7 @@ describe('phone numbers (E.164)', () => {
     ['', 'IT', null],
   ];
   for (const [input, country, expected] of cases) {
-    it(`${input} (${country}) → ${expected}`, () => assert.equal(normalisePhone(input, country), expected));
+    it(`${input} (${country}) → ${expected}`, () => assert.equal(toE164(input, country), expected));
   }
 });
 

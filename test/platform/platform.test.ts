@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { errorCatalog, fieldCodes } from '../../src/errors/catalog.js';
-import { hasMessage, locales } from '../../src/i18n/index.js';
+import { conflictingKeys, hasMessage, locales } from '../../src/i18n/index.js';
 import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
@@ -47,6 +47,10 @@ describe('platform', () => {
       for (const l of locales) if (!hasMessage(`error.${code}`, l)) missing.push(`${l}:${code}`);
     }
     assert.deepEqual(missing, []);
+  });
+
+  it('never defines one message key with two different texts', () => {
+    assert.deepEqual(conflictingKeys(), []);
   });
 
   it('answers errors in the JSON envelope, in the language asked', async () => {

@@ -33,7 +33,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
       .status(status)
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(renderFlowPage({ ctx, locale: req.locale, path: req.url, view, csrf, values, signedIn }));
+      .send(renderFlowPage({ ctx, locale: req.locale, path: req.url, view, csrf, values, signedIn, reference: String(req.id) }));
   };
 
   app.get('/flows/:kind', async (req, reply) => {

@@ -18,6 +18,8 @@ export interface FieldSpec {
   hint?: string;
   /** Message key of the label; `field.<name>` when absent. */
   label?: string;
+  /** A label already in the page's language (e.g. an institution's consent text); wins over `label`. */
+  labelText?: string;
   maxLength?: number;
 }
 

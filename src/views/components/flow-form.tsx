@@ -1,16 +1,21 @@
+import { hasMessage } from '../../i18n/index.js';
 import type { FieldSpec, FlowMessage } from '../../flows/kernel/types.js';
 import type { FlowView } from '../../flows/kernel/service.js';
 
 type T = (k: string, p?: Record<string, string | number>) => string;
 
-function FieldInput(props: { f: FieldSpec; value: string; errors: FlowMessage[]; t: T }) {
+/** A flow's own label (`<kind>.field.email`) when it has one, else the shared one (`field.email`). */
+const specific = (kind: string, group: 'field' | 'action', name: string): string =>
+  hasMessage(`${kind}.${group}.${name}`) ? `${kind}.${group}.${name}` : `${group}.${name}`;
+
+function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: FlowMessage[]; t: T }) {
   const { f, value, t } = props;
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
   const errorIds = props.errors.map((_, i) => `${id}-err${i}`);
   const describedBy = [hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
   const invalid = props.errors.length > 0;
-  const label = t(f.label ?? `field.${f.name}`);
+  const label = f.labelText ?? t(f.label ?? specific(props.kind, 'field', f.name));
   const common = {
     id,
     name: f.name,
@@ -117,7 +122,7 @@ export function FlowForm(props: { view: FlowView; csrf: string; values: Record<s
     <form method="post" action={`/flows/${view.kind}/${view.id}`} class="flow-form" noValidate>
       <input type="hidden" name="_csrf" value={props.csrf} />
       {view.fields.map((f) => (
-        <FieldInput f={f} value={props.values[f.name] ?? ''} errors={byField.get(f.name) ?? []} t={t} />
+        <FieldInput f={f} kind={view.kind} value={props.values[f.name] ?? ''} errors={byField.get(f.name) ?? []} t={t} />
       ))}
       <div class="actions">
         {view.actions.includes('submit') ? (
@@ -127,7 +132,7 @@ export function FlowForm(props: { view: FlowView; csrf: string; values: Record<s
         ) : null}
         {secondary.map((a) => (
           <button type="submit" name="action" value={a} class="button secondary" formNoValidate>
-            {t(`action.${a}`)}
+            {t(specific(view.kind, 'action', a))}
           </button>
         ))}
       </div>

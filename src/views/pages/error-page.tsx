@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { renderPage } from '../layout.js';
+import { ticketLink } from '../../tickets/link.js';
 
 /** A page for an error outside a flow form: expired or unknown flow, not found, server error. */
 export function renderErrorPage(
@@ -28,6 +29,12 @@ export function renderErrorPage(
             <a class="button primary" href={`/flows/${flowKind}`}>
               {t('flow.restart')}
             </a>
+          </p>
+        ) : null}
+        {e.status !== 404 || flowKind ? (
+          <p class="ticket-link">
+            {t('ticket.linkLead')}{' '}
+            <a href={ticketLink({ flow: flowKind, code: e.code, reference: e.reference, time: ctx.clock.now().toISOString() })}>{t('ticket.link')}</a>
           </p>
         ) : null}
         <p class="muted small">{t('error.reference', { id: e.reference })}</p>

@@ -5,6 +5,7 @@ import { translate, type Locale } from '../../i18n/index.js';
 import { ErrorSummary, FlowForm } from '../components/flow-form.js';
 import { flowViewHooks } from '../flow-views.js';
 import { renderPage } from '../layout.js';
+import { ticketLink } from '../../tickets/link.js';
 
 export interface FlowPageInput {
   ctx: AppContext;
@@ -14,6 +15,8 @@ export interface FlowPageInput {
   csrf: string;
   values: Record<string, string>;
   signedIn: { username: string; logoutCsrf: string } | null;
+  /** The request id, quoted as the reference number of a helpdesk ticket. */
+  reference?: string;
 }
 
 /** A flow's page: title, lead, errors, the state's intro and form; or its completed page. */
@@ -47,6 +50,23 @@ export function renderFlowPage(p: FlowPageInput): string {
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
             <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
+            {p.view.messages.length > 0 ? (
+              <p class="ticket-link">
+                {t('ticket.linkLead')}{' '}
+                <a
+                  href={ticketLink({
+                    flow: p.view.kind,
+                    state: p.view.state,
+                    code: p.view.messages[0]!.code,
+                    reference: p.reference,
+                    time: p.ctx.clock.now().toISOString(),
+                    contact: typeof p.view.data.contact === 'string' ? p.view.data.contact : undefined,
+                  })}
+                >
+                  {t('ticket.link')}
+                </a>
+              </p>
+            ) : null}
           </>
         )}
       </div>

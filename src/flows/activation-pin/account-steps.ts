@@ -1,0 +1,156 @@
+import { transitionAccount } from '../../accounts/lifecycle.js';
+import { assignAddress } from '../../accounts/mailbox.js';
+import { findAccountById, findPerson } from '../../accounts/repository.js';
+import type { AppContext } from '../../app/context.js';
+import { randomId } from '../../app/secret.js';
+import { audit } from '../../audit/audit.js';
+import { checkNewPassword } from '../../auth/new-password.js';
+import { hashPassword } from '../../auth/passwords.js';
+import { suggestPasswords } from '../../auth/suggest-passwords.js';
+import { isValidAmka, normalizeAmka } from '../../domain/amka.js';
+import { checkInsuranceNumber } from '../../domain/insurance-number.js';
+import type { Locale } from '../../i18n/index.js';
+import { localized } from '../../views/localized.js';
+import { parseInput } from '../kernel/input.js';
+import { consentField, consentInput, nationalIdInput, passwordInput, readConsents, type ActivationPinData } from './machine.js';
+import { fail, type Outcome, type Req } from './outcome.js';
+
+/** The institution's consents in `locale`, with their versions. */
+export function consentsOf(ctx: AppContext, locale: Locale) {
+  return ctx.config.activation.consents.map((c) => ({ id: c.id, text: localized(c.text, locale), version: c.version, required: c.required }));
+}
+
+/** AMKA, or country + insurance / EHIC number. Produces `national_id.invalid`, `validation.failed`. */
+export function stepNationalId(ctx: AppContext, data: ActivationPinData, action: string, input: Record<string, unknown>, req: Req): Outcome {
+  if (action === 'use_insurance' || action === 'use_amka') {
+    return { ok: true, state: 'awaiting_national_id', data: { ...data, idMode: action === 'use_amka' ? 'amka' : 'insurance' } };
+  }
+  const parsed = parseInput(nationalIdInput, input);
+  if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
+  const v = parsed.value;
+  const now = ctx.clock.now();
+  let update: { amka: string } | { insurance_country: string; insurance_number: string };
+  let kind: string;
+  if (v.amka) {
+    if (!isValidAmka(v.amka)) return fail('national_id.invalid', { fields: { amka: 'amka.invalid' } });
+    update = { amka: normalizeAmka(v.amka) };
+    kind = 'amka';
+  } else if (v.insuranceCountry || v.insuranceNumber) {
+    const fields: Record<string, string> = {};
+    if (!v.insuranceCountry) fields.insuranceCountry = 'field.required';
+    if (!v.insuranceNumber) fields.insuranceNumber = 'field.required';
+    if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
+    const checked = checkInsuranceNumber(v.insuranceCountry!, v.insuranceNumber!);
+    if (!checked.ok) return fail('national_id.invalid', { fields: { [checked.field]: checked.code } });
+    update = { insurance_country: v.insuranceCountry!.toUpperCase(), insurance_number: checked.number };
+    kind = checked.kind;
+  } else {
+    return fail('validation.failed', { fields: data.idMode === 'amka' ? { amka: 'field.required' } : { insuranceCountry: 'field.required', insuranceNumber: 'field.required' } });
+  }
+  return {
+    ok: true,
+    state: 'awaiting_consent',
+    data,
+    async commit(tx) {
+      // Only fills a gap: a national id the registrar already holds is never overwritten here.
+      await tx
+        .updateTable('persons')
+        .set({ ...update, updated_at: now.toISOString() })
+        .where('id', '=', data.personId!)
+        .where('amka', 'is', null)
+        .where('insurance_number', 'is', null)
+        .execute();
+      await audit(tx, now, { actor: 'anonymous', action: 'person.national_id_added', accountId: data.accountId, personId: data.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { kind } });
+    },
+  };
+}
+
+/** Data confirmed and privacy choices recorded (with versions). Produces `validation.failed`. */
+export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Record<string, unknown>, req: Req): Outcome {
+  const parsed = parseInput(consentInput, input);
+  if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
+  const consents = consentsOf(ctx, req.locale);
+  const choices = readConsents(input, consents.map((c) => c.id));
+  const fields: Record<string, string> = {};
+  for (const c of consents) if (c.required && !choices[c.id]) fields[consentField(c.id)] = 'field.required';
+  if (!parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
+  if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
+  const now = ctx.clock.now();
+  return {
+    ok: true,
+    state: 'awaiting_password',
+    data: { ...data, suggestions: suggestPasswords(ctx, 3, data.username ?? undefined) },
+    async commit(tx) {
+      for (const c of consents) {
+        await tx
+          .insertInto('consent_records')
+          .values({ id: randomId(), person_id: data.personId!, account_id: data.accountId, consent_id: c.id, version: c.version, granted: choices[c.id] ? 1 : 0, locale: req.locale, at: now.toISOString() })
+          .execute();
+      }
+      await audit(tx, now, {
+        actor: 'anonymous',
+        action: 'activation.data_confirmed',
+        accountId: data.accountId,
+        personId: data.personId,
+        ip: req.meta.ip,
+        correlationId: req.meta.correlationId,
+        details: { consents: Object.fromEntries(consents.map((c) => [c.id, { version: c.version, granted: choices[c.id] }])) },
+      });
+    },
+  };
+}
+
+/**
+ * The password (or a picked suggestion) → account active, address assigned. Produces
+ * `password.policy`, `password.mismatch`, `validation.failed`, `activation.already_active`, `activation.no_match`.
+ */
+export async function stepPassword(ctx: AppContext, data: ActivationPinData, input: Record<string, unknown>, req: Req): Promise<Outcome> {
+  const parsed = parseInput(passwordInput, input);
+  if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
+  let { password, passwordConfirm } = parsed.value;
+  const suggestion = parsed.value.suggestion;
+  if (!password && suggestion) {
+    // A picked suggestion counts only if it is one of those offered.
+    if (!data.suggestions.includes(suggestion)) return fail('validation.failed', { fields: { suggestion: 'field.invalid' } });
+    password = suggestion;
+    passwordConfirm = suggestion;
+  }
+  if (!password) return fail('validation.failed', { fields: { password: 'field.required' } });
+  const weak = checkNewPassword(ctx, password, passwordConfirm ?? '', { username: data.username ?? undefined, field: 'password', confirmField: 'passwordConfirm' });
+  if (weak) return weak;
+  const account = await findAccountById(ctx.db.kysely, data.accountId!);
+  const person = await findPerson(ctx.db.kysely, data.personId!);
+  if (!account || !person) return fail('activation.no_match');
+  if (account.status === 'active') return fail('activation.already_active');
+  if (account.status !== 'pending_activation') return fail('activation.no_match');
+  const hash = await hashPassword(password);
+  const now = ctx.clock.now();
+  const result = { username: account.username, email: null as string | null, status: 'active' };
+  return {
+    ok: true,
+    state: 'completed',
+    // The suggestions are dropped: a completed flow keeps no password, offered or chosen.
+    data: { ...data, suggestions: [] },
+    result,
+    async commit(tx) {
+      const email = account.email ?? (await assignAddress(ctx, tx, person));
+      result.email = email;
+      await tx
+        .updateTable('accounts')
+        .set({ password_hash: hash, password_changed_at: now.toISOString(), email, email_lower: email?.toLowerCase() ?? null })
+        .where('id', '=', account.id)
+        .execute();
+      await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.pin', at: now, meta: req.meta });
+      await audit(tx, now, {
+        actor: `account:${account.id}`,
+        action: 'account.activated',
+        accountId: account.id,
+        personId: person.id,
+        ip: req.meta.ip,
+        correlationId: req.meta.correlationId,
+        details: { method: 'pin', email, suggested: parsed.value.suggestion !== undefined && password === parsed.value.suggestion },
+      });
+    },
+  };
+}
+

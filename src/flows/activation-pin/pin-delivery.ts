@@ -1,0 +1,93 @@
+import type { AppContext } from '../../app/context.js';
+import type { RequestMeta } from '../../audit/audit.js';
+import { audit } from '../../audit/audit.js';
+import { countIssued, issueCode } from '../../codes/one-time-codes.js';
+import type { Locale } from '../../i18n/index.js';
+import { ACTIVATION_PIN_TEMPLATE } from '../../messages/activation-pin-templates.js';
+import { renderMessage } from '../../messages/templates.js';
+import { enqueueMessage } from '../../outbox/enqueue.js';
+import { localized } from '../../views/localized.js';
+import type { Tx } from '../kernel/types.js';
+import { PIN_PURPOSE, type ActivationPinData } from './machine.js';
+
+const HOUR = 3600_000;
+
+/**
+ * Whether another PIN may be sent now: not within the cool-down of the last one for this flow,
+ * and not more than `maxPerHour` for the record (or for the flow, when nothing matched).
+ * Returns the error code to answer, or null.
+ */
+export async function pinLimit(
+  ctx: AppContext,
+  flowId: string,
+  personId: string | null,
+  opts: { resend: boolean },
+): Promise<{ code: 'activation.resend_too_soon' | 'activation.too_many_pins'; seconds: number } | null> {
+  const cfg = ctx.config.activation.pin;
+  const now = ctx.clock.now();
+  if (opts.resend) {
+    const recent = await countIssued(ctx, PIN_PURPOSE, flowId, new Date(now.getTime() - cfg.resendCooldownSeconds * 1000));
+    if (recent.count > 0 && recent.last) {
+      const wait = Math.ceil((recent.last.getTime() + cfg.resendCooldownSeconds * 1000 - now.getTime()) / 1000);
+      return { code: 'activation.resend_too_soon', seconds: Math.max(1, wait) };
+    }
+  }
+  const since = new Date(now.getTime() - HOUR);
+  let count: number;
+  if (personId) {
+    // Per record, across flows: starting a new flow does not reset the hourly allowance.
+    const row = await ctx.db.kysely
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('person_id', '=', personId)
+      .where('action', '=', 'activation.pin_sent')
+      .where('at', '>=', since.toISOString())
+      .executeTakeFirst();
+    count = Number(row?.n ?? 0);
+  } else {
+    count = (await countIssued(ctx, PIN_PURPOSE, flowId, since)).count;
+  }
+  return count >= cfg.maxPerHour ? { code: 'activation.too_many_pins', seconds: 3600 } : null;
+}
+
+/**
+ * Issues a new PIN for the flow (revoking the previous one) and queues it to the matched
+ * contacts, inside the transaction that moves the flow. With no matched record (enumeration-safe
+ * mode) the PIN is issued the same way but sent nowhere, so timing and limits look the same.
+ */
+export async function issueAndSendPin(ctx: AppContext, tx: Tx, flowId: string, data: ActivationPinData, locale: Locale, meta: RequestMeta): Promise<void> {
+  const cfg = ctx.config.activation.pin;
+  const now = ctx.clock.now();
+  const { code } = await issueCode(ctx, tx, {
+    purpose: PIN_PURPOSE,
+    subject: flowId,
+    ttlMs: cfg.ttlMinutes * 60_000,
+    maxAttempts: cfg.maxAttempts,
+    format: { digits: 6 },
+    destination: data.destinations.join(', ') || null,
+  });
+  if (!data.personId) {
+    await audit(tx, now, { actor: 'anonymous', action: 'activation.pin_not_sent', ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'no_match' } });
+    return;
+  }
+  const inst = ctx.config.institution;
+  const params = { pin: code, minutes: cfg.ttlMinutes, institution: inst.shortName ?? localized(inst.name, locale), helpdesk: inst.helpdeskEmail ?? '' };
+  const channels: string[] = [];
+  if (data.sendSms) {
+    await enqueueMessage(tx, now, renderMessage(ACTIVATION_PIN_TEMPLATE, 'sms', locale, data.sendSms, PIN_PURPOSE, params));
+    channels.push('sms');
+  }
+  if (data.sendEmail) {
+    await enqueueMessage(tx, now, renderMessage(ACTIVATION_PIN_TEMPLATE, 'email', locale, data.sendEmail, PIN_PURPOSE, params));
+    channels.push('email');
+  }
+  await audit(tx, now, {
+    actor: 'anonymous',
+    action: 'activation.pin_sent',
+    accountId: data.accountId,
+    personId: data.personId,
+    ip: meta.ip,
+    correlationId: meta.correlationId,
+    details: { channels, destinations: data.destinations },
+  });
+}

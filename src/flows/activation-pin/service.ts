@@ -1,0 +1,91 @@
+import type { AppContext } from '../../app/context.js';
+import { policyHint } from '../../auth/new-password.js';
+import { translate } from '../../i18n/index.js';
+import { registerActivationPinTemplates } from '../../messages/activation-pin-templates.js';
+import { localized } from '../../views/localized.js';
+import type { FlowDefinition } from '../kernel/types.js';
+import { consentsOf, stepConsent, stepNationalId, stepPassword } from './account-steps.js';
+import { stepContact, stepPin } from './contact-steps.js';
+import { countryOptions } from './countries.js';
+import { consentFields, contactFields, nationalIdFields, passwordFields, pinFields, states, type ActivationPinData } from './machine.js';
+import { fail } from './outcome.js';
+
+registerActivationPinTemplates();
+
+const emptyData = (): ActivationPinData => ({
+  personId: null,
+  accountId: null,
+  sendSms: null,
+  sendEmail: null,
+  destinations: [],
+  contact: null,
+  needsNationalId: false,
+  idMode: 'amka',
+  username: null,
+  suggestions: [],
+  resent: false,
+});
+
+/**
+ * Activation by matching the registrar's record and a PIN (`uop`). Produces
+ * `activation.no_match`, `activation.already_active`, `activation.pin_invalid`,
+ * `activation.pin_expired`, `activation.pin_locked`, `activation.resend_too_soon`,
+ * `activation.too_many_pins`, `national_id.invalid`, `password.policy`, `password.mismatch`,
+ * `validation.failed`, `flow.wrong_state`.
+ */
+export const activationPinFlow: FlowDefinition<ActivationPinData> = {
+  kind: 'activation-pin',
+  states,
+  secretFields: ['pin', 'password', 'passwordConfirm', 'suggestion'],
+  async start() {
+    return { state: 'awaiting_contact', data: emptyData() };
+  },
+  describe(state, data, ctx, locale) {
+    const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
+    switch (state) {
+      case 'awaiting_contact':
+        return { fields: contactFields(), actions: ['submit'], data: data.contact ? { contact: data.contact } : {} };
+      case 'awaiting_pin':
+        return { fields: pinFields(), actions: ['submit', 'resend'], data: { destinations: data.destinations, contact: data.contact, resent: data.resent } };
+      case 'awaiting_national_id':
+        return {
+          fields: nationalIdFields(data.idMode, countryOptions(locale)),
+          actions: ['submit', data.idMode === 'amka' ? 'use_insurance' : 'use_amka'],
+          data: { mode: data.idMode, contact: data.contact },
+        };
+      case 'awaiting_consent': {
+        const consents = consentsOf(ctx, locale);
+        const instructions = ctx.config.activation.instructions;
+        return {
+          fields: consentFields(consents),
+          actions: ['submit'],
+          data: { username: data.username, contact: data.contact, consents, ...(instructions ? { instructions: localized(instructions, locale) } : {}) },
+        };
+      }
+      case 'awaiting_password':
+        return {
+          fields: passwordFields(policyHint(ctx, t), data.suggestions),
+          actions: ['submit'],
+          data: { username: data.username, suggestions: data.suggestions, contact: data.contact },
+        };
+      default:
+        return { fields: [], actions: [], data: {} };
+    }
+  },
+  async step(ctx, flow, action, input, req) {
+    switch (flow.state) {
+      case 'awaiting_contact':
+        return stepContact(ctx, flow.id, flow.data, input, req);
+      case 'awaiting_pin':
+        return stepPin(ctx, flow.id, flow.data, action, input, req);
+      case 'awaiting_national_id':
+        return stepNationalId(ctx, flow.data, action, input, req);
+      case 'awaiting_consent':
+        return stepConsent(ctx, flow.data, input, req);
+      case 'awaiting_password':
+        return stepPassword(ctx, flow.data, input, req);
+      default:
+        return fail('flow.wrong_state');
+    }
+  },
+};

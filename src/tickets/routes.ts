@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { CSRF_COOKIE, isSecure, metaOf } from '../app/request-context.js';
+import { randomId } from '../app/secret.js';
+import { AppError } from '../errors/app-error.js';
+import type { FieldCode } from '../errors/catalog.js';
+import { messagesOf } from '../flows/kernel/service.js';
+import { parseInput } from '../flows/kernel/input.js';
+import { createTicket, listTickets, normalizeContact, ticketInput } from './tickets.js';
+import { renderTicketDone, renderTicketForm } from './ticket-page.js';
+
+function csrfFor(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): string {
+  let c = req.cookies[CSRF_COOKIE];
+  if (!c || !/^[A-Za-z0-9_-]{20,60}$/.test(c)) {
+    c = randomId(24);
+    reply.setCookie(CSRF_COOKIE, c, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx) });
+  }
+  return ctx.secrets.hmac('ticket-csrf', c);
+}
+
+const PREFILL = ['flow', 'state', 'code', 'reference', 'time', 'contact'] as const;
+
+/** Validates a submitted ticket; returns the field codes on failure. */
+function validate(ctx: AppContext, input: Record<string, unknown>) {
+  const parsed = parseInput(ticketInput, input);
+  if (!parsed.ok) return { ok: false as const, fields: parsed.fields };
+  const contact = normalizeContact(ctx, parsed.value.contact);
+  if (!contact) return { ok: false as const, fields: { contact: 'field.invalid' } };
+  return { ok: true as const, value: { ...parsed.value, contact } };
+}
+
+/** The helpdesk form behind every failure page's "open a helpdesk ticket" link. */
+export function registerTicketHtmlRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/helpdesk/tickets/new', async (req, reply) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    // Only the context fields are prefilled, and each only if it has the expected shape.
+    const checked = ticketInput.partial().safeParse(Object.fromEntries(PREFILL.filter((k) => typeof q[k] === 'string').map((k) => [k, q[k]])));
+    if (checked.success) for (const k of PREFILL) if (typeof checked.data[k] === 'string') values[k] = checked.data[k]!;
+    const csrf = csrfFor(ctx, req, reply);
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderTicketForm({ ctx, locale: req.locale, path: req.url, csrf, values, messages: [] }));
+  });
+
+  app.post('/helpdesk/tickets', async (req, reply) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const cookie = req.cookies[CSRF_COOKIE];
+    if (!cookie || typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('ticket-csrf', cookie, form._csrf)) throw new AppError('auth.csrf');
+    const v = validate(ctx, form);
+    if (!v.ok) {
+      const values = Object.fromEntries(Object.entries(form).filter(([k, x]) => typeof x === 'string' && k !== '_csrf')) as Record<string, string>;
+      const messages = messagesOf({ ok: false, code: 'validation.failed', fields: v.fields }, req.locale);
+      return reply.status(422).type('text/html; charset=utf-8').send(renderTicketForm({ ctx, locale: req.locale, path: req.url, csrf: form._csrf, values, messages }));
+    }
+    const id = await createTicket(ctx, v.value, req.locale, metaOf(req));
+    return reply.status(201).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderTicketDone({ ctx, locale: req.locale, path: req.url, id, contact: v.value.contact }));
+  });
+}
+
+/** `POST /api/v1/tickets` for API clients (the mobile app's failure screens). */
+export function registerTicketApiRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post('/api/v1/tickets', async (req, reply) => {
+    const body = z.record(z.string(), z.unknown()).safeParse(req.body ?? {});
+    if (!body.success) throw new AppError('request.invalid');
+    const v = validate(ctx, body.data);
+    if (!v.ok) throw new AppError('validation.failed', { fields: v.fields as Record<string, FieldCode> });
+    const id = await createTicket(ctx, v.value, req.locale, metaOf(req));
+    return reply.status(201).send({ id });
+  });
+}
+
+/** `GET /api/v1/admin/tickets`: helpdesk tickets, newest first (`?limit=`, at most 500). */
+export function registerTicketAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/api/v1/admin/tickets', async (req) => {
+    const q = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).safeParse(req.query ?? {});
+    if (!q.success) throw new AppError('request.invalid', { fields: { limit: 'field.invalid' } });
+    return { tickets: await listTickets(ctx, q.data.limit) };
+  });
+}

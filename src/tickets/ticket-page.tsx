@@ -1,0 +1,108 @@
+import type { AppContext } from '../app/context.js';
+import type { FlowMessage } from '../flows/kernel/types.js';
+import { translate, type Locale } from '../i18n/index.js';
+import { ErrorSummary } from '../views/components/flow-form.js';
+import { renderPage } from '../views/layout.js';
+
+const CONTEXT_FIELDS = ['flow', 'state', 'code', 'reference', 'time'] as const;
+
+/** The helpdesk form, prefilled with the failure's context (shown, and carried as hidden fields). */
+export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: string; csrf: string; values: Record<string, string>; messages: FlowMessage[] }): string {
+  const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
+  const byField = new Map(p.messages.filter((m) => m.field).map((m) => [m.field!, m.text]));
+  const input = (name: 'contact' | 'name', type: string, required: boolean, autocomplete: string) => (
+    <div class={`field${byField.has(name) ? ' has-error' : ''}`}>
+      {byField.has(name) ? (
+        <p class="field-error" id={`f-${name}-err`}>
+          {byField.get(name)}
+        </p>
+      ) : null}
+      <label for={`f-${name}`}>
+        {t(`field.${name}`)}
+        {required ? null : <span class="optional"> ({t('form.optional')})</span>}
+      </label>
+      <input
+        id={`f-${name}`}
+        name={name}
+        type={type}
+        required={required}
+        autoComplete={autocomplete}
+        value={p.values[name] ?? ''}
+        aria-invalid={byField.has(name) ? 'true' : undefined}
+        aria-describedby={byField.has(name) ? `f-${name}-err` : undefined}
+      />
+    </div>
+  );
+  const context = CONTEXT_FIELDS.filter((k) => p.values[k]);
+  return renderPage({
+    ctx: p.ctx,
+    locale: p.locale,
+    title: t('ticket.title'),
+    path: p.path,
+    children: (
+      <div class="card narrow">
+        <h1>{t('ticket.title')}</h1>
+        <p class="lead">{t('ticket.lead')}</p>
+        <ErrorSummary messages={p.messages} t={t} />
+        <form method="post" action="/helpdesk/tickets" class="flow-form" noValidate>
+          <input type="hidden" name="_csrf" value={p.csrf} />
+          {context.length > 0 ? (
+            <>
+              <h2>{t('ticket.context')}</h2>
+              <dl class="facts">
+                {context.map((k) => (
+                  <>
+                    <dt>{t(`ticket.${k}`)}</dt>
+                    <dd>{p.values[k]}</dd>
+                  </>
+                ))}
+              </dl>
+            </>
+          ) : null}
+          {context.map((k) => (
+            <input type="hidden" name={k} value={p.values[k]} />
+          ))}
+          {input('contact', 'text', true, 'email')}
+          {input('name', 'text', false, 'name')}
+          <div class={`field${byField.has('message') ? ' has-error' : ''}`}>
+            {byField.has('message') ? (
+              <p class="field-error" id="f-message-err">
+                {byField.get('message')}
+              </p>
+            ) : null}
+            <label for="f-message">{t('field.message')}</label>
+            <textarea id="f-message" name="message" required rows={5} aria-invalid={byField.has('message') ? 'true' : undefined} aria-describedby={byField.has('message') ? 'f-message-err' : undefined}>
+              {p.values.message ?? ''}
+            </textarea>
+          </div>
+          <div class="actions">
+            <button type="submit" class="button primary">
+              {t('form.submit')}
+            </button>
+          </div>
+        </form>
+      </div>
+    ),
+  });
+}
+
+export function renderTicketDone(p: { ctx: AppContext; locale: Locale; path: string; id: string; contact: string }): string {
+  const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
+  return renderPage({
+    ctx: p.ctx,
+    locale: p.locale,
+    title: t('ticket.doneTitle'),
+    path: p.path,
+    children: (
+      <div class="card narrow">
+        <h1>{t('ticket.doneTitle')}</h1>
+        <p class="success" role="status">
+          {t('ticket.doneText', { id: p.id, contact: p.contact })}
+        </p>
+        <p>
+          <a href="/">{t('ticket.home')}</a>
+        </p>
+      </div>
+    ),
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { randomId } from '../app/secret.js';
+import { audit, type RequestMeta } from '../audit/audit.js';
+import { normalizeEmail } from '../domain/email-mask.js';
+import { toE164 } from '../domain/phone.js';
+import type { Locale } from '../i18n/index.js';
+
+const optional = (re: RegExp, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(max, 'field.too_long').regex(re, 'field.invalid').optional());
+
+/**
+ * A helpdesk ticket as submitted. The context fields come from the failure page's link and are
+ * restricted to plain identifiers, so nothing secret can ride along in them.
+ */
+export const ticketInput = z.object({
+  flow: optional(/^[a-z][a-z-]{1,40}$/, 41),
+  state: optional(/^[a-z][a-z_]{0,40}$/, 41),
+  code: optional(/^[a-z_]+(\.[a-z_]+)*$/, 60),
+  reference: optional(/^[A-Za-z0-9._-]{1,80}$/, 80),
+  time: optional(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, 30),
+  contact: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(254, 'field.too_long'),
+  name: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(120, 'field.too_long').optional()),
+  message: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(4000, 'field.too_long'),
+});
+export type TicketInput = z.infer<typeof ticketInput>;
+
+/** A contact is an email address or a phone number (stored as E.164). Null when neither. */
+export function normalizeContact(ctx: AppContext, s: string): string | null {
+  if (s.includes('@')) return normalizeEmail(s);
+  return toE164(s, ctx.config.institution.defaultCountry);
+}
+
+export interface Ticket {
+  id: string;
+  createdAt: string;
+  status: string;
+  flow: string | null;
+  state: string | null;
+  code: string | null;
+  reference: string | null;
+  time: string | null;
+  contact: string;
+  name: string | null;
+  message: string;
+  locale: string;
+}
+
+/** Stores a ticket (and an audit entry) and returns its number. */
+export async function createTicket(ctx: AppContext, t: TicketInput & { contact: string }, locale: Locale, meta: RequestMeta): Promise<string> {
+  const id = `T-${randomId(6).toUpperCase().replace(/[^A-Z0-9]/g, 'X')}`;
+  const now = ctx.clock.now();
+  await ctx.db.kysely.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('tickets')
+      .values({
+        id,
+        created_at: now.toISOString(),
+        status: 'open',
+        flow_kind: t.flow ?? null,
+        flow_state: t.state ?? null,
+        error_code: t.code ?? null,
+        reference: t.reference ?? null,
+        occurred_at: t.time ?? null,
+        contact: t.contact,
+        name: t.name ?? null,
+        message: t.message,
+        locale,
+        ip: meta.ip,
+      })
+      .execute();
+    await audit(tx, now, { actor: 'anonymous', action: 'ticket.opened', ip: meta.ip, correlationId: meta.correlationId, details: { ticket: id, flow: t.flow ?? null, code: t.code ?? null } });
+  });
+  return id;
+}
+
+/** Tickets, newest first. */
+export async function listTickets(ctx: AppContext, limit: number): Promise<Ticket[]> {
+  const rows = await ctx.db.kysely.selectFrom('tickets').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    createdAt: r.created_at,
+    status: r.status,
+    flow: r.flow_kind,
+    state: r.flow_state,
+    code: r.error_code,
+    reference: r.reference,
+    time: r.occurred_at,
+    contact: r.contact,
+    name: r.name,
+    message: r.message,
+    locale: r.locale,
+  }));
+}
