@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerSpidRoutes } from '../spid/routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -11,7 +12,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [];
+export const htmlRoutes: Adder[] = [registerSpidRoutes];
 export const apiRoutes: Adder[] = [];
 export const adminRoutes: Adder[] = [];
 export const rootRoutes: Adder[] = [];

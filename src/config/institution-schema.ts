@@ -63,6 +63,8 @@ const serviceSchema = z
   })
   .strict();
 
+import { spidSchema } from './spid-schema.js';
+
 export const institutionSchema = z
   .object({
     institution: z
@@ -91,6 +93,7 @@ export const institutionSchema = z
       .strict()
       .default({ lifetimeMinutes: 30 }),
     services: z.array(serviceSchema).default([]),
+    spid: spidSchema.optional(),
     demo: z
       .object({ seed: z.boolean().default(false) })
       .strict()

@@ -2,6 +2,7 @@ import { activationPasswordFlow } from './activation-password/service.js';
 import { registerFlow } from './kernel/registry.js';
 import { loginFlow } from './login/service.js';
 import { passwordChangeFlow } from './password-change/service.js';
+import { spidAlignmentFlow } from './spid-alignment/service.js';
 
 let done = false;
 /** Registers every kind of flow once. A new flow adds one line here. */
@@ -11,4 +12,5 @@ export function registerFlows(): void {
   registerFlow(loginFlow);
   registerFlow(activationPasswordFlow);
   registerFlow(passwordChangeFlow);
+  registerFlow(spidAlignmentFlow);
 }

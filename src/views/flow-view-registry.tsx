@@ -1,7 +1,10 @@
 import { registerFlowView } from './flow-views.js';
+import { SpidButton } from './components/spid-button.js';
+import { registerSpidAlignmentView } from './spid-alignment-view.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
+  registerSpidAlignmentView();
   registerFlowView('activation-password', {
     done: (view, t) => {
       const r = view.result as { username: string; email: string | null };
@@ -44,7 +47,7 @@ export function registerFlowViews(): void {
     ),
   });
   registerFlowView('login', {
-    intro: () => null,
+    intro: (view, t, ctx) => <SpidButton ctx={ctx} t={t} returnTo={view.data.returnTo as string | undefined} />,
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

@@ -19,8 +19,9 @@ export const loginFlow: FlowDefinition<LoginData> = {
     const returnTo = safeReturnTo(query.return_to);
     return { state: 'awaiting_credentials', data: returnTo ? { returnTo } : {} };
   },
-  describe() {
-    return { fields, actions: ['submit'], data: {} };
+  describe(_state, data) {
+    // The return address is shown so that other ways of signing in (SPID) can carry it along.
+    return { fields, actions: ['submit'], data: data.returnTo ? { returnTo: data.returnTo } : {} };
   },
   async step(ctx, flow, _action, input, req) {
     const parsed = parseInput(credentialsInput, input);
