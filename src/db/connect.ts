@@ -10,6 +10,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL only: the schema given to connect(), if any. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -38,5 +40,5 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number 
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', ...(opts.schema ? { schema: opts.schema } : {}), close: () => kysely.destroy() };
 }

@@ -15,6 +15,9 @@ const migrations: Array<[string, PortableMigration]> = [
 function migrator(db: Db): Migrator {
   return new Migrator({
     db: db.kysely,
+    // The migrator looks for its own tables by name: scoped to the schema in use, so that another
+    // schema of the same database (parallel test runs) is never mistaken for this one.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
     provider: {
       async getMigrations() {
         const out: Record<string, Migration> = {};
