@@ -69,6 +69,8 @@ export interface SessionTable {
   revoked_at: string | null;
   /** The authentication level of a federated login (e.g. SpidL2), exposed to services as `acr`. */
   acr: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A hash of the IdP and NameID of the SPID login that opened the session (single logout). */
+  federated_sid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LoginThrottleTable {

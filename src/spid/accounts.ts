@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { transitionAccount } from '../accounts/lifecycle.js';
@@ -16,16 +16,23 @@ export type SpidOutcome =
   | { kind: 'session'; accountId: string; token: string; expiresAt: Date; created: boolean }
   | { kind: 'align'; account: Account; person: Person };
 
-/** Opens a Tessera session carrying the SPID level as `acr`. */
-export async function openSpidSession(ctx: AppContext, tx: Tx, accountId: string, level: string, meta: RequestMeta, at: Date) {
+/** Names a SPID login (IdP and transient NameID) without storing the NameID itself. */
+export const federatedSid = (idp: string, nameId: string): string => createHash('sha256').update(`${idp}\n${nameId}`).digest('base64url');
+
+/** Opens a Tessera session carrying the SPID level as `acr` and the login it came from. */
+export async function openSpidSession(ctx: AppContext, tx: Tx, accountId: string, id: Pick<SpidIdentity, 'level' | 'idp' | 'nameId'>, meta: RequestMeta, at: Date) {
   const s = await createSession(tx, accountId, at, ctx.config.login.sessionHours * 3_600_000, { ip: meta.ip, userAgent: meta.userAgent ?? null });
-  await tx.updateTable('sessions').set({ acr: level }).where('id', '=', sessionIdOf(s.token)).execute();
+  await tx
+    .updateTable('sessions')
+    .set({ acr: id.level, federated_sid: federatedSid(id.idp, id.nameId) })
+    .where('id', '=', sessionIdOf(s.token))
+    .execute();
   return s;
 }
 
 async function loginLinked(ctx: AppContext, tx: Tx, account: Account, id: SpidIdentity, meta: RequestMeta, at: Date) {
   await tx.updateTable('spid_identities').set({ last_login_at: at.toISOString(), idp: id.idp }).where('tax_code', '=', id.taxCode).execute();
-  const s = await openSpidSession(ctx, tx, account.id, id.level, meta, at);
+  const s = await openSpidSession(ctx, tx, account.id, id, meta, at);
   await audit(tx, at, {
     actor: `account:${account.id}`,
     action: 'login.succeeded',

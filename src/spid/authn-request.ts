@@ -1,11 +1,8 @@
-import { createSign } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
 import type { SpidLevel } from '../config/spid-schema.js';
+import { postBinding, redirectBinding, type Outgoing } from './bindings.js';
 import type { IdentityProvider } from './idp-metadata.js';
 import { levelUri, type SpidRuntime } from './runtime.js';
 import { BINDING, NAMEID_ENTITY, NAMEID_TRANSIENT, NS, buildXml, signEnveloped } from './xml.js';
-
-const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
 /** SAML instants without fractions of a second, as the SPID rules show them. */
 export const samlInstant = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
@@ -18,9 +15,6 @@ export interface AuthnRequestInput {
   comparison: 'minimum' | 'exact';
   relayState: string;
 }
-
-/** What the browser is sent: a redirect URL, or a form to post to the IdP. */
-export type Outgoing = { binding: 'redirect'; url: string } | { binding: 'post'; url: string; samlRequest: string; relayState: string };
 
 /**
  * A SPID AuthnRequest: Issuer with Format entity and NameQualifier, no AllowCreate and no
@@ -56,19 +50,8 @@ export function authnRequestXml(rt: SpidRuntime, r: AuthnRequestInput, destinati
  * Issuer, by xml-crypto).
  */
 export function outgoingRequest(rt: SpidRuntime, r: AuthnRequestInput): Outgoing {
-  if (r.idp.sso.redirect) {
-    const xml = authnRequestXml(rt, r, r.idp.sso.redirect);
-    const q = new URLSearchParams({
-      SAMLRequest: deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'),
-      RelayState: r.relayState,
-      SigAlg: RSA_SHA256,
-    }).toString();
-    const signature = createSign('RSA-SHA256').update(q).sign(rt.keys.key, 'base64');
-    const sep = r.idp.sso.redirect.includes('?') ? '&' : '?';
-    return { binding: 'redirect', url: `${r.idp.sso.redirect}${sep}${q}&Signature=${encodeURIComponent(signature)}` };
-  }
+  if (r.idp.sso.redirect) return redirectBinding(r.idp.sso.redirect, 'SAMLRequest', authnRequestXml(rt, r, r.idp.sso.redirect), r.relayState, rt.keys.key);
   const dest = r.idp.sso.post!;
-  const xml = authnRequestXml(rt, r, dest);
-  const signed = signEnveloped(xml, 'AuthnRequest', { reference: "/*[local-name(.)='AuthnRequest']/*[local-name(.)='Issuer']", action: 'after' }, rt.keys);
-  return { binding: 'post', url: dest, samlRequest: Buffer.from(signed, 'utf8').toString('base64'), relayState: r.relayState };
+  const signed = signEnveloped(authnRequestXml(rt, r, dest), 'AuthnRequest', { reference: "/*[local-name(.)='AuthnRequest']/*[local-name(.)='Issuer']", action: 'after' }, rt.keys);
+  return postBinding(dest, 'SAMLRequest', signed, r.relayState);
 }

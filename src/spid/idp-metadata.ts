@@ -9,6 +9,8 @@ export interface IdentityProvider {
   name: string;
   /** SingleSignOnService endpoints by binding. */
   sso: { redirect?: string; post?: string };
+  /** SingleLogoutService endpoints by binding (where logout answers go). */
+  slo: { redirect?: string; post?: string };
   /** Its registered signing certificates (PEM): the only keys a response may be verified with. */
   certs: string[];
 }
@@ -33,6 +35,13 @@ function parseIdp(entity: Element): IdentityProvider | null {
     if (s.getAttribute('Binding') === BINDING.redirect) sso.redirect ??= loc;
     if (s.getAttribute('Binding') === BINDING.post) sso.post ??= loc;
   }
+  const slo: IdentityProvider['slo'] = {};
+  for (const s of children(idpsso, NS.md, 'SingleLogoutService')) {
+    const loc = s.getAttribute('ResponseLocation') || s.getAttribute('Location');
+    if (!loc || !/^https?:\/\//.test(loc)) continue;
+    if (s.getAttribute('Binding') === BINDING.redirect) slo.redirect ??= loc;
+    if (s.getAttribute('Binding') === BINDING.post) slo.post ??= loc;
+  }
   const certs: string[] = [];
   for (const kd of children(idpsso, NS.md, 'KeyDescriptor')) {
     const use = kd.getAttribute('use');
@@ -51,7 +60,7 @@ function parseIdp(entity: Element): IdentityProvider | null {
   const org = child(entity, NS.md, 'Organization');
   const names = org ? children(org, NS.md, 'OrganizationDisplayName') : [];
   const name = textOf(names.find((n) => n.getAttribute('xml:lang') === 'it') ?? names[0]) || entityId;
-  return { entityId, name, sso, certs };
+  return { entityId, name, sso, slo, certs };
 }
 
 /**

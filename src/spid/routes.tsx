@@ -1,18 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../app/request-context.js';
+import { CSRF_COOKIE, isSecure, metaOf } from '../app/request-context.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
 import { safeReturnTo } from '../flows/login/machine.js';
 import { createFlow } from '../flows/kernel/service.js';
 import { alignmentHandoff } from '../flows/spid-alignment/service.js';
 import { translate } from '../i18n/index.js';
-import { revokeSession, SESSION_COOKIE } from '../sessions/sessions.js';
+import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderPage } from '../views/layout.js';
 import { resolveSpidLogin } from './accounts.js';
 import { outgoingRequest } from './authn-request.js';
-import { consumePendingRequest, findPendingRequest, savePendingRequest } from './pending-requests.js';
+import type { Outgoing } from './bindings.js';
+import { handleLogoutRequest } from './logout.js';
+import { consumePendingRequest, findPendingRequest, purgePendingRequests, savePendingRequest } from './pending-requests.js';
 import { checkResponse } from './response-check.js';
 import { initSpid, spidRuntimeOf, type SpidRuntime } from './runtime.js';
 
@@ -36,6 +38,34 @@ function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, e
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx), expires });
 }
 
+/** HTTP-POST binding without JavaScript: one button posts the signed message to the other party. */
+function sendPostBinding(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, out: Extract<Outgoing, { binding: 'post' }>, name: string) {
+  const t = (k: string, p?: Record<string, string>) => translate(req.locale, k, p);
+  reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${new URL(out.url).origin}; frame-ancestors 'none'; base-uri 'none'`);
+  return reply.type('text/html; charset=utf-8').send(
+    renderPage({
+      ctx,
+      locale: req.locale,
+      title: t('spid.post.title'),
+      path: req.url,
+      children: (
+        <div class="card narrow">
+          <h1>{t('spid.post.title')}</h1>
+          <p class="lead">{t('spid.post.lead', { idp: name })}</p>
+          <form method="post" action={out.url}>
+            {Object.entries(out.fields).map(([k, v]) => (
+              <input type="hidden" name={k} value={v} />
+            ))}
+            <button type="submit" class="button primary">
+              {t('spid.post.continue')}
+            </button>
+          </form>
+        </div>
+      ),
+    }),
+  );
+}
+
 /**
  * SPID service provider routes: /spid/metadata, /spid/login, /spid/acs, /spid/slo.
  * Registered only when the institution configures SPID.
@@ -52,6 +82,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     const idp = runtime(ctx).idps.get(q.data.idp);
     if (!idp) throw new AppError('spid.idp_unknown');
     const now = ctx.clock.now();
+    await purgePendingRequests(ctx.db.kysely, now);
     const browser = randomId(24);
     const id = `_${randomId(24).replace(/[^A-Za-z0-9]/g, '0')}`;
     const relayState = randomId(24);
@@ -73,30 +104,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     reply.header('cache-control', 'no-store');
     const out = outgoingRequest(rt, { id, issueInstant, idp, level: rt.cfg.level, comparison: rt.cfg.comparison, relayState });
     if (out.binding === 'redirect') return reply.redirect(out.url, 302);
-    // HTTP-POST binding without JavaScript: one button posts the signed request to the IdP.
-    const t = (k: string, p?: Record<string, string>) => translate(req.locale, k, p);
-    reply.header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${new URL(out.url).origin}; frame-ancestors 'none'; base-uri 'none'`);
-    return reply.type('text/html; charset=utf-8').send(
-      renderPage({
-        ctx,
-        locale: req.locale,
-        title: t('spid.post.title'),
-        path: req.url,
-        children: (
-          <div class="card narrow">
-            <h1>{t('spid.post.title')}</h1>
-            <p class="lead">{t('spid.post.lead', { idp: idp.name })}</p>
-            <form method="post" action={out.url}>
-              <input type="hidden" name="SAMLRequest" value={out.samlRequest} />
-              <input type="hidden" name="RelayState" value={out.relayState} />
-              <button type="submit" class="button primary">
-                {t('spid.post.continue')}
-              </button>
-            </form>
-          </div>
-        ),
-      }),
-    );
+    return sendPostBinding(ctx, req, reply, out, idp.name);
   });
 
   app.post('/spid/acs', async (req, reply) => {
@@ -163,12 +171,24 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     }
   });
 
-  // Local logout for the SLO endpoint: the Tessera session ends and the browser goes home.
+  // Single logout started by an identity provider (HTTP-Redirect or HTTP-POST).
   const slo = async (req: FastifyRequest, reply: FastifyReply) => {
-    const s = await sessionOf(ctx, req);
-    if (s) await revokeSession(ctx.db.kysely, s.sessionId, ctx.clock.now());
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.redirect('/', 303);
+    const src = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
+    const samlRequest = typeof src?.SAMLRequest === 'string' ? src.SAMLRequest : '';
+    const relayState = typeof src?.RelayState === 'string' && src.RelayState.length <= 200 ? src.RelayState : undefined;
+    if (!samlRequest || samlRequest.length > 200_000) throw new AppError('spid.response_invalid', { params: { reason: 'logout.malformed' } });
+    const rawQuery = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+    const res = await handleLogoutRequest(
+      ctx,
+      rt,
+      req.method === 'GET' ? { binding: 'redirect', samlRequest, relayState, rawQuery } : { binding: 'post', samlRequest, relayState },
+      metaOf(req),
+    );
+    if (!res.ok) throw new AppError('spid.response_invalid', { params: { reason: res.reason } });
+    reply.header('cache-control', 'no-store');
+    if (!res.out) return reply.redirect('/', 303);
+    if (res.out.binding === 'redirect') return reply.redirect(res.out.url, 302);
+    return sendPostBinding(ctx, req, reply, res.out, new URL(res.out.url).host);
   };
   app.get('/spid/slo', slo);
   app.post('/spid/slo', slo);

@@ -29,8 +29,8 @@ const attrs = (o: Record<string, string | null | undefined>) =>
     .join('');
 
 /** Signs the element selected by `xpath` with an enveloped RSA-SHA256 signature placed after its Issuer. */
-export function signElement(xml: string, localName: 'Response' | 'Assertion', keys: KeyPair): string {
-  const path = localName === 'Response' ? "/*[local-name(.)='Response']" : "//*[local-name(.)='Assertion']";
+export function signElement(xml: string, localName: 'Response' | 'Assertion' | 'LogoutRequest', keys: KeyPair): string {
+  const path = localName === 'Assertion' ? "//*[local-name(.)='Assertion']" : `/*[local-name(.)='${localName}']`;
   const sig = new SignedXml({
     privateKey: keys.key,
     publicCert: keys.cert,
@@ -39,7 +39,7 @@ export function signElement(xml: string, localName: 'Response' | 'Assertion', ke
   });
   sig.addReference({ xpath: path, transforms: [ENVELOPED, C14N], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
   // After the Issuer, as SAML's schema wants; first child when a test left the Issuer out.
-  const hasIssuer = new RegExp(`<saml:${localName}[^>]*>\\s*<saml:Issuer`).test(xml) || (localName === 'Response' && /^<samlp:Response[^>]*><saml:Issuer/.test(xml));
+  const hasIssuer = new RegExp(`<saml:${localName}[^>]*>\\s*<saml:Issuer`).test(xml) || (localName !== 'Assertion' && new RegExp(`^<samlp:${localName}[^>]*><saml:Issuer`).test(xml));
   const location = hasIssuer ? ({ reference: `${path}/*[local-name(.)='Issuer']`, action: 'after' } as const) : ({ reference: path, action: 'prepend' } as const);
   sig.computeSignature(xml, { location, prefix: 'ds' });
   return sig.getSignedXml();
@@ -85,6 +85,7 @@ export class TestIdp {
   readonly entityId = 'https://idp.test.example/';
   readonly ssoRedirect = 'https://idp.test.example/sso';
   readonly ssoPost = 'https://idp.test.example/sso-post';
+  readonly sloRedirect = 'https://idp.test.example/slo';
   private constructor(
     readonly keys: KeyPair,
     readonly dir: string,
@@ -108,6 +109,7 @@ export class TestIdp {
       `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${this.entityId}" ID="_idpmeta1">` +
       `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">` +
       `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body(this.keys.cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${this.sloRedirect}"/>` +
       `<md:NameIDFormat>${TRANSIENT}</md:NameIDFormat>${sso}</md:IDPSSODescriptor>` +
       `<md:Organization><md:OrganizationName xml:lang="it">Test IdP</md:OrganizationName><md:OrganizationDisplayName xml:lang="it">${esc(opts.name ?? 'Test ID')}</md:OrganizationDisplayName><md:OrganizationURL xml:lang="it">https://idp.test.example/</md:OrganizationURL></md:Organization>` +
       `</md:EntityDescriptor>`;
@@ -187,6 +189,17 @@ export class TestIdp {
     if (s.signer && s.signResponse) xml = signElement(xml, 'Response', s.signer);
     return xml;
   }
+}
+
+/** A LogoutRequest from the IdP for the login whose NameID is `nameId`. */
+export function logoutRequestXml(idp: TestIdp, nameId: string, now: Date, destination: string): string {
+  const t = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  return (
+    `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo${Math.random().toString(36).slice(2)}" Version="2.0" IssueInstant="${t}" Destination="${destination}">` +
+    `<saml:Issuer Format="${ENTITY}">${idp.entityId}</saml:Issuer>` +
+    `<saml:NameID Format="${TRANSIENT}" NameQualifier="${idp.entityId}">${esc(nameId)}</saml:NameID>` +
+    `<samlp:SessionIndex>_sess1</samlp:SessionIndex></samlp:LogoutRequest>`
+  );
 }
 
 /** Reads the AuthnRequest out of a HTTP-Redirect URL. */

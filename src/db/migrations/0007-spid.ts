@@ -30,8 +30,13 @@ export const spid: PortableMigration = () => ({
       .addColumn('last_login_at', 'text', notNull)
       .execute();
     await db.schema.alterTable('sessions').addColumn('acr', 'text').execute();
+    // Which SPID login a session came from (a hash of IdP and NameID), for single logout.
+    await db.schema.alterTable('sessions').addColumn('federated_sid', 'text').execute();
+    await db.schema.createIndex('sessions_federated_sid').on('sessions').column('federated_sid').execute();
   },
   async down(db) {
+    await db.schema.dropIndex('sessions_federated_sid').execute();
+    await db.schema.alterTable('sessions').dropColumn('federated_sid').execute();
     await db.schema.alterTable('sessions').dropColumn('acr').execute();
     await db.schema.dropTable('spid_identities').execute();
     await db.schema.dropTable('spid_requests').execute();

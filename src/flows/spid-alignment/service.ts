@@ -108,7 +108,7 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
           correlationId: req.meta.correlationId,
           details: { idp: d.identity.idp, level: d.identity.level, before, after, passwordDestroyed: true, sessionsEnded: ended },
         });
-        const s = await openSpidSession(ctx, tx, account.id, d.identity.level, req.meta, now);
+        const s = await openSpidSession(ctx, tx, account.id, d.identity, req.meta, now);
         await audit(tx, now, { actor, action: 'login.succeeded', accountId: account.id, personId: person.id, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { channel: 'spid', idp: d.identity.idp, level: d.identity.level } });
         return { sessionToken: s.token, sessionExpiresAt: s.expiresAt };
       },
