@@ -8,32 +8,34 @@ export function registerSpidAlignmentView(): void {
     intro: (view, t) => {
       const d = view.data as { spid: Comparable; onFile: Comparable };
       return (
-        <table class="compare">
-          <caption class="visually-hidden">{t('spid-alignment.title')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('spid-alignment.field')}</th>
-              <th scope="col">{t('spid-alignment.spid')}</th>
-              <th scope="col">{t('spid-alignment.onFile')}</th>
-              <th scope="col">{t('spid-alignment.changes')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {comparedFields.map((f) => {
-              const spid = d.spid[f] ?? '—';
-              const file = d.onFile[f] ?? '—';
-              const differs = d.spid[f] !== null && (d.spid[f] ?? '').toLowerCase() !== (d.onFile[f] ?? '').toLowerCase();
-              return (
-                <tr class={differs ? 'differs' : undefined}>
-                  <th scope="row">{t(`spid-alignment.${f}`)}</th>
-                  <td>{spid}</td>
-                  <td>{file}</td>
-                  <td>{differs ? <strong>{t('spid-alignment.differs')}</strong> : t('spid-alignment.same')}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <div class="table-scroll">
+          <table class="compare">
+            <caption class="visually-hidden">{t('spid-alignment.title')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('spid-alignment.field')}</th>
+                <th scope="col">{t('spid-alignment.spid')}</th>
+                <th scope="col">{t('spid-alignment.onFile')}</th>
+                <th scope="col">{t('spid-alignment.changes')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {comparedFields.map((f) => {
+                const spid = d.spid[f] ?? '—';
+                const file = d.onFile[f] ?? '—';
+                const differs = d.spid[f] !== null && (d.spid[f] ?? '').toLowerCase() !== (d.onFile[f] ?? '').toLowerCase();
+                return (
+                  <tr class={differs ? 'differs' : undefined}>
+                    <th scope="row">{t(`spid-alignment.${f}`)}</th>
+                    <td>{spid}</td>
+                    <td>{file}</td>
+                    <td>{differs ? <strong>{t('spid-alignment.differs')}</strong> : t('spid-alignment.same')}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       );
     },
     submitLabel: () => 'spid-alignment.confirm',

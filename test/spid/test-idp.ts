@@ -82,17 +82,24 @@ export interface ResponseSpec {
 
 /** A SPID identity provider living inside the test suite, with its own keys. */
 export class TestIdp {
-  readonly entityId = 'https://idp.test.example/';
-  readonly ssoRedirect = 'https://idp.test.example/sso';
-  readonly ssoPost = 'https://idp.test.example/sso-post';
-  readonly sloRedirect = 'https://idp.test.example/slo';
+  readonly entityId: string;
+  readonly ssoRedirect: string;
+  readonly ssoPost: string;
+  readonly sloRedirect: string;
   private constructor(
     readonly keys: KeyPair,
     readonly dir: string,
-  ) {}
+    base: string,
+  ) {
+    this.entityId = `${base}/`;
+    this.ssoRedirect = `${base}/sso`;
+    this.ssoPost = `${base}/sso-post`;
+    this.sloRedirect = `${base}/slo`;
+  }
 
-  static async create(): Promise<TestIdp> {
-    return new TestIdp(await makeKeys('idp.test.example'), mkdtempSync(join(tmpdir(), 'tessera-spid-')));
+  /** `base`: where the IdP lives (a real local server in browser tests). */
+  static async create(base = 'https://idp.test.example'): Promise<TestIdp> {
+    return new TestIdp(await makeKeys(new URL(base).hostname), mkdtempSync(join(tmpdir(), 'tessera-spid-')), base);
   }
 
   /** The IdP's metadata (optionally signed by a registry), written to a file; returns the path. */
@@ -111,7 +118,7 @@ export class TestIdp {
       `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body(this.keys.cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
       `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${this.sloRedirect}"/>` +
       `<md:NameIDFormat>${TRANSIENT}</md:NameIDFormat>${sso}</md:IDPSSODescriptor>` +
-      `<md:Organization><md:OrganizationName xml:lang="it">Test IdP</md:OrganizationName><md:OrganizationDisplayName xml:lang="it">${esc(opts.name ?? 'Test ID')}</md:OrganizationDisplayName><md:OrganizationURL xml:lang="it">https://idp.test.example/</md:OrganizationURL></md:Organization>` +
+      `<md:Organization><md:OrganizationName xml:lang="it">Test IdP</md:OrganizationName><md:OrganizationDisplayName xml:lang="it">${esc(opts.name ?? 'Test ID')}</md:OrganizationDisplayName><md:OrganizationURL xml:lang="it">${this.entityId}</md:OrganizationURL></md:Organization>` +
       `</md:EntityDescriptor>`;
     if (opts.registry) {
       const sig = new SignedXml({ privateKey: opts.registry.key, publicCert: opts.registry.cert, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: C14N });

@@ -30,13 +30,10 @@ export function SpidButton(props: { ctx: AppContext; t: T; returnTo?: string | u
   };
   return (
     <section class="spid" aria-labelledby="spid-title">
-      <h2 id="spid-title" class="visually-hidden">
-        {t('spid.button')}
-      </h2>
       <details class="spid-button">
         <summary class="spid-summary">
           <SpidMark />
-          <span>{t('spid.button')}</span>
+          <span id="spid-title">{t('spid.button')}</span>
         </summary>
         <nav aria-label={t('spid.chooseIdp')}>
           <ul class="spid-idps">
