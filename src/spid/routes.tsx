@@ -7,7 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import { safeReturnTo } from '../flows/login/machine.js';
 import { createFlow } from '../flows/kernel/service.js';
 import { alignmentHandoff } from '../flows/spid-alignment/service.js';
-import { translate } from '../i18n/index.js';
+import { isLocale, translate } from '../i18n/index.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderPage } from '../views/layout.js';
 import { resolveSpidLogin } from './accounts.js';
@@ -17,6 +17,7 @@ import { handleLogoutRequest } from './logout.js';
 import { consumePendingRequest, findPendingRequest, purgePendingRequests, savePendingRequest } from './pending-requests.js';
 import { checkResponse } from './response-check.js';
 import { initSpid, spidRuntimeOf, type SpidRuntime } from './runtime.js';
+import { parseXml } from './xml.js';
 
 /** Binds a pending request to the browser that started it, so a response cannot be planted in another's. */
 export const SPID_COOKIE = 'tessera_spid';
@@ -113,11 +114,18 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     if (!b.success) throw new AppError('spid.response_invalid', { params: { reason: 'request.malformed' } });
     const xml = Buffer.from(b.data.SAMLResponse, 'base64').toString('utf8');
     // The request this answers: it must exist, be unexpired, belong to this browser and RelayState.
-    const inResponseTo = /<(?:\w+:)?Response\b[^>]*\sInResponseTo="([^"]{1,100})"/.exec(xml)?.[1];
+    let inResponseTo: string | null = null;
+    try {
+      inResponseTo = (await parseXml(xml)).documentElement.getAttribute('InResponseTo');
+    } catch {
+      throw new AppError('spid.response_invalid', { params: { reason: 'response.malformed' } });
+    }
     const pending = inResponseTo ? await findPendingRequest(ctx.db.kysely, inResponseTo) : null;
     const now = ctx.clock.now();
     const invalid = (reason: string) => new AppError('spid.response_invalid', { params: { reason } });
     if (!pending) throw invalid('response.unsolicited');
+    // The IdP's POST carries no language cookie: answer in the language the person started in.
+    if (isLocale(pending.locale) && !(req.query as Record<string, unknown>)?.lang) req.locale = pending.locale;
     if (pending.consumed_at) throw invalid('response.replayed');
     if (pending.expires_at <= now.toISOString()) throw invalid('request.expired');
     if (b.data.RelayState !== pending.relay_state) throw invalid('response.relay_state');
