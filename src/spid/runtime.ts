@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AppContext } from '../app/context.js';
 import { randomId } from '../app/secret.js';
 import { ConfigError } from '../config/env.js';
-import type { SpidConfig, SpidLevel } from '../config/spid-schema.js';
+import { spidSchema, type SpidConfig, type SpidLevel } from '../config/spid-schema.js';
 import { localized } from '../views/localized.js';
 import { loadIdentityProviders, type IdentityProvider } from './idp-metadata.js';
 import { loadOrCreateSpKeys, type SpKeys } from './sp-keys.js';
@@ -25,6 +25,18 @@ export const levelRank = (uri: string): number => ['SpidL1', 'SpidL2', 'SpidL3']
 
 const runtimes = new WeakMap<AppContext, SpidRuntime>();
 
+/**
+ * Outside production, SPID_IDP_METADATA alone turns SPID on (e.g. against a local test IdP), the
+ * SP's identity taken from the institution: its name, its id as IPACode, its help desk as contact.
+ */
+function developmentConfig(ctx: AppContext): SpidConfig {
+  const inst = ctx.config.institution;
+  return spidSchema.parse({
+    organization: { name: localized(inst.name, 'it'), displayName: inst.shortName ?? localized(inst.name, 'it'), url: ctx.env.PUBLIC_URL },
+    contact: { public: true, ipaCode: inst.id, email: inst.helpdeskEmail ?? `spid@${inst.domain}` },
+  });
+}
+
 /** The SPID runtime of this instance, or null when SPID is not configured. */
 export const spidRuntimeOf = (ctx: AppContext): SpidRuntime | null => runtimes.get(ctx) ?? null;
 
@@ -34,7 +46,10 @@ export const spidRuntimeOf = (ctx: AppContext): SpidRuntime | null => runtimes.g
  * files/URLs, the registry and SPID_IDP_METADATA. Throws ConfigError on a bad configuration.
  */
 export async function initSpid(ctx: AppContext): Promise<SpidRuntime | null> {
-  const cfg = ctx.config.spid;
+  const production = ctx.env.NODE_ENV === 'production';
+  const devIdps = ctx.env.SPID_IDP_METADATA;
+  if (devIdps && production) ctx.log.warn('spid: SPID_IDP_METADATA is for testing and development and is ignored in production');
+  const cfg = ctx.config.spid ?? (devIdps && !production ? developmentConfig(ctx) : undefined);
   if (!cfg) return null;
   const base = ctx.env.PUBLIC_URL;
   const entityId = cfg.entityId ?? base;
@@ -55,7 +70,7 @@ export async function initSpid(ctx: AppContext): Promise<SpidRuntime | null> {
   const sources = [
     ...(cfg.registry?.url ? [cfg.registry.url] : []),
     ...cfg.idps,
-    ...(ctx.env.SPID_IDP_METADATA ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(production ? '' : (devIdps ?? '')).split(',').map((s) => s.trim()).filter(Boolean),
   ];
   const idps = await loadIdentityProviders(sources, registryCert, ctx.log);
   const ep = { entityId, acsUrl: `${base}/spid/acs`, sloUrl: `${base}/spid/slo` };

@@ -232,6 +232,22 @@ describe('SPID configuration', () => {
       await drop();
     }
   });
+  it('turns SPID on outside production with SPID_IDP_METADATA alone, the SP named after the institution', async () => {
+    const idp = await TestIdp.create();
+    const t = await makeApp({ env: { SPID_IDP_METADATA: idp.writeMetadata(), TESSERA_DATA_DIR: dataDir } });
+    try {
+      const meta = await t.app.inject({ method: 'GET', url: '/spid/metadata' });
+      assert.equal(meta.statusCode, 200);
+      assert.match(meta.body, /<md:OrganizationName xml:lang="it">Università Demo<\/md:OrganizationName>/);
+      assert.match(meta.body, /<spid:IPACode>demo<\/spid:IPACode>/);
+      const login = await t.app.inject({ method: 'GET', url: '/flows/login' });
+      const page = await t.app.inject({ method: 'GET', url: String(login.headers.location), headers: { cookie: login.cookies.map((c) => `${c.name}=${c.value}`).join('; '), 'accept-language': 'it' } });
+      assert.match(page.body, /Entra con SPID/);
+      assert.match(page.body, /Test ID/);
+    } finally {
+      await t.close();
+    }
+  });
   it('shows no SPID button and no SPID routes when SPID is not configured', async () => {
     const t = await makeApp();
     try {
