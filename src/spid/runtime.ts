@@ -59,6 +59,10 @@ export async function initSpid(ctx: AppContext): Promise<SpidRuntime | null> {
     entityId,
     organization: cfg.organization.name || localized(ctx.config.institution.name, 'it'),
   });
+  // In production identity providers are trusted only through the registry's signature.
+  if (production && (cfg.registry?.url || cfg.idps.length > 0) && !cfg.registry?.certificateFile) {
+    throw new ConfigError('institution', 'spid.registry.certificateFile', 'is required in production: identity provider metadata must be signature-checked');
+  }
   let registryCert: string | null = null;
   if (cfg.registry?.certificateFile) {
     try {
