@@ -78,6 +78,13 @@ export const spidSchema = z
       .object({ url: z.url().optional(), certificateFile: z.string().min(1).optional() })
       .strict()
       .optional(),
+    /**
+     * `spid` (default): every rule of the SPID profile. `saml`: a generic SAML 2.0 identity provider
+     * (federations outside SPID, test IdPs): Issuer Format, NameID format and NameQualifier and the
+     * SPID levels are not required, and attributes beyond the requested ones are ignored; the
+     * signatures, instants, audience, recipient and the single use of requests are checked alike.
+     */
+    profile: z.enum(['spid', 'saml']).default('spid'),
     /** Seconds a pending authentication request lives. */
     requestLifetimeSeconds: z.number().int().min(60).max(3600).default(600),
   })

@@ -11,7 +11,8 @@ export const CLOCK_SKEW_MS = 60_000;
 /** What a valid response says about the person. */
 export interface SpidIdentity {
   idp: string;
-  level: SpidLevel;
+  /** The authentication level (SpidL1–3; the AuthnContextClassRef under the generic SAML profile). */
+  level: string;
   /** The codice fiscale, without TINIT-: the link key. */
   taxCode: string;
   givenName: string | null;
@@ -121,14 +122,15 @@ export async function checkResponse(rt: SpidRuntime, xml: string, pending: Pendi
   if (!a.getAttribute('ID')) return reject('assertion.id_missing');
   const ai = checkInstant(a.getAttribute('IssueInstant'), 'assertion', pending, now);
   if (ai) return reject(ai);
-  const ais = checkIssuer(a, idp, 'assertion', true);
+  const spid = rt.cfg.profile === 'spid';
+  const ais = checkIssuer(a, idp, 'assertion', spid);
   if (ais) return reject(ais);
 
   const subject = child(a, NS.saml, 'Subject');
   const nameIdEl = subject && child(subject, NS.saml, 'NameID');
   if (!nameIdEl || !textOf(nameIdEl)) return reject('assertion.nameid_missing');
-  if (nameIdEl.getAttribute('Format') !== NAMEID_TRANSIENT) return reject('assertion.nameid_format');
-  if (!nameIdEl.getAttribute('NameQualifier')) return reject('assertion.nameid_qualifier');
+  if (spid && nameIdEl.getAttribute('Format') !== NAMEID_TRANSIENT) return reject('assertion.nameid_format');
+  if (spid && !nameIdEl.getAttribute('NameQualifier')) return reject('assertion.nameid_qualifier');
   const confirmation = child(subject!, NS.saml, 'SubjectConfirmation');
   if (!confirmation || confirmation.getAttribute('Method') !== 'urn:oasis:names:tc:SAML:2.0:cm:bearer') return reject('assertion.subject_confirmation');
   const scd = child(confirmation, NS.saml, 'SubjectConfirmationData');
@@ -154,9 +156,11 @@ export async function checkResponse(rt: SpidRuntime, xml: string, pending: Pendi
   const ctxEl = authn && child(authn, NS.saml, 'AuthnContext');
   const classRef = textOf(ctxEl ? child(ctxEl, NS.saml, 'AuthnContextClassRef') : undefined);
   const got = levelRank(classRef);
-  if (got === 0) return reject('assertion.authn_context');
-  const wanted = levelRank(levelUri(pending.level as SpidLevel));
-  if (pending.comparison === 'exact' ? got !== wanted : got < wanted) return reject('assertion.level');
+  if (spid) {
+    if (got === 0) return reject('assertion.authn_context');
+    const wanted = levelRank(levelUri(pending.level as SpidLevel));
+    if (pending.comparison === 'exact' ? got !== wanted : got < wanted) return reject('assertion.level');
+  } else if (!authn) return reject('assertion.authn_context');
 
   const statement = child(a, NS.saml, 'AttributeStatement');
   const attributes: Record<string, string> = {};
@@ -167,7 +171,7 @@ export async function checkResponse(rt: SpidRuntime, xml: string, pending: Pendi
   }
   const requested = [...rt.cfg.attributes].sort();
   const received = Object.keys(attributes).sort();
-  if (requested.join(',') !== received.join(',')) return reject('assertion.attributes');
+  if (spid ? requested.join(',') !== received.join(',') : !requested.every((r) => r in attributes)) return reject('assertion.attributes');
   const taxCode = taxCodeOf(attributes.fiscalNumber ?? '');
   if (!taxCode) return reject('assertion.fiscal_number');
   const birth = attributes.dateOfBirth ?? null;
@@ -176,7 +180,7 @@ export async function checkResponse(rt: SpidRuntime, xml: string, pending: Pendi
     ok: true,
     identity: {
       idp: idp.entityId,
-      level: (['SpidL1', 'SpidL2', 'SpidL3'] as const)[got - 1]!,
+      level: got > 0 ? (['SpidL1', 'SpidL2', 'SpidL3'] as const)[got - 1]! : classRef || 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified',
       taxCode,
       givenName: attributes.name || null,
       familyName: attributes.familyName || null,
