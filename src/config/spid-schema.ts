@@ -85,6 +85,8 @@ export const spidSchema = z
      * signatures, instants, audience, recipient and the single use of requests are checked alike.
      */
     profile: z.enum(['spid', 'saml']).default('spid'),
+    /** SPID logins one client address may start in 10 minutes (each stores a pending request). */
+    maxStartsPerAddress: z.number().int().min(1).default(120),
     /** Seconds a pending authentication request lives. */
     requestLifetimeSeconds: z.number().int().min(60).max(3600).default(600),
   })

@@ -4,6 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { CSRF_COOKIE, isSecure, metaOf } from '../app/request-context.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
+import { lockedUntil, recordFailure } from '../auth/throttle.js';
 import { safeReturnTo } from '../flows/login/machine.js';
 import { createFlow } from '../flows/kernel/service.js';
 import { alignmentHandoff } from '../flows/spid-alignment/service.js';
@@ -83,6 +84,12 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     const idp = runtime(ctx).idps.get(q.data.idp);
     if (!idp) throw new AppError('spid.idp_unknown');
     const now = ctx.clock.now();
+    // Each start stores a request: a client address may start only so many in a window.
+    if (req.ip) {
+      const key = `spid-start:${req.ip}`;
+      if (await lockedUntil(ctx.db.kysely, [key], now)) throw new AppError('auth.rate_limited');
+      await recordFailure(ctx.db.kysely, key, { maxFailures: rt.cfg.maxStartsPerAddress, windowMs: 600_000, lockMs: 600_000 }, now);
+    }
     await purgePendingRequests(ctx.db.kysely, now);
     const browser = randomId(24);
     const id = `_${randomId(24).replace(/[^A-Za-z0-9]/g, '0')}`;

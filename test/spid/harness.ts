@@ -15,6 +15,7 @@ export const spidSection = (patch: Partial<SpidConfig> = {}): SpidConfig => ({
   contact: { public: true, ipaCode: 'unidemo', email: 'spid@unidemo.example.org', telephone: '+390212345678' },
   idps: [],
   requestLifetimeSeconds: 600,
+  maxStartsPerAddress: 120,
   profile: 'spid',
   ...patch,
 });

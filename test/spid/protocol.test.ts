@@ -114,6 +114,20 @@ describe('SPID service provider: metadata, requests, protocol defences', () => {
     }
   });
 
+  it('limits the logins one client address may start', async () => {
+    const t2 = await spidApp(idp, { spid: { maxStartsPerAddress: 3 } });
+    try {
+      const start = (ip: string) => t2.app.inject({ method: 'GET', url: `/spid/login?idp=${encodeURIComponent(idp.entityId)}`, remoteAddress: ip, headers: { accept: 'application/json' } });
+      for (let i = 0; i < 3; i++) assert.equal((await start('10.1.1.1')).statusCode, 302);
+      const r = await start('10.1.1.1');
+      assert.equal(r.statusCode, 429);
+      assert.equal(r.json().error.code, 'auth.rate_limited');
+      assert.equal((await start('10.1.1.2')).statusCode, 302);
+    } finally {
+      await t2.close();
+    }
+  });
+
   it('refuses an unknown identity provider', async () => {
     const r = await t.app.inject({ method: 'GET', url: '/spid/login?idp=https%3A%2F%2Fnope.example%2F', headers: { accept: 'application/json' } });
     assert.equal(r.statusCode, 400);
