@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createContext } from '../../src/app/container.js';
 import { ConfigError, readEnv } from '../../src/config/env.js';
-import type { SpidConfig } from '../../src/config/spid-schema.js';
+import { spidSchema, type SpidConfig } from '../../src/config/spid-schema.js';
+import { buildSpMetadata } from '../../src/spid/sp-metadata.js';
+import { certBodyOf } from '../../src/spid/sp-keys.js';
 import { initSpid } from '../../src/spid/runtime.js';
 import { freshDb, makeApp, testConfig } from '../helpers/app.js';
 import { makeKeys, TestIdp } from './test-idp.js';
@@ -79,3 +81,24 @@ describe('SPID configuration', () => {
   });
 });
 
+
+describe('SPID service provider metadata for a private provider', () => {
+  it('carries VATNumber/FiscalCode and Private instead of IPACode and Public', async () => {
+    const keys = await makeKeys('sp.example');
+    const cfg = spidSection({ contact: { public: false, vatNumber: 'IT12345678901', fiscalCode: '12345678901', email: 'spid@example.com' } });
+    const xml = buildSpMetadata(cfg, { entityId: 'https://sp.example', acsUrl: 'https://sp.example/spid/acs', sloUrl: 'https://sp.example/spid/slo' }, { ...keys, certBody: certBodyOf(keys.cert) }, '_m1');
+    assert.match(xml, /<md:Extensions><spid:VATNumber>IT12345678901<\/spid:VATNumber><spid:FiscalCode>12345678901<\/spid:FiscalCode><spid:Private\/><\/md:Extensions>/);
+    assert.doesNotMatch(xml, /IPACode|spid:Public/);
+  });
+  it('refuses a public provider without IPACode and a private one without VAT number or fiscal code', () => {
+    const base = { organization: { name: 'X', displayName: 'X', url: 'https://x.example/' } };
+    const pub = spidSchema.safeParse({ ...base, contact: { public: true, email: 'a@x.example' } });
+    assert.equal(pub.success, false);
+    assert.deepEqual(pub.error?.issues[0]?.path, ['contact', 'ipaCode']);
+    const priv = spidSchema.safeParse({ ...base, contact: { public: false, email: 'a@x.example' } });
+    assert.equal(priv.success, false);
+    assert.deepEqual(priv.error?.issues[0]?.path, ['contact', 'vatNumber']);
+    const noCf = spidSchema.safeParse({ ...base, contact: { public: true, ipaCode: 'x', email: 'a@x.example' }, attributes: ['name'] });
+    assert.equal(noCf.success, false);
+  });
+});
