@@ -108,6 +108,15 @@ describe('SPID service provider: metadata, requests, protocol defences', () => {
       const doc = await parseDomFromString(xml);
       const spMeta = (await t2.app.inject({ method: 'GET', url: '/spid/metadata' })).body;
       assert.ok(getVerifiedXml(xml, doc.documentElement, [certOf(spMeta)]), 'the AuthnRequest signature verifies with the SP certificate');
+      if (spawnSync('sh', ['-c', 'command -v xmlsec1']).status === 0) {
+        // And independently, with xmlsec1.
+        const file = join(other.dir, 'authn-request.xml');
+        const cert = join(other.dir, 'sp-cert-post.pem');
+        writeFileSync(file, xml);
+        writeFileSync(cert, certOf(spMeta));
+        const v = spawnSync('xmlsec1', ['--verify', '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest', '--pubkey-cert-pem', cert, file], { encoding: 'utf8' });
+        assert.equal(v.status, 0, v.stderr);
+      }
       assert.match(xml, /<saml:Issuer[^>]*>http:\/\/localhost:3000<\/saml:Issuer><(ds:)?Signature[ >]/);
     } finally {
       await t2.close();
