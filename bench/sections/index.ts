@@ -6,9 +6,12 @@ import { mailboxesSection } from './mailboxes.js';
 import { oidcSection } from './oidc.js';
 import { purgeSection } from './purge.js';
 import { pinSection } from './pin.js';
+import { spidBench } from './spid.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection, spidBench];
+
+/** Every benchmark section, in the order printed. An area adds its section here. */
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
 

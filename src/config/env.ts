@@ -17,6 +17,8 @@ const envSchema = z.object({
   SMS_WEBHOOK_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().optional(),
+  /** SPID identity providers for testing and development: comma-separated URLs or file paths of IdP metadata. */
+  SPID_IDP_METADATA: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

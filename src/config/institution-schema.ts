@@ -159,6 +159,8 @@ const jobsSchema = z
   })
   .strict();
 
+import { spidSchema } from './spid-schema.js';
+
 export const institutionSchema = z
   .object({
     institution: z
@@ -192,6 +194,7 @@ export const institutionSchema = z
     registration: registrationSchema.default(registrationSchema.parse({})),
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
     jobs: jobsSchema.default(jobsSchema.parse({})),
+    spid: spidSchema.optional(),
     demo: z
       .object({ seed: z.boolean().default(false) })
       .strict()

@@ -6,6 +6,7 @@ import { mailboxes } from './migrations/0008-mailboxes.js';
 import { oidc } from './migrations/0006-oidc.js';
 import { registration } from './migrations/0005-registration.js';
 import { activationPin } from './migrations/0004-activation-pin.js';
+import { spid } from './migrations/0007-spid.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -15,6 +16,7 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0004-activation-pin', activationPin],
   ['0005-registration', registration],
   ['0006-oidc', oidc],
+  ['0007-spid', spid],
   ['0008-mailboxes', mailboxes],
 ];
 
@@ -22,6 +24,8 @@ function migrator(db: Db): Migrator {
   return new Migrator({
     db: db.kysely,
     // Without an explicit schema the migrator would find another schema's bookkeeping tables.
+    // The migrator looks for its own tables by name: scoped to the schema in use, so that another
+    // schema of the same database (parallel test runs) is never mistaken for this one.
     ...(db.schema ? { migrationTableSchema: db.schema } : {}),
     provider: {
       async getMigrations() {

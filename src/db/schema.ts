@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Tables as stored. Timestamps are ISO-8601 UTC strings; booleans are 0/1; JSON is text. */
 export interface PersonTable {
@@ -67,6 +67,10 @@ export interface SessionTable {
   ip: string | null;
   user_agent: string | null;
   revoked_at: string | null;
+  /** The authentication level of a federated login (e.g. SpidL2), exposed to services as `acr`. */
+  acr: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A hash of the IdP and NameID of the SPID login that opened the session (single logout). */
+  federated_sid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LoginThrottleTable {
@@ -238,7 +242,33 @@ export interface ConsentRecordTable {
   at: string;
 }
 
+/** A pending SPID authentication request: consumed once by the response that answers it. */
+export interface SpidRequestTable {
+  id: string;
+  idp: string;
+  level: string;
+  comparison: string;
+  relay_state: string;
+  browser_hash: string;
+  return_to: string | null;
+  locale: string;
+  issue_instant: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+/** A SPID identity linked to an account; the key is the codice fiscale, never spidCode. */
+export interface SpidIdentityTable {
+  tax_code: string;
+  account_id: string;
+  idp: string;
+  created_at: string;
+  last_login_at: string;
+}
+
 export interface Database {
+  spid_requests: SpidRequestTable;
+  spid_identities: SpidIdentityTable;
   tickets: TicketTable;
   consent_records: ConsentRecordTable;
   org_units: OrgUnitTable;

@@ -8,6 +8,7 @@ import { emailChangeFlow } from './email-change/service.js';
 import { passwordResetFlow } from './password-reset/service.js';
 import { registrationFlow } from './registration/service.js';
 import { usernameRecoveryFlow } from './username-recovery/service.js';
+import { spidAlignmentFlow } from './spid-alignment/service.js';
 
 let done = false;
 /** Registers every kind of flow once. A new flow adds one line here. */
@@ -23,4 +24,5 @@ export function registerFlows(): void {
   registerFlow(usernameRecoveryFlow);
   registerFlow(passwordResetFlow);
   registerFlow(emailChangeFlow);
+  registerFlow(spidAlignmentFlow);
 }

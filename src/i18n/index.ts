@@ -8,11 +8,12 @@ import { mailboxes } from './messages/mailboxes.js';
 import { oidc } from './messages/oidc.js';
 import { registrationMessages } from './messages/registration.js';
 import { activationPin } from './messages/activation-pin.js';
+import { spid } from './messages/spid.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc, registrationMessages, activationPin] as const;
+const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc, registrationMessages, activationPin, spid] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

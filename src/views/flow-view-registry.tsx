@@ -3,10 +3,13 @@ import { activationPinViews } from '../flows/activation-pin/views.js';
 import { registerFlowView } from './flow-views.js';
 import { registerMailboxViews } from './mailbox-views.js';
 import { registerRecoveryViews } from './recovery-views.js';
+import { SpidButton } from './components/spid-button.js';
+import { registerSpidAlignmentView } from './spid-alignment-view.js';
 
 /** Completed pages and intros of each flow. A new flow with its own page adds a block here. */
 export function registerFlowViews(): void {
   registerMailboxViews();
+  registerSpidAlignmentView();
   registerFlowView('activation-password', {
     submitLabel: () => 'activation-password.submit',
     done: (view, t) => {
@@ -55,16 +58,20 @@ export function registerFlowViews(): void {
   });
   registerRecoveryViews();
   registerFlowView('login', {
-    intro: (view, t) =>
-      typeof view.data.verificationResentTo === 'string' ? (
-        <p class="success" role="status">
-          {t('login.verificationResent', { email: view.data.verificationResentTo })}
-        </p>
-      ) : typeof view.data.service === 'string' ? (
-        <p class="lead" id="signing-in-to">
-          {t('login.forService', { service: view.data.service })}
-        </p>
-      ) : null,
+    intro: (view, t, ctx) => (
+      <>
+        {typeof view.data.verificationResentTo === 'string' ? (
+          <p class="success" role="status">
+            {t('login.verificationResent', { email: view.data.verificationResentTo })}
+          </p>
+        ) : typeof view.data.service === 'string' ? (
+          <p class="lead" id="signing-in-to">
+            {t('login.forService', { service: view.data.service })}
+          </p>
+        ) : null}
+        <SpidButton ctx={ctx} t={t} returnTo={view.data.returnTo as string | undefined} />
+      </>
+    ),
     submitLabel: () => 'login.submit',
     done: (view, t) => (
       <p>

@@ -31,11 +31,13 @@ export const loginFlow: FlowDefinition<LoginData> = {
     };
   },
   describe(_s, data, _ctx, locale) {
-    // A correct password for an unconfirmed registration offers to send its link again.
+    // A correct password for an unconfirmed registration offers to send its link again; the
+    // return address is shown so that other ways of signing in (SPID) can carry it along.
     return {
       fields,
       actions: data.unverified ? ['submit', 'resend_verification'] : ['submit'],
       data: {
+        ...(data.returnTo ? { returnTo: data.returnTo } : {}),
         ...(data.serviceName ? { service: localized(data.serviceName, locale) } : {}),
         ...(data.verificationResentTo ? { verificationResentTo: data.verificationResentTo } : {}),
       },

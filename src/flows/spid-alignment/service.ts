@@ -1,0 +1,118 @@
+import { audit } from '../../audit/audit.js';
+import { transitionAccount } from '../../accounts/lifecycle.js';
+import { findAccountById, findPerson } from '../../accounts/repository.js';
+import { AppError } from '../../errors/app-error.js';
+import { revokeAccountSessions } from '../../sessions/sessions.js';
+import { openSpidSession } from '../../spid/accounts.js';
+import type { FlowDefinition } from '../kernel/types.js';
+import { alignedValues, spidSide, states, type AlignmentData } from './machine.js';
+
+/**
+ * Alignment handoff: only the SPID assertion consumer starts this flow, passing its data through
+ * this map for the duration of one createFlow call; a request from outside finds nothing here.
+ */
+export const alignmentHandoff = new Map<string, AlignmentData>();
+
+/**
+ * A person with local credentials who signed in with SPID confirms that the SPID data replace
+ * what is on file; the account is then linked and federated only (password destroyed, sessions
+ * and codes ended). Produces `spid.identity_mismatch` (the record's codice fiscale is no longer
+ * the SPID one, or the identity got linked meanwhile), `flow.wrong_state` (the account changed).
+ */
+export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
+  kind: 'spid-alignment',
+  states,
+  lifetimeSeconds: () => 15 * 60,
+  async start(_ctx, _req, query) {
+    const key = query.handoff ?? '';
+    const data = alignmentHandoff.get(key);
+    alignmentHandoff.delete(key);
+    if (!data) throw new AppError('flow.not_found');
+    return { state: 'awaiting_confirmation', data };
+  },
+  describe(_state, data) {
+    return { fields: [], actions: ['submit', 'cancel'], data: { spid: spidSide(data.identity), onFile: data.onFile } };
+  },
+  async step(ctx, flow, action, _input, req) {
+    const d = flow.data;
+    const now = ctx.clock.now();
+    const actor = `account:${d.accountId}`;
+    if (action === 'cancel') {
+      return {
+        ok: true,
+        state: 'completed',
+        data: { ...d, cancelled: true },
+        result: { linked: false },
+        async commit(tx) {
+          await audit(tx, now, { actor, action: 'spid.alignment_cancelled', accountId: d.accountId, personId: d.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { idp: d.identity.idp } });
+        },
+      };
+    }
+    const db = ctx.db.kysely;
+    const account = await findAccountById(db, d.accountId);
+    const person = await findPerson(db, d.personId);
+    // SPID is personal: the record must still carry exactly this codice fiscale.
+    if (!account || !person || account.personId !== person.id || (person.taxCode ?? '').toUpperCase() !== d.identity.taxCode) {
+      return { ok: false, code: 'spid.identity_mismatch', status: 409 };
+    }
+    if (account.version !== d.accountVersion || account.federatedOnly) return { ok: false, code: 'flow.wrong_state', status: 409 };
+    const taken = await db.selectFrom('spid_identities').select('account_id').where('tax_code', '=', d.identity.taxCode).executeTakeFirst();
+    if (taken) return { ok: false, code: 'spid.identity_mismatch', status: 409 };
+    const before = { givenName: person.givenName, familyName: person.familyName, birthDate: person.birthDate, taxCode: person.taxCode, email: person.personalEmail };
+    const after = alignedValues(before, spidSide(d.identity));
+    return {
+      ok: true,
+      state: 'completed',
+      data: d,
+      result: { username: account.username, linked: true, next: d.returnTo ?? '/account' },
+      async commit(tx) {
+        await tx
+          .updateTable('persons')
+          .set({
+            given_name: after.givenName ?? person.givenName,
+            family_name: after.familyName ?? person.familyName,
+            birth_date: after.birthDate,
+            personal_email: after.email,
+            personal_email_lower: after.email?.toLowerCase() ?? null,
+            updated_at: now.toISOString(),
+          })
+          .where('id', '=', person.id)
+          .execute();
+        const res = await tx
+          .updateTable('accounts')
+          .set({ password_hash: null, password_changed_at: null, federated_only: 1, updated_at: now.toISOString(), version: account.version + 1 })
+          .where('id', '=', account.id)
+          .where('version', '=', account.version)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
+        if (account.status !== 'active') {
+          await transitionAccount(tx, { ...account, version: account.version + 1 }, 'active', { actor, reason: 'spid_alignment', at: now, meta: req.meta });
+        }
+        await tx
+          .insertInto('spid_identities')
+          .values({ tax_code: d.identity.taxCode, account_id: account.id, idp: d.identity.idp, created_at: now.toISOString(), last_login_at: now.toISOString() })
+          .execute();
+        const ended = await revokeAccountSessions(tx, account.id, now);
+        await tx
+          .updateTable('one_time_codes')
+          .set({ revoked_at: now.toISOString() })
+          .where('subject', '=', account.id)
+          .where('used_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await audit(tx, now, {
+          actor,
+          action: 'spid.aligned',
+          accountId: account.id,
+          personId: person.id,
+          ip: req.meta.ip,
+          correlationId: req.meta.correlationId,
+          details: { idp: d.identity.idp, level: d.identity.level, before, after, passwordDestroyed: true, sessionsEnded: ended },
+        });
+        const s = await openSpidSession(ctx, tx, account.id, d.identity, req.meta, now);
+        await audit(tx, now, { actor, action: 'login.succeeded', accountId: account.id, personId: person.id, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { channel: 'spid', idp: d.identity.idp, level: d.identity.level } });
+        return { sessionToken: s.token, sessionExpiresAt: s.expiresAt };
+      },
+    };
+  },
+};

@@ -1,0 +1,183 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { AppContext } from '../app/context.js';
+import { audit, type RequestMeta } from '../audit/audit.js';
+import { transitionAccount } from '../accounts/lifecycle.js';
+import { assignAddress, assignUsername } from '../accounts/mailbox.js';
+import { toAccount, toPerson } from '../accounts/repository.js';
+import type { Account, Person } from '../accounts/types.js';
+import { canLogIn } from '../domain/account-status.js';
+import { AppError } from '../errors/app-error.js';
+import type { Tx } from '../flows/kernel/types.js';
+import { createSession, sessionIdOf } from '../sessions/sessions.js';
+import type { SpidIdentity } from './response-check.js';
+
+/** What a valid SPID response leads to. */
+export type SpidOutcome =
+  | { kind: 'session'; accountId: string; token: string; expiresAt: Date; created: boolean }
+  | { kind: 'align'; account: Account; person: Person };
+
+/** Names a SPID login (IdP and transient NameID) without storing the NameID itself. */
+export const federatedSid = (idp: string, nameId: string): string => createHash('sha256').update(`${idp}\n${nameId}`).digest('base64url');
+
+/** Opens a Tessera session carrying the SPID level as `acr` and the login it came from. */
+export async function openSpidSession(ctx: AppContext, tx: Tx, accountId: string, id: Pick<SpidIdentity, 'level' | 'idp' | 'nameId'>, meta: RequestMeta, at: Date) {
+  const s = await createSession(tx, accountId, at, ctx.config.login.sessionHours * 3_600_000, { ip: meta.ip, userAgent: meta.userAgent ?? null });
+  await tx
+    .updateTable('sessions')
+    .set({ acr: id.level, federated_sid: federatedSid(id.idp, id.nameId) })
+    .where('id', '=', sessionIdOf(s.token))
+    .execute();
+  return s;
+}
+
+async function loginLinked(ctx: AppContext, tx: Tx, account: Account, id: SpidIdentity, meta: RequestMeta, at: Date) {
+  await tx.updateTable('spid_identities').set({ last_login_at: at.toISOString(), idp: id.idp }).where('tax_code', '=', id.taxCode).execute();
+  const s = await openSpidSession(ctx, tx, account.id, id, meta, at);
+  await audit(tx, at, {
+    actor: `account:${account.id}`,
+    action: 'login.succeeded',
+    accountId: account.id,
+    personId: account.personId,
+    ip: meta.ip,
+    correlationId: meta.correlationId,
+    details: { channel: 'spid', idp: id.idp, level: id.level },
+  });
+  return s;
+}
+
+async function link(tx: Tx, accountId: string, id: SpidIdentity, at: Date): Promise<void> {
+  await tx
+    .insertInto('spid_identities')
+    .values({ tax_code: id.taxCode, account_id: accountId, idp: id.idp, created_at: at.toISOString(), last_login_at: at.toISOString() })
+    .execute();
+}
+
+/**
+ * Decides and performs what a valid SPID login means for Tessera's records, keyed by the codice
+ * fiscale only (never spidCode): a linked account signs in; a record with local credentials and
+ * the same codice fiscale goes to the alignment page; a record without credentials is linked and
+ * activated; anyone else gets a new active external account at once.
+ * Produces `spid.account_unavailable` (a linked or matched account that may not sign in).
+ */
+export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: RequestMeta): Promise<SpidOutcome> {
+  const db = ctx.db.kysely;
+  const at = ctx.clock.now();
+  return db.transaction().execute(async (tx): Promise<SpidOutcome> => {
+    const linked = await tx
+      .selectFrom('spid_identities')
+      .innerJoin('accounts', 'accounts.id', 'spid_identities.account_id')
+      .selectAll('accounts')
+      .where('spid_identities.tax_code', '=', id.taxCode)
+      .executeTakeFirst();
+    if (linked) {
+      const account = toAccount(linked);
+      if (!canLogIn(account.status)) throw new AppError('spid.account_unavailable');
+      const s = await loginLinked(ctx, tx, account, id, meta, at);
+      return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
+    }
+    const persons = (await tx.selectFrom('persons').selectAll().where('tax_code', '=', id.taxCode).orderBy('created_at').execute()).map(toPerson);
+    for (const person of persons) {
+      const row = await tx.selectFrom('accounts').selectAll().where('person_id', '=', person.id).executeTakeFirst();
+      if (!row) continue;
+      const account = toAccount(row);
+      if (account.passwordHash && !account.federatedOnly) return { kind: 'align', account, person };
+      // A record without credentials of its own: it becomes this SPID identity's account.
+      if (account.status !== 'active') {
+        if (account.status !== 'pending_activation' && account.status !== 'expired') throw new AppError('spid.account_unavailable');
+        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'spid_login', at, meta });
+      }
+      await tx.updateTable('accounts').set({ federated_only: 1, updated_at: at.toISOString() }).where('id', '=', account.id).execute();
+      await link(tx, account.id, id, at);
+      await audit(tx, at, { actor: `account:${account.id}`, action: 'spid.linked', accountId: account.id, personId: person.id, ip: meta.ip, correlationId: meta.correlationId, details: { idp: id.idp, level: id.level } });
+      const s = await loginLinked(ctx, tx, { ...account, status: 'active' }, id, meta, at);
+      return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
+    }
+    // A registrar record without an account gives its population; otherwise an external person.
+    const record = persons[0];
+    const person: Person = record ?? {
+      id: randomUUID(),
+      population: 'external',
+      externalId: id.taxCode,
+      givenName: id.givenName ?? '',
+      familyName: id.familyName ?? '',
+      birthDate: id.birthDate,
+      taxCode: id.taxCode,
+      amka: null,
+      insuranceCountry: null,
+      insuranceNumber: null,
+      mobile: null,
+      personalEmail: id.email,
+      registrarStatus: 'active',
+      orgUnit: null,
+      role: null,
+      contractType: null,
+      entitlements: [],
+      extra: {},
+      createdAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+    };
+    if (!record) {
+      await tx
+        .insertInto('persons')
+        .values({
+          id: person.id,
+          population: person.population,
+          external_id: person.externalId,
+          given_name: person.givenName,
+          family_name: person.familyName,
+          birth_date: person.birthDate,
+          tax_code: person.taxCode,
+          amka: null,
+          insurance_country: null,
+          insurance_number: null,
+          mobile: null,
+          personal_email: person.personalEmail,
+          personal_email_lower: person.personalEmail?.toLowerCase() ?? null,
+          registrar_status: 'active',
+          org_unit: null,
+          role: null,
+          contract_type: null,
+          entitlements: '[]',
+          extra: JSON.stringify({ source: 'spid' }),
+          source_hash: 'spid',
+          created_at: at.toISOString(),
+          updated_at: at.toISOString(),
+        })
+        .execute();
+    }
+    const accountId = randomUUID();
+    const username = await assignUsername(ctx, tx, person);
+    const email = await assignAddress(ctx, tx, person);
+    await tx
+      .insertInto('accounts')
+      .values({
+        id: accountId,
+        person_id: person.id,
+        username,
+        username_lower: username.toLowerCase(),
+        email,
+        email_lower: email?.toLowerCase() ?? null,
+        status: 'active',
+        password_hash: null,
+        password_changed_at: null,
+        federated_only: 1,
+        roles: '[]',
+        created_at: at.toISOString(),
+        updated_at: at.toISOString(),
+        version: 0,
+      })
+      .execute();
+    await link(tx, accountId, id, at);
+    await audit(tx, at, {
+      actor: `account:${accountId}`,
+      action: 'account.created',
+      accountId,
+      personId: person.id,
+      ip: meta.ip,
+      correlationId: meta.correlationId,
+      details: { via: 'spid', population: person.population, registrarRecord: Boolean(record), idp: id.idp },
+    });
+    const s = await loginLinked(ctx, tx, { id: accountId, personId: person.id } as Account, id, meta, at);
+    return { kind: 'session', accountId, token: s.token, expiresAt: s.expiresAt, created: true };
+  });
+}

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestApp } from '../helpers/app.js';
+import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+import { sessionIdOf } from '../../src/sessions/sessions.js';
+import { TestIdp } from './test-idp.js';
+import { mario, postResponse, spidApp, specFor, startLogin } from './harness.js';
+
+const cfOf = (attrs: Record<string, string>) => attrs.fiscalNumber!.slice(6);
+let n = 0;
+/** A distinct person per test: names and a codice fiscale of their own. */
+function person(given: string, family: string) {
+  n += 1;
+  const cf = `${family.slice(0, 3).toUpperCase()}${given.slice(0, 3).toUpperCase()}80A0${n % 10}F205${String.fromCharCode(65 + n)}`;
+  return { name: given, familyName: family, fiscalNumber: `TINIT-${cf}`, dateOfBirth: '1980-01-01', email: `${given}.${family}@example.com`.toLowerCase() };
+}
+
+describe('SPID accounts: create, link, align', () => {
+  let t: TestApp;
+  let idp: TestIdp;
+  before(async () => {
+    idp = await TestIdp.create();
+    t = await spidApp(idp);
+  });
+  after(() => t.close());
+
+  const db = () => t.ctx.db.kysely;
+
+  /** A SPID login through the ACS; returns the response (not followed). */
+  async function spidLogin(attrs: Record<string, string>, opts: { returnTo?: string; cookies?: string; level?: string } = {}) {
+    const s = await startLogin(t, idp, opts.returnTo);
+    const spec = specFor(t, idp, s, attrs);
+    if (opts.level) spec.authnContext = `https://www.spid.gov.it/${opts.level}`;
+    return postResponse(t, s, idp.responseXml(spec), { html: true, ...(opts.cookies ? { extraCookies: opts.cookies } : {}) });
+  }
+  const sessionCookie = (r: { cookies: unknown }) => (r.cookies as Array<{ name: string; value: string }>).find((c) => c.name === 'tessera_session')?.value;
+
+  it('creates an active external account at once for a new person, with the level as acr', async () => {
+    const p = person('Giulia', 'Bianchi');
+    const r = await spidLogin(p, { level: 'SpidL3' });
+    assert.equal(r.statusCode, 303);
+    const token = sessionCookie(r)!;
+    const me = await apiClient(t.app, { bearer: token }).request('GET', '/api/v1/session');
+    assert.equal(me.status, 200);
+    assert.equal(me.body.account.population, 'external');
+    assert.equal(me.body.account.status, 'active');
+    const row = await db().selectFrom('persons').innerJoin('accounts', 'accounts.person_id', 'persons.id').selectAll().where('persons.tax_code', '=', cfOf(p)).executeTakeFirstOrThrow();
+    assert.equal(row.given_name, 'Giulia');
+    assert.equal(row.birth_date, '1980-01-01');
+    assert.equal(row.personal_email, p.email);
+    assert.equal(row.federated_only, 1);
+    assert.equal(row.password_hash, null);
+    const session = await db().selectFrom('sessions').selectAll().where('id', '=', sessionIdOf(token)).executeTakeFirstOrThrow();
+    assert.equal(session.acr, 'SpidL3');
+    const link = await db().selectFrom('spid_identities').selectAll().where('tax_code', '=', cfOf(p)).executeTakeFirstOrThrow();
+    assert.equal(link.account_id, session.account_id);
+    // The second time, the same account signs in: nothing new is created.
+    const again = await spidLogin(p);
+    assert.equal(again.statusCode, 303);
+    const accounts = await db().selectFrom('persons').select('id').where('tax_code', '=', cfOf(p)).execute();
+    assert.equal(accounts.length, 1);
+    const audits = await db().selectFrom('audit_log').select('action').where('account_id', '=', session.account_id).execute();
+    assert.deepEqual(audits.map((a) => a.action).sort(), ['account.created', 'login.succeeded', 'login.succeeded']);
+  });
+
+  it('honours return_to after a SPID login', async () => {
+    const r = await spidLogin(person('Luca', 'Neri'), { returnTo: '/account?tab=profile' });
+    assert.equal(r.headers.location, '/account?tab=profile');
+    const bad = await spidLogin(person('Luca', 'Verdi'), { returnTo: 'https://evil.example/' });
+    assert.equal(bad.headers.location, '/account');
+  });
+
+  it('uses the registrar record with the same codice fiscale: its population and pattern', async () => {
+    const p = person('Anna', 'Galli');
+    const seeded = await seedAccount(t.ctx, { externalId: '20269001', givenName: 'Anna', familyName: 'Galli', taxCode: cfOf(p) });
+    await db().deleteFrom('accounts').where('id', '=', seeded.accountId).execute();
+    const r = await spidLogin(p);
+    assert.equal(r.statusCode, 303);
+    const acc = await db().selectFrom('accounts').selectAll().where('person_id', '=', seeded.personId).executeTakeFirstOrThrow();
+    assert.equal(acc.username, '20269001');
+    assert.equal(acc.email, '20269001@studenti.unidemo.example.org');
+    assert.equal(acc.status, 'active');
+    assert.equal(acc.federated_only, 1);
+  });
+
+  it('links and activates a record whose account has no credentials yet', async () => {
+    const p = person('Paolo', 'Conti');
+    const seeded = await seedAccount(t.ctx, { externalId: '20269002', taxCode: cfOf(p), status: 'pending_activation' });
+    const r = await spidLogin(p);
+    assert.equal(r.statusCode, 303);
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', seeded.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.status, 'active');
+    assert.equal(acc.federated_only, 1);
+  });
+
+  it('never links to a record with a different codice fiscale', async () => {
+    const p = person('Sara', 'Ferri');
+    const local = await seedAccount(t.ctx, { externalId: '20269003', givenName: 'Sara', familyName: 'Ferri', taxCode: 'FRRSRA80A41F205Z', status: 'active', password: 'Vecchia-Pass1' });
+    const r = await spidLogin(p);
+    assert.equal(r.statusCode, 303);
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.federated_only, 0);
+    assert.ok(acc.password_hash);
+    const link = await db().selectFrom('spid_identities').selectAll().where('tax_code', '=', cfOf(p)).executeTakeFirstOrThrow();
+    assert.notEqual(link.account_id, local.accountId);
+  });
+
+  it('refuses a linked account that may not sign in, writing nothing', async () => {
+    const p = person('Marco', 'Sala');
+    await spidLogin(p);
+    const link = await db().selectFrom('spid_identities').selectAll().where('tax_code', '=', cfOf(p)).executeTakeFirstOrThrow();
+    await db().updateTable('accounts').set({ status: 'suspended' }).where('id', '=', link.account_id).execute();
+    const sessions = (await db().selectFrom('sessions').select('id').execute()).length;
+    const r = await spidLogin(p);
+    assert.equal(r.statusCode, 403);
+    assert.match(r.body, /collegato a questa identità SPID non può accedere/);
+    assert.equal((await db().selectFrom('sessions').select('id').execute()).length, sessions);
+  });
+
+  it('aligns an account with local credentials through the HTML pages, in Italian', async () => {
+    const p = { ...mario };
+    const local = await seedAccount(t.ctx, {
+      externalId: '20261111',
+      givenName: 'MARIO',
+      familyName: 'Rossi Bianchi',
+      birthDate: '1980-01-02',
+      taxCode: cfOf(p),
+      personalEmail: 'old@example.com',
+      status: 'active',
+      password: 'Vecchia-Pass1',
+    });
+    // A password session opened earlier: alignment ends it.
+    const api = apiClient(t.app);
+    const lf = await api.start('login');
+    const old = await api.submit('login', lf.body.id, { username: '20261111', password: 'Vecchia-Pass1' });
+    assert.equal(old.status, 200);
+    const oldToken = old.body.result.sessionToken as string;
+
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/login');
+    assert.match(b.html, /Entra con SPID/);
+    assert.match(b.html, /href="\/spid\/login\?idp=https%3A%2F%2Fidp.test.example%2F"/);
+    const cookies = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await spidLogin(p, { cookies });
+    assert.equal(r.statusCode, 303);
+    assert.match(String(r.headers.location), /^\/flows\/spid-alignment\/[A-Za-z0-9_-]+$/);
+    assert.equal(sessionCookie(r), undefined, 'no session before confirming');
+    await b.get(String(r.headers.location));
+    assert.equal(b.status, 200);
+    const text = b.text();
+    assert.match(text, /Allinea i tuoi dati con SPID/);
+    assert.match(text, /Dati SPID/);
+    assert.match(text, /Dati registrati/);
+    assert.match(text, /Data di nascita 1980-01-01 1980-01-02 sarà aggiornato/);
+    assert.match(text, /Codice fiscale RSSMRA80A01F205X RSSMRA80A01F205X invariato/);
+    assert.match(text, /Email mario.rossi@example.com old@example.com sarà aggiornato/);
+    assert.match(b.html, /Conferma e usa SPID da ora in poi/);
+    await b.submit({});
+    assert.equal(b.status, 200);
+    assert.match(b.text(), /Il tuo account è collegato a SPID/);
+
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.password_hash, null);
+    assert.equal(acc.federated_only, 1);
+    const per = await db().selectFrom('persons').selectAll().where('id', '=', local.personId).executeTakeFirstOrThrow();
+    assert.equal(per.given_name, 'Mario');
+    assert.equal(per.family_name, 'Rossi');
+    assert.equal(per.birth_date, '1980-01-01');
+    assert.equal(per.personal_email, 'mario.rossi@example.com');
+    const aligned = await db().selectFrom('audit_log').selectAll().where('account_id', '=', local.accountId).where('action', '=', 'spid.aligned').executeTakeFirstOrThrow();
+    const details = JSON.parse(aligned.details);
+    assert.equal(details.before.givenName, 'MARIO');
+    assert.equal(details.after.givenName, 'Mario');
+    assert.equal(details.before.email, 'old@example.com');
+    // The old session is over; the new one carries the level.
+    assert.equal((await apiClient(t.app, { bearer: oldToken }).request('GET', '/api/v1/session')).status, 401);
+    const newToken = b.cookies.get('tessera_session')!;
+    const me = await apiClient(t.app, { bearer: newToken }).request('GET', '/api/v1/session');
+    assert.equal(me.body.account.username, '20261111');
+    const s = await db().selectFrom('sessions').selectAll().where('id', '=', sessionIdOf(newToken)).executeTakeFirstOrThrow();
+    assert.equal(s.acr, 'SpidL2');
+    // From now on only SPID: the password is refused with auth.federated_only, SPID logs in directly.
+    const again = await api.start('login');
+    const refused = await api.submit('login', again.body.id, { username: '20261111', password: 'Vecchia-Pass1' });
+    assert.equal(refused.body.error.code, 'auth.federated_only');
+    // The message points to SPID, in the caller's language.
+    const italian = apiClient(t.app, { lang: 'it' });
+    const third = await italian.submit('login', (await italian.start('login')).body.id, { username: '20261111', password: 'Vecchia-Pass1' });
+    assert.match(third.body.error.message, /SPID/);
+    const direct = await spidLogin(p);
+    assert.equal(direct.statusCode, 303);
+    assert.equal(direct.headers.location, '/account');
+  });
+
+  it('aligns through the JSON API, and cancelling changes nothing', async () => {
+    const p = person('Elena', 'Moro');
+    const local = await seedAccount(t.ctx, { externalId: '20262222', givenName: 'Elena', familyName: 'Moro', taxCode: cfOf(p), status: 'active', password: 'Vecchia-Pass1' });
+    const api = apiClient(t.app, { lang: 'it' });
+
+    const first = await spidLogin(p);
+    const cancelId = String(first.headers.location).split('/').pop()!;
+    const cancelled = await api.submit('spid-alignment', cancelId, { action: 'cancel' });
+    assert.equal(cancelled.status, 200);
+    assert.deepEqual(cancelled.body.result, { linked: false });
+    const still = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(still.federated_only, 0);
+    assert.ok(still.password_hash);
+    assert.equal(await db().selectFrom('spid_identities').select('tax_code').where('tax_code', '=', cfOf(p)).executeTakeFirst(), undefined);
+
+    const second = await spidLogin(p);
+    const id = String(second.headers.location).split('/').pop()!;
+    const view = await api.get('spid-alignment', id);
+    assert.equal(view.body.state, 'awaiting_confirmation');
+    assert.deepEqual(view.body.actions, ['submit', 'cancel']);
+    assert.equal(view.body.data.spid.taxCode, cfOf(p));
+    assert.equal(view.body.data.onFile.givenName, 'Elena');
+    const done = await api.submit('spid-alignment', id, { action: 'submit' });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.state, 'completed');
+    assert.equal(done.body.result.linked, true);
+    assert.equal(typeof done.body.result.sessionToken, 'string');
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.federated_only, 1);
+    // The same step cannot run twice.
+    const twice = await api.submit('spid-alignment', id, { action: 'submit' });
+    assert.equal(twice.status, 409);
+  });
+
+  it('refuses to align when the record’s codice fiscale changed meanwhile', async () => {
+    const p = person('Bruno', 'Riva');
+    const local = await seedAccount(t.ctx, { externalId: '20263333', taxCode: cfOf(p), status: 'active', password: 'Vecchia-Pass1' });
+    const r = await spidLogin(p);
+    const id = String(r.headers.location).split('/').pop()!;
+    await db().updateTable('persons').set({ tax_code: 'RVIBRN80A01F205Q' }).where('id', '=', local.personId).execute();
+    const res = await apiClient(t.app).submit('spid-alignment', id, { action: 'submit' });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.error.code, 'spid.identity_mismatch');
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.federated_only, 0);
+  });
+
+  it('cannot start an alignment from outside', async () => {
+    const r = await apiClient(t.app).start('spid-alignment', '?handoff=guess');
+    assert.equal(r.status, 404);
+  });
+});
