@@ -3,6 +3,7 @@ import { findAccountByUsername, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
 import { timeline } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
+import { provisioningStates } from '../provisioning/state.js';
 import { requireAdmin } from './auth.js';
 
 /**
@@ -24,6 +25,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
         person,
         status: account.status,
         timeline: await timeline(ctx.db.kysely, account.id, account.personId),
+        provisioning: await provisioningStates(ctx.db.kysely, account.id),
       };
     });
 

@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connect.js';
 import { foundation } from './migrations/0001-foundation.js';
 import { codes } from './migrations/0002-codes.js';
+import { provisioning } from './migrations/0009-provisioning.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const migrations: Array<[string, PortableMigration]> = [
   ['0001-foundation', foundation],
   ['0002-codes', codes],
+  ['0009-provisioning', provisioning],
 ];
 
 function migrator(db: Db): Migrator {

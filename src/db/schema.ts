@@ -125,6 +125,17 @@ export interface OneTimeCodeTable {
   revoked_at: string | null;
 }
 
+/** Provisioning status of one account on one target (see provisioning/state.ts). */
+export interface ProvisioningStateTable {
+  account_id: string;
+  target: string;
+  status: string;
+  last_op: string;
+  last_error: string | null;
+  attempts: number;
+  updated_at: string;
+}
+
 export interface Database {
   one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
@@ -135,4 +146,5 @@ export interface Database {
   audit_log: AuditTable;
   outbox: OutboxTable;
   admin_tokens: AdminTokenTable;
+  provisioning_state: ProvisioningStateTable;
 }

@@ -1,0 +1,245 @@
+import { AlreadyExistsError, Attribute, Change, Client, NoSuchObjectError } from 'ldapts';
+import type { ProvisionedAccount, ProvisioningTarget, TargetEntry, TargetRef } from '../ports/provisioning-target.js';
+import { LdapGroupWriter, permissiveModify } from './ldap-group-writer.js';
+
+export interface LdapTargetOptions {
+  id: string;
+  url: string;
+  bindDn: string;
+  bindPassword: string;
+  baseDn: string;
+  populations: string[] | null;
+  quotaAttribute: string;
+  quotaUnit: 'bytes' | 'kilobytes' | 'megabytes' | 'gigabytes';
+  objectClasses: string[];
+  lockWith: 'ppolicy' | 'remove-password';
+}
+
+/** ppolicy's "locked until an administrator unlocks it" value. */
+const lockedForever = '000001010000Z';
+const unitBytes = { bytes: 1, kilobytes: 1024, megabytes: 1024 ** 2, gigabytes: 1024 ** 3 } as const;
+
+/** Escapes a value for use in an RDN (RFC 4514). */
+export function escapeRdn(v: string): string {
+  return v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+/**
+ * How a password hash is written to `userPassword`: argon2 in the {ARGON2} scheme (slapd's argon2
+ * module verifies it), crypt(3) formats in {CRYPT}, LDAP schemes ({SSHA}…) as they are. Null for
+ * anything else, which is then not written (binds fail rather than accept an unknown format).
+ */
+export function ldapPasswordValue(hash: string | null): string | null {
+  if (!hash) return null;
+  if (hash.startsWith('$argon2')) return `{ARGON2}${hash}`;
+  if (/^\{[A-Z0-9.-]+\}/i.test(hash)) return hash;
+  if (/^\$(1|2[abxy]?|5|6|y)\$/.test(hash)) return `{CRYPT}${hash}`;
+  return null;
+}
+
+function tesseraHash(value: string | undefined): string | null {
+  if (!value) return null;
+  if (value.startsWith('{ARGON2}')) return value.slice('{ARGON2}'.length);
+  if (value.startsWith('{CRYPT}')) return value.slice('{CRYPT}'.length);
+  return value;
+}
+
+const first = (v: unknown): string | undefined => {
+  const x = Array.isArray(v) ? v[0] : v;
+  return x === undefined ? undefined : Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
+};
+const replace = (type: string, values: string[]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
+
+/**
+ * An OpenLDAP (or compatible) directory: `uid=<username>,ou=people,<base>` entries with
+ * inetOrgPerson and the configured auxiliary classes, members of `cn=<population>,ou=groups,<base>`.
+ * Suspension sets ppolicy's permanent lock (or removes the password: `lockWith`).
+ */
+export class LdapProvisioningTarget implements ProvisioningTarget {
+  readonly type = 'ldap' as const;
+  readonly id: string;
+  private client: Client | null = null;
+  private binding: Promise<Client> | null = null;
+  private containersReady = false;
+  private readonly groups: LdapGroupWriter;
+  private readonly people: string;
+  private readonly groupsOu: string;
+
+  constructor(private readonly o: LdapTargetOptions) {
+    this.id = o.id;
+    this.people = `ou=people,${o.baseDn}`;
+    this.groupsOu = `ou=groups,${o.baseDn}`;
+    this.groups = new LdapGroupWriter(() => this.session());
+  }
+
+  keyOf(ref: TargetRef): string {
+    return ref.username.toLowerCase();
+  }
+
+  private dn(username: string): string {
+    return `uid=${escapeRdn(username)},${this.people}`;
+  }
+
+  private groupDn(population: string): string {
+    return `cn=${escapeRdn(population)},${this.groupsOu}`;
+  }
+
+  /** A bound connection; a dropped one is replaced on the next call. */
+  private session(): Promise<Client> {
+    if (this.client?.isConnected && this.binding) return this.binding;
+    const client = new Client({ url: this.o.url, timeout: 30_000, connectTimeout: 10_000 });
+    this.client = client;
+    this.binding = client.bind(this.o.bindDn, this.o.bindPassword).then(
+      () => client,
+      (e: unknown) => {
+        this.binding = null;
+        throw e;
+      },
+    );
+    return this.binding;
+  }
+
+  private async containers(c: Client): Promise<void> {
+    if (this.containersReady) return;
+    for (const [dn, ou] of [[this.people, 'people'], [this.groupsOu, 'groups']] as const) {
+      await c.add(dn, { objectClass: ['organizationalUnit'], ou }).catch((e: unknown) => {
+        if (!(e instanceof AlreadyExistsError)) throw e;
+      });
+    }
+    this.containersReady = true;
+  }
+
+  private attributes(a: ProvisionedAccount): Record<string, string[]> {
+    const quota = a.mailQuotaBytes === null ? [] : [String(Math.round(a.mailQuotaBytes / unitBytes[this.o.quotaUnit]))];
+    const password = this.o.lockWith === 'remove-password' && a.suspended ? null : ldapPasswordValue(a.passwordHash);
+    return {
+      cn: [`${a.givenName} ${a.familyName}`.trim() || a.username],
+      sn: [a.familyName || a.username],
+      givenName: a.givenName ? [a.givenName] : [],
+      mail: a.email ? [a.email] : [],
+      [this.o.quotaAttribute]: quota,
+      userPassword: password ? [password] : [],
+      ...(this.o.lockWith === 'ppolicy' ? { pwdAccountLockedTime: a.suspended ? [lockedForever] : [] } : {}),
+    };
+  }
+
+  async ensureAccount(a: ProvisionedAccount): Promise<void> {
+    const c = await this.session();
+    await this.containers(c);
+    const dn = this.dn(a.username);
+    const attrs = this.attributes(a);
+    const objectClass = ['inetOrgPerson', ...this.o.objectClasses];
+    const present = Object.fromEntries(Object.entries(attrs).filter(([, v]) => v.length > 0));
+    try {
+      await c.add(dn, { objectClass, uid: [a.username], ...present });
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      // The entry exists: bring every managed attribute to its value (empty removes it).
+      const changes = [
+        new Change({ operation: 'add', modification: new Attribute({ type: 'objectClass', values: objectClass }) }),
+        ...Object.entries(attrs).map(([k, v]) => replace(k, v)),
+      ];
+      await c.modify(dn, changes, permissiveModify);
+    }
+    const member = dn;
+    const all = this.o.populations ?? (a.population ? [a.population] : []);
+    await Promise.all([
+      ...(a.population ? [this.groups.add(this.groupDn(a.population), member)] : []),
+      ...all.filter((p) => p !== a.population).map((p) => this.groups.remove(this.groupDn(p), member)),
+    ]);
+  }
+
+  async setPassword(ref: TargetRef, passwordHash: string | null): Promise<boolean> {
+    const c = await this.session();
+    const v = ldapPasswordValue(passwordHash);
+    try {
+      await c.modify(this.dn(ref.username), replace('userPassword', v ? [v] : []));
+      return true;
+    } catch (e) {
+      if (e instanceof NoSuchObjectError) return false;
+      throw e;
+    }
+  }
+
+  async suspend(ref: TargetRef): Promise<boolean> {
+    const c = await this.session();
+    try {
+      const change = this.o.lockWith === 'ppolicy' ? replace('pwdAccountLockedTime', [lockedForever]) : replace('userPassword', []);
+      await c.modify(this.dn(ref.username), change);
+      return true;
+    } catch (e) {
+      if (e instanceof NoSuchObjectError) return false;
+      throw e;
+    }
+  }
+
+  async delete(ref: TargetRef): Promise<void> {
+    const c = await this.session();
+    const dn = this.dn(ref.username);
+    await c.del(dn).catch((e: unknown) => {
+      if (!(e instanceof NoSuchObjectError)) throw e;
+    });
+    const groups = await this.groupsOf(c, dn);
+    await Promise.all(groups.map((g) => this.groups.remove(g, dn)));
+  }
+
+  private async groupsOf(c: Client, dn: string): Promise<string[]> {
+    try {
+      const r = await c.search(this.groupsOu, { scope: 'one', filter: `(member=${dn.replace(/[\\*()\0]/g, (x) => `\\${x.charCodeAt(0).toString(16).padStart(2, '0')}`)})`, attributes: ['cn'] });
+      return r.searchEntries.map((e) => e.dn);
+    } catch (e) {
+      if (e instanceof NoSuchObjectError) return [];
+      throw e;
+    }
+  }
+
+  async list(): Promise<TargetEntry[]> {
+    const c = await this.session();
+    const populationOf = new Map<string, string>();
+    try {
+      for await (const page of c.searchPaginated(this.groupsOu, { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'], paged: { pageSize: 200 } })) {
+        for (const g of page.searchEntries) {
+          const cn = first(g.cn);
+          if (!cn || (this.o.populations && !this.o.populations.includes(cn))) continue;
+          const members = Array.isArray(g.member) ? g.member : [g.member];
+          for (const m of members) populationOf.set(String(m).toLowerCase(), cn);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof NoSuchObjectError)) throw e;
+    }
+    const out: TargetEntry[] = [];
+    const attributes = ['uid', 'mail', 'givenName', 'sn', this.o.quotaAttribute, 'userPassword', 'pwdAccountLockedTime'];
+    try {
+      for await (const page of c.searchPaginated(this.people, { scope: 'one', filter: '(objectClass=inetOrgPerson)', attributes, paged: { pageSize: 500 } })) {
+        for (const e of page.searchEntries) {
+          const uid = first(e.uid);
+          if (!uid) continue;
+          const quota = first(e[this.o.quotaAttribute]);
+          const password = first(e.userPassword);
+          out.push({
+            key: uid.toLowerCase(),
+            username: uid,
+            email: first(e.mail) ?? null,
+            givenName: first(e.givenName) ?? null,
+            familyName: first(e.sn) ?? null,
+            population: populationOf.get(this.dn(uid).toLowerCase()) ?? null,
+            mailQuotaBytes: quota === undefined ? null : Number(quota) * unitBytes[this.o.quotaUnit],
+            suspended: this.o.lockWith === 'ppolicy' ? first(e.pwdAccountLockedTime) !== undefined : password === undefined,
+            passwordHash: tesseraHash(password),
+          });
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof NoSuchObjectError)) throw e;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    this.binding = null;
+    if (c?.isConnected) await c.unbind().catch(() => {});
+  }
+}

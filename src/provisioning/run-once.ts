@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { AppContext } from '../app/context.js';
+import { deliverProvisioning, markProvisioningDead, type ProvisioningRow } from './deliver.js';
+import { provisioningChannelPrefix } from './enqueue.js';
+
+/*
+ * A minimal processor of provisioning rows, until the generic outbox dispatcher takes them: that
+ * dispatcher should call `deliverProvisioning` for `provision:*` channels and `markProvisioningDead`
+ * when it dead-letters one, and this file can then go. Same row protocol as any outbox row:
+ * pending → sending (claimed, with a lease) → sent | pending (retry later) | dead.
+ */
+
+export interface RunOptions {
+  /** Rows claimed per batch. */
+  batch?: number;
+  /** Rows delivered at the same time (targets pipeline requests on one connection). */
+  concurrency?: number;
+  /** A claimed row whose processor died is claimed again after this long. */
+  leaseMs?: number;
+  /** Attempts before a row is dead-lettered. */
+  maxAttempts?: number;
+}
+
+export interface RunReport {
+  delivered: number;
+  retried: number;
+  dead: number;
+}
+
+/** Retry delay after `attempts` failures: 10 s doubling up to an hour, with ±20 % jitter. */
+export function backoffMs(attempts: number): number {
+  const base = Math.min(10_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/**
+ * Claims the provisioning rows that are due (pending, or claimed by a processor whose lease ran
+ * out) with a guarded UPDATE — two processors never hold one row — and delivers them.
+ */
+export async function claimProvisioningRows(ctx: AppContext, limit: number, leaseMs: number): Promise<ProvisioningRow[]> {
+  const db = ctx.db.kysely;
+  const now = ctx.clock.now();
+  const due = (qb: any) =>
+    qb
+      .where('channel', 'like', `${provisioningChannelPrefix}%`)
+      .where('status', 'in', ['pending', 'sending'])
+      .where('next_attempt_at', '<=', now.toISOString());
+  const ids = (await due(db.selectFrom('outbox').select('id')).orderBy('created_at').orderBy('id').limit(limit).execute()) as Array<{ id: string }>;
+  if (ids.length === 0) return [];
+  return (await due(
+    db
+      .updateTable('outbox')
+      .set({ status: 'sending', attempts: sql<number>`attempts + 1`, next_attempt_at: new Date(now.getTime() + leaseMs).toISOString() })
+      .where(
+        'id',
+        'in',
+        ids.map((r) => r.id),
+      ),
+  )
+    .returning(['id', 'channel', 'purpose', 'recipient', 'payload', 'attempts'])
+    .execute()) as ProvisioningRow[];
+}
+
+/** Claims and delivers due provisioning rows until none is left (or `maxBatches` ran). */
+export async function runProvisioningOnce(ctx: AppContext, opts: RunOptions & { maxBatches?: number } = {}): Promise<RunReport> {
+  const batch = opts.batch ?? 200;
+  const concurrency = opts.concurrency ?? 16;
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const maxAttempts = opts.maxAttempts ?? 10;
+  const report: RunReport = { delivered: 0, retried: 0, dead: 0 };
+  const db = ctx.db.kysely;
+  for (let b = 0; b < (opts.maxBatches ?? Infinity); b++) {
+    const rows = await claimProvisioningRows(ctx, batch, leaseMs);
+    if (rows.length === 0) break;
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        try {
+          await deliverProvisioning(ctx, row);
+          await db.updateTable('outbox').set({ status: 'sent', sent_at: ctx.clock.now().toISOString(), last_error: null }).where('id', '=', row.id).where('status', '=', 'sending').execute();
+          report.delivered++;
+        } catch (e) {
+          const dead = row.attempts >= maxAttempts;
+          const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+          await db
+            .updateTable('outbox')
+            .set({ status: dead ? 'dead' : 'pending', last_error: message, next_attempt_at: new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString() })
+            .where('id', '=', row.id)
+            .where('status', '=', 'sending')
+            .execute();
+          if (dead) {
+            await markProvisioningDead(ctx, row, e);
+            report.dead++;
+          } else report.retried++;
+          ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+  }
+  return report;
+}
