@@ -203,6 +203,15 @@ export class GoogleWorkspaceTarget implements ProvisioningTarget {
     return out;
   }
 
+  differences(a: ProvisionedAccount, e: TargetEntry): string[] {
+    const out: string[] = [];
+    if (e.givenName !== (a.givenName || a.username)) out.push('name.givenName');
+    if (e.familyName !== (a.familyName || a.username)) out.push('name.familyName');
+    if (this.orgUnit(e.population) !== this.orgUnit(a.population)) out.push('orgUnitPath');
+    if (e.suspended !== a.suspended) out.push('suspended');
+    return out;
+  }
+
   async close(): Promise<void> {
     this.token = null;
   }

@@ -37,13 +37,6 @@ export function ldapPasswordValue(hash: string | null): string | null {
   return null;
 }
 
-function tesseraHash(value: string | undefined): string | null {
-  if (!value) return null;
-  if (value.startsWith('{ARGON2}')) return value.slice('{ARGON2}'.length);
-  if (value.startsWith('{CRYPT}')) return value.slice('{CRYPT}'.length);
-  return value;
-}
-
 const first = (v: unknown): string | undefined => {
   const x = Array.isArray(v) ? v[0] : v;
   return x === undefined ? undefined : Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
@@ -226,13 +219,28 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
             population: populationOf.get(this.dn(uid).toLowerCase()) ?? null,
             mailQuotaBytes: quota === undefined ? null : Number(quota) * unitBytes[this.o.quotaUnit],
             suspended: this.o.lockWith === 'ppolicy' ? first(e.pwdAccountLockedTime) !== undefined : password === undefined,
-            passwordHash: tesseraHash(password),
+            passwordValue: password ?? null,
           });
         }
       }
     } catch (e) {
       if (!(e instanceof NoSuchObjectError)) throw e;
     }
+    return out;
+  }
+
+  differences(a: ProvisionedAccount, e: TargetEntry): string[] {
+    const want = this.attributes(a);
+    const out: string[] = [];
+    const same = (x: string | null | undefined, y: string | undefined) => (x ?? '') === (y ?? '');
+    if (!same(e.email?.toLowerCase(), want.mail![0]?.toLowerCase())) out.push('mail');
+    if (!same(e.givenName, want.givenName![0])) out.push('givenName');
+    if (!same(e.familyName, want.sn![0])) out.push('sn');
+    if (e.population !== a.population) out.push('group');
+    const quota = want[this.o.quotaAttribute]![0];
+    if ((e.mailQuotaBytes === null ? undefined : String(Math.round(e.mailQuotaBytes / unitBytes[this.o.quotaUnit]))) !== quota) out.push(this.o.quotaAttribute);
+    if (e.suspended !== a.suspended) out.push('locked');
+    if (e.passwordValue !== undefined && !same(e.passwordValue, want.userPassword![0])) out.push('userPassword');
     return out;
   }
 

@@ -19,6 +19,8 @@ export interface ProvisioningTarget {
   delete(ref: TargetRef): Promise<void>;
   /** Every account the target holds under Tessera's management, as Tessera would describe it. */
   list(): Promise<TargetEntry[]>;
+  /** The attributes of `entry` that differ from `account` (empty: in step). */
+  differences(account: ProvisionedAccount, entry: TargetEntry): string[];
   close(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export interface ProvisionedAccount extends TargetRef {
   passwordHash: string | null;
 }
 
-/** An account as found on a target. `passwordHash` is undefined when the target cannot show it. */
+/** An account as found on a target. `passwordValue` (as stored) is undefined when the target cannot show it. */
 export interface TargetEntry {
   key: string;
   username: string;
@@ -50,5 +52,5 @@ export interface TargetEntry {
   population: string | null;
   mailQuotaBytes: number | null;
   suspended: boolean;
-  passwordHash?: string | null;
+  passwordValue?: string | null;
 }

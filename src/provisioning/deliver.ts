@@ -32,13 +32,14 @@ export async function deliverProvisioning(ctx: AppContext, row: ProvisioningRow)
     await recordProvisioningState(db, ctx.clock.now(), { accountId: row.recipient, target: targetId, status: 'failed', op, error: errorText(e), attempts: row.attempts });
     throw e;
   }
-  // "ok" only when nothing else waits for this account on this target.
+  // Every delivery brings the target to the account's current state, so success means "ok" unless
+  // another operation is already queued (rows being delivered at this moment record their own).
   const waiting = await db
     .selectFrom('outbox')
     .select('id')
     .where('recipient', '=', row.recipient)
     .where('channel', '=', row.channel)
-    .where('status', 'in', ['pending', 'sending'])
+    .where('status', '=', 'pending')
     .where('id', '!=', row.id)
     .executeTakeFirst();
   await recordProvisioningState(db, ctx.clock.now(), {

@@ -23,7 +23,26 @@ export interface Slapd {
   whoami(dn: string, password: string): boolean;
   /** Adds entries from LDIF text with `ldapadd`; throws on failure. */
   ldapadd(ldif: string, opts?: { continueOnError?: boolean }): void;
+  /** Runs `ldapsearch` as the root DN: the entries found, as attribute → values (lowercased names). */
+  search(base: string, filter?: string, attrs?: string[], scope?: 'base' | 'one' | 'sub'): Array<Record<string, string[]>>;
+  /** Applies LDIF change records with `ldapmodify` (changes made behind Tessera's back). */
+  ldapmodify(ldif: string): void;
   stop(): Promise<void>;
+}
+
+function parseLdif(text: string): Array<Record<string, string[]>> {
+  const out: Array<Record<string, string[]>> = [];
+  for (const block of text.replace(/\n /g, '').split(/\n\n+/)) {
+    const e: Record<string, string[]> = {};
+    for (const line of block.split('\n')) {
+      const m = /^([A-Za-z0-9;-]+)(::?) ?(.*)$/.exec(line);
+      if (!m) continue;
+      const v = m[2] === '::' ? Buffer.from(m[3]!, 'base64').toString('utf8') : m[3]!;
+      (e[m[1]!.toLowerCase()] ??= []).push(v);
+    }
+    if (e.dn) out.push(e);
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -92,6 +111,19 @@ export async function startSlapd(opts: { baseDn?: string } = {}): Promise<Slapd>
     });
     if (r.status !== 0 && !o.continueOnError) throw new Error(`ldapadd failed (${r.status}): ${r.stderr}`);
   };
+  const search = (base: string, filter = '(objectClass=*)', attrs: string[] = [], scope: 'base' | 'one' | 'sub' = 'sub') => {
+    const r = spawnSync('ldapsearch', ['-x', '-LLL', '-o', 'ldif-wrap=no', '-H', url, '-D', rootDn, '-w', rootPassword, '-s', scope, '-b', base, filter, ...attrs], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    if (r.status === 32) return [];
+    if (r.status !== 0) throw new Error(`ldapsearch failed (${r.status}): ${r.stderr}`);
+    return parseLdif(r.stdout);
+  };
+  const ldapmodify = (ldif: string) => {
+    const r = spawnSync('ldapmodify', ['-x', '-H', url, '-D', rootDn, '-w', rootPassword], { input: ldif, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ldapmodify failed (${r.status}): ${r.stderr}`);
+  };
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -130,5 +162,5 @@ export async function startSlapd(opts: { baseDn?: string } = {}): Promise<Slapd>
       '',
     ].join('\n'),
   );
-  return { url, port, baseDn, rootDn, rootPassword, whoami, ldapadd, stop };
+  return { url, port, baseDn, rootDn, rootPassword, whoami, ldapadd, search, ldapmodify, stop };
 }
