@@ -128,11 +128,17 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
       // The entry exists: bring every managed attribute to its value (empty removes it).
+      // ppolicy clears pwdAccountLockedTime whenever userPassword is written, even in the same
+      // request: a lock is therefore set by a modify of its own, after the password.
+      const lockLater = this.o.lockWith === 'ppolicy' && a.suspended;
       const changes = [
         new Change({ operation: 'add', modification: new Attribute({ type: 'objectClass', values: objectClass }) }),
-        ...Object.entries(attrs).map(([k, v]) => replace(k, v)),
+        ...Object.entries(attrs)
+          .filter(([k]) => !(lockLater && k === 'pwdAccountLockedTime'))
+          .map(([k, v]) => replace(k, v)),
       ];
       await c.modify(dn, changes, permissiveModify);
+      if (lockLater) await c.modify(dn, replace('pwdAccountLockedTime', [lockedForever]));
     }
     const member = dn;
     const all = this.o.populations ?? (a.population ? [a.population] : []);
