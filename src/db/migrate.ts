@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connect.js';
 import { foundation } from './migrations/0001-foundation.js';
 import { codes } from './migrations/0002-codes.js';
@@ -12,9 +12,22 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0009-provisioning', provisioning],
 ];
 
-function migrator(db: Db): Migrator {
+/**
+ * PostgreSQL: the migration tables are named with the connection's current schema. Kysely looks
+ * for them among the tables of every schema, so without it a database holding several Tessera
+ * schemas (test runs side by side) finds another schema's table and never creates its own.
+ */
+async function migrationSchema(db: Db): Promise<string | undefined> {
+  if (db.dialect !== 'postgres') return undefined;
+  const r = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db.kysely);
+  return r.rows[0]?.s;
+}
+
+async function migrator(db: Db): Promise<Migrator> {
+  const schema = await migrationSchema(db);
   return new Migrator({
     db: db.kysely,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
       async getMigrations() {
         const out: Record<string, Migration> = {};
@@ -30,13 +43,13 @@ function check(result: MigrationResultSet): void {
 }
 
 export async function migrateUp(db: Db): Promise<string[]> {
-  const res = await migrator(db).migrateToLatest();
+  const res = await (await migrator(db)).migrateToLatest();
   check(res);
   return (res.results ?? []).map((r) => r.migrationName);
 }
 
 export async function migrateDown(db: Db, steps = migrations.length): Promise<string[]> {
-  const m = migrator(db);
+  const m = await migrator(db);
   const done: string[] = [];
   for (let i = 0; i < steps; i++) {
     const res = await m.migrateDown();
@@ -49,6 +62,6 @@ export async function migrateDown(db: Db, steps = migrations.length): Promise<st
 
 /** True when every known migration has been applied (used by /readyz). */
 export async function migrationsApplied(db: Db): Promise<boolean> {
-  const list = await migrator(db).getMigrations();
+  const list = await (await migrator(db)).getMigrations();
   return list.every((m) => m.executedAt !== undefined);
 }
