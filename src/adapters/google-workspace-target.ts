@@ -85,8 +85,16 @@ export class GoogleWorkspaceTarget implements ProvisioningTarget {
     return ref.email?.toLowerCase() ?? null;
   }
 
+  private pendingToken: Promise<string> | null = null;
+
+  /** A cached access token; concurrent callers share one token request. */
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expires > Date.now() + 60_000) return this.token.value;
+    this.pendingToken ??= this.fetchToken().finally(() => (this.pendingToken = null));
+    return this.pendingToken;
+  }
+
+  private async fetchToken(): Promise<string> {
     const key = await importPKCS8(this.o.key.private_key, 'RS256');
     const now = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({ scope: directoryUserScope })
@@ -151,7 +159,13 @@ export class GoogleWorkspaceTarget implements ProvisioningTarget {
     // Google requires a password on creation: a supported hash, or a random one nobody knows
     // (sign-in then goes through Tessera's single sign-on).
     const password = googlePassword(a.passwordHash) ?? { password: createHash('sha1').update(randomBytes(32)).digest('hex'), hashFunction: 'SHA-1' };
-    await this.call('POST', '/users', { ...fields, ...password });
+    try {
+      await this.call('POST', '/users', { ...fields, ...password });
+    } catch (e) {
+      // Created meanwhile by another delivery: update it instead.
+      if (!(e instanceof GoogleApiError && e.status === 409)) throw e;
+      await this.call('PUT', this.userPath(email), fields);
+    }
   }
 
   async setPassword(ref: TargetRef, passwordHash: string | null): Promise<boolean> {

@@ -72,32 +72,42 @@ export async function runProvisioningOnce(ctx: AppContext, opts: RunOptions & { 
   for (let b = 0; b < (opts.maxBatches ?? Infinity); b++) {
     const rows = await claimProvisioningRows(ctx, batch, leaseMs);
     if (rows.length === 0) break;
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        try {
-          await deliverProvisioning(ctx, row);
-          await db.updateTable('outbox').set({ status: 'sent', sent_at: ctx.clock.now().toISOString(), last_error: null }).where('id', '=', row.id).where('status', '=', 'sending').execute();
-          report.delivered++;
-        } catch (e) {
-          const dead = row.attempts >= maxAttempts;
-          const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
-          await db
-            .updateTable('outbox')
-            .set({ status: dead ? 'dead' : 'pending', last_error: message, next_attempt_at: new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString() })
-            .where('id', '=', row.id)
-            .where('status', '=', 'sending')
-            .execute();
-          if (dead) {
-            await markProvisioningDead(ctx, row, e);
-            report.dead++;
-          } else report.retried++;
-          ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
-        }
+    // Rows of one account on one target are delivered one after the other, in order; different
+    // accounts side by side.
+    const lanes = new Map<string, ProvisioningRow[]>();
+    for (const r of rows) {
+      const k = `${r.channel} ${r.recipient}`;
+      lanes.set(k, [...(lanes.get(k) ?? []), r]);
+    }
+    const queue = [...lanes.values()];
+    const deliverOne = async (row: ProvisioningRow) => {
+      try {
+        await deliverProvisioning(ctx, row);
+        await db.updateTable('outbox').set({ status: 'sent', sent_at: ctx.clock.now().toISOString(), last_error: null }).where('id', '=', row.id).where('status', '=', 'sending').execute();
+        report.delivered++;
+      } catch (e) {
+        const dead = row.attempts >= maxAttempts;
+        const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+        await db
+          .updateTable('outbox')
+          .set({ status: dead ? 'dead' : 'pending', last_error: message, next_attempt_at: new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString() })
+          .where('id', '=', row.id)
+          .where('status', '=', 'sending')
+          .execute();
+        if (dead) {
+          await markProvisioningDead(ctx, row, e);
+          report.dead++;
+        } else report.retried++;
+        ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        for (const row of queue[next++]!) await deliverOne(row);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   }
   return report;
 }
