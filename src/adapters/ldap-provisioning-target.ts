@@ -53,7 +53,8 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
   readonly id: string;
   private client: Client | null = null;
   private binding: Promise<Client> | null = null;
-  private containersReady = false;
+  private bound = false;
+  private containersReady: Promise<void> | null = null;
   private readonly groups: LdapGroupWriter;
   private readonly people: string;
   private readonly groupsOu: string;
@@ -77,13 +78,21 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
     return `cn=${escapeRdn(population)},${this.groupsOu}`;
   }
 
-  /** A bound connection; a dropped one is replaced on the next call. */
+  /**
+   * A bound connection, shared by concurrent callers (requests are pipelined on it); a dropped
+   * one is replaced on the next call.
+   */
   private session(): Promise<Client> {
-    if (this.client?.isConnected && this.binding) return this.binding;
+    if (this.binding && (!this.bound || this.client?.isConnected)) return this.binding;
     const client = new Client({ url: this.o.url, timeout: 30_000, connectTimeout: 10_000 });
     this.client = client;
+    this.bound = false;
+    this.containersReady = null;
     this.binding = client.bind(this.o.bindDn, this.o.bindPassword).then(
-      () => client,
+      () => {
+        this.bound = true;
+        return client;
+      },
       (e: unknown) => {
         this.binding = null;
         throw e;
@@ -92,14 +101,19 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
     return this.binding;
   }
 
-  private async containers(c: Client): Promise<void> {
-    if (this.containersReady) return;
-    for (const [dn, ou] of [[this.people, 'people'], [this.groupsOu, 'groups']] as const) {
-      await c.add(dn, { objectClass: ['organizationalUnit'], ou }).catch((e: unknown) => {
-        if (!(e instanceof AlreadyExistsError)) throw e;
-      });
-    }
-    this.containersReady = true;
+  /** ou=people and ou=groups, created once per connection when missing. */
+  private containers(c: Client): Promise<void> {
+    this.containersReady ??= (async () => {
+      for (const [dn, ou] of [[this.people, 'people'], [this.groupsOu, 'groups']] as const) {
+        await c.add(dn, { objectClass: ['organizationalUnit'], ou }).catch((e: unknown) => {
+          if (!(e instanceof AlreadyExistsError)) throw e;
+        });
+      }
+    })().catch((e: unknown) => {
+      this.containersReady = null;
+      throw e;
+    });
+    return this.containersReady;
   }
 
   private attributes(a: ProvisionedAccount): Record<string, string[]> {
@@ -254,6 +268,7 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
     const c = this.client;
     this.client = null;
     this.binding = null;
+    this.containersReady = null;
     if (c?.isConnected) await c.unbind().catch(() => {});
   }
 }

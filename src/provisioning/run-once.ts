@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
-import { deliverProvisioning, markProvisioningDead, type ProvisioningRow } from './deliver.js';
+import { deliverProvisioningBatch, errorText, markProvisioningDead, type ProvisioningRow } from './deliver.js';
 import { provisioningChannelPrefix } from './enqueue.js';
 
 /*
  * A minimal processor of provisioning rows, until the generic outbox dispatcher takes them: that
- * dispatcher should call `deliverProvisioning` for `provision:*` channels and `markProvisioningDead`
+ * dispatcher should call `deliverProvisioningBatch` (or `deliverProvisioning`, one row) for `provision:*` channels and `markProvisioningDead`
  * when it dead-letters one, and this file can then go. Same row protocol as any outbox row:
  * pending → sending (claimed, with a lease) → sent | pending (retry later) | dead.
  */
@@ -45,7 +45,8 @@ export async function claimProvisioningRows(ctx: AppContext, limit: number, leas
       .where('channel', 'like', `${provisioningChannelPrefix}%`)
       .where('status', 'in', ['pending', 'sending'])
       .where('next_attempt_at', '<=', now.toISOString());
-  const ids = (await due(db.selectFrom('outbox').select('id')).orderBy('created_at').orderBy('id').limit(limit).execute()) as Array<{ id: string }>;
+  // Oldest first; an account's rows side by side, so they usually share a batch (one change).
+  const ids = (await due(db.selectFrom('outbox').select('id')).orderBy('created_at').orderBy('recipient').orderBy('id').limit(limit).execute()) as Array<{ id: string }>;
   if (ids.length === 0) return [];
   return (await due(
     db
@@ -72,42 +73,34 @@ export async function runProvisioningOnce(ctx: AppContext, opts: RunOptions & { 
   for (let b = 0; b < (opts.maxBatches ?? Infinity); b++) {
     const rows = await claimProvisioningRows(ctx, batch, leaseMs);
     if (rows.length === 0) break;
-    // Rows of one account on one target are delivered one after the other, in order; different
-    // accounts side by side.
-    const lanes = new Map<string, ProvisioningRow[]>();
-    for (const r of rows) {
-      const k = `${r.channel} ${r.recipient}`;
-      lanes.set(k, [...(lanes.get(k) ?? []), r]);
+    const failures = await deliverProvisioningBatch(ctx, rows, concurrency);
+    const sent = rows.filter((r) => !failures.has(r.id)).map((r) => r.id);
+    for (let i = 0; i < sent.length; i += 500) {
+      await db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: ctx.clock.now().toISOString(), last_error: null })
+        .where('id', 'in', sent.slice(i, i + 500))
+        .where('status', '=', 'sending')
+        .execute();
     }
-    const queue = [...lanes.values()];
-    const deliverOne = async (row: ProvisioningRow) => {
-      try {
-        await deliverProvisioning(ctx, row);
-        await db.updateTable('outbox').set({ status: 'sent', sent_at: ctx.clock.now().toISOString(), last_error: null }).where('id', '=', row.id).where('status', '=', 'sending').execute();
-        report.delivered++;
-      } catch (e) {
-        const dead = row.attempts >= maxAttempts;
-        const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
-        await db
-          .updateTable('outbox')
-          .set({ status: dead ? 'dead' : 'pending', last_error: message, next_attempt_at: new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString() })
-          .where('id', '=', row.id)
-          .where('status', '=', 'sending')
-          .execute();
-        if (dead) {
-          await markProvisioningDead(ctx, row, e);
-          report.dead++;
-        } else report.retried++;
-        ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
-      }
-    };
-    let next = 0;
-    const worker = async () => {
-      while (next < queue.length) {
-        for (const row of queue[next++]!) await deliverOne(row);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    report.delivered += sent.length;
+    for (const row of rows) {
+      if (!failures.has(row.id)) continue;
+      const e = failures.get(row.id);
+      const dead = row.attempts >= maxAttempts;
+      const message = errorText(e);
+      await db
+        .updateTable('outbox')
+        .set({ status: dead ? 'dead' : 'pending', last_error: message, next_attempt_at: new Date(ctx.clock.now().getTime() + backoffMs(row.attempts)).toISOString() })
+        .where('id', '=', row.id)
+        .where('status', '=', 'sending')
+        .execute();
+      if (dead) {
+        await markProvisioningDead(ctx, row, e);
+        report.dead++;
+      } else report.retried++;
+      ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
+    }
   }
   return report;
 }

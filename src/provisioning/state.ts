@@ -13,24 +13,50 @@ export interface ProvisioningStateView {
   updatedAt: string;
 }
 
-/** Records the status of `accountId` on `target` (one row per pair, last write wins). */
-export async function recordProvisioningState(
-  db: Kysely<Database>,
-  at: Date,
-  s: { accountId: string; target: string; status: ProvisioningStatus; op: string; error?: string | null; attempts: number },
-): Promise<void> {
-  const values = {
-    status: s.status,
-    last_op: s.op,
-    last_error: s.error ?? null,
-    attempts: s.attempts,
-    updated_at: at.toISOString(),
-  };
-  await db
-    .insertInto('provisioning_state')
-    .values({ account_id: s.accountId, target: s.target, ...values })
-    .onConflict((oc) => oc.columns(['account_id', 'target']).doUpdateSet(values))
-    .execute();
+export interface StateChange {
+  accountId: string;
+  target: string;
+  status: ProvisioningStatus;
+  op: string;
+  error?: string | null;
+  attempts: number;
+}
+
+/**
+ * Records the status of accounts on targets (one row per pair). With `notAfter`, a row changed
+ * after that instant (an operation enqueued meanwhile) is left as it is.
+ */
+export async function recordProvisioningStates(db: Kysely<Database>, at: Date, changes: StateChange[], opts: { notAfter?: Date } = {}): Promise<void> {
+  for (let i = 0; i < changes.length; i += 500) {
+    const values = changes.slice(i, i + 500).map((s) => ({
+      account_id: s.accountId,
+      target: s.target,
+      status: s.status,
+      last_op: s.op,
+      last_error: s.error ?? null,
+      attempts: s.attempts,
+      updated_at: at.toISOString(),
+    }));
+    await db
+      .insertInto('provisioning_state')
+      .values(values)
+      .onConflict((oc) => {
+        const set = oc.columns(['account_id', 'target']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          last_op: eb.ref('excluded.last_op'),
+          last_error: eb.ref('excluded.last_error'),
+          attempts: eb.ref('excluded.attempts'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }));
+        return opts.notAfter ? set.where('provisioning_state.updated_at', '<=', opts.notAfter.toISOString()) : set;
+      })
+      .execute();
+  }
+}
+
+/** Records the status of `accountId` on `target`. */
+export async function recordProvisioningState(db: Kysely<Database>, at: Date, s: StateChange): Promise<void> {
+  await recordProvisioningStates(db, at, [s]);
 }
 
 /** Each target's provisioning status for one account (admin view). */
