@@ -6,7 +6,12 @@ import { AlreadyExistsError, Attribute, Change, Control, NoSuchObjectError, Obje
  */
 export const permissiveModify = new Control('1.2.840.113556.1.4.1413');
 
+/** At most this long is waited for more changes to a group, and at most this many go in one modify. */
+const maxWaitMs = 50;
+const maxBatch = 5000;
+
 interface Pending {
+  size: number;
   add: Set<string>;
   remove: Set<string>;
   waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>;
@@ -16,14 +21,15 @@ const memberChange = (operation: 'add' | 'delete', values: string[]) =>
   new Change({ operation, modification: new Attribute({ type: 'member', values }) });
 
 /**
- * Coalesces group membership changes: every change asked for in the same tick goes to the server
- * as one modify per group. A groupOfNames of ten thousand members is rewritten whole by each
- * modify, so one modify per member would make provisioning quadratic.
+ * Coalesces group membership changes ("group commit"): while one modify of a group is on its way,
+ * the changes asked for meanwhile gather and go together as the next one. A groupOfNames of ten
+ * thousand members is rewritten whole by each modify, so one modify per member would make
+ * provisioning quadratic; this way the batches grow with the server's latency.
  */
 export class LdapGroupWriter {
   private pending = new Map<string, Pending>();
-  private running = new Map<string, Promise<void>>();
-  private scheduled = false;
+  private running = new Set<string>();
+  private scheduled = new Set<string>();
 
   constructor(private readonly session: () => Promise<Client>) {}
 
@@ -40,34 +46,44 @@ export class LdapGroupWriter {
   private enqueue(group: string, member: string, how: 'add' | 'remove'): Promise<void> {
     return new Promise((resolve, reject) => {
       let p = this.pending.get(group);
-      if (!p) this.pending.set(group, (p = { add: new Set(), remove: new Set(), waiters: [] }));
+      if (!p) this.pending.set(group, (p = { size: 0, add: new Set(), remove: new Set(), waiters: [] }));
       const m = member.toLowerCase();
       (how === 'add' ? p.add : p.remove).add(m);
       (how === 'add' ? p.remove : p.add).delete(m);
       p.waiters.push({ resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flushAll());
-      }
+      p.size++;
+      if (!this.running.has(group) && !this.scheduled.has(group)) this.schedule(group, Date.now(), -1);
     });
   }
 
-  private flushAll(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = new Map();
-    for (const [group, p] of batch) {
-      // Changes to one group are applied one batch after the other, never concurrently.
-      const prev = this.running.get(group) ?? Promise.resolve();
-      const next = prev.then(() => this.apply(group, p)).then(
+  /**
+   * Waits while changes keep arriving (they come from operations still on their way), at most
+   * `maxWaitMs`, so a batch of deliveries becomes a handful of group modifies.
+   */
+  private schedule(group: string, since: number, seen: number): void {
+    this.scheduled.add(group);
+    setTimeout(() => {
+      const size = this.pending.get(group)?.size ?? 0;
+      if (size !== seen && size < maxBatch && Date.now() - since < maxWaitMs) return this.schedule(group, since, size);
+      this.flush(group);
+    }, 1);
+  }
+
+  private flush(group: string): void {
+    this.scheduled.delete(group);
+    const p = this.pending.get(group);
+    if (this.running.has(group) || !p) return;
+    this.pending.delete(group);
+    this.running.add(group);
+    void this.apply(group, p)
+      .then(
         () => p.waiters.forEach((w) => w.resolve()),
         (e: unknown) => p.waiters.forEach((w) => w.reject(e)),
-      );
-      this.running.set(group, next);
-      void next.finally(() => {
-        if (this.running.get(group) === next) this.running.delete(group);
+      )
+      .finally(() => {
+        this.running.delete(group);
+        if (this.pending.has(group) && !this.scheduled.has(group)) this.schedule(group, Date.now(), -1);
       });
-    }
   }
 
   private async apply(group: string, p: Pending): Promise<void> {
