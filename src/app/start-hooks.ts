@@ -1,3 +1,4 @@
+import { provisioningStartHook } from '../provisioning/start-hook.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -6,4 +7,4 @@ import type { AppContext } from './context.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [];
+export const startHooks: StartHook[] = [provisioningStartHook];

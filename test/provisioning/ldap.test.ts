@@ -5,6 +5,7 @@ import { apiClient, adminHeaders } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
+import { provisioningStartHook } from '../../src/provisioning/start-hook.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
 import { activate, changePassword, provisioningRows, transition } from './helpers.js';
 
@@ -92,6 +93,24 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
     assert.equal((await runProvisioningOnce(t.ctx)).delivered, 1);
     assert.equal(entry('20260001'), undefined);
     assert.equal(ldap.whoami(dn('20260002'), 'Terza-Chiave-33'), true);
+  });
+
+  it('serve delivers in the background when a target is configured', async () => {
+    await seedAccount(t.ctx, { externalId: '20260005', status: 'suspended', password: 'Quinta-Pw-55' });
+    await transition(t, '20260005', 'active');
+    const stop = await provisioningStartHook(t.ctx);
+    assert.ok(stop, 'the hook runs when LDAP_URL is set');
+    try {
+      for (let i = 0; !entry('20260005'); i++) {
+        assert.ok(i < 100, 'delivered within 5 seconds');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ldap.whoami(dn('20260005'), 'Quinta-Pw-55'), true);
+    } finally {
+      await stop();
+    }
+    // Without a target, nothing starts.
+    assert.equal(await provisioningStartHook({ ...t.ctx, env: { ...t.ctx.env, LDAP_URL: undefined } }), undefined);
   });
 
   it('an unreachable target is retried with backoff, then dead-lettered and shown to the administrator', async () => {

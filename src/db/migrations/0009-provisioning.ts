@@ -18,13 +18,8 @@ export const provisioning: PortableMigration = () => ({
       .addPrimaryKeyConstraint('provisioning_state_pk', ['account_id', 'target'])
       .execute();
     await db.schema.createIndex('provisioning_state_status').on('provisioning_state').columns(['target', 'status']).execute();
-    // The outbox is scanned by channel prefix for provisioning rows.
-    await db.schema.createIndex('outbox_channel_due').on('outbox').columns(['channel', 'status', 'next_attempt_at']).execute();
-    await db.schema.createIndex('outbox_recipient').on('outbox').columns(['recipient', 'channel']).execute();
   },
   async down(db) {
-    await db.schema.dropIndex('outbox_recipient').execute();
-    await db.schema.dropIndex('outbox_channel_due').execute();
     await db.schema.dropTable('provisioning_state').execute();
   },
 });
