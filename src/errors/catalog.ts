@@ -38,6 +38,7 @@ export const errorCatalog = {
   'flow.session_required': 401,
   'account.not_found': 404,
   'job.unknown': 404,
+  'provisioning.unknown_target': 404,
   'server.busy': 503,
   'server.internal': 500,
   'not_found': 404,

@@ -2,11 +2,12 @@ import { locales, type Locale } from './define.js';
 import { common } from './messages/common.js';
 import { errors } from './messages/errors.js';
 import { flowsCore } from './messages/flows-core.js';
+import { provisioning } from './messages/provisioning.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore] as const;
+const areas = [common, errors, flowsCore, provisioning] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

@@ -137,6 +137,19 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
       assert.equal(state.attempts, 3);
       assert.match(state.lastError, /ECONNREFUSED|connect/i);
       assert.equal(entry('20260009'), undefined);
+      // The administrator retries once the directory is back.
+      const c = apiClient(t.app);
+      assert.equal((await c.request('POST', '/api/v1/admin/accounts/20260009/provisioning/nowhere/retry', undefined, adminHeaders)).body.error.code, 'provisioning.unknown_target');
+      assert.equal((await c.request('POST', '/api/v1/admin/accounts/nobody/provisioning/ldap/retry', undefined, adminHeaders)).status, 404);
+      assert.equal((await c.request('POST', '/api/v1/admin/accounts/20260009/provisioning/ldap/retry')).status, 401);
+      const retry = await c.request('POST', '/api/v1/admin/accounts/20260009/provisioning/ldap/retry', undefined, adminHeaders);
+      assert.equal(retry.status, 202);
+      assert.deepEqual(retry.body, { target: 'ldap', status: 'pending' });
+      assert.equal((await runProvisioningOnce(t.ctx)).delivered, 1);
+      assert.equal(ldap.whoami(dn('20260009'), 'Any-Pw-1234'), true);
+      const after = await c.request('GET', '/api/v1/admin/accounts/20260009', undefined, adminHeaders);
+      assert.equal(after.body.provisioning[0].status, 'ok');
+      assert.ok(after.body.timeline.some((e: { action: string }) => e.action === 'provisioning.retried'));
     } finally {
       await closeTargets(down);
     }
