@@ -2,6 +2,7 @@ import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import type { ProvisionedAccount, TargetEntry } from '../ports/provisioning-target.js';
 import { accountRows, desiredFor, type AccountRow } from '../provisioning/desired.js';
+import { recordProvisioningStates, type StateChange } from '../provisioning/state.js';
 import { openTarget, targetSpecs } from '../provisioning/targets.js';
 
 export interface Difference {
@@ -47,7 +48,7 @@ export function reconcileJob(targetId: string): ReconcileJob {
       const found = new Map<string, TargetEntry>();
       for (const e of await target.list()) found.set(e.key, e);
       const report: ReconcileReport = { job: name, target: targetId, dryRun, accounts: 0, entries: found.size, differences: [], repaired: 0 };
-      const repairs: Array<{ diff: Difference; fix: () => Promise<unknown> }> = [];
+      const repairs: Array<{ diff: Difference; fix: () => Promise<unknown>; accountId?: string }> = [];
 
       const consider = (row: AccountRow) => {
         const d = desiredFor(ctx.config, spec.populations, row);
@@ -58,13 +59,13 @@ export function reconcileJob(targetId: string): ReconcileJob {
         const entry = found.get(key);
         found.delete(key);
         if (d.kind === 'hold') {
-          if (entry && !entry.suspended) repairs.push({ diff: { kind: 'stale', key, username: a.username, fields: ['locked'] }, fix: () => target.suspend(a) });
+          if (entry && !entry.suspended) repairs.push({ diff: { kind: 'stale', key, username: a.username, fields: ['locked'] }, fix: () => target.suspend(a), accountId: row.id });
           return;
         }
         report.accounts++;
-        if (!entry) return repairs.push({ diff: { kind: 'missing', key, username: a.username }, fix: () => target.ensureAccount(a) });
+        if (!entry) return repairs.push({ diff: { kind: 'missing', key, username: a.username }, fix: () => target.ensureAccount(a), accountId: row.id });
         const fields = target.differences(a, entry);
-        if (fields.length) repairs.push({ diff: { kind: 'stale', key, username: a.username, fields }, fix: () => target.ensureAccount(a) });
+        if (fields.length) repairs.push({ diff: { kind: 'stale', key, username: a.username, fields }, fix: () => target.ensureAccount(a), accountId: row.id });
       };
 
       // Accounts are read page by page: a university has hundreds of thousands.
@@ -79,16 +80,20 @@ export function reconcileJob(targetId: string): ReconcileJob {
         repairs.push({ diff: { kind: 'extra', key: e.key, username: e.username }, fix: () => target.delete({ username: e.username, email: e.email }) });
       }
 
+      const states: StateChange[] = [];
       for (const r of repairs) {
         report.differences.push(r.diff);
         if (dryRun) continue;
         try {
           await r.fix();
           report.repaired++;
+          if (r.accountId) states.push({ accountId: r.accountId, target: targetId, status: 'ok', op: 'reconcile', attempts: 1 });
         } catch (e) {
           r.diff.error = e instanceof Error ? e.message : String(e);
+          if (r.accountId) states.push({ accountId: r.accountId, target: targetId, status: 'failed', op: 'reconcile', error: r.diff.error.slice(0, 500), attempts: 1 });
         }
       }
+      await recordProvisioningStates(ctx.db.kysely, ctx.clock.now(), states);
       if (!dryRun && report.differences.length) {
         await audit(ctx.db.kysely, ctx.clock.now(), {
           actor: `job:${name}`,

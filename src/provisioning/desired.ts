@@ -29,6 +29,7 @@ export interface AccountRow {
   email: string | null;
   status: string;
   password_hash: string | null;
+  federated_only: number;
   given_name: string | null;
   family_name: string | null;
   population: string | null;
@@ -45,6 +46,7 @@ export function accountRows(db: Kysely<Database>) {
       'accounts.email',
       'accounts.status',
       'accounts.password_hash',
+      'accounts.federated_only',
       'persons.given_name',
       'persons.family_name',
       'persons.population',
@@ -66,7 +68,8 @@ export function desiredFor(config: InstitutionConfig, populations: string[] | nu
       population: row.population,
       mailQuotaBytes: quotaBytes(config, row.population),
       suspended: kind !== 'present',
-      passwordHash: row.password_hash,
+      // An account that signs in only with SPID has no password anywhere else either.
+      passwordHash: row.federated_only === 1 ? null : row.password_hash,
     },
   };
 }

@@ -40,26 +40,34 @@ export function backoffMs(attempts: number): number {
 export async function claimProvisioningRows(ctx: AppContext, limit: number, leaseMs: number): Promise<ProvisioningRow[]> {
   const db = ctx.db.kysely;
   const now = ctx.clock.now();
-  const due = (qb: any) =>
-    qb
-      .where('channel', 'like', `${provisioningChannelPrefix}%`)
-      .where('status', 'in', ['pending', 'sending'])
-      .where('next_attempt_at', '<=', now.toISOString());
+  const dueAt = now.toISOString();
   // Oldest first; an account's rows side by side, so they usually share a batch (one change).
-  const ids = (await due(db.selectFrom('outbox').select('id')).orderBy('created_at').orderBy('recipient').orderBy('id').limit(limit).execute()) as Array<{ id: string }>;
+  const ids = await db
+    .selectFrom('outbox')
+    .select('id')
+    .where('channel', 'like', `${provisioningChannelPrefix}%`)
+    .where('status', 'in', ['pending', 'sending'])
+    .where('next_attempt_at', '<=', dueAt)
+    .orderBy('created_at')
+    .orderBy('recipient')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   if (ids.length === 0) return [];
-  return (await due(
-    db
-      .updateTable('outbox')
-      .set({ status: 'sending', attempts: sql<number>`attempts + 1`, next_attempt_at: new Date(now.getTime() + leaseMs).toISOString() })
-      .where(
-        'id',
-        'in',
-        ids.map((r) => r.id),
-      ),
-  )
+  // The same conditions again: a row another processor claimed meanwhile no longer matches.
+  return db
+    .updateTable('outbox')
+    .set({ status: 'sending', attempts: sql<number>`attempts + 1`, next_attempt_at: new Date(now.getTime() + leaseMs).toISOString() })
+    .where(
+      'id',
+      'in',
+      ids.map((r) => r.id),
+    )
+    .where('channel', 'like', `${provisioningChannelPrefix}%`)
+    .where('status', 'in', ['pending', 'sending'])
+    .where('next_attempt_at', '<=', dueAt)
     .returning(['id', 'channel', 'purpose', 'recipient', 'payload', 'attempts'])
-    .execute()) as ProvisioningRow[];
+    .execute();
 }
 
 /** Claims and delivers due provisioning rows until none is left (or `maxBatches` ran). */

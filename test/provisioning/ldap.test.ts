@@ -95,6 +95,16 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
     assert.equal(ldap.whoami(dn('20260002'), 'Terza-Chiave-33'), true);
   });
 
+  it('an account that signs in only with SPID has no password in the directory', async () => {
+    const a = await seedAccount(t.ctx, { externalId: '20260006', status: 'suspended', password: 'Sesta-Pw-66' });
+    await t.ctx.db.kysely.updateTable('accounts').set({ federated_only: 1 }).where('id', '=', a.accountId).execute();
+    await transition(t, '20260006', 'active');
+    await runProvisioningOnce(t.ctx);
+    assert.ok(entry('20260006'));
+    assert.equal(entry('20260006')!.userpassword, undefined);
+    assert.equal(ldap.whoami(dn('20260006'), 'Sesta-Pw-66'), false);
+  });
+
   it('serve delivers in the background when a target is configured', async () => {
     await seedAccount(t.ctx, { externalId: '20260005', status: 'suspended', password: 'Quinta-Pw-55' });
     await transition(t, '20260005', 'active');

@@ -6,6 +6,7 @@ import { reconcileJob, reconcileJobs } from '../../src/jobs/reconcile-provisioni
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
 import { makeApp, type TestApp } from '../helpers/app.js';
+import { apiClient, adminHeaders } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { transition } from './helpers.js';
@@ -95,6 +96,8 @@ describe('reconciliation with a real slapd', { skip: slapdMissing }, () => {
     assert.equal(entry('intruder'), undefined);
     const members = ldap.search(`cn=student,ou=groups,${ldap.baseDn}`, '(objectClass=*)', ['member'], 'base')[0]!.member!;
     assert.equal(members.length, 5);
+    const r1 = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/r1', undefined, adminHeaders);
+    assert.deepEqual(r1.body.provisioning.map((p: any) => [p.target, p.status, p.lastOp]), [['ldap', 'ok', 'reconcile']]);
 
     const again = await job.run(t.ctx, { dryRun: true });
     assert.deepEqual(again.differences, []);
