@@ -78,9 +78,7 @@ export async function runProvisioningOnce(ctx: AppContext, opts: RunOptions & { 
   const maxAttempts = opts.maxAttempts ?? 10;
   const report: RunReport = { delivered: 0, retried: 0, dead: 0 };
   const db = ctx.db.kysely;
-  for (let b = 0; b < (opts.maxBatches ?? Infinity); b++) {
-    const rows = await claimProvisioningRows(ctx, batch, leaseMs);
-    if (rows.length === 0) break;
+  const settle = async (rows: ProvisioningRow[]) => {
     const failures = await deliverProvisioningBatch(ctx, rows, concurrency);
     const sent = rows.filter((r) => !failures.has(r.id)).map((r) => r.id);
     for (let i = 0; i < sent.length; i += 500) {
@@ -109,6 +107,21 @@ export async function runProvisioningOnce(ctx: AppContext, opts: RunOptions & { 
       } else report.retried++;
       ctx.log.warn({ outboxId: row.id, channel: row.channel, op: row.purpose, attempts: row.attempts, dead, err: message }, 'provisioning.failed');
     }
+  };
+  // Two batches overlap: the next one is claimed while the targets work on the current one.
+  let inFlight: Promise<void> | null = null;
+  try {
+    for (let b = 0; b < (opts.maxBatches ?? Infinity); b++) {
+      const rows = await claimProvisioningRows(ctx, batch, leaseMs);
+      if (rows.length === 0) break;
+      const next = settle(rows);
+      // Its failure is rethrown when awaited below; until then it must not count as unhandled.
+      next.catch(() => {});
+      if (inFlight) await inFlight;
+      inFlight = next;
+    }
+  } finally {
+    if (inFlight) await inFlight;
   }
   return report;
 }
