@@ -137,6 +137,8 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
     const attrs = this.attributes(a);
     const objectClass = ['inetOrgPerson', ...this.o.objectClasses];
     const present = Object.fromEntries(Object.entries(attrs).filter(([, v]) => v.length > 0));
+    // A new entry is in no group yet; an existing one may be in another population's group.
+    let groupsNow: string[] = [];
     try {
       await c.add(dn, { objectClass, uid: [a.username], ...present });
     } catch (e) {
@@ -153,12 +155,12 @@ export class LdapProvisioningTarget implements ProvisioningTarget {
       ];
       await c.modify(dn, changes, permissiveModify);
       if (lockLater) await c.modify(dn, replace('pwdAccountLockedTime', [lockedForever]));
+      groupsNow = await this.groupsOf(c, dn);
     }
-    const member = dn;
-    const all = this.o.populations ?? (a.population ? [a.population] : []);
+    const wanted = a.population ? this.groupDn(a.population) : null;
     await Promise.all([
-      ...(a.population ? [this.groups.add(this.groupDn(a.population), member)] : []),
-      ...all.filter((p) => p !== a.population).map((p) => this.groups.remove(this.groupDn(p), member)),
+      ...(wanted ? [this.groups.add(wanted, dn)] : []),
+      ...groupsNow.filter((g) => g.toLowerCase() !== wanted?.toLowerCase()).map((g) => this.groups.remove(g, dn)),
     ]);
   }
 

@@ -4,6 +4,7 @@ import { makeApp, type TestApp } from '../helpers/app.js';
 import { apiClient, adminHeaders } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { enqueueAccountProvisioning } from '../../src/provisioning/enqueue.js';
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
 import { provisioningStartHook } from '../../src/provisioning/start-hook.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
@@ -93,6 +94,17 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
     assert.equal((await runProvisioningOnce(t.ctx)).delivered, 1);
     assert.equal(entry('20260001'), undefined);
     assert.equal(ldap.whoami(dn('20260002'), 'Terza-Chiave-33'), true);
+  });
+
+  it('a change of population moves the entry to the other group', async () => {
+    const acc = (await t.ctx.db.kysely.selectFrom('accounts').select(['id', 'person_id']).where('username', '=', '20260002').executeTakeFirstOrThrow());
+    await t.ctx.db.kysely.updateTable('persons').set({ population: 'staff' }).where('id', '=', acc.person_id!).execute();
+    await t.ctx.db.kysely.transaction().execute((tx) => enqueueAccountProvisioning(t.ctx, tx, t.clock.now(), acc.id, ['ensure']));
+    await runProvisioningOnce(t.ctx);
+    assert.deepEqual(members('staff'), [dn('20260002').toLowerCase()]);
+    // The student group lost its last member, and went with it.
+    assert.deepEqual(members('student'), []);
+    assert.equal(entry('20260002')!.tesseramailquota, undefined, 'staff have no quota by default');
   });
 
   it('an account that signs in only with SPID has no password in the directory', async () => {
