@@ -7,9 +7,12 @@ import { oidcSection } from './oidc.js';
 import { purgeSection } from './purge.js';
 import { pinSection } from './pin.js';
 import { spidBench } from './spid.js';
+import { ldapSection } from './ldap.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
-export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection, spidBench];
+export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection, spidBench, ldapSection];
+
+/** Every benchmark section, in the order printed. An area adds its section here. */
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
 

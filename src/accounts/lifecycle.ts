@@ -3,19 +3,23 @@ import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { canTransition, type AccountStatus } from '../domain/account-status.js';
 import { revokeOidcForAccount } from '../oidc/revoke.js';
+import type { AppContext } from '../app/context.js';
+import { enqueueAccountProvisioning, opsForTransition } from '../provisioning/enqueue.js';
 import type { Account } from './types.js';
 
 const endsAccess = new Set<AccountStatus>(['suspended', 'locked', 'expired', 'purged']);
 
 /**
  * Moves an account to another status inside `tx`, checking the lifecycle and the row version
- * (a concurrent change makes this throw), and records who and why in the audit log.
+ * (a concurrent change makes this throw), and records who and why in the audit log. With
+ * `how.provisioning` (the context), the provisioning operations the change asks for (ensure,
+ * suspend, delete) are enqueued in the same transaction: every caller passes it.
  */
 export async function transitionAccount(
   tx: Kysely<Database>,
   account: Pick<Account, 'id' | 'personId' | 'status' | 'version'>,
   to: AccountStatus,
-  how: { actor: Actor; reason: string; at: Date; meta?: RequestMeta | undefined },
+  how: { actor: Actor; reason: string; at: Date; meta?: RequestMeta | undefined; provisioning: Pick<AppContext, 'config' | 'env'> },
 ): Promise<void> {
   if (account.status === to) return;
   if (!canTransition(account.status, to)) {
@@ -39,6 +43,7 @@ export async function transitionAccount(
     correlationId: how.meta?.correlationId ?? null,
     details: { from: account.status, to, reason: how.reason },
   });
+  if (how.provisioning) await enqueueAccountProvisioning(how.provisioning, tx, how.at, account.id, opsForTransition(to));
 }
 
 export class ConcurrentChangeError extends Error {

@@ -3,6 +3,9 @@ import type { Actor } from '../audit/audit.js';
 import type { Dialect } from '../db/connect.js';
 import type { AuditTable, Database } from '../db/schema.js';
 import { canTransition, type AccountStatus } from '../domain/account-status.js';
+import type { AppContext } from '../app/context.js';
+import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
+import { targetSpecs } from '../provisioning/targets.js';
 
 export interface PurgedAccount {
   id: string;
@@ -34,8 +37,9 @@ export async function purgeAccounts(
   tx: Kysely<Database>,
   dialect: Dialect,
   ids: string[],
-  how: { actor: Actor; reason: string; at: Date },
+  how: { actor: Actor; reason: string; at: Date; provisioning: Pick<AppContext, 'config' | 'env'> },
 ): Promise<PurgedAccount[]> {
+  const provisioned = targetSpecs(how.provisioning).length > 0;
   if (ids.length === 0) return [];
   const at = how.at.toISOString();
   const out: PurgedAccount[] = [];
@@ -65,6 +69,10 @@ export async function purgeAccounts(
     if (purged.length === 0) continue;
     const pids = purged.map((r) => r.id);
     for (const a of chunk(audits, CHUNK)) await tx.insertInto('audit_log').values(a).execute();
+    // As transitionAccount does for one account: the targets delete the entry (enqueued while the
+    // username is still known) and every single sign-on grant and token of the account ends.
+    if (provisioned) for (const id of pids) await enqueueAccountProvisioning(how.provisioning, tx, how.at, id, ['delete']);
+    await tx.deleteFrom('oidc_payloads').where('account_id', 'in', pids).execute();
     await tx
       .updateTable('accounts')
       .set({

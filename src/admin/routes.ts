@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { findAccountByUsername, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
-import { timeline } from '../audit/audit.js';
+import { audit, timeline } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
+import { enqueueProvisioning } from '../provisioning/enqueue.js';
+import { provisioningStates } from '../provisioning/state.js';
+import { targetsFor } from '../provisioning/targets.js';
 import { requireAdmin } from './auth.js';
 
 /**
@@ -24,7 +27,26 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
         person,
         status: account.status,
         timeline: await timeline(ctx.db.kysely, account.id, account.personId),
+        provisioning: await provisioningStates(ctx.db.kysely, account.id),
       };
+    });
+
+    // Retries an account on a target (e.g. after its operation was dead-lettered): one `ensure`,
+    // which brings the target to the account's current state whatever was missed.
+    // Produces `account.not_found`, `provisioning.unknown_target`.
+    admin.post('/api/v1/admin/accounts/:username/provisioning/:target/retry', async (req, reply) => {
+      const { username, target } = req.params as { username: string; target: string };
+      const account = await findAccountByUsername(ctx.db.kysely, username);
+      if (!account) throw new AppError('account.not_found');
+      const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+      if (!targetsFor(ctx, person?.population ?? null).some((t) => t.id === target)) throw new AppError('provisioning.unknown_target');
+      const now = ctx.clock.now();
+      await ctx.db.kysely.transaction().execute(async (tx) => {
+        await enqueueProvisioning(tx, now, { target, op: 'ensure', accountId: account.id, ref: { username: account.username, email: account.email } });
+        await audit(tx, now, { actor: `admin:${req.admin?.name ?? 'unknown'}`, action: 'provisioning.retried', accountId: account.id, personId: account.personId, details: { target } });
+      });
+      ctx.kickOutbox();
+      return reply.code(202).send({ target, status: 'pending' });
     });
 
     for (const add of extra) await add(admin);

@@ -15,6 +15,11 @@ const envSchema = z.object({
   TESSERA_DATA_DIR: z.string().default('./data'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   SMS_WEBHOOK_URL: z.url().optional(),
+  /** One LDAP provisioning target for testing and small deployments (API.md "Provisioning"). */
+  LDAP_URL: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').optional(),
+  LDAP_BIND_DN: z.string().min(1).optional(),
+  LDAP_BIND_PASSWORD: z.string().min(1).optional(),
+  LDAP_BASE_DN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().optional(),
   /** SPID identity providers for testing and development: comma-separated URLs or file paths of IdP metadata. */
@@ -36,6 +41,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (env.NODE_ENV === 'production' && !env.TESSERA_SECRET) {
     throw new ConfigError('environment', 'TESSERA_SECRET', 'is required when NODE_ENV=production');
   }
+  if (env.LDAP_URL && !env.LDAP_BASE_DN) throw new ConfigError('environment', 'LDAP_BASE_DN', 'is required when LDAP_URL is set');
   return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
 }
 

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { spidSchema } from './spid-schema.js';
 import { defaultMailboxesConfig, mailboxesSchema } from '../mailboxes/config.js';
 
 /** Text shown to people, given per language; `en` is required, the others fall back to it. */
@@ -159,7 +160,51 @@ const jobsSchema = z
   })
   .strict();
 
-import { spidSchema } from './spid-schema.js';
+const targetId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes');
+
+/** A directory (OpenLDAP and compatible) that receives accounts (docs/provisioning.md). */
+const ldapTargetSchema = z
+  .object({
+    id: targetId,
+    type: z.literal('ldap'),
+    populations: z.array(z.enum(populationIds)).min(1),
+    url: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://'),
+    bindDn: z.string().min(1),
+    /** Name of the environment variable holding the bind password (kept out of the file). */
+    bindPasswordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
+    baseDn: z.string().min(1),
+    /** Attribute carrying the mailbox quota, and the object class that allows it. */
+    quotaAttribute: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/).default('tesseraMailQuota'),
+    quotaUnit: z.enum(['bytes', 'kilobytes', 'megabytes', 'gigabytes']).default('bytes'),
+    objectClasses: z.array(z.string().min(1)).default(['tesseraAccount']),
+    /** How a suspension makes binds fail: the ppolicy overlay's lock, or removing the password. */
+    lockWith: z.enum(['ppolicy', 'remove-password']).default('ppolicy'),
+  })
+  .strict();
+
+/** Google Workspace through the Admin SDK Directory API with a service-account key. */
+const googleTargetSchema = z
+  .object({
+    id: targetId,
+    type: z.literal('google'),
+    populations: z.array(z.enum(populationIds)).min(1),
+    /** Path of the service account's JSON key (client_email, private_key, token_uri). */
+    keyFile: z.string().min(1),
+    /** The administrator the service account acts for (domain-wide delegation). */
+    adminEmail: z.email(),
+    customer: z.string().min(1).default('my_customer'),
+    /** Organisational unit per population, e.g. { student: '/Studenti' }; '/' when absent. */
+    orgUnits: z.partialRecord(z.enum(populationIds), z.string().regex(/^\//)).default({}),
+    /** Overrides for the API's addresses (contract tests, proxies). */
+    directoryUrl: z.url().default('https://admin.googleapis.com'),
+    tokenUrl: z.url().optional(),
+  })
+  .strict();
+
+export const provisioningTargetSchema = z.discriminatedUnion('type', [ldapTargetSchema, googleTargetSchema]);
+export type ProvisioningTargetConfig = z.infer<typeof provisioningTargetSchema>;
+export type LdapTargetConfig = z.infer<typeof ldapTargetSchema>;
+export type GoogleTargetConfig = z.infer<typeof googleTargetSchema>;
 
 export const institutionSchema = z
   .object({
@@ -195,6 +240,11 @@ export const institutionSchema = z
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
     jobs: jobsSchema.default(jobsSchema.parse({})),
     spid: spidSchema.optional(),
+    provisioning: z
+      .object({ targets: z.array(provisioningTargetSchema).default([]) })
+      .strict()
+      .default({ targets: [] })
+      .refine((p) => new Set(p.targets.map((t) => t.id)).size === p.targets.length, 'target ids must be unique'),
     demo: z
       .object({ seed: z.boolean().default(false) })
       .strict()

@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './connect.js';
 import { foundation } from './migrations/0001-foundation.js';
 import { codes } from './migrations/0002-codes.js';
@@ -7,6 +7,7 @@ import { oidc } from './migrations/0006-oidc.js';
 import { registration } from './migrations/0005-registration.js';
 import { activationPin } from './migrations/0004-activation-pin.js';
 import { spid } from './migrations/0007-spid.js';
+import { provisioning } from './migrations/0009-provisioning.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -18,15 +19,27 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0006-oidc', oidc],
   ['0007-spid', spid],
   ['0008-mailboxes', mailboxes],
+  ['0009-provisioning', provisioning],
 ];
 
-function migrator(db: Db): Migrator {
+/**
+ * PostgreSQL: the migration tables are named with the connection's current schema. Kysely looks
+ * for them among the tables of every schema, so without it a database holding several Tessera
+ * schemas (test runs side by side) finds another schema's table and never creates its own.
+ */
+async function migrationSchema(db: Db): Promise<string | undefined> {
+  if (db.dialect !== 'postgres') return undefined;
+  const r = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db.kysely);
+  return r.rows[0]?.s;
+}
+
+async function migrator(db: Db): Promise<Migrator> {
+  const schema = await migrationSchema(db);
   return new Migrator({
     db: db.kysely,
-    // Without an explicit schema the migrator would find another schema's bookkeeping tables.
     // The migrator looks for its own tables by name: scoped to the schema in use, so that another
     // schema of the same database (parallel test runs) is never mistaken for this one.
-    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
       async getMigrations() {
         const out: Record<string, Migration> = {};
@@ -42,13 +55,13 @@ function check(result: MigrationResultSet): void {
 }
 
 export async function migrateUp(db: Db): Promise<string[]> {
-  const res = await migrator(db).migrateToLatest();
+  const res = await (await migrator(db)).migrateToLatest();
   check(res);
   return (res.results ?? []).map((r) => r.migrationName);
 }
 
 export async function migrateDown(db: Db, steps = migrations.length): Promise<string[]> {
-  const m = migrator(db);
+  const m = await migrator(db);
   const done: string[] = [];
   for (let i = 0; i < steps; i++) {
     const res = await m.migrateDown();
@@ -61,6 +74,6 @@ export async function migrateDown(db: Db, steps = migrations.length): Promise<st
 
 /** True when every known migration has been applied (used by /readyz). */
 export async function migrationsApplied(db: Db): Promise<boolean> {
-  const list = await migrator(db).getMigrations();
+  const list = await (await migrator(db)).getMigrations();
   return list.every((m) => m.executedAt !== undefined);
 }

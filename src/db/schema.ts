@@ -266,7 +266,19 @@ export interface SpidIdentityTable {
   last_login_at: string;
 }
 
+/** Provisioning status of one account on one target (see provisioning/state.ts). */
+export interface ProvisioningStateTable {
+  account_id: string;
+  target: string;
+  status: string;
+  last_op: string;
+  last_error: string | null;
+  attempts: number;
+  updated_at: string;
+}
+
 export interface Database {
+  provisioning_state: ProvisioningStateTable;
   spid_requests: SpidRequestTable;
   spid_identities: SpidIdentityTable;
   tickets: TicketTable;

@@ -70,6 +70,7 @@ export const errorCatalog = {
   'account.not_found': 404,
   'job.unknown': 404,
   'import.malformed': 400,
+  'provisioning.unknown_target': 404,
   'server.busy': 503,
   'server.internal': 500,
   'not_found': 404,

@@ -233,6 +233,7 @@ export async function writeBatch(
           reason: `registrar status ${existing.person.registrar_status} -> ${r.status}`,
           at: how.at,
           meta: how.meta,
+          provisioning: ctx,
         });
       }
     }

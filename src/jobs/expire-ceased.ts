@@ -60,7 +60,7 @@ async function suspend(ctx: AppContext, run: JobRun) {
       const now = ctx.clock.now();
       await db.transaction().execute(async (tx) => {
         for (const a of accounts) {
-          const how = { actor: `job:${JOB}`, reason: 'registrar.ceased', at: now };
+          const how = { actor: `job:${JOB}`, reason: 'registrar.ceased', at: now, provisioning: ctx };
           if (a.status === 'provisional') await transitionAccount(tx, a, 'expired', how);
           else if (IN_USE.includes(a.status)) await transitionAccount(tx, a, 'suspended', how);
           else await audit(tx, now, { actor: how.actor, action: 'account.grace_started', accountId: a.id, personId: a.personId, details: { status: a.status, reason: how.reason } });
@@ -101,7 +101,7 @@ async function purgeAfterGrace(ctx: AppContext, run: JobRun) {
     if (run.dryRun) {
       for (const r of rows) run.record('purged', r.username);
     } else {
-      const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, rows.map((r) => r.id), { actor: `job:${JOB}`, reason: 'registrar.ceased', at: ctx.clock.now() }));
+      const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, rows.map((r) => r.id), { actor: `job:${JOB}`, reason: 'registrar.ceased', at: ctx.clock.now(), provisioning: ctx }));
       for (const p of done) run.record('purged', p.username);
     }
     await run.checkpoint();

@@ -34,7 +34,7 @@ export const expireUnverified: JobDefinition = {
         for (const r of rows) run.record('purged', r.username);
       } else {
         const ids = rows.map((r) => r.id);
-        const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: 'job:expire-unverified', reason: 'registration.link_expired', at: ctx.clock.now() }));
+        const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: 'job:expire-unverified', reason: 'registration.link_expired', at: ctx.clock.now(), provisioning: ctx }));
         for (const p of done) run.record('purged', p.username);
       }
       await run.checkpoint();

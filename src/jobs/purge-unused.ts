@@ -78,7 +78,7 @@ async function purge(ctx: AppContext, run: JobRun, since: string) {
       for (const r of rows) run.record('purged', r.username);
     } else {
       const ids = rows.map((r) => r.id);
-      const done = await ctx.db.kysely.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: `job:${JOB}`, reason: 'registration.unused', at: ctx.clock.now() }));
+      const done = await ctx.db.kysely.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: `job:${JOB}`, reason: 'registration.unused', at: ctx.clock.now(), provisioning: ctx }));
       for (const p of done) run.record('purged', p.username);
     }
     await run.checkpoint();

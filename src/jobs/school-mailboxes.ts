@@ -85,7 +85,7 @@ export const schoolMailboxesJob = {
         let account = toAccount(accountRow);
         if (account.email) return null;
         if (account.status === 'provisional' || account.status === 'expired') {
-          await transitionAccount(tx, account, 'pending_activation', { actor: 'job:school-mailboxes', reason: 'school_mailbox.opened', at: now });
+          await transitionAccount(tx, account, 'pending_activation', { actor: 'job:school-mailboxes', reason: 'school_mailbox.opened', at: now, provisioning: ctx });
           account = { ...account, status: 'pending_activation', version: account.version + 1 };
         }
         const address = await assignAddress(ctx, tx, person);

@@ -47,7 +47,7 @@ export async function activateMailbox(
     const fresh = await tx.selectFrom('accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
     let current = toAccount(fresh);
     if (current.status === 'pending_activation' || current.status === 'expired') {
-      await transitionAccount(tx, current, 'active', { actor: `account:${current.id}`, reason: 'mailbox.activation_link', at: now, meta });
+      await transitionAccount(tx, current, 'active', { actor: `account:${current.id}`, reason: 'mailbox.activation_link', at: now, meta, provisioning: ctx });
       current = { ...current, status: 'active', version: current.version + 1 };
     }
     await tx

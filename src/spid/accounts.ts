@@ -84,7 +84,7 @@ export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: 
       // A record without credentials of its own: it becomes this SPID identity's account.
       if (account.status !== 'active') {
         if (account.status !== 'pending_activation' && account.status !== 'expired') throw new AppError('spid.account_unavailable');
-        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'spid_login', at, meta });
+        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'spid_login', at, meta, provisioning: ctx });
       }
       await tx.updateTable('accounts').set({ federated_only: 1, updated_at: at.toISOString() }).where('id', '=', account.id).execute();
       await link(tx, account.id, id, at);

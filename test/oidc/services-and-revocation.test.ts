@@ -119,7 +119,7 @@ describe('campus services and the end of access', () => {
     assert.ok(before.some((r) => r.model === 'Session') && before.some((r) => r.model === 'RefreshToken'));
     const account = (await findAccountById(w.t.ctx.db.kysely, accountId))!;
     await w.t.ctx.db.kysely.transaction().execute((tx) =>
-      transitionAccount(tx, account, 'suspended', { actor: 'admin:test', reason: 'test', at: w.t.ctx.clock.now() }),
+      transitionAccount(tx, account, 'suspended', { actor: 'admin:test', reason: 'test', at: w.t.ctx.clock.now(), provisioning: w.t.ctx }),
     );
     assert.equal((await w.t.ctx.db.kysely.selectFrom('oidc_payloads').select('model').where('account_id', '=', accountId).execute()).length, 0);
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));

@@ -6,6 +6,7 @@ import { audit } from '../../audit/audit.js';
 import { checkCredentials } from '../../auth/credentials.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
+import { enqueueAccountProvisioning } from '../../provisioning/enqueue.js';
 import type { PopulationId } from '../../config/institution-schema.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { parseInput } from '../kernel/input.js';
@@ -79,7 +80,9 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
           })
           .where('id', '=', account.id)
           .execute();
-        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.password', at: now, meta: req.meta });
+        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.password', at: now, meta: req.meta, provisioning: ctx });
+        // The transition enqueued `ensure`; the password goes to the targets as its own operation.
+        await enqueueAccountProvisioning(ctx, tx, now, account.id, ['set_password']);
         await audit(tx, now, {
           actor: `account:${account.id}`,
           action: 'account.activated',

@@ -140,7 +140,7 @@ export async function stepPassword(ctx: AppContext, data: ActivationPinData, inp
         .set({ password_hash: hash, password_changed_at: now.toISOString(), email, email_lower: email?.toLowerCase() ?? null })
         .where('id', '=', account.id)
         .execute();
-      await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.pin', at: now, meta: req.meta });
+      await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.pin', at: now, meta: req.meta, provisioning: ctx });
       await audit(tx, now, {
         actor: `account:${account.id}`,
         action: 'account.activated',

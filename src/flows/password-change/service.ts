@@ -3,6 +3,7 @@ import { audit } from '../../audit/audit.js';
 import { checkCredentials } from '../../auth/credentials.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
+import { enqueueAccountProvisioning } from '../../provisioning/enqueue.js';
 import { translate } from '../../i18n/index.js';
 import { revokeOidcForAccount } from '../../oidc/revoke.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
@@ -52,6 +53,7 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
           .set({ password_hash: hash, password_changed_at: now.toISOString(), updated_at: now.toISOString(), version: me.version + 1 })
           .where('id', '=', me.id)
           .execute();
+        await enqueueAccountProvisioning(ctx, tx, now, me.id, ['set_password']);
         const ended = await revokeAccountSessions(tx, me.id, now, req.session?.sessionId);
         // Single sign-on sessions and refresh tokens issued to campus services end as well.
         await revokeOidcForAccount(tx, me.id);

@@ -58,7 +58,7 @@ export async function holdersOf(ctx: AppContext, db: Tx, q: { usernameLower?: st
 
 /** Voids registrations whose lifetime passed: the accounts are purged, their names freed. */
 export async function voidRegistrations(ctx: AppContext, tx: Tx, accountIds: string[], actor = 'system:registration') {
-  return purgeAccounts(tx, ctx.db.dialect, accountIds, { actor, reason: 'registration.link_expired', at: ctx.clock.now() });
+  return purgeAccounts(tx, ctx.db.dialect, accountIds, { actor, reason: 'registration.link_expired', at: ctx.clock.now(), provisioning: ctx });
 }
 
 /**

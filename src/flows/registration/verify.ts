@@ -44,7 +44,7 @@ export async function activateByToken(
       return { ok: false, code: 'registration.link_expired' };
     }
     if (res !== 'ok') return { ok: false, code: 'registration.link_invalid' };
-    await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'registration.email_verified', at: now, meta });
+    await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'registration.email_verified', at: now, meta, provisioning: ctx });
     await tx.updateTable('registrations').set({ verified_at: now.toISOString() }).where('account_id', '=', account.id).execute();
     await auditRegistration(tx, now, 'registration.verified', account.id, account.personId, meta);
     if (opts.completeFlow && reg.flow_id) {

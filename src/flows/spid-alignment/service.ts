@@ -86,7 +86,7 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
         if (account.status !== 'active') {
-          await transitionAccount(tx, { ...account, version: account.version + 1 }, 'active', { actor, reason: 'spid_alignment', at: now, meta: req.meta });
+          await transitionAccount(tx, { ...account, version: account.version + 1 }, 'active', { actor, reason: 'spid_alignment', at: now, meta: req.meta, provisioning: ctx });
         }
         await tx
           .insertInto('spid_identities')
