@@ -1,7 +1,6 @@
 import { seedDemoPeople } from '../imports/demo-seed.js';
 import { oidcSweeper, oidcWarmUp } from '../oidc/sweeper.js';
 import { startOutboxDispatcher } from '../outbox/start-dispatcher.js';
-import { provisioningStartHook } from '../provisioning/start-hook.js';
 import type { AppContext } from './context.js';
 import { startScheduler } from '../jobs/scheduler.js';
 
@@ -11,4 +10,4 @@ import { startScheduler } from '../jobs/scheduler.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper, async (ctx) => startScheduler(ctx), startOutboxDispatcher, provisioningStartHook];
+export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper, async (ctx) => startScheduler(ctx), startOutboxDispatcher];

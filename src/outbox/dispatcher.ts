@@ -1,15 +1,31 @@
 import type { AppContext } from '../app/context.js';
 import type { DeliverableMessage, MessageSender } from '../ports/message-sender.js';
 import { onOutboxKick } from './wakeup.js';
+import { claimDueRows, exponentialBackoff, settleRows, type OutboxRow, type RetryPolicy, type SettleReport } from './rows.js';
+
+/**
+ * A handler of many rows at once, for channels sharing a prefix (`provision:` — directory and mail
+ * platform operations). Returns the error of each row that failed; absent rows were delivered.
+ */
+export interface BatchHandler {
+  prefix: string;
+  deliver(rows: OutboxRow[]): Promise<Map<string, unknown>>;
+  policy: RetryPolicy;
+  /** Rows claimed per round. */
+  batch?: number;
+  onDead?(row: OutboxRow, error: unknown): Promise<void>;
+  close?(): Promise<void>;
+}
 
 export interface DispatcherOptions {
   senders: MessageSender[];
+  batchHandlers?: BatchHandler[];
   /** Tries before a message is dead-lettered. */
   maxAttempts?: number;
   /** Delay after the first failure; doubles after each further one. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Rows claimed per round. */
+  /** Messages claimed per round. */
   batch?: number;
   /** How often the outbox is polled when nobody kicks (other instances' messages, retries). */
   pollMs?: number;
@@ -17,26 +33,31 @@ export interface DispatcherOptions {
   leaseMs?: number;
 }
 
-export interface RoundReport {
-  sent: number;
-  retried: number;
-  dead: number;
-}
+export type RoundReport = SettleReport;
 
 export const SCRUBBED_TEXT = '[removed after delivery]';
 
+interface MessagePayload {
+  subject: string | null;
+  text: string;
+  html: string | null;
+  sensitive: boolean;
+}
+
 /**
- * Delivers outbox rows through the configured senders. Safe with several instances: a row is
- * claimed by one guarded UPDATE (`status` pending, or a lapsed lease, and `next_attempt_at` due)
- * that also moves `next_attempt_at` past the lease, so two instances never deliver one row at
- * the same time. Failures are retried with exponential backoff; after `maxAttempts` the row is
- * `dead` (listed for administrators, who may retry it). Sensitive bodies (codes, links) are
- * scrubbed once delivered. Channels without a sender are left alone: their messages stay in
- * the outbox (shown at /dev/outbox outside production).
+ * Delivers outbox rows: messages through the configured senders (one per channel), and batches
+ * of other rows (provisioning) through batch handlers — one claim, retry and dead-letter protocol
+ * for all (outbox/rows.ts). Safe with several instances: rows are claimed by a guarded UPDATE with
+ * a lease, so two instances never deliver one row at the same time. Failures are retried with
+ * exponential backoff; after the last try a row is `dead` (listed for administrators, who may
+ * retry it). Sensitive message bodies (codes, links) are scrubbed once delivered. Channels without
+ * a sender are left alone: their messages stay in the outbox (shown at /dev/outbox outside
+ * production).
  */
 export class OutboxDispatcher {
   private readonly senders = new Map<string, MessageSender>();
-  private readonly maxAttempts: number;
+  private readonly handlers: BatchHandler[];
+  private readonly policy: RetryPolicy;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly batch: number;
@@ -52,9 +73,10 @@ export class OutboxDispatcher {
     opts: DispatcherOptions,
   ) {
     for (const s of opts.senders) this.senders.set(s.channel, s);
-    this.maxAttempts = opts.maxAttempts ?? 8;
+    this.handlers = opts.batchHandlers ?? [];
     this.baseDelayMs = opts.baseDelayMs ?? 30_000;
     this.maxDelayMs = opts.maxDelayMs ?? 6 * 3600_000;
+    this.policy = { maxAttempts: opts.maxAttempts ?? 8, backoffMs: (a) => this.backoffMs(a) };
     this.batch = opts.batch ?? 20;
     this.pollMs = opts.pollMs ?? 5_000;
     this.leaseMs = opts.leaseMs ?? 120_000;
@@ -66,10 +88,10 @@ export class OutboxDispatcher {
 
   /** The delay before try number `attempt + 1`, after `attempt` failures. */
   backoffMs(attempt: number): number {
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+    return exponentialBackoff(this.baseDelayMs, this.maxDelayMs)(attempt);
   }
 
-  /** Delivers every due message once; returns what happened. Concurrent calls share one round. */
+  /** Delivers every due row once; returns what happened. Concurrent calls share one round. */
   async runOnce(): Promise<RoundReport> {
     if (this.running) {
       this.again = true;
@@ -96,85 +118,40 @@ export class OutboxDispatcher {
 
   private async round(): Promise<RoundReport> {
     const report: RoundReport = { sent: 0, retried: 0, dead: 0 };
-    const channels = this.channels;
-    if (channels.length === 0) return report;
-    const db = this.ctx.db.kysely;
-    const now = this.ctx.clock.now();
-    const due = await db
-      .selectFrom('outbox')
-      .select(['id'])
-      .where('status', 'in', ['pending', 'sending'])
-      .where('next_attempt_at', '<=', now.toISOString())
-      .where('channel', 'in', channels)
-      .orderBy('next_attempt_at')
-      .limit(this.batch)
-      .execute();
-    for (const { id } of due) {
-      const claimed = await this.claim(id, now);
-      if (!claimed) continue;
-      const outcome = await this.deliver(claimed);
-      report[outcome]++;
+    const add = (r: SettleReport) => {
+      report.sent += r.sent;
+      report.retried += r.retried;
+      report.dead += r.dead;
+    };
+    const messages = await claimDueRows(this.ctx, { channels: this.channels }, this.batch, this.leaseMs);
+    if (messages.length > 0) add(await this.deliverMessages(messages));
+    for (const h of this.handlers) {
+      const rows = await claimDueRows(this.ctx, { prefix: h.prefix }, h.batch ?? 200, this.leaseMs);
+      if (rows.length === 0) continue;
+      add(await settleRows(this.ctx, rows, await h.deliver(rows), h.policy, h.onDead ? { onDead: (r, e) => h.onDead!(r, e) } : {}));
     }
     return report;
   }
 
-  private async claim(id: string, now: Date): Promise<(DeliverableMessage & { attempts: number; sensitive: boolean; payload: Record<string, unknown> }) | null> {
-    const db = this.ctx.db.kysely;
-    const res = await db
-      .updateTable('outbox')
-      .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), next_attempt_at: new Date(now.getTime() + this.leaseMs).toISOString() }))
-      .where('id', '=', id)
-      .where('status', 'in', ['pending', 'sending'])
-      .where('next_attempt_at', '<=', now.toISOString())
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) return null;
-    const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const payload = JSON.parse(row.payload) as { subject: string | null; text: string; html: string | null; sensitive: boolean };
-    return {
-      id: row.id,
-      channel: row.channel as 'email' | 'sms',
-      purpose: row.purpose,
-      to: row.recipient,
-      subject: payload.subject,
-      text: payload.text,
-      html: payload.html,
-      attempts: row.attempts,
-      sensitive: payload.sensitive,
-      payload,
-    };
-  }
-
-  private async deliver(m: DeliverableMessage & { attempts: number; sensitive: boolean; payload: Record<string, unknown> }): Promise<keyof RoundReport> {
-    const db = this.ctx.db.kysely;
-    const sender = this.senders.get(m.channel)!;
-    try {
-      await sender.send(m);
-    } catch (err) {
-      const now = this.ctx.clock.now();
-      const reason = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      const dead = m.attempts >= this.maxAttempts;
-      await db
-        .updateTable('outbox')
-        .set({
-          status: dead ? 'dead' : 'pending',
-          last_error: reason,
-          next_attempt_at: new Date(now.getTime() + (dead ? 0 : this.backoffMs(m.attempts))).toISOString(),
-        })
-        .where('id', '=', m.id)
-        .execute();
-      this.ctx.log.warn({ outboxId: m.id, channel: m.channel, purpose: m.purpose, attempts: m.attempts, dead, reason }, 'message delivery failed');
-      return dead ? 'dead' : 'retried';
+  private async deliverMessages(rows: OutboxRow[]): Promise<SettleReport> {
+    const failures = new Map<string, unknown>();
+    for (const row of rows) {
+      const p = JSON.parse(row.payload) as MessagePayload;
+      const m: DeliverableMessage = { id: row.id, channel: row.channel as 'email' | 'sms', purpose: row.purpose, to: row.recipient, subject: p.subject, text: p.text, html: p.html };
+      try {
+        await this.senders.get(row.channel)!.send(m);
+        this.ctx.log.info({ outboxId: row.id, channel: row.channel, purpose: row.purpose }, 'message delivered');
+      } catch (err) {
+        failures.set(row.id, err);
+      }
     }
-    const now = this.ctx.clock.now();
-    // A delivered PIN or link has no business staying in the database.
-    const payload = m.sensitive ? { ...m.payload, text: SCRUBBED_TEXT, html: null, scrubbed: true } : m.payload;
-    await db
-      .updateTable('outbox')
-      .set({ status: 'sent', sent_at: now.toISOString(), last_error: null, payload: JSON.stringify(payload) })
-      .where('id', '=', m.id)
-      .execute();
-    this.ctx.log.info({ outboxId: m.id, channel: m.channel, purpose: m.purpose }, 'message delivered');
-    return 'sent';
+    return settleRows(this.ctx, rows, failures, this.policy, {
+      // A delivered PIN or link has no business staying in the database.
+      sentPayload: (row) => {
+        const p = JSON.parse(row.payload) as MessagePayload;
+        return p.sensitive ? JSON.stringify({ ...p, text: SCRUBBED_TEXT, html: null, scrubbed: true }) : undefined;
+      },
+    });
   }
 
   /** Starts polling and listening to `ctx.kickOutbox()`; returns the stop function. */
@@ -199,6 +176,7 @@ export class OutboxDispatcher {
       if (this.timer) clearTimeout(this.timer);
       await this.running?.catch(() => undefined);
       for (const s of this.senders.values()) await s.close?.();
+      for (const h of this.handlers) await h.close?.();
     };
   }
 }

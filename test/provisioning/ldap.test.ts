@@ -6,7 +6,7 @@ import { seedAccount } from '../helpers/fixtures.js';
 import { slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { enqueueAccountProvisioning } from '../../src/provisioning/enqueue.js';
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
-import { provisioningStartHook } from '../../src/provisioning/start-hook.js';
+import { startOutboxDispatcher } from '../../src/outbox/start-dispatcher.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
 import { activate, changePassword, provisioningRows, transition } from './helpers.js';
 
@@ -120,8 +120,8 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
   it('serve delivers in the background when a target is configured', async () => {
     await seedAccount(t.ctx, { externalId: '20260005', status: 'suspended', password: 'Quinta-Pw-55' });
     await transition(t, '20260005', 'active');
-    const stop = await provisioningStartHook(t.ctx);
-    assert.ok(stop, 'the hook runs when LDAP_URL is set');
+    const stop = await startOutboxDispatcher(t.ctx);
+    assert.ok(stop, 'the outbox dispatcher runs provisioning when LDAP_URL is set');
     try {
       for (let i = 0; !entry('20260005'); i++) {
         assert.ok(i < 100, 'delivered within 5 seconds');
@@ -132,7 +132,7 @@ describe('provisioning to a real slapd', { skip: slapdMissing }, () => {
       await stop();
     }
     // Without a target, nothing starts.
-    assert.equal(await provisioningStartHook({ ...t.ctx, env: { ...t.ctx.env, LDAP_URL: undefined } }), undefined);
+    assert.equal(await startOutboxDispatcher({ ...t.ctx, env: { ...t.ctx.env, LDAP_URL: undefined } }), undefined);
   });
 
   it('an unreachable target is retried with backoff, then dead-lettered and shown to the administrator', async () => {
