@@ -27,7 +27,7 @@ export function jobsCommand(program: Command): void {
   jobs
     .command('run')
     .description('run a job now (one instance at a time; a dry run changes nothing)')
-    .argument('<job>', jobNames().join(' | '))
+    .argument('<job>', `${jobNames().join(' | ')} | reconcile-<target> (one per provisioning target)`)
     .option('--dry-run', 'report what the job would do, change nothing')
     .option('--json', 'print the report as JSON (the admin API shape)')
     .action(async (job: string, opts: { dryRun?: boolean; json?: boolean }) => {

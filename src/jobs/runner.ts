@@ -3,7 +3,7 @@ import type { AppContext } from '../app/context.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
-import { jobDefinitions } from './registry.js';
+import { findJob, jobDefinitions } from './registry.js';
 import { REPORT_LIMIT, yieldToLoop, type JobReport } from './types.js';
 
 export const LEASE_MS = 60_000;
@@ -25,7 +25,7 @@ export const jobNames = () => Object.keys(jobDefinitions);
  * Produces `job.unknown`, `job.running` (another instance holds the lease, or the slot already ran).
  */
 export async function runJob(ctx: AppContext, name: string, opts: RunOptions): Promise<JobReport> {
-  const def = jobDefinitions[name];
+  const def = findJob(ctx, name);
   if (!def) throw new AppError('job.unknown');
   const holder = `${hostname()}:${process.pid}:${randomId(6)}`;
   if (!opts.dryRun && !(await acquireLease(ctx, name, holder, LEASE_MS, opts.slot))) throw new AppError('job.running');

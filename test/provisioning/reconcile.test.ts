@@ -101,6 +101,11 @@ describe('reconciliation with a real slapd', { skip: slapdMissing }, () => {
 
     const again = await job.run(t.ctx, { dryRun: true });
     assert.deepEqual(again.differences, []);
+    // The same job by name, as `tessera jobs run reconcile-ldap` and the admin API run it.
+    const viaApi = await apiClient(t.app).request('POST', '/api/v1/admin/jobs/reconcile-ldap?dryRun=true', undefined, adminHeaders);
+    assert.equal(viaApi.status, 200, JSON.stringify(viaApi.body));
+    assert.equal(viaApi.body.job, 'reconcile-ldap');
+    assert.deepEqual(viaApi.body.counts, {});
     const audited = await t.ctx.db.kysely.selectFrom('audit_log').select('actor').where('action', '=', 'provisioning.reconciled').execute();
     assert.deepEqual(audited.map((a) => a.actor), ['job:reconcile-ldap']);
   });
