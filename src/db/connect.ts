@@ -23,7 +23,7 @@ export interface Db {
  */
 const require = createRequire(import.meta.url);
 const nodeMajor = Number(process.versions.node.split('.')[0]);
-const SQLite = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
+export const SQLite = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
 
 // COUNT(*) and BIGINT come back from PostgreSQL as strings; Tessera's counters fit in a double.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));

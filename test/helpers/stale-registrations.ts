@@ -1,4 +1,4 @@
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../../src/db/connect.js';
 
 /**
  * Puts `n` external registrations that were made on `createdAt` and never used straight into a
