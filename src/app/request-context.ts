@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
 import { isLocale, negotiateLocale, type Locale } from '../i18n/index.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
+import type { FastifyReply as Reply } from 'fastify';
 import type { RequestMeta } from '../audit/audit.js';
 
 export const LANG_COOKIE = 'tessera_lang';
@@ -55,4 +56,9 @@ export async function sessionOf(ctx: AppContext, req: FastifyRequest): Promise<{
   const token = req.cookies?.[SESSION_COOKIE] ?? (req.url.startsWith('/api/v1/admin') ? null : bearerToken(req));
   req.sessionInfo = token ? await resolveSession(ctx.db.kysely, token, ctx.clock.now()) : null;
   return req.sessionInfo;
+}
+
+/** The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, ending with the session. */
+export function setSessionCookie(ctx: AppContext, reply: Reply, token: string, expires?: Date): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx), ...(expires ? { expires } : {}) });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { CSRF_COOKIE, isSecure, metaOf } from '../app/request-context.js';
+import { CSRF_COOKIE, isSecure, metaOf, setSessionCookie } from '../app/request-context.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
 import { recordFailure, throttleState } from '../auth/throttle.js';
@@ -9,7 +9,6 @@ import { safeReturnTo } from '../flows/login/machine.js';
 import { createFlow } from '../flows/kernel/service.js';
 import { alignmentHandoff } from '../flows/spid-alignment/service.js';
 import { isLocale, translate } from '../i18n/index.js';
-import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderPage } from '../views/layout.js';
 import { resolveSpidLogin } from './accounts.js';
 import { outgoingRequest } from './authn-request.js';
@@ -36,9 +35,6 @@ function runtime(ctx: AppContext): SpidRuntime {
 const cookieOpts = (ctx: AppContext) =>
   isSecure(ctx) ? ({ path: '/spid', httpOnly: true, sameSite: 'none', secure: true } as const) : ({ path: '/spid', httpOnly: true, sameSite: 'lax' } as const);
 
-function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, expires: Date) {
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx), expires });
-}
 
 /** HTTP-POST binding without JavaScript: one button posts the signed message to the other party. */
 function sendPostBinding(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, out: Extract<Outgoing, { binding: 'post' }>, name: string) {

@@ -5,8 +5,7 @@ import { randomId } from '../secret.js';
 import { AppError } from '../../errors/app-error.js';
 import { advanceFlow, createFlow, loadFlow, viewOf } from '../../flows/kernel/service.js';
 import type { StepRequest } from '../../flows/kernel/types.js';
-import { metaOf, sessionOf, isSecure } from '../request-context.js';
-import { SESSION_COOKIE } from '../../sessions/sessions.js';
+import { metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { errorBody } from '../error-handler.js';
 
 const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
@@ -41,15 +40,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     const input = parsed.data;
     const action = typeof input.action === 'string' ? input.action : 'submit';
     const res = await advanceFlow(ctx, p.kind, p.id!, action, input, await stepRequest(req));
-    if (res.sessionToken) {
-      reply.setCookie(SESSION_COOKIE, res.sessionToken, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: isSecure(ctx),
-        ...(res.sessionExpiresAt ? { expires: res.sessionExpiresAt } : {}),
-      });
-    }
+    if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);
     if (!res.ok) {
       // The unchanged flow with its messages, plus the error envelope of API.md.
       return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) }) });

@@ -5,9 +5,8 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../../errors/app-error.js';
 import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView } from '../../flows/kernel/service.js';
 import { getFlowDefinition } from '../../flows/kernel/registry.js';
-import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../request-context.js';
+import { CSRF_COOKIE, isSecure, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { renderFlowPage } from '../../views/pages/flow-page.js';
-import { SESSION_COOKIE } from '../../sessions/sessions.js';
 import { signedInInfo } from './html-pages.js';
 
 const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
@@ -73,15 +72,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
     const action = typeof form.action === 'string' ? form.action : 'submit';
     const session = await sessionOf(ctx, req);
     const res = await advanceFlow(ctx, p.kind, p.id!, action, form, { meta: metaOf(req), locale: req.locale, session, channel: 'browser' });
-    if (res.sessionToken) {
-      reply.setCookie(SESSION_COOKIE, res.sessionToken, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: isSecure(ctx),
-        ...(res.sessionExpiresAt ? { expires: res.sessionExpiresAt } : {}),
-      });
-    }
+    if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);
     if (!res.ok) {
       const values: Record<string, string> = {};
       for (const [k, v] of Object.entries(form)) {
