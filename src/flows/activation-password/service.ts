@@ -1,12 +1,9 @@
-import { transitionAccount } from '../../accounts/lifecycle.js';
-import { assignAddress } from '../../accounts/mailbox.js';
+import { activateAccount } from '../../accounts/activate.js';
 import { findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
-import { audit } from '../../audit/audit.js';
 import { checkCredentials } from '../../auth/credentials.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
-import { enqueueAccountProvisioning } from '../../provisioning/enqueue.js';
 import type { PopulationId } from '../../config/institution-schema.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { parseInput } from '../kernel/input.js';
@@ -68,30 +65,8 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
       result,
       async commit(tx) {
         await checked.onSuccess(tx);
-        const email = account.email ?? (await assignAddress(ctx, tx, person));
-        result.email = email;
-        await tx
-          .updateTable('accounts')
-          .set({
-            password_hash: hash,
-            password_changed_at: now.toISOString(),
-            email,
-            email_lower: email?.toLowerCase() ?? null,
-          })
-          .where('id', '=', account.id)
-          .execute();
-        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.password', at: now, meta: req.meta, provisioning: ctx });
-        // The transition enqueued `ensure`; the password goes to the targets as its own operation.
-        await enqueueAccountProvisioning(ctx, tx, now, account.id, ['set_password']);
-        await audit(tx, now, {
-          actor: `account:${account.id}`,
-          action: 'account.activated',
-          accountId: account.id,
-          personId: person.id,
-          ip: req.meta.ip,
-          correlationId: req.meta.correlationId,
-          details: { method: 'enrolment_password', email },
-        });
+        // `password` was the method's name before the shared activation step; the audit keeps it.
+        result.email = await activateAccount(ctx, tx, { account, person, passwordHash: hash, method: 'password', at: now, meta: req.meta, details: { credential: 'enrolment_password' } });
       },
     };
   },

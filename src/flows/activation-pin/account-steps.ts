@@ -1,5 +1,4 @@
-import { transitionAccount } from '../../accounts/lifecycle.js';
-import { assignAddress } from '../../accounts/mailbox.js';
+import { activateAccount } from '../../accounts/activate.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
 import { randomId } from '../../app/secret.js';
@@ -133,22 +132,14 @@ export async function stepPassword(ctx: AppContext, data: ActivationPinData, inp
     data: { ...data, suggestions: [] },
     result,
     async commit(tx) {
-      const email = account.email ?? (await assignAddress(ctx, tx, person));
-      result.email = email;
-      await tx
-        .updateTable('accounts')
-        .set({ password_hash: hash, password_changed_at: now.toISOString(), email, email_lower: email?.toLowerCase() ?? null })
-        .where('id', '=', account.id)
-        .execute();
-      await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'activation.pin', at: now, meta: req.meta, provisioning: ctx });
-      await audit(tx, now, {
-        actor: `account:${account.id}`,
-        action: 'account.activated',
-        accountId: account.id,
-        personId: person.id,
-        ip: req.meta.ip,
-        correlationId: req.meta.correlationId,
-        details: { method: 'pin', email, suggested: parsed.value.suggestion !== undefined && password === parsed.value.suggestion },
+      result.email = await activateAccount(ctx, tx, {
+        account,
+        person,
+        passwordHash: hash,
+        method: 'pin',
+        at: now,
+        meta: req.meta,
+        details: { suggested: parsed.value.suggestion !== undefined && password === parsed.value.suggestion },
       });
     },
   };

@@ -1,0 +1,40 @@
+import type { AppContext } from '../app/context.js';
+import { audit, type RequestMeta } from '../audit/audit.js';
+import type { Tx } from '../flows/kernel/types.js';
+import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
+import { transitionAccount } from './lifecycle.js';
+import { assignAddress } from './mailbox.js';
+import type { Account, Person } from './types.js';
+
+/**
+ * The last step of every activation, inside the step's transaction: the chosen password (already
+ * hashed) replaces whatever was there, the institutional address is assigned from the population's
+ * pattern when the account has none, the account becomes active (which enqueues its provisioning,
+ * then the new password), and `account.activated` is audited. Returns the address.
+ */
+export async function activateAccount(
+  ctx: AppContext,
+  tx: Tx,
+  o: { account: Account; person: Person; passwordHash: string; method: string; at: Date; meta: RequestMeta; details?: Record<string, unknown> },
+): Promise<string | null> {
+  const { account, person, at } = o;
+  const email = account.email ?? (await assignAddress(ctx, tx, person));
+  await tx
+    .updateTable('accounts')
+    .set({ password_hash: o.passwordHash, password_changed_at: at.toISOString(), email, email_lower: email?.toLowerCase() ?? null })
+    .where('id', '=', account.id)
+    .execute();
+  await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
+  // The transition enqueued `ensure`; the password goes to the targets as its own operation.
+  await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);
+  await audit(tx, at, {
+    actor: `account:${account.id}`,
+    action: 'account.activated',
+    accountId: account.id,
+    personId: person.id,
+    ip: o.meta.ip,
+    correlationId: o.meta.correlationId,
+    details: { method: o.method, email, ...o.details },
+  });
+  return email;
+}
