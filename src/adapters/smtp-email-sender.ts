@@ -1,13 +1,17 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { DeliverableMessage, MessageSender } from '../ports/message-sender.js';
 
-/** Email over SMTP to `SMTP_URL` (e.g. `smtp://user:pass@mail.example.org:587`), with nodemailer. */
+/**
+ * Email over SMTP to `SMTP_URL` (e.g. `smtp://user:pass@mail.example.org:587`), with nodemailer,
+ * loaded with the first message (an instance without SMTP never loads it).
+ */
 export function smtpEmailSender(smtpUrl: string, from: string): MessageSender {
-  const transport = nodemailer.createTransport(smtpUrl);
+  let transport: Promise<Transporter> | undefined;
+  const open = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport(smtpUrl)));
   return {
     channel: 'email',
     async send(m: DeliverableMessage) {
-      await transport.sendMail({
+      await (await open()).sendMail({
         from,
         to: m.to,
         subject: m.subject ?? '',
@@ -16,6 +20,8 @@ export function smtpEmailSender(smtpUrl: string, from: string): MessageSender {
         headers: { 'X-Tessera-Message': m.id, 'Auto-Submitted': 'auto-generated' },
       });
     },
-    close: () => transport.close(),
+    close: async () => {
+      if (transport) (await transport).close();
+    },
   };
 }

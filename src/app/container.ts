@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { readEnv, type Env } from '../config/env.js';
 import { loadInstitution } from '../config/load-institution.js';
 import type { InstitutionConfig } from '../config/institution-schema.js';
@@ -14,7 +14,9 @@ import { loadOrCreateSecret, Secrets } from './secret.js';
 let common: Set<string> | undefined;
 /** The common-password blocklist (about 50,000 entries), loaded once per process. */
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary['passwords-common'] as string[]).map((w) => w.toLowerCase()));
+  // Loaded with the first password checked, not at start: an idle instance does not hold it.
+  const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
+  common ??= new Set(dictionary['passwords-common']!.map((w) => w.toLowerCase()));
   return common;
 }
 
@@ -39,7 +41,6 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
   if (opts.migrate !== false) await migrateUp(db);
   const log = pino({ ...loggerOptions(opts.logLevel ?? env.LOG_LEVEL), base: { service: 'tessera' } });
   const secrets = new Secrets(loadOrCreateSecret(env.TESSERA_SECRET, env.TESSERA_DATA_DIR));
-  const blocklist = commonPasswords();
   const ctx: AppContext = {
     env,
     config: loaded.config,
@@ -49,7 +50,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
     clock: opts.clock ?? systemClock,
     secrets,
     log,
-    isCommonPassword: (w) => blocklist.has(w),
+    isCommonPassword: (w) => commonPasswords().has(w),
     // Wakes this process's outbox dispatcher (if running) right after a commit with messages.
     kickOutbox: () => wakeOutbox(ctx),
   };

@@ -11,7 +11,7 @@ import { registerEmailLinkRoutes } from './routes/email-links.js';
 import { registerJobRoutes } from '../jobs/routes.js';
 import { registerDevOutboxApiRoutes, registerDevOutboxHtmlRoutes, registerOutboxAdminRoutes } from '../outbox/routes.js';
 import { registerTicketAdminRoutes, registerTicketApiRoutes, registerTicketHtmlRoutes } from '../tickets/routes.js';
-import { registerSpidRoutes } from '../spid/routes.js';
+import { registerSpid } from '../spid/runtime-registry.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -23,7 +23,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes, registerEmailLinkRoutes, registerTicketHtmlRoutes, registerDevOutboxHtmlRoutes, registerSpidRoutes];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes, registerEmailLinkRoutes, registerTicketHtmlRoutes, registerDevOutboxHtmlRoutes, registerSpid];
 export const apiRoutes: Adder[] = [registerMailboxApiRoutes, registerTicketApiRoutes, registerDevOutboxApiRoutes];
 export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes, registerServiceAdminRoutes, registerJobRoutes, registerTicketAdminRoutes, registerOutboxAdminRoutes];
 export const rootRoutes: Adder[] = [mountProvider];

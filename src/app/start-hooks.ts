@@ -1,5 +1,5 @@
 import { seedDemoPeople } from '../imports/demo-seed.js';
-import { oidcSweeper, oidcWarmUp } from '../oidc/sweeper.js';
+import { oidcSweeper } from '../oidc/sweeper.js';
 import { startOutboxDispatcher } from '../outbox/start-dispatcher.js';
 import type { AppContext } from './context.js';
 import { startScheduler } from '../jobs/scheduler.js';
@@ -10,4 +10,4 @@ import { startScheduler } from '../jobs/scheduler.js';
  */
 export type StartHook = (ctx: AppContext) => Promise<(() => Promise<void> | void) | void>;
 
-export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcWarmUp, oidcSweeper, async (ctx) => startScheduler(ctx), startOutboxDispatcher];
+export const startHooks: StartHook[] = [(ctx) => seedDemoPeople(ctx), oidcSweeper, async (ctx) => startScheduler(ctx), startOutboxDispatcher];

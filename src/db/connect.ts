@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pgTypes from 'pg';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -25,8 +25,16 @@ const require = createRequire(import.meta.url);
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 export const SQLite = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
 
-// COUNT(*) and BIGINT come back from PostgreSQL as strings; Tessera's counters fit in a double.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+/** The PostgreSQL client, loaded when a postgres:// database is opened (SQLite deployments never load it). */
+let pgModule: typeof pgTypes | undefined;
+function pgClient(): typeof pgTypes {
+  if (!pgModule) {
+    pgModule = require('pg') as typeof pgTypes;
+    // COUNT(*) and BIGINT come back from PostgreSQL as strings; Tessera's counters fit in a double.
+    pgModule.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+  }
+  return pgModule;
+}
 
 /**
  * better-sqlite3 with its prepared statements reused: Kysely prepares every query it runs, and
@@ -74,7 +82,7 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number 
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
-  const pool = new pg.Pool({
+  const pool = new (pgClient().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),

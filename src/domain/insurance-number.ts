@@ -1,4 +1,4 @@
-import { stdnum } from 'stdnum';
+import { createRequire } from 'node:module';
 import { isValidAmka } from './amka.js';
 
 /**
@@ -35,12 +35,16 @@ const ruleNames: Record<string, string> = {
   GB: 'nino', HR: 'oib', IE: 'pps', IS: 'kennitala', IT: 'codicefiscale', LT: 'asmens', NL: 'bsn', NO: 'fodselsnummer',
   PL: 'pesel', RO: 'cnp', SE: 'personnummer', SI: 'emso', SK: 'rc', US: 'ssn', CA: 'sin',
 };
-const library = stdnum as unknown as Record<string, Record<string, Validator> | undefined>;
+// The rule library is loaded with the first foreign number checked (it is large, and most requests
+// never need it).
+const require = createRequire(import.meta.url);
+let library: Record<string, Record<string, Validator> | undefined> | undefined;
+const rules = () => (library ??= (require('stdnum') as { stdnum: Record<string, Record<string, Validator> | undefined> }).stdnum);
 const greekAmka: Validator = { validate: (v) => ({ isValid: isValidAmka(v) }) };
 function nationalRule(cc: string): Validator | undefined {
   if (cc === 'GR') return greekAmka;
   const name = ruleNames[cc];
-  return name ? library[cc]?.[name] : undefined;
+  return name ? rules()[cc]?.[name] : undefined;
 }
 
 export type InsuranceCheck =

@@ -1,4 +1,10 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import type { CountryCode, parsePhoneNumberFromString as Parse } from 'libphonenumber-js/max';
+
+// The full metadata (exact number ranges, so a typo is caught) is large: loaded with the first number.
+let parser: typeof Parse | undefined;
+const parsePhoneNumberFromString: typeof Parse = (...args: Parameters<typeof Parse>) =>
+  (parser ??= (createRequire(import.meta.url)('libphonenumber-js/max') as { parsePhoneNumberFromString: typeof Parse }).parsePhoneNumberFromString)(...args);
 
 /**
  * A phone number in E.164 (`+306912345678`) from any common notation: `+30 69…`, `0030 69…`,

@@ -9,7 +9,7 @@ import { localized } from '../views/localized.js';
 import { activeAccountOfSession, populationOf } from './claims.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
-import { interactionPath, providerFor } from './provider.js';
+import { interactionPath, lazyProvider } from './lazy-provider.js';
 import { findServiceWithSecret } from './services.js';
 
 const params = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
@@ -41,7 +41,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, afterForm: boolean) => {
     const { uid } = params.parse(req.params);
-    const provider = await providerFor(ctx);
+    const provider = await lazyProvider(ctx);
     const details = await detailsOf(provider, req, reply);
     const session = await sessionOf(ctx, req);
     const token = req.cookies[SESSION_COOKIE];
@@ -107,7 +107,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
   app.post('/oidc/interaction/:uid/confirm', async (req, reply) => {
     const { uid } = params.parse(req.params);
     const form = (req.body ?? {}) as Record<string, unknown>;
-    const provider = await providerFor(ctx);
+    const provider = await lazyProvider(ctx);
     const details = await detailsOf(provider, req, reply);
     const session = await sessionOf(ctx, req);
     if (!session || details.prompt.name !== 'consent' || details.session?.accountId !== session.accountId) throw new AppError('flow.expired');

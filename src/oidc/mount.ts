@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
-import { providerFor } from './provider.js';
+import { lazyProvider } from './lazy-provider.js';
 
 type Callback = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 const callbacks = new WeakMap<Provider, Callback>();
@@ -28,7 +28,7 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-      const provider = await providerFor(ctx);
+      const provider = await lazyProvider(ctx);
       reply.hijack();
       await callbackOf(provider)(req.raw, reply.raw);
     };

@@ -1,6 +1,7 @@
 // Tessera's OpenID Connect provider is oidc-provider 8.x: the 9.x line declares Node.js 22 LTS as
 // its minimum (it warns "Unsupported runtime" on Node 20), and Tessera supports Node 20.19+.
 // 8.8 is the newest release that supports Node 20.
+import { interactionPath } from './lazy-provider.js';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
@@ -26,7 +27,6 @@ export const oidcRoutes = {
   backchannel_authentication: '/oidc/backchannel',
 } as const;
 
-export const interactionPath = (uid: string) => `/oidc/interaction/${uid}`;
 
 /**
  * The login prompt asks again when the Tessera session behind the provider's session has ended

@@ -1,12 +1,12 @@
 import type { StartHook } from '../app/start-hooks.js';
 import { sweepOidcPayloads } from './adapter.js';
-import { providerFor } from './provider.js';
+import { lazyProvider } from './lazy-provider.js';
 
 const EVERY_MS = 10 * 60_000;
 
 /** `serve` builds the provider at start, so the signing keys exist before the first request. */
 export const oidcWarmUp: StartHook = async (ctx) => {
-  await providerFor(ctx);
+  await lazyProvider(ctx);
 };
 
 /** `serve` sweeps expired provider rows every ten minutes (any instance may; it is idempotent). */

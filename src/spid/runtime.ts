@@ -6,6 +6,7 @@ import { spidSchema, type SpidConfig, type SpidLevel } from '../config/spid-sche
 import { localized } from '../views/localized.js';
 import { loadIdentityProviders, type IdentityProvider } from './idp-metadata.js';
 import { loadOrCreateSpKeys, type SpKeys } from './sp-keys.js';
+import { setSpidRuntime } from './runtime-registry.js';
 import { buildSpMetadata } from './sp-metadata.js';
 
 /** Everything the SPID routes need, built once at start. */
@@ -23,7 +24,6 @@ export interface SpidRuntime {
 export const levelUri = (l: SpidLevel): string => `https://www.spid.gov.it/${l}`;
 export const levelRank = (uri: string): number => ['SpidL1', 'SpidL2', 'SpidL3'].map((l) => `https://www.spid.gov.it/${l}`).indexOf(uri) + 1;
 
-const runtimes = new WeakMap<AppContext, SpidRuntime>();
 
 /**
  * Outside production, SPID_IDP_METADATA alone turns SPID on (e.g. against a local test IdP), the
@@ -38,7 +38,7 @@ function developmentConfig(ctx: AppContext): SpidConfig {
 }
 
 /** The SPID runtime of this instance, or null when SPID is not configured. */
-export const spidRuntimeOf = (ctx: AppContext): SpidRuntime | null => runtimes.get(ctx) ?? null;
+export { spidRuntimeOf } from './runtime-registry.js';
 
 /**
  * Sets SPID up when the institution's file has a `spid:` section: the SP's keys (generated
@@ -79,6 +79,6 @@ export async function initSpid(ctx: AppContext): Promise<SpidRuntime | null> {
   const idps = await loadIdentityProviders(sources, registryCert, ctx.log);
   const ep = { entityId, acsUrl: `${base}/spid/acs`, sloUrl: `${base}/spid/slo` };
   const rt: SpidRuntime = { cfg, ...ep, keys, idps, metadata: buildSpMetadata(cfg, ep, keys, `_${randomId(18).replace(/[^A-Za-z0-9]/g, 'x')}`) };
-  runtimes.set(ctx, rt);
+  setSpidRuntime(ctx, rt);
   return rt;
 }

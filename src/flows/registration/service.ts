@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { randomId } from '../../app/secret.js';
 import { countIssued } from '../../codes/one-time-codes.js';
@@ -19,10 +19,8 @@ type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 /** True for a unique-index violation (a concurrent registration took the name first). */
 const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message ?? e));
 
-export function normaliseMobile(ctx: AppContext, v: string): string | null {
-  const p = parsePhoneNumberFromString(v, ctx.config.institution.defaultCountry as CountryCode);
-  return p?.isValid() ? p.number : null;
-}
+/** The mobile in E.164, read like every phone number in Tessera (domain/phone.ts), or null. */
+export const normaliseMobile = (ctx: AppContext, v: string): string | null => toE164(v, ctx.config.institution.defaultCountry);
 
 /** registration.closed for an institution, school or company, from the configured date on. */
 function closedFor(ctx: AppContext, type: string, locale: Locale): Failure | null {

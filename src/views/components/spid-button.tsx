@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app/context.js';
-import { spidRuntimeOf } from '../../spid/runtime.js';
+import { spidRuntimeOf } from '../../spid/runtime-registry.js';
 
 type T = (k: string, p?: Record<string, string | number>) => string;
 
