@@ -1,4 +1,4 @@
-import { EmailAddress } from './components/email-address.js';
+import { SignInLink, AccountFacts } from './components/done-parts.js';
 import { activationPinViews } from '../flows/activation-pin/views.js';
 import { registerFlowView } from './flow-views.js';
 import { registerMailboxViews } from './mailbox-views.js';
@@ -19,23 +19,8 @@ export function registerFlowViews(): void {
           <p class="success" role="status">
             {r.email ? t('activation-password.doneText', { email: r.email }) : t('activation-password.doneTextNoMail', { username: r.username })}
           </p>
-          <dl class="facts">
-            <dt>{t('account.username')}</dt>
-            <dd>{r.username}</dd>
-            {r.email ? (
-              <>
-                <dt>{t('account.email')}</dt>
-                <dd class="address">
-                  <EmailAddress email={r.email} />
-                </dd>
-              </>
-            ) : null}
-          </dl>
-          <p>
-            <a class="button primary" href="/flows/login">
-              {t('home.signin.login')}
-            </a>
-          </p>
+          <AccountFacts t={t} username={r.username} email={r.email} />
+          <SignInLink t={t} />
         </>
       );
     },

@@ -1,3 +1,4 @@
+import { SignInLink } from './components/done-parts.js';
 import type { AppContext } from '../app/context.js';
 import type { FlowView } from '../flows/kernel/service.js';
 import { registerFlowView } from './flow-views.js';
@@ -54,11 +55,7 @@ export function registerRecoveryViews(): void {
         <p class="success" role="status">
           {t('registration.doneText', { username: String(view.result?.username ?? '') })}
         </p>
-        <p>
-          <a class="button primary" href="/flows/login">
-            {t('home.signin.login')}
-          </a>
-        </p>
+        <SignInLink t={t} />
       </>
     ),
   });
@@ -70,11 +67,7 @@ export function registerRecoveryViews(): void {
           {t('username-recovery.doneText')}
         </p>
         <Helpdesk t={t} ctx={ctx} />
-        <p>
-          <a class="button primary" href="/flows/login">
-            {t('home.signin.login')}
-          </a>
-        </p>
+        <SignInLink t={t} />
       </>
     ),
   });
@@ -95,11 +88,7 @@ export function registerRecoveryViews(): void {
         <p class="success" role="status">
           {t('password-reset.doneText', { username: String(view.result?.username ?? '') })}
         </p>
-        <p>
-          <a class="button primary" href="/flows/login">
-            {t('home.signin.login')}
-          </a>
-        </p>
+        <SignInLink t={t} />
       </>
     ),
   });

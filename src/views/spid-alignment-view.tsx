@@ -1,3 +1,4 @@
+import { SignInLink } from './components/done-parts.js';
 import type { Comparable } from '../flows/spid-alignment/machine.js';
 import { comparedFields } from '../flows/spid-alignment/machine.js';
 import { registerFlowView } from './flow-views.js';
@@ -55,11 +56,7 @@ export function registerSpidAlignmentView(): void {
       ) : (
         <>
           <p role="status">{t('spid-alignment.cancelledText')}</p>
-          <p>
-            <a class="button primary" href="/flows/login">
-              {t('home.signin.login')}
-            </a>
-          </p>
+          <SignInLink t={t} />
         </>
       );
     },

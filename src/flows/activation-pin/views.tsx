@@ -1,3 +1,4 @@
+import { SignInLink, AccountFacts } from '../../views/components/done-parts.js';
 import type { VNode } from 'preact';
 import type { FlowView } from '../kernel/service.js';
 import type { FlowPageHooks } from '../../views/flow-views.js';
@@ -97,21 +98,8 @@ export const activationPinViews: FlowPageHooks = {
         <p class="success" role="status">
           {t('activation-pin.doneText')}
         </p>
-        <dl class="facts">
-          <dt>{t('account.username')}</dt>
-          <dd>{r.username}</dd>
-          {r.email ? (
-            <>
-              <dt>{t('account.email')}</dt>
-              <dd>{r.email}</dd>
-            </>
-          ) : null}
-        </dl>
-        <p>
-          <a class="button primary" href="/flows/login">
-            {t('home.signin.login')}
-          </a>
-        </p>
+        <AccountFacts t={t} username={r.username} email={r.email} />
+        <SignInLink t={t} />
       </>
     );
   },

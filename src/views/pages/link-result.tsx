@@ -1,3 +1,4 @@
+import { SignInLink } from '../components/done-parts.js';
 import type { AppContext } from '../../app/context.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { renderPage } from '../layout.js';
@@ -19,11 +20,7 @@ export function renderLinkResult(ctx: AppContext, locale: Locale, path: string, 
         <p class="success" role="status">
           {t('registration.doneText', { username: r.username })}
         </p>
-        <p>
-          <a class="button primary" href="/flows/login">
-            {t('home.signin.login')}
-          </a>
-        </p>
+        <SignInLink t={t} />
       </>
     );
   } else if (r.ok && r.kind === 'email-change') {

@@ -1,3 +1,4 @@
+import { SignInLink } from '../components/done-parts.js';
 import type { AppContext } from '../../app/context.js';
 import type { FlowMessage } from '../../flows/kernel/types.js';
 import { translate, type Locale } from '../../i18n/index.js';
@@ -42,11 +43,7 @@ export function renderMailboxActivate(p: ActivatePageInput): string {
             <p class="success" role="status">
               {t('mailbox-activate.doneText', { address: p.done.address ?? '—', username: p.done.username })}
             </p>
-            <p>
-              <a class="button primary" href="/flows/login">
-                {t('home.signin.login')}
-              </a>
-            </p>
+            <SignInLink t={t} />
           </>
         ) : (
           <>
