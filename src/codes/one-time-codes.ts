@@ -77,6 +77,19 @@ export async function countIssued(ctx: AppContext, purpose: string, subject: str
 
 export type VerifyResult = 'ok' | 'invalid' | 'expired' | 'locked' | 'none';
 
+/** The newest code of a subject that was not revoked by a later one. */
+function currentCode(db: Kysely<Database>, purpose: string, subject: string) {
+  return db
+    .selectFrom('one_time_codes')
+    .select(['id', 'code_hash', 'attempts', 'max_attempts', 'expires_at', 'used_at'])
+    .where('purpose', '=', purpose)
+    .where('subject', '=', subject)
+    .where('revoked_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /**
  * Checks a code for a subject and consumes it when right. The consuming UPDATE carries every
  * condition (unused, unexpired, attempts left, hash), so of many concurrent submissions of the
@@ -85,15 +98,7 @@ export type VerifyResult = 'ok' | 'invalid' | 'expired' | 'locked' | 'none';
  */
 export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose: string, subject: string, code: string): Promise<VerifyResult> {
   const now = ctx.clock.now().toISOString();
-  const current = await tx
-    .selectFrom('one_time_codes')
-    .select(['id', 'attempts', 'max_attempts', 'expires_at', 'used_at'])
-    .where('purpose', '=', purpose)
-    .where('subject', '=', subject)
-    .where('revoked_at', 'is', null)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const current = await currentCode(tx, purpose, subject);
   if (!current || current.used_at) return 'none';
   if (current.attempts >= current.max_attempts) return 'locked';
   if (current.expires_at <= now) return 'expired';
@@ -124,15 +129,7 @@ export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose:
  * code is submitted (mail scanners that open links must not use them up).
  */
 export async function peekCode(ctx: AppContext, db: Kysely<Database>, purpose: string, subject: string, code: string): Promise<boolean> {
-  const current = await db
-    .selectFrom('one_time_codes')
-    .select(['code_hash', 'attempts', 'max_attempts', 'expires_at', 'used_at'])
-    .where('purpose', '=', purpose)
-    .where('subject', '=', subject)
-    .where('revoked_at', 'is', null)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const current = await currentCode(db, purpose, subject);
   if (!current || current.used_at || current.attempts >= current.max_attempts || current.expires_at <= ctx.clock.now().toISOString()) return false;
   return ctx.secrets.hmacEquals(`otc:${purpose}`, `${subject}\u0000${code.trim()}`, current.code_hash);
 }

@@ -5,17 +5,52 @@ import { parse } from 'csv-parse';
 /** The record formats an import accepts. */
 export type RecordFormat = 'csv' | 'ndjson';
 
+/** One NDJSON line as read: its values, or why it could not be read. */
+export interface NdjsonRow {
+  row: number;
+  values: Record<string, unknown>;
+  errors?: Array<{ field: 'row'; code: 'field.invalid' }>;
+}
+
+/**
+ * Reads NDJSON (one JSON object per line) from a stream, line by line. Blank lines are skipped and
+ * not counted; a byte-order mark is skipped; a line that is not a JSON object is reported as
+ * `row: field.invalid`. Shared by the people and the office imports.
+ */
+export async function* readNdjson(input: Readable): AsyncGenerator<NdjsonRow> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let row = 0;
+  for await (const raw of lines) {
+    const line = row === 0 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    row++;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) yield { row, values: {}, errors: [{ field: 'row', code: 'field.invalid' }] };
+    else yield { row, values: parsed as Record<string, unknown> };
+  }
+}
+
 /** One data row: its values by column (CSV header name or NDJSON key), or why it could not be read. */
 export type RecordRow =
   | { row: number; ok: true; values: Record<string, string | null> }
   | { row: number; ok: false; code: 'field.invalid' };
 
+/** The media types an import accepts, and the format each means. */
+export const recordMediaTypes: Readonly<Record<string, RecordFormat>> = {
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+};
+
 /** The format of a request's content type, or null when it is neither CSV nor NDJSON. */
 export function recordFormatOf(contentType: string | undefined): RecordFormat | null {
-  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (t === 'text/csv') return 'csv';
-  if (t === 'application/x-ndjson' || t === 'application/ndjson' || t === 'application/jsonl') return 'ndjson';
-  return null;
+  return recordMediaTypes[(contentType ?? '').split(';')[0]!.trim().toLowerCase()] ?? null;
 }
 
 function cell(v: unknown): string | null {
@@ -31,30 +66,14 @@ function cell(v: unknown): string | null {
  * from a stream, one row at a time, so files of any length are never held whole in memory.
  * Rows are numbered from 1 (the first data row). A row that cannot be read (bad JSON, not an
  * object, a CSV row with another number of cells than the header) comes back with `field.invalid`
- * and reading goes on (after broken CSV quoting, the parser resumes where it can).
+ * and reading goes on (after broken CSV quoting, the parser resumes where it can: an office list
+ * is small and fixed by hand, unlike the people import, which stops at broken quoting rather than
+ * guess which rows of a registrar's file were lost).
  */
 export async function* readRecords(input: Readable, format: RecordFormat): AsyncGenerator<RecordRow> {
   let row = 0;
   if (format === 'ndjson') {
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      row += 1;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        yield { row, ok: false, code: 'field.invalid' };
-        continue;
-      }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        yield { row, ok: false, code: 'field.invalid' };
-        continue;
-      }
-      const values: Record<string, string | null> = {};
-      for (const [k, v] of Object.entries(parsed)) values[k] = cell(v);
-      yield { row, ok: true, values };
-    }
+    for await (const r of readNdjson(input)) yield r.errors ? { row: r.row, ok: false, code: 'field.invalid' } : { row: r.row, ok: true, values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, cell(v)])) };
     return;
   }
   // Malformed records (broken quoting) are skipped by the parser and reported here in file order.

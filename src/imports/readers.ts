@@ -1,10 +1,11 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../errors/app-error.js';
+import { readNdjson, type RecordFormat } from '../formats/records.js';
 import type { RowError, SourceRow } from './columns.js';
 
-export type ImportFormat = 'csv' | 'ndjson';
+/** The formats a people import reads (the same as every record import). */
+export type ImportFormat = RecordFormat;
 
 /**
  * Reads CSV records one at a time from a stream (never the whole file): the first record is the
@@ -48,31 +49,6 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
       throw new AppError('import.malformed', { params: { row: row + 1 } });
     }
     throw err;
-  }
-}
-
-/**
- * Reads NDJSON (one JSON object per line) from a stream, line by line. Blank lines are skipped and
- * not counted; a line that is not a JSON object is reported as `row: field.invalid`.
- */
-export async function* readNdjson(input: Readable): AsyncGenerator<SourceRow> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let row = 0;
-  for await (const raw of lines) {
-    const line = row === 0 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    if (line.trim() === '') continue;
-    row++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      yield { row, values: {}, errors: [{ field: 'row', code: 'field.invalid' }] };
-    } else {
-      yield { row, values: parsed as Record<string, unknown> };
-    }
   }
 }
 

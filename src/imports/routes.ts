@@ -5,17 +5,11 @@ import type { AppContext } from '../app/context.js';
 import { populationIds } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { importPeople } from './pipeline.js';
-import { readRows, type ImportFormat } from './readers.js';
+import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
+import { readRows } from './readers.js';
 
 /** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
 export const importBodyLimit = 2 * 1024 * 1024 * 1024;
-
-const mediaTypes: Record<string, ImportFormat> = {
-  'text/csv': 'csv',
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'application/jsonl': 'ndjson',
-};
 
 const querySchema = z.object({
   population: z.enum(populationIds).optional(),
@@ -43,7 +37,7 @@ function limited(limit: number): Transform {
 export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
   // Its own scope, so these body parsers (which hand over the raw stream) serve only this route.
   admin.register(async (scope) => {
-    scope.addContentTypeParser(Object.keys(mediaTypes), { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
+    scope.addContentTypeParser(Object.keys(recordMediaTypes), { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/imports', async (req) => {
       const q = querySchema.safeParse(req.query);
@@ -52,8 +46,7 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
         for (const issue of q.error.issues) fields[String(issue.path[0])] = issue.path[0] === 'population' ? 'population.invalid' : 'field.invalid';
         throw new AppError('request.invalid', { fields });
       }
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const format = mediaTypes[type];
+      const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > importBodyLimit) throw new AppError('request.too_large');

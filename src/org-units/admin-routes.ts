@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { metaOf } from '../app/request-context.js';
 import { AppError } from '../errors/app-error.js';
-import { recordFormatOf } from '../formats/records.js';
+import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
 import { importOrgUnits } from './import.js';
 import { nameReferent, removeReferent } from './referents.js';
 
@@ -17,7 +17,7 @@ const referentParams = z.object({ code: z.string().min(1).max(40), username: z.s
 export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: AppContext): Promise<void> {
   await admin.register(async (scope) => {
     // The body is handed over as a stream: the import reads it row by row.
-    scope.addContentTypeParser(['text/csv', 'application/x-ndjson'], (_req, payload, done) => done(null, payload));
+    scope.addContentTypeParser(Object.keys(recordMediaTypes), (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/org-units', async (req) => {
       const format = recordFormatOf(req.headers['content-type']);
