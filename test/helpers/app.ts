@@ -23,20 +23,31 @@ export async function freshDb(): Promise<{ db: Db; drop: () => Promise<void> }> 
     const db = connect('sqlite::memory:');
     return { db, drop: () => db.close() };
   }
+  const { db, drop } = await pgTestSchema();
+  return { db, drop };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: testDatabaseUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A PostgreSQL schema of its own in the test database (dropped by `drop`), and a connection to it. */
+export async function pgTestSchema(): Promise<{ schema: string; db: Db; drop: () => Promise<void> }> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
+  await adminQuery(`CREATE SCHEMA ${schema}`);
   const db = connect(testDatabaseUrl, { schema, poolSize: 5 });
   return {
+    schema,
     db,
     drop: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: testDatabaseUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
+      await adminQuery(`DROP SCHEMA ${schema} CASCADE`);
     },
   };
 }

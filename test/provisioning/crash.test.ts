@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { hash } from '@node-rs/argon2';
 import { createContext } from '../../src/app/container.js';
 import type { AppContext } from '../../src/app/context.js';
@@ -16,7 +14,7 @@ import { connect, type Db } from '../../src/db/connect.js';
 import { enqueueAccountProvisioning } from '../../src/provisioning/enqueue.js';
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
-import { onPostgres, testConfig, testDatabaseUrl } from '../helpers/app.js';
+import { onPostgres, pgTestSchema, testConfig, testDatabaseUrl } from '../helpers/app.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -30,24 +28,8 @@ async function sharedDb(): Promise<{ url: string; schema?: string; db: Db; drop(
     const db = connect(url);
     return { url, db, drop: async () => (await db.close(), rmSync(dir, { recursive: true, force: true })) };
   }
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const db = connect(testDatabaseUrl, { schema, poolSize: 5 });
-  return {
-    url: testDatabaseUrl,
-    schema,
-    db,
-    drop: async () => {
-      await db.close();
-      const c = new pg.Client({ connectionString: testDatabaseUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
-  };
+  const { schema, db, drop } = await pgTestSchema();
+  return { url: testDatabaseUrl, schema, db, drop };
 }
 
 describe('a provisioning processor killed mid-batch', { skip: slapdMissing }, () => {
