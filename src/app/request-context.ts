@@ -58,7 +58,12 @@ export async function sessionOf(ctx: AppContext, req: FastifyRequest): Promise<{
   return req.sessionInfo;
 }
 
-/** The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, ending with the session. */
+/**
+ * The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, ending with the session. Its
+ * lifetime goes out as Max-Age (seconds left by the server's clock), not as an absolute Expires
+ * date, so a browser whose clock differs from the server's keeps it exactly as long.
+ */
 export function setSessionCookie(ctx: AppContext, reply: Reply, token: string, expires?: Date): void {
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx), ...(expires ? { expires } : {}) });
+  const maxAge = expires ? Math.max(0, Math.floor((expires.getTime() - ctx.clock.now().getTime()) / 1000)) : undefined;
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx), ...(maxAge !== undefined ? { maxAge } : {}) });
 }

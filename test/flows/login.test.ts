@@ -31,9 +31,13 @@ describe('login, session and logout', () => {
     assert.equal(r.body.state, 'completed');
     assert.equal(r.body.result.username, 'Mario.Rossi');
     assert.match(r.body.result.sessionToken, /^[A-Za-z0-9_-]{40,}$/);
-    const cookie = r.res.cookies.find((c: { name: string }) => c.name === 'tessera_session') as { httpOnly?: boolean; sameSite?: string } | undefined;
+    const cookie = r.res.cookies.find((c: { name: string }) => c.name === 'tessera_session') as { httpOnly?: boolean; sameSite?: string; maxAge?: number; expires?: Date } | undefined;
     assert.ok(cookie?.httpOnly);
     assert.equal(cookie?.sameSite, 'Lax');
+    // The lifetime is relative (the session's hours by the server's clock), so a browser whose
+    // clock differs from the server's neither drops the cookie at once nor keeps it longer.
+    assert.equal(cookie?.maxAge, t.ctx.config.login.sessionHours * 3600);
+    assert.equal(cookie?.expires, undefined);
     // The token is never stored with the flow: reading the flow later does not reveal it.
     const again = await apiClient(t.app).get('login', r.body.id);
     assert.equal(again.body.result.sessionToken, undefined);
