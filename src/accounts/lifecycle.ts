@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { canTransition, type AccountStatus } from '../domain/account-status.js';
 import { revokeOidcForAccount } from '../oidc/revoke.js';
@@ -8,6 +9,10 @@ import { enqueueAccountProvisioning, opsForTransition } from '../provisioning/en
 import type { Account } from './types.js';
 
 const endsAccess = new Set<AccountStatus>(['suspended', 'locked', 'expired', 'purged']);
+
+const setStatus = preparedQuery((db, id: string, version: number, nextVersion: number, status: string, at: string) =>
+  db.updateTable('accounts').set({ status, updated_at: at, version: nextVersion }).where('id', '=', id).where('version', '=', version),
+);
 
 /**
  * Moves an account to another status inside `tx`, checking the lifecycle and the row version
@@ -25,13 +30,8 @@ export async function transitionAccount(
   if (!canTransition(account.status, to)) {
     throw new Error(`account ${account.id}: transition ${account.status} -> ${to} is not allowed`);
   }
-  const res = await tx
-    .updateTable('accounts')
-    .set({ status: to, updated_at: how.at.toISOString(), version: account.version + 1 })
-    .where('id', '=', account.id)
-    .where('version', '=', account.version)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) throw new ConcurrentChangeError(account.id);
+  const changed = await setStatus.run(tx, account.id, account.version, account.version + 1, to, how.at.toISOString());
+  if (changed !== 1) throw new ConcurrentChangeError(account.id);
   // An account that can no longer sign in loses its single sign-on sessions and refresh tokens.
   if (endsAccess.has(to)) await revokeOidcForAccount(tx, account.id);
   await audit(tx, how.at, {

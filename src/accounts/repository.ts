@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 import type { AccountTable, Database, PersonTable } from '../db/schema.js';
 import type { AccountStatus } from '../domain/account-status.js';
 import type { Account, Person } from './types.js';
@@ -53,8 +54,9 @@ export async function findAccountByUsername(db: Db, username: string): Promise<A
   return r ? toAccount(r) : null;
 }
 
+const accountById = preparedQuery((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
 export async function findAccountById(db: Db, id: string): Promise<Account | null> {
-  const r = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  const r = await accountById.first(db, id);
   return r ? toAccount(r) : null;
 }
 
@@ -63,8 +65,9 @@ export async function findAccountByPerson(db: Db, personId: string): Promise<Acc
   return r ? toAccount(r) : null;
 }
 
+const personById = preparedQuery((db, id: string) => db.selectFrom('persons').selectAll().where('id', '=', id));
 export async function findPerson(db: Db, id: string): Promise<Person | null> {
-  const r = await db.selectFrom('persons').selectAll().where('id', '=', id).executeTakeFirst();
+  const r = await personById.first(db, id);
   return r ? toPerson(r) : null;
 }
 
@@ -79,13 +82,14 @@ export async function findPersonByExternalId(db: Db, population: string, externa
 }
 
 /** True when an account already uses this lowercased username or institutional address. */
-export async function isAddressTaken(db: Db, lowered: string): Promise<boolean> {
-  const r = await db
+const holderOfAddress = preparedQuery((db, lowered: string) =>
+  db
     .selectFrom('accounts')
     .select('id')
-    .where((eb) => eb.or([eb('email_lower', '=', lowered), eb('username_lower', '=', lowered)]))
-    .executeTakeFirst();
-  return r !== undefined;
+    .where((eb) => eb.or([eb('email_lower', '=', lowered), eb('username_lower', '=', lowered)])),
+);
+export async function isAddressTaken(db: Db, lowered: string): Promise<boolean> {
+  return (await holderOfAddress.first(db, lowered)) !== undefined;
 }
 
 export async function isUsernameTaken(db: Db, lowered: string): Promise<boolean> {

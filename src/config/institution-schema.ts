@@ -138,8 +138,8 @@ const lifecycleSchema = z
       .default({ enabled: true, populations: ['external'], warnDaysBefore: 30 }),
     /** Days an account of a ceased record stays suspended before it is purged. */
     ceasedGraceDays: z.number().int().min(0).default(180),
-    /** Accounts per transaction when jobs change or delete many rows. */
-    batchSize: z.number().int().min(1).max(5000).default(500),
+    /** Accounts per transaction when jobs change or delete many rows (purge-unused sizes its batches to about 15 ms of work each, up to this many). */
+    batchSize: z.number().int().min(1).max(5000).default(1000),
   })
   .strict();
 

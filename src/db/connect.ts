@@ -2,9 +2,25 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type SchemaMetadata,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+  type SqliteStatement,
+  type TableMetadata,
+} from 'kysely';
 import type pgTypes from 'pg';
 import type { Database } from './schema.js';
+import { WriteGate, type GateRole } from './write-gate.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +29,13 @@ export interface Db {
   dialect: Dialect;
   /** PostgreSQL schema this connection works in, when not the default. */
   schema?: string;
+  /** SQLite: the database file (absent for an in-memory database, which no other thread can open). */
+  file?: string;
+  /**
+   * SQLite file: the shared memory through which another thread's connection to the same file
+   * takes turns with this one to write (see write-gate.ts).
+   */
+  writeGate?(): SharedArrayBuffer;
   close(): Promise<void>;
 }
 
@@ -42,34 +65,124 @@ function pgClient(): typeof pgTypes {
  * the same for the same query shape (values are parameters), so a small bounded cache holds
  * nearly every statement. SQLite re-prepares a cached statement by itself after a schema change.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database, max = 500): BetterSqlite3.Database {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return new Proxy(sqlite, {
-    get(target, prop, receiver) {
-      if (prop === 'prepare') {
-        return (sql: string) => {
-          let stmt = cache.get(sql);
-          // A statement still iterating (a streamed query) cannot run twice at once: prepare anew.
-          if (stmt?.busy) return target.prepare(sql);
-          if (!stmt) {
-            stmt = target.prepare(sql);
-            if (cache.size >= max) cache.delete(cache.keys().next().value!);
-            cache.set(sql, stmt);
-          }
-          return stmt;
-        };
+function withStatementCache(sqlite: BetterSqlite3.Database, gate: WriteGate | undefined, max = 500): SqliteDatabase {
+  // Each entry keeps the statement itself: its native properties (busy) are read on it, never
+  // through the gated stand-in, whose methods only forward to it.
+  const cache = new Map<string, { raw: BetterSqlite3.Statement; stmt: SqliteStatement }>();
+  const prepare = (sql: string) => {
+    const raw = sqlite.prepare(sql);
+    return { raw, stmt: gate ? gated(raw, sql, sqlite, gate) : raw };
+  };
+  return {
+    prepare(sql: string) {
+      let entry = cache.get(sql);
+      // A statement still iterating (a streamed query) cannot run twice at once: prepare anew.
+      if (entry?.raw.busy) return prepare(sql).stmt;
+      if (!entry) {
+        entry = prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sql, entry);
       }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      return entry.stmt;
     },
-  });
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
+}
+
+/**
+ * A statement that writes takes its turn at the write gate: a transaction from its BEGIN to its
+ * COMMIT or ROLLBACK, a statement outside a transaction for itself. Reads need no turn (WAL).
+ */
+function gated(stmt: BetterSqlite3.Statement, sql: string, db: BetterSqlite3.Database, gate: WriteGate): SqliteStatement {
+  const kind = /^\s*begin\b/i.test(sql) ? 'begin' : /^\s*(commit|end|rollback(?!\s+to\b))\b/i.test(sql) ? 'end' : stmt.readonly ? 'read' : 'write';
+  if (kind === 'read') return stmt;
+  const pragma = (p: string) => db.pragma(p);
+  const turn = <T>(run: () => T): T => {
+    if ((kind === 'write' && db.inTransaction) || (kind === 'end' && !gate.holding)) return run();
+    gate.enter();
+    let ok = false;
+    try {
+      if (kind !== 'begin') gate.beforeWrite(pragma);
+      const out = run();
+      ok = true;
+      return out;
+    } finally {
+      // A transaction keeps its turn from BEGIN until it ends.
+      if (kind !== 'begin' || !ok) gate.leave();
+      if (kind === 'end') gate.leave();
+      if (kind !== 'begin' && ok) gate.afterCommit(pragma);
+    }
+  };
+  // A plain object: better-sqlite3's properties are native and must be read on the statement
+  // itself (read through an object derived from it, they read foreign memory).
+  const reader = stmt.reader;
+  return {
+    reader,
+    all: (parameters: ReadonlyArray<unknown>) => turn(() => stmt.all(parameters)),
+    run: (parameters: ReadonlyArray<unknown>) => turn(() => stmt.run(parameters)),
+    iterate: (parameters: ReadonlyArray<unknown>) => stmt.iterate(parameters),
+  } as SqliteStatement;
+}
+
+/**
+ * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With the default
+ * deferred BEGIN, a transaction that reads and then writes fails at once with "database is
+ * locked" when another connection (a job's thread, a second process) committed in between: the
+ * busy timeout cannot help it, because its snapshot is already stale. Taking the lock first makes
+ * it wait its turn instead, up to the busy timeout.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+  override createDriver() {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection) {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.settings);
+  }
+}
+
+/**
+ * PostgreSQL introspection limited to the connection's own schema. Kysely's migrator asks for the
+ * tables of the whole database, and its introspector calls functions on every schema's name: a
+ * schema dropped meanwhile by another connection (another Tessera sharing the database, parallel
+ * test runs) makes that query fail with "schema … does not exist". Tessera only ever asks whether
+ * its own tables exist.
+ */
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const r = await sql<{ name: string }>`select current_schema() as name`.execute(this.db);
+    return r.rows;
+  }
+  async getTables(): Promise<TableMetadata[]> {
+    const r = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'v', 'p')`.execute(this.db);
+    return r.rows.map((t) => ({ name: t.name, schema: t.schema, isView: t.kind === 'v', columns: [] }));
+  }
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
 }
 
 /**
  * Opens the database named by a `sqlite:` or `postgres://` URL.
  * `schema` (PostgreSQL only) sets the search_path, used by tests to isolate runs.
  */
-export function connect(url: string, opts: { schema?: string; poolSize?: number } = {}): Db {
+export function connect(url: string, opts: { schema?: string; poolSize?: number; writeGate?: { memory: SharedArrayBuffer; role: GateRole } } = {}): Db {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -79,14 +192,28 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('cache_size = -65536');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    // A file can be opened by a job's thread too: its writes and this connection's take turns.
+    const gate = path === ':memory:' ? undefined : new WriteGate(opts.writeGate?.memory ?? WriteGate.memory(), opts.writeGate?.role ?? 'server');
+    const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, gate) }) });
+    if (!gate) return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    gate.opened((p) => sqlite.pragma(p));
+    const memory = gate.memory;
+    return {
+      kysely,
+      dialect: 'sqlite',
+      file: resolve(path),
+      writeGate: () => memory,
+      close: async () => {
+        await kysely.destroy();
+        gate.closed();
+      },
+    };
   }
   const pool = new (pgClient().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', ...(opts.schema ? { schema: opts.schema } : {}), close: () => kysely.destroy() };
 }

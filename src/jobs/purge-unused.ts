@@ -1,14 +1,13 @@
 import type { ExpressionBuilder } from 'kysely';
-import { purgeAccounts } from '../accounts/purge.js';
+import { purgeableStatuses, purgeSelected } from '../accounts/purge.js';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { purgeWarningEmail } from '../flows/registration/emails.js';
 import { enqueueMessage } from '../outbox/enqueue.js';
-import type { JobDefinition, JobRun } from './types.js';
+import { BatchSizer, type JobDefinition, type JobRun } from './types.js';
 
 const JOB = 'purge-unused';
-const PURGEABLE = ['active', 'locked', 'suspended', 'expired'];
 const yearStart = (y: number) => new Date(Date.UTC(y, 0, 1)).toISOString();
 
 type Eb = ExpressionBuilder<Database & { a: Database['accounts'] }, 'accounts' | 'persons'>;
@@ -34,9 +33,9 @@ function candidates(ctx: AppContext, after: string, limit: number) {
     // as the inner join it is.
     .crossJoin('persons')
     .whereRef('persons.id', '=', 'accounts.person_id')
-    .select(['accounts.id as id', 'accounts.username as username', 'accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
+    .select(['accounts.id as id', 'accounts.person_id as person_id', 'accounts.username as username', 'accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
     .where('persons.population', 'in', ctx.config.lifecycle.purgeUnused.populations)
-    .where('accounts.status', 'in', PURGEABLE)
+    .where('accounts.status', 'in', purgeableStatuses)
     .where('accounts.id', '>', after)
     .orderBy('accounts.id')
     .limit(limit);
@@ -65,22 +64,31 @@ export const purgeUnused: JobDefinition = {
 
 /** Registered before `since` and not used since: purged, in batches. */
 async function purge(ctx: AppContext, run: JobRun, since: string) {
-  const size = ctx.config.lifecycle.batchSize;
+  const batch = new BatchSizer(ctx.config.lifecycle.batchSize);
+  const due = (after: string) =>
+    candidates(ctx, after, batch.size)
+      .where('accounts.created_at', '<', since)
+      .where((eb) => unusedSince(eb as Eb, since));
   let after = '';
   for (;;) {
-    const rows = await candidates(ctx, after, size)
-      .where('accounts.created_at', '<', since)
-      .where((eb) => unusedSince(eb as Eb, since))
-      .execute();
-    if (rows.length === 0) break;
-    after = rows.at(-1)!.id;
+    let done: Array<{ id: string; username: string }>;
     if (run.dryRun) {
-      for (const r of rows) run.record('purged', r.username);
+      done = await due(after).execute();
     } else {
-      const ids = rows.map((r) => r.id);
-      const done = await ctx.db.kysely.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, ids, { actor: `job:${JOB}`, reason: 'registration.unused', at: ctx.clock.now(), provisioning: ctx }));
-      for (const p of done) run.record('purged', p.username);
+      const started = performance.now();
+      // The batch is chosen inside the purge's transaction (its accounts held on PostgreSQL), so
+      // nothing can change between choosing and purging.
+      done = await ctx.db.kysely.transaction().execute(async (tx) => {
+        let q = due(after);
+        if (ctx.db.dialect === 'postgres') q = q.forUpdate(['accounts']);
+        const rows = await tx.executeQuery(q.compile());
+        return purgeSelected(tx, ctx.db.dialect, rows.rows, { actor: `job:${JOB}`, reason: 'registration.unused', at: ctx.clock.now(), provisioning: ctx });
+      });
+      batch.record(done.length, performance.now() - started);
     }
+    if (done.length === 0) break;
+    after = done.at(-1)!.id;
+    for (const p of done) run.record('purged', p.username);
     await run.checkpoint();
   }
 }

@@ -4,6 +4,7 @@ import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
 import { findJob, jobDefinitions } from './registry.js';
+import { runJobOnThread, runsOnOwnThread } from './thread.js';
 import { REPORT_LIMIT, yieldToLoop, type JobReport } from './types.js';
 
 export const LEASE_MS = 60_000;
@@ -21,10 +22,21 @@ export const jobNames = () => Object.keys(jobDefinitions);
 
 /**
  * Runs a lifecycle job and returns its report. A real run holds the job's lease for its whole
- * duration; a dry run changes nothing and needs no lease.
+ * duration; a dry run changes nothing and needs no lease. On a SQLite file the job runs on a
+ * thread of its own (thread.ts), so that the server's event loop stays free while it writes.
  * Produces `job.unknown`, `job.running` (another instance holds the lease, or the slot already ran).
  */
 export async function runJob(ctx: AppContext, name: string, opts: RunOptions): Promise<JobReport> {
+  if (!findJob(ctx, name)) throw new AppError('job.unknown');
+  if (!runsOnOwnThread(ctx)) return runJobInPlace(ctx, name, opts);
+  const report = await runJobOnThread(ctx, { job: name, dryRun: opts.dryRun, ...(opts.slot ? { slot: opts.slot } : {}) }, opts);
+  // Messages the job wrote (warnings, provisioning) leave through this process's dispatcher.
+  if (!opts.dryRun) ctx.kickOutbox();
+  return report;
+}
+
+/** Runs a lifecycle job on this thread (see runJob). */
+export async function runJobInPlace(ctx: AppContext, name: string, opts: RunOptions): Promise<JobReport> {
   const def = findJob(ctx, name);
   if (!def) throw new AppError('job.unknown');
   const holder = `${hostname()}:${process.pid}:${randomId(6)}`;

@@ -7,7 +7,7 @@ import { conflictingKeys, hasMessage, locales } from '../../src/i18n/index.js';
 import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
-import { freshDb, makeApp, type TestApp } from '../helpers/app.js';
+import { freshDb, makeApp, onPostgres, pgTestSchema, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 
@@ -112,6 +112,23 @@ describe('migrations', () => {
       assert.equal(await migrationsApplied(db), true);
     } finally {
       await drop();
+    }
+  });
+
+  it('on PostgreSQL, look only at their own schema, so a schema dropped meanwhile elsewhere cannot fail them', { skip: !onPostgres && 'PostgreSQL only' }, async () => {
+    const mine = await pgTestSchema();
+    const other = await pgTestSchema();
+    try {
+      await migrateUp(mine.db);
+      await migrateUp(other.db);
+      const tables = await mine.db.kysely.introspection.getTables();
+      assert.ok(tables.some((t) => t.name === 'accounts'));
+      assert.deepEqual([...new Set(tables.map((t) => t.schema))], [mine.schema]);
+      // Another schema is dropped while this one migrates: the migration does not notice.
+      await Promise.all([other.drop(), migrateUp(mine.db), migrateUp(mine.db)]);
+      assert.equal(await migrationsApplied(mine.db), true);
+    } finally {
+      await mine.drop();
     }
   });
 });
