@@ -1,10 +1,15 @@
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { Tx } from '../flows/kernel/types.js';
 import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { transitionAccount } from './lifecycle.js';
 import { assignAddress } from './mailbox.js';
 import type { Account, Person } from './types.js';
+
+const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null) =>
+  db.updateTable('accounts').set({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower }).where('id', '=', id),
+);
 
 /**
  * The last step of every activation, inside the step's transaction: the chosen password (already
@@ -19,11 +24,7 @@ export async function activateAccount(
 ): Promise<string | null> {
   const { account, person, at } = o;
   const email = account.email ?? (await assignAddress(ctx, tx, person));
-  await tx
-    .updateTable('accounts')
-    .set({ password_hash: o.passwordHash, password_changed_at: at.toISOString(), email, email_lower: email?.toLowerCase() ?? null })
-    .where('id', '=', account.id)
-    .execute();
+  await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
   // The transition enqueued `ensure`; the password goes to the targets as its own operation.
   await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);

@@ -14,9 +14,10 @@ import { loadOrCreateSecret, Secrets } from './secret.js';
 let common: Set<string> | undefined;
 /** The common-password blocklist (about 50,000 entries), loaded once per process. */
 function commonPasswords(): Set<string> {
+  if (common) return common;
   // Loaded with the first password checked, not at start: an idle instance does not hold it.
   const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
-  common ??= new Set(dictionary['passwords-common']!.map((w) => w.toLowerCase()));
+  common = new Set(dictionary['passwords-common']!.map((w) => w.toLowerCase()));
   return common;
 }
 

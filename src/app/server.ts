@@ -1,7 +1,8 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerAdminRoutes } from '../admin/routes.js';
 import { migrationsApplied } from '../db/migrate.js';
 import { registerFlows } from '../flows/index.js';
@@ -36,7 +37,7 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = 
   app.decorateRequest('sessionInfo', undefined);
 
   await app.register(cookie);
-  await app.register(helmet, {
+  const securityHeaders = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -55,6 +56,9 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = 
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    // On the raw response, as helmet sets them: responses written by a mounted handler (the
+    // OpenID provider) carry them too, and a route may still replace one (its own CSP).
+    for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
     reply.header('x-request-id', String(req.id));
     req.locale = resolveLocale(ctx, req, reply);
   });
@@ -93,4 +97,24 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = 
   registerAdminRoutes(app, ctx, adminRoutes.map((add) => (admin: FastifyInstance) => add(admin, ctx)));
   for (const add of rootRoutes) await add(app, ctx);
   return app;
+}
+
+/**
+ * The security headers helmet sends with `options`. They are the same on every response (no
+ * per-request nonces), so helmet runs once at start instead of being rebuilt for each request.
+ */
+export function helmetHeaders(options: HelmetOptions): Array<[name: string, value: string]> {
+  const headers = new Map<string, [string, string]>();
+  const res = {
+    setHeader(name: string, value: string) {
+      headers.set(name.toLowerCase(), [name, value]);
+    },
+    removeHeader(name: string) {
+      headers.delete(name.toLowerCase());
+    },
+  };
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return [...headers.values()];
 }

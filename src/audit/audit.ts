@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { bulkInsert } from '../db/bulk-insert.js';
 import type { Dialect } from '../db/connect.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /** Who did something: the person themselves, an administrator, a job, the importer. */
@@ -23,25 +24,19 @@ export interface RequestMeta {
   userAgent?: string | null;
 }
 
+const insertEntry = preparedQuery(
+  (db, at: string, actor: string, action: string, accountId: string | null, personId: string | null, ip: string | null, correlationId: string | null, details: string) =>
+    db.insertInto('audit_log').values({ at, actor, action, account_id: accountId, person_id: personId, ip, correlation_id: correlationId, details }),
+);
+
 /**
  * Appends to the audit log. Call it inside the transaction that makes the change, so the change
  * and its record are one. Never put a secret in `details`.
  */
 export async function audit(tx: Kysely<Database>, at: Date, e: AuditEntry): Promise<void> {
-  await tx
-    .insertInto('audit_log')
-    .values({
-      at: at.toISOString(),
-      actor: e.actor,
-      action: e.action,
-      account_id: e.accountId ?? null,
-      person_id: e.personId ?? null,
-      ip: e.ip ?? null,
-      correlation_id: e.correlationId ?? null,
-      details: JSON.stringify(e.details ?? {}),
-    })
-    .execute();
+  await insertEntry.run(tx, at.toISOString(), e.actor, e.action, e.accountId ?? null, e.personId ?? null, e.ip ?? null, e.correlationId ?? null, JSON.stringify(e.details ?? {}));
 }
+
 
 /**
  * Appends many entries with multi-row statements (the importer writes one per imported person),

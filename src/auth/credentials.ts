@@ -22,12 +22,21 @@ function rules(ctx: AppContext): { account: ThrottleRule; address: ThrottleRule 
   };
 }
 
+// Building a DateTimeFormat costs far more than formatting with one (every flow page shows a
+// time): one formatter per language, made on first use.
+const timeFormats = new Map<Locale, Intl.DateTimeFormat>();
+
 export function formatTime(d: Date, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', {
-    dateStyle: 'short',
-    timeStyle: 'short',
-    timeZone: 'Europe/Rome',
-  }).format(d);
+  let f = timeFormats.get(locale);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', {
+      dateStyle: 'short',
+      timeStyle: 'short',
+      timeZone: 'Europe/Rome',
+    });
+    timeFormats.set(locale, f);
+  }
+  return f.format(d);
 }
 
 export function lockedFailure(until: Date, locale: Locale): Failure {

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import { randomId } from '../app/secret.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -29,66 +30,81 @@ export function generateCode(format: IssueOptions['format'] = { digits: 6 }): st
   return s;
 }
 
+const revokeCodes = preparedQuery((db, purpose: string, subject: string, at: string) =>
+  db.updateTable('one_time_codes').set({ revoked_at: at }).where('purpose', '=', purpose).where('subject', '=', subject).where('used_at', 'is', null).where('revoked_at', 'is', null),
+);
+const insertCode = preparedQuery(
+  (db, id: string, purpose: string, subject: string, codeHash: string, destination: string | null, maxAttempts: number, createdAt: string, expiresAt: string) =>
+    db.insertInto('one_time_codes').values({
+      id,
+      purpose,
+      subject,
+      code_hash: codeHash,
+      destination,
+      attempts: 0,
+      max_attempts: maxAttempts,
+      created_at: createdAt,
+      expires_at: expiresAt,
+      used_at: null,
+      revoked_at: null,
+    }),
+);
+
 /** Issues a code inside `tx` (with the message that carries it). Returns the plaintext once. */
 export async function issueCode(ctx: AppContext, tx: Kysely<Database>, o: IssueOptions): Promise<{ id: string; code: string; expiresAt: Date }> {
   const now = ctx.clock.now();
-  await tx
-    .updateTable('one_time_codes')
-    .set({ revoked_at: now.toISOString() })
-    .where('purpose', '=', o.purpose)
-    .where('subject', '=', o.subject)
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .execute();
+  await revokeCodes.run(tx, o.purpose, o.subject, now.toISOString());
   const code = generateCode(o.format);
   const id = randomId();
   const expiresAt = new Date(now.getTime() + o.ttlMs);
-  await tx
-    .insertInto('one_time_codes')
-    .values({
-      id,
-      purpose: o.purpose,
-      subject: o.subject,
-      code_hash: hashOf(ctx, o.purpose, o.subject, code),
-      destination: o.destination ?? null,
-      attempts: 0,
-      max_attempts: o.maxAttempts ?? 5,
-      created_at: now.toISOString(),
-      expires_at: expiresAt.toISOString(),
-      used_at: null,
-      revoked_at: null,
-    })
-    .execute();
+  await insertCode.run(tx, id, o.purpose, o.subject, hashOf(ctx, o.purpose, o.subject, code), o.destination ?? null, o.maxAttempts ?? 5, now.toISOString(), expiresAt.toISOString());
   return { id, code, expiresAt };
 }
 
+const issuedSince = preparedQuery((db, purpose: string, subject: string, since: string) =>
+  db.selectFrom('one_time_codes').select('created_at').where('purpose', '=', purpose).where('subject', '=', subject).where('created_at', '>=', since).orderBy('created_at', 'desc'),
+);
+
 /** How many codes were issued for a subject since `since` (resend limits). */
 export async function countIssued(ctx: AppContext, purpose: string, subject: string, since: Date): Promise<{ count: number; last: Date | null }> {
-  const rows = await ctx.db.kysely
-    .selectFrom('one_time_codes')
-    .select('created_at')
-    .where('purpose', '=', purpose)
-    .where('subject', '=', subject)
-    .where('created_at', '>=', since.toISOString())
-    .orderBy('created_at', 'desc')
-    .execute();
+  const rows = await issuedSince.all(ctx.db.kysely, purpose, subject, since.toISOString());
   return { count: rows.length, last: rows[0] ? new Date(rows[0].created_at) : null };
 }
 
 export type VerifyResult = 'ok' | 'invalid' | 'expired' | 'locked' | 'none';
 
 /** The newest code of a subject that was not revoked by a later one. */
-function currentCode(db: Kysely<Database>, purpose: string, subject: string) {
-  return db
+const newestCode = preparedQuery((db, purpose: string, subject: string) =>
+  db
     .selectFrom('one_time_codes')
     .select(['id', 'code_hash', 'attempts', 'max_attempts', 'expires_at', 'used_at'])
     .where('purpose', '=', purpose)
     .where('subject', '=', subject)
     .where('revoked_at', 'is', null)
     .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-}
+    .limit(1),
+);
+const currentCode = (db: Kysely<Database>, purpose: string, subject: string) => newestCode.first(db, purpose, subject);
+
+/** Consumes a code if every condition still holds at the moment of the write. */
+const consumeCode = preparedQuery((db, id: string, codeHash: string, now: string, maxAttempts: number) =>
+  db
+    .updateTable('one_time_codes')
+    .set({ used_at: now })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('code_hash', '=', codeHash)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', maxAttempts),
+);
+const countAttempt = preparedQuery((db, id: string) =>
+  db
+    .updateTable('one_time_codes')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id)
+    .where('used_at', 'is', null),
+);
 
 /**
  * Checks a code for a subject and consumes it when right. The consuming UPDATE carries every
@@ -103,23 +119,8 @@ export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose:
   if (current.attempts >= current.max_attempts) return 'locked';
   if (current.expires_at <= now) return 'expired';
   const hash = hashOf(ctx, purpose, subject, code.trim());
-  const used = await tx
-    .updateTable('one_time_codes')
-    .set({ used_at: now })
-    .where('id', '=', current.id)
-    .where('used_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('code_hash', '=', hash)
-    .where('expires_at', '>', now)
-    .where('attempts', '<', current.max_attempts)
-    .executeTakeFirst();
-  if (Number(used.numUpdatedRows) === 1) return 'ok';
-  await tx
-    .updateTable('one_time_codes')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', current.id)
-    .where('used_at', 'is', null)
-    .execute();
+  if ((await consumeCode.run(tx, current.id, hash, now, current.max_attempts)) === 1) return 'ok';
+  await countAttempt.run(tx, current.id);
   return current.attempts + 1 >= current.max_attempts ? 'locked' : 'invalid';
 }
 

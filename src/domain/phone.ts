@@ -6,6 +6,9 @@ let parser: typeof Parse | undefined;
 const parsePhoneNumberFromString: typeof Parse = (...args: Parameters<typeof Parse>) =>
   (parser ??= (createRequire(import.meta.url)('libphonenumber-js/max') as { parsePhoneNumberFromString: typeof Parse }).parsePhoneNumberFromString)(...args);
 
+/** The parts of the number toE164 returned last: a number is often masked right after it is read. */
+let lastParsed: { e164: string; countryCallingCode: string; nationalNumber: string } | undefined;
+
 /**
  * A phone number in E.164 (`+306912345678`) from any common notation: `+30 69…`, `0030 69…`,
  * or a national number (`69…`) read with the institution's default country. Null when it is
@@ -19,7 +22,14 @@ export function toE164(input: string, defaultCountry: string): string | null {
   if (s.startsWith('00')) s = `+${s.slice(2)}`;
   const p = parsePhoneNumberFromString(s, defaultCountry.toUpperCase() as CountryCode);
   if (!p || !p.isValid()) return null;
+  lastParsed = { e164: p.number, countryCallingCode: p.countryCallingCode, nationalNumber: String(p.nationalNumber) };
   return p.number;
+}
+
+function partsOf(e164: string): { countryCallingCode: string; nationalNumber: string } | null {
+  if (lastParsed?.e164 === e164) return lastParsed;
+  const p = parsePhoneNumberFromString(e164);
+  return p ? { countryCallingCode: p.countryCallingCode, nationalNumber: String(p.nationalNumber) } : null;
 }
 
 /**
@@ -27,9 +37,9 @@ export function toE164(input: string, defaultCountry: string): string | null {
  * the first two and the last two national digits stay visible.
  */
 export function maskPhone(e164: string): string {
-  const p = parsePhoneNumberFromString(e164);
+  const p = partsOf(e164);
   const cc = p ? p.countryCallingCode : '';
-  const national = p ? String(p.nationalNumber) : e164.replace(/^\+/, '');
+  const national = p ? p.nationalNumber : e164.replace(/^\+/, '');
   const masked = national
     .split('')
     .map((c, i) => (i < 2 || i >= national.length - 2 ? c : '*'))

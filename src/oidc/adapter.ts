@@ -1,5 +1,26 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
+import { preparedQuery } from '../db/prepared.js';
+
+// The provider's statements, compiled once (they run several times on every protocol request).
+const findBy = (column: 'id' | 'uid' | 'user_code') =>
+  preparedQuery((db, model: string, value: string) =>
+    db.selectFrom('oidc_payloads').select(['payload', 'expires_at', 'consumed_at']).where('model', '=', model).where(column, '=', value),
+  );
+const finders = { id: findBy('id'), uid: findBy('uid'), user_code: findBy('user_code') };
+const upsertRow = preparedQuery(
+  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: string | null) => {
+    const row = { payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt };
+    return db
+      .insertInto('oidc_payloads')
+      .values({ model, id, consumed_at: null, ...row })
+      .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row));
+  },
+);
+const consumeRow = preparedQuery((db, model: string, id: string, at: string) =>
+  db.updateTable('oidc_payloads').set({ consumed_at: at }).where('model', '=', model).where('id', '=', id),
+);
+const destroyRow = preparedQuery((db, model: string, id: string) => db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id));
 
 /**
  * The provider's storage: every model in the one table `oidc_payloads`, keyed by (model, id).
@@ -19,28 +40,21 @@ export class KyselyAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const expiresAt = expiresIn ? new Date(this.ctx.clock.now().getTime() + expiresIn * 1000).toISOString() : null;
-    const row = {
-      payload: JSON.stringify(payload),
-      grant_id: payload.grantId ?? null,
-      user_code: payload.userCode ?? null,
-      uid: payload.uid ?? null,
-      account_id: payload.accountId ?? null,
-      expires_at: expiresAt,
-    };
-    await this.db
-      .insertInto('oidc_payloads')
-      .values({ model: this.model, id, consumed_at: null, ...row })
-      .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row))
-      .execute();
+    await upsertRow.run(
+      this.db,
+      this.model,
+      id,
+      JSON.stringify(payload),
+      payload.grantId ?? null,
+      payload.userCode ?? null,
+      payload.uid ?? null,
+      payload.accountId ?? null,
+      expiresAt,
+    );
   }
 
   private async findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.db
-      .selectFrom('oidc_payloads')
-      .select(['payload', 'expires_at', 'consumed_at'])
-      .where('model', '=', this.model)
-      .where(column, '=', value)
-      .executeTakeFirst();
+    const row = await finders[column].first(this.db, this.model, value);
     if (!row) return undefined;
     if (row.expires_at && row.expires_at <= this.ctx.clock.now().toISOString()) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
@@ -62,16 +76,11 @@ export class KyselyAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.db
-      .updateTable('oidc_payloads')
-      .set({ consumed_at: this.ctx.clock.now().toISOString() })
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .execute();
+    await consumeRow.run(this.db, this.model, id, this.ctx.clock.now().toISOString());
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
+    await destroyRow.run(this.db, this.model, id);
   }
 
   /** A grant ends with everything issued under it (codes, tokens): reused codes trigger this. */

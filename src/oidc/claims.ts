@@ -1,9 +1,9 @@
 import type { Account as OidcAccount } from 'oidc-provider';
-import { findAccountById, findPerson } from '../accounts/repository.js';
 import type { Person } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
+import { preparedQuery } from '../db/prepared.js';
 import { canLogIn, type AccountStatus } from '../domain/account-status.js';
-import { resolveSession } from '../sessions/sessions.js';
+import { sessionIdOf } from '../sessions/sessions.js';
 
 /** Which claims each scope releases; `institution` carries the population and affiliations. */
 export const scopeClaims = {
@@ -50,10 +50,9 @@ export function claimsOf(
   };
 }
 
-/** The provider's `findAccount`: only an active account is found (a suspended one's tokens stop working). */
-export async function findOidcAccount(ctx: AppContext, sub: string): Promise<OidcAccount | undefined> {
-  // One query for the account and its person: this runs on every userinfo call.
-  const row = await ctx.db.kysely
+// One query for the account and its person, compiled once: this runs on every userinfo call.
+const accountWithPerson = preparedQuery((db, id: string) =>
+  db
     .selectFrom('accounts')
     .leftJoin('persons', 'persons.id', 'accounts.person_id')
     .select([
@@ -66,8 +65,12 @@ export async function findOidcAccount(ctx: AppContext, sub: string): Promise<Oid
       'persons.family_name',
       'persons.role',
     ])
-    .where('accounts.id', '=', sub)
-    .executeTakeFirst();
+    .where('accounts.id', '=', id),
+);
+
+/** The provider's `findAccount`: only an active account is found (a suspended one's tokens stop working). */
+export async function findOidcAccount(ctx: AppContext, sub: string): Promise<OidcAccount | undefined> {
+  const row = await accountWithPerson.first(ctx.db.kysely, sub);
   if (!row || !canLogIn(row.status as AccountStatus)) return undefined;
   const claims = claimsOf(
     row,
@@ -78,18 +81,40 @@ export async function findOidcAccount(ctx: AppContext, sub: string): Promise<Oid
 
 /** The population of an account (null without a person record). */
 export async function populationOf(ctx: AppContext, accountId: string): Promise<string | null> {
-  const account = await findAccountById(ctx.db.kysely, accountId);
-  if (!account?.personId) return null;
-  return (await findPerson(ctx.db.kysely, account.personId))?.population ?? null;
+  const row = await ctx.db.kysely
+    .selectFrom('accounts')
+    .leftJoin('persons', 'persons.id', 'accounts.person_id')
+    .select('persons.population')
+    .where('accounts.id', '=', accountId)
+    .executeTakeFirst();
+  return row?.population ?? null;
 }
 
+/** A live Tessera session with its account: whether the account may sign in, and its population. */
+export interface SessionAccount {
+  sessionId: string;
+  accountId: string;
+  active: boolean;
+  population: string | null;
+}
+
+const liveSessionAccount = preparedQuery((db, sessionId: string) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .leftJoin('persons', 'persons.id', 'accounts.person_id')
+    .select(['sessions.id', 'sessions.account_id', 'sessions.expires_at', 'accounts.status', 'persons.population'])
+    .where('sessions.id', '=', sessionId)
+    .where('sessions.revoked_at', 'is', null),
+);
+
 /**
- * The account of a live Tessera session, only while the account may sign in: a suspended or
- * locked account's session opens no service even before its sessions are ended.
+ * The live Tessera session of a session token, its account and that account's population, in
+ * one query (every authorization and every login interaction asks all three).
  */
-export async function activeAccountOfSession(ctx: AppContext, token: string): Promise<string | null> {
-  const s = await resolveSession(ctx.db.kysely, token, ctx.clock.now());
-  if (!s) return null;
-  const row = await ctx.db.kysely.selectFrom('accounts').select('status').where('id', '=', s.accountId).executeTakeFirst();
-  return row && canLogIn(row.status as AccountStatus) ? s.accountId : null;
+export async function sessionAccount(ctx: AppContext, token: string): Promise<SessionAccount | null> {
+  if (!token || token.length > 100) return null;
+  const row = await liveSessionAccount.first(ctx.db.kysely, sessionIdOf(token));
+  if (!row || row.expires_at <= ctx.clock.now().toISOString()) return null;
+  return { sessionId: row.id, accountId: row.account_id, active: canLogIn(row.status as AccountStatus), population: row.population ?? null };
 }

@@ -6,7 +6,7 @@ import { metaOf, sessionOf } from '../app/request-context.js';
 import { audit } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
 import { localized } from '../views/localized.js';
-import { activeAccountOfSession, populationOf } from './claims.js';
+import { sessionAccount } from './claims.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
 import { interactionPath, lazyProvider } from './lazy-provider.js';
@@ -43,16 +43,16 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const { uid } = params.parse(req.params);
     const provider = await lazyProvider(ctx);
     const details = await detailsOf(provider, req, reply);
-    const session = await sessionOf(ctx, req);
     const token = req.cookies[SESSION_COOKIE];
-    if (!session || !token || !(await activeAccountOfSession(ctx, token))) {
+    const session = token ? await sessionAccount(ctx, token) : null;
+    if (!session?.active) {
       return reply.redirect(`/flows/login?return_to=${encodeURIComponent(`${interactionPath(uid)}/login`)}`, 303);
     }
     const clientId = String(details.params.client_id);
     const found = await findServiceWithSecret(ctx, clientId);
     if (!found) throw new AppError('flow.expired');
     const service = localized(found.service.name, req.locale);
-    const population = await populationOf(ctx, session.accountId);
+    const { population } = session;
     const record = (action: string) =>
       audit(ctx.db.kysely, ctx.clock.now(), {
         actor: `account:${session.accountId}`,

@@ -1,14 +1,21 @@
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 
+type ProviderModule = typeof import('./provider.js');
+let providerModule: Promise<ProviderModule> | undefined;
+
 /**
  * The OpenID Connect provider, loaded on the first request that needs it: oidc-provider and its
  * dependencies cost about 40 MB of memory, which an instance that serves no single sign-on
- * (or has not yet) does not pay.
+ * (or has not yet) does not pay. The module is imported once: a dynamic `import()` is resolved
+ * anew on every call (through the module loader's hooks), which would cost every request.
  */
 export async function lazyProvider(ctx: AppContext): Promise<Provider> {
-  const { providerFor } = await import('./provider.js');
-  return providerFor(ctx);
+  providerModule ??= import('./provider.js').catch((err: unknown) => {
+    providerModule = undefined;
+    throw err;
+  });
+  return (await providerModule).providerFor(ctx);
 }
 
 export const interactionPath = (uid: string) => `/oidc/interaction/${uid}`;

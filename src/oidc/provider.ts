@@ -6,7 +6,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
-import { activeAccountOfSession, findOidcAccount, populationOf, scopeClaims } from './claims.js';
+import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
 import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
@@ -35,13 +35,23 @@ export const oidcRoutes = {
  * in the database on every authorization, so no instance trusts a session another has ended.
  */
 function policy(ctx: AppContext) {
+  // Both checks need the Tessera session's account: one query per authorization request.
+  const looked = new WeakMap<KoaContextWithOIDC, Promise<SessionAccount | null>>();
+  const lookup = (k: KoaContextWithOIDC) => {
+    let p = looked.get(k);
+    if (!p) {
+      const token = k.cookies.get(SESSION_COOKIE, { signed: false });
+      p = token ? sessionAccount(ctx, token) : Promise.resolve(null);
+      looked.set(k, p);
+    }
+    return p;
+  };
   const base = interactionPolicy.base();
   const login = base.get('login')!;
   login.checks.add(
     new interactionPolicy.Check('tessera_session', 'the Tessera session has ended or belongs to another account', async (k: KoaContextWithOIDC) => {
-      const token = k.cookies.get(SESSION_COOKIE, { signed: false });
-      const accountId = token ? await activeAccountOfSession(ctx, token) : null;
-      return !accountId || accountId !== k.oidc.session?.accountId;
+      const s = await lookup(k);
+      return !s?.active || s.accountId !== k.oidc.session?.accountId;
     }),
   );
   login.checks.add(
@@ -49,7 +59,9 @@ function policy(ctx: AppContext) {
       const accountId = k.oidc.session?.accountId;
       if (!accountId) return false;
       const allowed = (k.oidc.client?.['tessera_populations'] as string[] | undefined) ?? [];
-      return !allowed.includes((await populationOf(ctx, accountId)) ?? '');
+      const s = await lookup(k);
+      const population = s?.accountId === accountId ? s.population : await populationOf(ctx, accountId);
+      return !allowed.includes(population ?? '');
     }),
   );
   return base;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { randomId } from '../app/secret.js';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -18,27 +19,29 @@ export interface OutgoingMessage {
   sensitive?: boolean;
 }
 
+const insertMessage = preparedQuery((db, id: string, channel: string, purpose: string, recipient: string, payload: string, at: string) =>
+  db.insertInto('outbox').values({
+    id,
+    channel,
+    purpose,
+    recipient,
+    payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: at,
+    last_error: null,
+    created_at: at,
+    sent_at: null,
+  }),
+);
+
 /**
  * Adds a message to the outbox inside `tx`: the state change that causes a message and the
  * message itself commit together or not at all. The dispatcher delivers it after the commit.
  */
 export async function enqueueMessage(tx: Kysely<Database>, at: Date, m: OutgoingMessage): Promise<string> {
   const id = randomId();
-  await tx
-    .insertInto('outbox')
-    .values({
-      id,
-      channel: m.channel,
-      purpose: m.purpose,
-      recipient: m.to,
-      payload: JSON.stringify({ subject: m.subject ?? null, text: m.text, html: m.html ?? null, sensitive: m.sensitive ?? false }),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: at.toISOString(),
-      last_error: null,
-      created_at: at.toISOString(),
-      sent_at: null,
-    })
-    .execute();
+  const payload = JSON.stringify({ subject: m.subject ?? null, text: m.text, html: m.html ?? null, sensitive: m.sensitive ?? false });
+  await insertMessage.run(tx, id, m.channel, m.purpose, m.to, payload, at.toISOString());
   return id;
 }

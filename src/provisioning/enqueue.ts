@@ -3,7 +3,7 @@ import type { AppContext } from '../app/context.js';
 import { randomId } from '../app/secret.js';
 import type { Database } from '../db/schema.js';
 import { recordProvisioningState } from './state.js';
-import { targetsFor } from './targets.js';
+import { targetSpecs, targetsFor } from './targets.js';
 
 /** What a provisioning row asks of its target. Each is applied from the account's CURRENT state. */
 export const provisioningOps = ['ensure', 'set_password', 'suspend', 'delete'] as const;
@@ -62,7 +62,8 @@ export async function enqueueAccountProvisioning(
   accountId: string,
   ops: ProvisioningOp[],
 ): Promise<number> {
-  if (ops.length === 0) return 0;
+  // No target configured (the common case): nothing to read or write.
+  if (ops.length === 0 || targetSpecs(ctx).length === 0) return 0;
   const row = await tx
     .selectFrom('accounts')
     .leftJoin('persons', 'persons.id', 'accounts.person_id')

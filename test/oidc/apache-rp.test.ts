@@ -73,6 +73,9 @@ describe('Apache mod_auth_openidc as a relying party', { skip }, () => {
     });
     assert.equal(reg.status, 201);
     const { clientSecret } = (await reg.json()) as { clientSecret: string };
+    // The OpenID provider loads on its first request; Apache gives its metadata call 5 seconds,
+    // which a loaded test machine can need just to load it.
+    assert.equal((await fetch(`${w.issuer}/.well-known/openid-configuration`)).status, 200);
 
     dir = mkdtempSync(join(tmpdir(), 'tessera-apache-'));
     chmodSync(dir, 0o755);

@@ -80,10 +80,11 @@ export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Rec
     state: 'awaiting_password',
     data: { ...data, suggestions: suggestPasswords(ctx, 3, data.username ?? undefined) },
     async commit(tx) {
-      for (const c of consents) {
+      if (consents.length > 0) {
+        const at = now.toISOString();
         await tx
           .insertInto('consent_records')
-          .values({ id: randomId(), person_id: data.personId!, account_id: data.accountId, consent_id: c.id, version: c.version, granted: choices[c.id] ? 1 : 0, locale: req.locale, at: now.toISOString() })
+          .values(consents.map((c) => ({ id: randomId(), person_id: data.personId!, account_id: data.accountId, consent_id: c.id, version: c.version, granted: choices[c.id] ? 1 : 0, locale: req.locale, at })))
           .execute();
       }
       await audit(tx, now, {

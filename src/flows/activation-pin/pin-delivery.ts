@@ -6,11 +6,21 @@ import type { Locale } from '../../i18n/index.js';
 import { ACTIVATION_PIN_TEMPLATE } from '../../messages/activation-pin-templates.js';
 import { renderMessage } from '../../messages/templates.js';
 import { enqueueMessage } from '../../outbox/enqueue.js';
+import { preparedQuery } from '../../db/prepared.js';
 import { localized } from '../../views/localized.js';
 import type { Tx } from '../kernel/types.js';
 import { PIN_PURPOSE, type ActivationPinData } from './machine.js';
 
 const HOUR = 3600_000;
+
+const pinsSentSince = preparedQuery((db, personId: string, since: string) =>
+  db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('person_id', '=', personId)
+    .where('action', '=', 'activation.pin_sent')
+    .where('at', '>=', since),
+);
 
 /**
  * Whether another PIN may be sent now: not within the cool-down of the last one for this flow,
@@ -36,13 +46,7 @@ export async function pinLimit(
   let count: number;
   if (personId) {
     // Per record, across flows: starting a new flow does not reset the hourly allowance.
-    const row = await ctx.db.kysely
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('person_id', '=', personId)
-      .where('action', '=', 'activation.pin_sent')
-      .where('at', '>=', since.toISOString())
-      .executeTakeFirst();
+    const row = await pinsSentSince.first(ctx.db.kysely, personId, since.toISOString());
     count = Number(row?.n ?? 0);
   } else {
     count = (await countIssued(ctx, PIN_PURPOSE, flowId, since)).count;

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AppContext } from '../../app/context.js';
 import { randomId } from '../../app/secret.js';
+import { preparedQuery } from '../../db/prepared.js';
 import type { FlowTable } from '../../db/schema.js';
 import { AppError } from '../../errors/app-error.js';
 import { isLocale, translate, type Locale } from '../../i18n/index.js';
@@ -28,6 +29,30 @@ interface StoredData {
   /** Completed flows: the public result. */
   r?: Record<string, unknown> | null;
 }
+
+const insertFlow = preparedQuery(
+  (db, id: string, kind: string, state: string, data: string, accountId: string | null, csrfToken: string, locale: string, expiresAt: string, createdAt: string) =>
+    db.insertInto('flows').values({
+      id,
+      kind,
+      state,
+      data,
+      account_id: accountId,
+      csrf_token: csrfToken,
+      locale,
+      attempts: 0,
+      expires_at: expiresAt,
+      version: 0,
+      created_at: createdAt,
+      updated_at: createdAt,
+    }),
+);
+const selectFlow = preparedQuery((db, id: string, kind: string) => db.selectFrom('flows').selectAll().where('id', '=', id).where('kind', '=', kind));
+/** Moves a flow on, if its version is still the one read (optimistic locking). */
+const claimFlow = preparedQuery((db, id: string, version: number, nextVersion: number, state: string, data: string, updatedAt: string) =>
+  db.updateTable('flows').set({ state, data, version: nextVersion, updated_at: updatedAt }).where('id', '=', id).where('version', '=', version),
+);
+const setFlowData = preparedQuery((db, id: string, data: string) => db.updateTable('flows').set({ data }).where('id', '=', id));
 
 function fromRow(row: Selectable<FlowTable>): Flow & { result: Record<string, unknown> | null } {
   const stored = JSON.parse(row.data) as StoredData;
@@ -76,7 +101,7 @@ export async function createFlow(
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
   };
-  await ctx.db.kysely.insertInto('flows').values(row).execute();
+  await insertFlow.run(ctx.db.kysely, row.id, row.kind, row.state, row.data, row.account_id, row.csrf_token, row.locale, row.expires_at, row.created_at);
   return fromRow(row);
 }
 
@@ -84,7 +109,7 @@ export async function createFlow(
 export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<Flow & { result: Record<string, unknown> | null }> {
   getFlowDefinition(kind);
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new AppError('flow.not_found');
-  const row = await ctx.db.kysely.selectFrom('flows').selectAll().where('id', '=', id).where('kind', '=', kind).executeTakeFirst();
+  const row = await selectFlow.first(ctx.db.kysely, id, kind);
   if (!row) throw new AppError('flow.not_found');
   const flow = fromRow(row);
   if (flow.state !== COMPLETED && flow.expiresAt <= ctx.clock.now()) throw new AppError('flow.expired');
@@ -200,18 +225,13 @@ export async function advanceFlow(
     // Claim the step first: under PostgreSQL the row lock makes a concurrent submission wait and
     // then find the version changed; under SQLite transactions are serialised anyway.
     const before = JSON.stringify(stored);
-    const res = await tx
-      .updateTable('flows')
-      .set({ state: outcome.state, data: before, version: flow.version + 1, updated_at: now.toISOString() })
-      .where('id', '=', flow.id)
-      .where('version', '=', flow.version)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
+    const claimed = await claimFlow.run(tx, flow.id, flow.version, flow.version + 1, outcome.state, before, now.toISOString());
+    if (claimed !== 1) throw new AppError('flow.wrong_state');
     extra = await outcome.commit?.(tx);
     // A step may fill in its result inside commit() (e.g. the address assigned there).
     stored = storedOf();
     const after = JSON.stringify(stored);
-    if (after !== before) await tx.updateTable('flows').set({ data: after }).where('id', '=', flow.id).execute();
+    if (after !== before) await setFlowData.run(tx, flow.id, after);
   });
   ctx.kickOutbox();
   const next = { ...flow, state: outcome.state, data: outcome.data as Record<string, unknown>, result: stored.r ?? null, version: flow.version + 1 };
