@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { matchRecord } from '../../src/flows/activation-pin/matching.js';
+import { CompiledQuery } from 'kysely';
+import { candidatesQuery, matchRecord } from '../../src/flows/activation-pin/matching.js';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { suggestPasswords } from '../../src/auth/suggest-passwords.js';
 import { checkPasswordPolicy } from '../../src/domain/password-policy.js';
@@ -48,6 +49,16 @@ describe('record matching (table-driven, on the database)', () => {
       } else assert.equal(r.kind, expected);
     });
   }
+
+  it('finds records through the phone and email indexes, never by walking a population', async (tc) => {
+    if (t.ctx.db.dialect !== 'sqlite') return tc.skip('the query plan is SQLite-specific');
+    for (const input of [{ mobile: '+306900000001', email: null }, { mobile: null, email: 'a@example.org' }, { mobile: '+306900000001', email: 'a@example.org' }]) {
+      const q = candidatesQuery(t.ctx.db.kysely, input).compile();
+      const plan = await t.ctx.db.kysely.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
+      const persons = plan.rows.map((r) => r.detail).filter((d) => /\bpersons\b/.test(d));
+      assert.ok(persons.length > 0 && persons.every((d) => /USING INDEX persons_(mobile|personal_email)/.test(d)), persons.join(' | '));
+    }
+  });
 
   it('suggested passwords are distinct and pass the policy', () => {
     const s = suggestPasswords(t.ctx, 3, 'A');

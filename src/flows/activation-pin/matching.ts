@@ -32,15 +32,13 @@ export function pinPopulations(ctx: AppContext): PopulationId[] {
 }
 
 /**
- * Finds the registrar record behind a mobile and/or a personal email. When both are given, a
- * record holding both wins; otherwise exactly one record must hold one of them (two records
- * sharing a phone are ambiguous and match nothing). A provisional record, or one without an
- * account waiting for activation, matches nothing; an active account is reported as such.
+ * The records holding a mobile and/or a personal email, with their accounts. Only the phone and
+ * email indexes narrow the search: a population condition here would let SQLite's planner walk
+ * every record of the population instead (a full scan per activation at a large university), so
+ * callers check the population on the few rows found.
  */
-export async function matchRecord(ctx: AppContext, db: Kysely<Database>, m: MatchInput): Promise<MatchResult> {
-  const pops = pinPopulations(ctx);
-  if (pops.length === 0 || (!m.mobile && !m.email)) return { kind: 'none' };
-  const rows = await db
+export function candidatesQuery(db: Kysely<Database>, m: MatchInput) {
+  return db
     .selectFrom('persons')
     .innerJoin('accounts', 'accounts.person_id', 'persons.id')
     .select([
@@ -54,16 +52,29 @@ export async function matchRecord(ctx: AppContext, db: Kysely<Database>, m: Matc
       'accounts.id as accountId',
       'accounts.status',
       'accounts.username',
+      'persons.population',
     ])
-    .where('persons.population', 'in', pops)
     .where((eb) => {
       const ors = [];
       if (m.mobile) ors.push(eb('persons.mobile', '=', m.mobile));
       if (m.email) ors.push(eb('persons.personal_email_lower', '=', m.email));
       return eb.or(ors);
     })
-    .limit(20)
-    .execute();
+    .limit(50);
+}
+
+/**
+ * Finds the registrar record behind a mobile and/or a personal email. When both are given, a
+ * record holding both wins; otherwise exactly one record must hold one of them (two records
+ * sharing a phone are ambiguous and match nothing). A provisional record, or one without an
+ * account waiting for activation, matches nothing; an active account is reported as such.
+ */
+export async function matchRecord(ctx: AppContext, db: Kysely<Database>, m: MatchInput): Promise<MatchResult> {
+  const pops = pinPopulations(ctx);
+  if (pops.length === 0 || (!m.mobile && !m.email)) return { kind: 'none' };
+  const rows = await candidatesQuery(db, m)
+    .execute()
+    .then((found) => found.filter((r) => (pops as string[]).includes(r.population)));
   const holdsMobile = (r: (typeof rows)[number]) => m.mobile !== null && r.mobile === m.mobile;
   const holdsEmail = (r: (typeof rows)[number]) => m.email !== null && r.emailLower === m.email;
   let chosen = m.mobile && m.email ? rows.filter((r) => holdsMobile(r) && holdsEmail(r)) : [];
