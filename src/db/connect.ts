@@ -127,21 +127,54 @@ function gated(stmt: BetterSqlite3.Statement, sql: string, db: BetterSqlite3.Dat
   } as SqliteStatement;
 }
 
+/** Kysely's query kinds that write. */
+const writeKinds = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
+
 /**
  * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With the default
  * deferred BEGIN, a transaction that reads and then writes fails at once with "database is
  * locked" when another connection (a job's thread, a second process) committed in between: the
  * busy timeout cannot help it, because its snapshot is already stale. Taking the lock first makes
  * it wait its turn instead, up to the busy timeout.
+ *
+ * With a write gate, the server's transactions and its writes outside a transaction first wait
+ * for their turn asynchronously (WriteGate.awaitTurn), so a job's batch on another thread holds
+ * back the server's database work, not its event loop.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    private readonly gate?: { gate: WriteGate; sqlite: BetterSqlite3.Database },
+  ) {
     super(settings);
   }
   override createDriver() {
+    const turn = this.gate ? () => this.gate!.gate.awaitTurn() : undefined;
+    const inTransaction = () => this.gate?.sqlite.inTransaction ?? false;
     return new (class extends SqliteDriver {
+      override async acquireConnection(): Promise<DatabaseConnection> {
+        const connection = await super.acquireConnection();
+        if (!turn) return connection;
+        return {
+          executeQuery: async <R>(query: CompiledQuery) => {
+            if (inTransaction() || !writeKinds.has(query.query.kind)) return connection.executeQuery<R>(query);
+            const release = await turn();
+            try {
+              return await connection.executeQuery<R>(query);
+            } finally {
+              release();
+            }
+          },
+          streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+        };
+      }
       override async beginTransaction(connection: DatabaseConnection) {
-        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        const release = turn ? await turn() : undefined;
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        } finally {
+          release?.();
+        }
       }
     })(this.settings);
   }
@@ -194,7 +227,7 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number;
     sqlite.pragma('cache_size = -65536');
     // A file can be opened by a job's thread too: its writes and this connection's take turns.
     const gate = path === ':memory:' ? undefined : new WriteGate(opts.writeGate?.memory ?? WriteGate.memory(), opts.writeGate?.role ?? 'server');
-    const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, gate) }) });
+    const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, gate) }, gate ? { gate, sqlite } : undefined) });
     if (!gate) return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
     gate.opened((p) => sqlite.pragma(p));
     const memory = gate.memory;

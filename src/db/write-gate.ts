@@ -21,6 +21,10 @@ const JOBS = 2;
 /** SQLite's default: a commit checkpoints once the WAL holds this many pages. */
 const AUTO_CHECKPOINT = 1000;
 const ROLE = { server: 1, job: 2 } as const;
+const noop = () => {};
+/** Atomics.waitAsync (Node 16+; in TypeScript's ES2024 library, newer than this project's target). */
+type WaitAsync = (cells: Int32Array, index: number, value: number, timeoutMs: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 export class WriteGate {
   private readonly cells: Int32Array;
@@ -67,6 +71,30 @@ export class WriteGate {
   /** Whether this side holds its turn now. */
   get holding(): boolean {
     return this.held > 0;
+  }
+
+  /**
+   * The server's thread, before it takes its turn (enter()), waits here without blocking its event
+   * loop while a job's batch holds the turn: meanwhile the server keeps serving whatever needs no
+   * write. Counted as a waiting server write, so the job lets it in before its next batch. Resolves
+   * to a function to call once enter() has run (or past the timeout, when SQLite's own busy
+   * timeout takes over).
+   */
+  async awaitTurn(): Promise<() => void> {
+    if (this.role !== 'server' || this.held > 0) return noop;
+    Atomics.add(this.cells, WAITING, 1);
+    const release = () => {
+      Atomics.sub(this.cells, WAITING, 1);
+      Atomics.notify(this.cells, WAITING);
+    };
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const owner = Atomics.load(this.cells, OWNER);
+      const left = deadline - Date.now();
+      if (owner === 0 || owner === ROLE.server || left <= 0) return release;
+      const w = waitAsync(this.cells, OWNER, owner, Math.min(left, 50));
+      if (w.async) await w.value;
+    }
   }
 
   /** Waits (blocking this thread) for this side's turn to write. Re-entrant. */

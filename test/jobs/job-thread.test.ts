@@ -66,6 +66,58 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     await job.terminate();
   });
 
+  it("a server write waiting for a job's turn waits without blocking the event loop", async () => {
+    const file = join(dir, 'await-turn.db');
+    const server = connect(`sqlite:${file}`);
+    await migrateUp(server);
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    // The job side holds its turn until told to leave (flags[1]), then marks that it left.
+    const job = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       (async () => {
+         (await import(workerData.loader)).register();
+         const { WriteGate } = await import(workerData.gate);
+         const gate = new WriteGate(workerData.memory, 'job');
+         const flags = new Int32Array(workerData.flags);
+         gate.enter();
+         parentPort.postMessage('held');
+         Atomics.wait(flags, 1, 0, 10_000);
+         Atomics.store(flags, 0, 1);
+         gate.leave();
+         parentPort.postMessage('left');
+       })();`,
+      { eval: true, workerData: { memory: server.writeGate!(), flags: flags.buffer, loader: import.meta.resolve('tsx/esm/api'), gate: new URL('../../src/db/write-gate.ts', import.meta.url).href } },
+    );
+    try {
+      await new Promise((r) => job.once('message', r));
+      let jobLeftWhenWritten = -1;
+      const written = server.kysely.transaction().execute(async (tx) => {
+        jobLeftWhenWritten = Atomics.load(flags, 0);
+        await recordFailure(tx, addressKey('192.0.2.99'), rule, new Date());
+      });
+      // Outside a transaction too.
+      const single = server.kysely.deleteFrom('login_throttle').where('key', '=', 'nothing').execute();
+      // The event loop runs on while both wait: timers fire, reads are not written.
+      let ticks = 0;
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (++ticks === 5) (clearInterval(t), resolve());
+        }, 5);
+      });
+      assert.equal(ticks, 5);
+      assert.equal(jobLeftWhenWritten, -1, 'the server transaction began while the job held its turn');
+      Atomics.store(flags, 1, 1);
+      Atomics.notify(flags, 1);
+      await Promise.all([written, single]);
+      assert.equal(jobLeftWhenWritten, 1);
+      const row = await server.kysely.selectFrom('login_throttle').select('failures').where('key', '=', addressKey('192.0.2.99')).executeTakeFirst();
+      assert.equal(row?.failures, 1);
+    } finally {
+      await job.terminate();
+      await server.close();
+    }
+  });
+
   it('while a job connection is open, it checkpoints the WAL after its commits and the server connection does not', async () => {
     const file = join(dir, 'checkpoints.db');
     const server = connect(`sqlite:${file}`);
