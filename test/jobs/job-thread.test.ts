@@ -21,6 +21,21 @@ import { seedStaleRegistrations } from '../helpers/stale-registrations.js';
 const N = 3000;
 const rule = { maxFailures: 1_000_000, windowMs: 3_600_000, lockMs: 60_000 };
 
+/** A worker thread playing the job's side of a write gate: `body` runs with `gate`, `flags` and `parentPort` in scope. */
+function gateWorker(memory: SharedArrayBuffer, flags: Int32Array, body: string): Worker {
+  return new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     (async () => {
+       (await import(workerData.loader)).register();
+       const { WriteGate } = await import(workerData.gate);
+       const gate = new WriteGate(workerData.memory, 'job');
+       const flags = new Int32Array(workerData.flags);
+       ${body}
+     })();`,
+    { eval: true, workerData: { memory, flags: flags.buffer, loader: import.meta.resolve('tsx/esm/api'), gate: new URL('../../src/db/write-gate.ts', import.meta.url).href } },
+  );
+}
+
 describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves SQLite files; PostgreSQL jobs run in place' : false }, () => {
   let dir: string;
   before(() => {
@@ -33,24 +48,18 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     const flags = new Int32Array(new SharedArrayBuffer(8));
     // The job side: takes its turn, signals, holds it for 200 ms, marks that it left, then tries
     // again at once (it must let the waiting server in first).
-    const job = new Worker(
-      `const { workerData, parentPort } = require('node:worker_threads');
-       (async () => {
-         (await import(workerData.loader)).register();
-         const { WriteGate } = await import(workerData.gate);
-         const gate = new WriteGate(workerData.memory, 'job');
-         const flags = new Int32Array(workerData.flags);
-         gate.enter();
-         parentPort.postMessage('held');
-         Atomics.wait(flags, 1, 0, 200);
-         Atomics.store(flags, 0, 1);
-         gate.leave();
-         gate.enter();
-         Atomics.store(flags, 0, 2);
-         gate.leave();
-         parentPort.postMessage('done');
-       })();`,
-      { eval: true, workerData: { memory, flags: flags.buffer, loader: import.meta.resolve('tsx/esm/api'), gate: new URL('../../src/db/write-gate.ts', import.meta.url).href } },
+    const job = gateWorker(
+      memory,
+      flags,
+      `gate.enter();
+       parentPort.postMessage('held');
+       Atomics.wait(flags, 1, 0, 200);
+       Atomics.store(flags, 0, 1);
+       gate.leave();
+       gate.enter();
+       Atomics.store(flags, 0, 2);
+       gate.leave();
+       parentPort.postMessage('done');`,
     );
     const messages: string[] = [];
     const next = () => new Promise<string>((r) => job.once('message', (m: string) => (messages.push(m), r(m))));
@@ -72,21 +81,15 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     await migrateUp(server);
     const flags = new Int32Array(new SharedArrayBuffer(8));
     // The job side holds its turn until told to leave (flags[1]), then marks that it left.
-    const job = new Worker(
-      `const { workerData, parentPort } = require('node:worker_threads');
-       (async () => {
-         (await import(workerData.loader)).register();
-         const { WriteGate } = await import(workerData.gate);
-         const gate = new WriteGate(workerData.memory, 'job');
-         const flags = new Int32Array(workerData.flags);
-         gate.enter();
-         parentPort.postMessage('held');
-         Atomics.wait(flags, 1, 0, 10_000);
-         Atomics.store(flags, 0, 1);
-         gate.leave();
-         parentPort.postMessage('left');
-       })();`,
-      { eval: true, workerData: { memory: server.writeGate!(), flags: flags.buffer, loader: import.meta.resolve('tsx/esm/api'), gate: new URL('../../src/db/write-gate.ts', import.meta.url).href } },
+    const job = gateWorker(
+      server.writeGate!(),
+      flags,
+      `gate.enter();
+       parentPort.postMessage('held');
+       Atomics.wait(flags, 1, 0, 10_000);
+       Atomics.store(flags, 0, 1);
+       gate.leave();
+       parentPort.postMessage('left');`,
     );
     try {
       await new Promise((r) => job.once('message', r));
