@@ -151,22 +151,27 @@ class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver() {
     const turn = this.gate ? () => this.gate!.gate.awaitTurn() : undefined;
     const inTransaction = () => this.gate?.sqlite.inTransaction ?? false;
+    // A write outside a transaction waits for its turn too (inside one, the transaction has it).
+    const waitingForTurn = (connection: DatabaseConnection, turn: () => Promise<() => void>): DatabaseConnection => ({
+      executeQuery: async <R>(query: CompiledQuery) => {
+        if (inTransaction() || !writeKinds.has(query.query.kind)) return connection.executeQuery<R>(query);
+        const release = await turn();
+        try {
+          return await connection.executeQuery<R>(query);
+        } finally {
+          release();
+        }
+      },
+      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+    });
+    // The driver has one connection: it is wrapped once, not on every query.
+    let wrapped: { of: DatabaseConnection; as: DatabaseConnection } | undefined;
     return new (class extends SqliteDriver {
       override async acquireConnection(): Promise<DatabaseConnection> {
         const connection = await super.acquireConnection();
         if (!turn) return connection;
-        return {
-          executeQuery: async <R>(query: CompiledQuery) => {
-            if (inTransaction() || !writeKinds.has(query.query.kind)) return connection.executeQuery<R>(query);
-            const release = await turn();
-            try {
-              return await connection.executeQuery<R>(query);
-            } finally {
-              release();
-            }
-          },
-          streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
-        };
+        if (wrapped?.of !== connection) wrapped = { of: connection, as: waitingForTurn(connection, turn) };
+        return wrapped.as;
       }
       override async beginTransaction(connection: DatabaseConnection) {
         const release = turn ? await turn() : undefined;

@@ -3,7 +3,7 @@ import type { Person } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { preparedQuery } from '../db/prepared.js';
 import { canLogIn, type AccountStatus } from '../domain/account-status.js';
-import { sessionIdOf } from '../sessions/sessions.js';
+import { isLive, sessionIdOfToken } from '../sessions/sessions.js';
 
 /** Which claims each scope releases; `institution` carries the population and affiliations. */
 export const scopeClaims = {
@@ -113,8 +113,9 @@ const liveSessionAccount = preparedQuery((db, sessionId: string) =>
  * one query (every authorization and every login interaction asks all three).
  */
 export async function sessionAccount(ctx: AppContext, token: string): Promise<SessionAccount | null> {
-  if (!token || token.length > 100) return null;
-  const row = await liveSessionAccount.first(ctx.db.kysely, sessionIdOf(token));
-  if (!row || row.expires_at <= ctx.clock.now().toISOString()) return null;
+  const id = sessionIdOfToken(token);
+  if (!id) return null;
+  const row = await liveSessionAccount.first(ctx.db.kysely, id);
+  if (!row || !isLive(row, ctx.clock.now())) return null;
   return { sessionId: row.id, accountId: row.account_id, active: canLogIn(row.status as AccountStatus), population: row.population ?? null };
 }

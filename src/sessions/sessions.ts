@@ -8,6 +8,12 @@ export const SESSION_COOKIE = 'tessera_session';
 /** Only the SHA-256 of a session token is stored: a copy of the table opens no session. */
 export const sessionIdOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
+/** The id of the session a presented token names, or null for a token no session can have. */
+export const sessionIdOfToken = (token: string | undefined): string | null => (token && token.length <= 100 ? sessionIdOf(token) : null);
+
+/** Whether an unrevoked session row is still live at `at`. */
+export const isLive = (row: { expires_at: string }, at: Date): boolean => row.expires_at > at.toISOString();
+
 export async function createSession(
   tx: Kysely<Database>,
   accountId: string,
@@ -35,15 +41,15 @@ export async function createSession(
 
 /** The account id of a live session, or null. */
 export async function resolveSession(db: Kysely<Database>, token: string, at: Date): Promise<{ sessionId: string; accountId: string } | null> {
-  if (!token || token.length > 100) return null;
-  const id = sessionIdOf(token);
+  const id = sessionIdOfToken(token);
+  if (!id) return null;
   const row = await db
     .selectFrom('sessions')
     .select(['id', 'account_id', 'expires_at'])
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  if (!row || row.expires_at <= at.toISOString()) return null;
+  if (!row || !isLive(row, at)) return null;
   return { sessionId: row.id, accountId: row.account_id };
 }
 
