@@ -7,12 +7,12 @@ import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
 import { bulkInsert } from '../../src/db/bulk-insert.js';
 import { connect } from '../../src/db/connect.js';
+import { timeOrderedId } from '../../src/db/ids.js';
 import { migrateUp } from '../../src/db/migrate.js';
 import { codiceFiscaleCheckChar } from '../../src/domain/codice-fiscale.js';
 import { importPeople } from '../../src/imports/pipeline.js';
 import { readCsv } from '../../src/imports/readers.js';
 import type { Insertable } from 'kysely';
-import { v7 as uuidv7 } from 'uuid';
 import type { PersonTable } from '../../src/db/schema.js';
 import { cpuMs, type BenchSection, type Figure } from '../lib.js';
 
@@ -64,7 +64,7 @@ async function rawInsert(url: string): Promise<number> {
       for (let j = i; j < Math.min(rows, i + 500); j++) {
         const s = student(j);
         batch.push({
-          id: uuidv7(), population: 'student', external_id: s.externalId, given_name: s.givenName, family_name: s.familyName,
+          id: timeOrderedId(), population: 'student', external_id: s.externalId, given_name: s.givenName, family_name: s.familyName,
           birth_date: s.birthDate, tax_code: s.taxCode, amka: null, insurance_country: null, insurance_number: null, mobile: s.mobile,
           personal_email: s.personalEmail, personal_email_lower: s.personalEmail, registrar_status: s.status, org_unit: null, role: null,
           contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'raw', created_at: now, updated_at: now,

@@ -1,11 +1,11 @@
 import type { Insertable } from 'kysely';
-import { v7 as uuidv7 } from 'uuid';
 import { ConcurrentChangeError, transitionAccount } from '../accounts/lifecycle.js';
 import { assignUsername } from '../accounts/mailbox.js';
 import type { AppContext } from '../app/context.js';
 import { auditMany, type AuditEntry, type RequestMeta } from '../audit/audit.js';
 import type { PopulationId } from '../config/institution-schema.js';
 import { bulkInsert } from '../db/bulk-insert.js';
+import { timeOrderedId } from '../db/ids.js';
 import type { AccountTable, PersonTable } from '../db/schema.js';
 import { canTransition, statusForRegistrar, type AccountStatus } from '../domain/account-status.js';
 import { renderPattern } from '../domain/address-pattern.js';
@@ -24,12 +24,8 @@ interface Existing {
   account: { id: string; status: AccountStatus; version: number; password_hash: string | null; password_changed_at: string | null } | null;
 }
 
-/**
- * Ids of imported people and accounts are UUIDv7 (time-ordered, random below the millisecond): a
- * registrar's file adds hundreds of thousands of rows at once, and ordered keys append to the end
- * of the primary-key index instead of splitting pages all over it.
- */
-const newId = (): string => uuidv7();
+/** Ids of imported people and accounts are time-ordered (db/ids.ts). */
+const newId = timeOrderedId;
 
 const notYetActivated: readonly AccountStatus[] = ['provisional', 'pending_activation', 'expired'];
 
