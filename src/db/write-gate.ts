@@ -7,8 +7,12 @@
  * most for the job's current batch, and the job lets it in before starting the next one.
  *
  * WAL checkpoints follow the same idea: while a job's connection is open, it checkpoints after
- * each of its commits, outside its turn, and the server's connection does not (its commit would
- * otherwise copy the job's pages back into the database inside the server's turn).
+ * every CHECKPOINT_EVERY-th of its commits, outside its turn, and the server's connection does not
+ * (its commit would otherwise copy the job's pages back into the database inside the server's
+ * turn). Not after every commit: consecutive batches change many of the same pages (the ends of
+ * the indexes they append to, the b-trees' inner pages), and a checkpoint copies each changed
+ * page once however many commits changed it — a purge of a million accounts took about a sixth
+ * less time checkpointing every eighth commit than every commit.
  *
  * Memory layout (Int32): [0] who writes (0 nobody, 1 server, 2 job); [1] server writes waiting;
  * [2] job connections open.
@@ -20,6 +24,8 @@ const WAITING = 1;
 const JOBS = 2;
 /** SQLite's default: a commit checkpoints once the WAL holds this many pages. */
 const AUTO_CHECKPOINT = 1000;
+/** A job's connection checkpoints after this many of its commits (a job's batch aims at 15 ms). */
+export const CHECKPOINT_EVERY = 8;
 const ROLE = { server: 1, job: 2 } as const;
 const noop = () => {};
 /** Atomics.waitAsync (Node 16+; in TypeScript's ES2024 library, newer than this project's target). */
@@ -30,6 +36,7 @@ export class WriteGate {
   private readonly cells: Int32Array;
   private held = 0;
   private autoCheckpoint = true;
+  private commits = 0;
 
   constructor(
     readonly memory: SharedArrayBuffer,
@@ -50,8 +57,11 @@ export class WriteGate {
     Atomics.add(this.cells, JOBS, 1);
   }
 
-  closed(): void {
-    if (this.role === 'job') Atomics.sub(this.cells, JOBS, 1);
+  /** This side's connection is closing (`pragma` still runs on it): a job copies what its last commits wrote. */
+  closing(pragma: (p: string) => unknown): void {
+    if (this.role !== 'job') return;
+    if (this.commits % CHECKPOINT_EVERY !== 0) pragma('wal_checkpoint(PASSIVE)');
+    Atomics.sub(this.cells, JOBS, 1);
   }
 
   /** Before a write of this connection: the server checkpoints only while no job connection is open. */
@@ -63,9 +73,9 @@ export class WriteGate {
     this.autoCheckpoint = auto;
   }
 
-  /** After a commit of this connection, its turn over: a job copies what it wrote into the database. */
+  /** After a commit of this connection, its turn over: a job copies what it wrote into the database, every CHECKPOINT_EVERY commits. */
   afterCommit(pragma: (p: string) => unknown): void {
-    if (this.role === 'job') pragma('wal_checkpoint(PASSIVE)');
+    if (this.role === 'job' && ++this.commits % CHECKPOINT_EVERY === 0) pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Whether this side holds its turn now. */
