@@ -33,7 +33,9 @@ function candidates(ctx: AppContext, after: string, limit: number) {
     // as the inner join it is.
     .crossJoin('persons')
     .whereRef('persons.id', '=', 'accounts.person_id')
-    .select(['accounts.id as id', 'accounts.person_id as person_id', 'accounts.username as username', 'accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
+    // Only what a purge needs; the warning adds the addresses and the name (reading those three
+    // for every candidate made choosing a purge's batches about a third slower).
+    .select(['accounts.id as id', 'accounts.person_id as person_id', 'accounts.username as username'])
     .where('persons.population', 'in', ctx.config.lifecycle.purgeUnused.populations)
     .where('accounts.status', 'in', purgeableStatuses)
     .where('accounts.id', '>', after)
@@ -102,6 +104,7 @@ async function warn(ctx: AppContext, run: JobRun, since: string, previous: strin
   let after = '';
   for (;;) {
     const rows = await candidates(ctx, after, size)
+      .select(['accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
       .where('accounts.created_at', '<', since)
       .where((eb) => unusedSince(eb as Eb, since))
       // Not already due now (those were purged above; in a dry run they are listed there).
