@@ -242,8 +242,8 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number;
       file: resolve(path),
       writeGate: () => memory,
       close: async () => {
-        gate.closing((p) => sqlite.pragma(p));
         await kysely.destroy();
+        gate.closed();
       },
     };
   }

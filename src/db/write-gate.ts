@@ -7,12 +7,13 @@
  * most for the job's current batch, and the job lets it in before starting the next one.
  *
  * WAL checkpoints follow the same idea: while a job's connection is open, it checkpoints after
- * every CHECKPOINT_EVERY-th of its commits, outside its turn, and the server's connection does not
- * (its commit would otherwise copy the job's pages back into the database inside the server's
- * turn). Not after every commit: consecutive batches change many of the same pages (the ends of
- * the indexes they append to, the b-trees' inner pages), and a checkpoint copies each changed
- * page once however many commits changed it — a purge of a million accounts took about a sixth
- * less time checkpointing every eighth commit than every commit.
+ * each of its commits, outside its turn, and the server's connection does not (its commit would
+ * otherwise copy the job's pages back into the database inside the server's turn). Measured and
+ * left: checkpointing every eighth commit made a purge of a million accounts about 15 % faster
+ * (consecutive batches change many of the same pages), but each checkpoint then flushed enough to
+ * disk that a server write to the WAL meanwhile could wait inside the file system, on the event
+ * loop (stalls up to 150 ms); run inside the job's turn instead, it made server writes wait up
+ * to 0.6 s for it.
  *
  * Memory layout (Int32): [0] who writes (0 nobody, 1 server, 2 job); [1] server writes waiting;
  * [2] job connections open.
@@ -24,8 +25,6 @@ const WAITING = 1;
 const JOBS = 2;
 /** SQLite's default: a commit checkpoints once the WAL holds this many pages. */
 const AUTO_CHECKPOINT = 1000;
-/** A job's connection checkpoints after this many of its commits (a job's batch aims at 15 ms). */
-export const CHECKPOINT_EVERY = 8;
 const ROLE = { server: 1, job: 2 } as const;
 const noop = () => {};
 /** Atomics.waitAsync (Node 16+; in TypeScript's ES2024 library, newer than this project's target). */
@@ -36,7 +35,6 @@ export class WriteGate {
   private readonly cells: Int32Array;
   private held = 0;
   private autoCheckpoint = true;
-  private commits = 0;
 
   constructor(
     readonly memory: SharedArrayBuffer,
@@ -57,11 +55,8 @@ export class WriteGate {
     Atomics.add(this.cells, JOBS, 1);
   }
 
-  /** This side's connection is closing (`pragma` still runs on it): a job copies what its last commits wrote. */
-  closing(pragma: (p: string) => unknown): void {
-    if (this.role !== 'job') return;
-    if (this.commits % CHECKPOINT_EVERY !== 0) pragma('wal_checkpoint(PASSIVE)');
-    Atomics.sub(this.cells, JOBS, 1);
+  closed(): void {
+    if (this.role === 'job') Atomics.sub(this.cells, JOBS, 1);
   }
 
   /** Before a write of this connection: the server checkpoints only while no job connection is open. */
@@ -73,9 +68,9 @@ export class WriteGate {
     this.autoCheckpoint = auto;
   }
 
-  /** After a commit of this connection, its turn over: a job copies what it wrote into the database, every CHECKPOINT_EVERY commits. */
+  /** After a commit of this connection, its turn over: a job copies what it wrote into the database. */
   afterCommit(pragma: (p: string) => unknown): void {
-    if (this.role === 'job' && ++this.commits % CHECKPOINT_EVERY === 0) pragma('wal_checkpoint(PASSIVE)');
+    if (this.role === 'job') pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Whether this side holds its turn now. */
