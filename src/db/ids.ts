@@ -33,7 +33,7 @@ export function timeOrderedId(): string {
   const now = Date.now();
   if (now > lastMs) {
     lastMs = now;
-    // A random start for the 31-bit counter (its top bit clear, so it has room to count).
+    // A random start for the 32-bit counter, in its lower half so that it has room to count.
     seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
   } else {
     seq = (seq + 1) | 0;
