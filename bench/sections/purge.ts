@@ -5,7 +5,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createContext } from '../../src/app/container.js';
 import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
-import { connect, SQLite } from '../../src/db/connect.js';
+import { connect, SQLite, sqlitePragmas } from '../../src/db/connect.js';
 import { migrateUp } from '../../src/db/migrate.js';
 import { addressKey, recordFailure } from '../../src/auth/throttle.js';
 import { runJob } from '../../src/jobs/runner.js';
@@ -16,9 +16,9 @@ const N = Number(process.env.BENCH_PURGE_ROWS ?? 1_000_000);
 
 /**
  * The floor: the three changes a purge must make for each account, and nothing else, as raw SQL
- * on a freshly seeded file with the same settings as Tessera's connection (WAL, foreign keys, the
- * same cache): one audit entry, the account turned into a tombstone, the person deleted; accounts
- * taken by id range, 1,000 per transaction. No selection, no lifecycle rules, no other table.
+ * on a freshly seeded file with the settings of Tessera's connections (`sqlitePragmas`): one
+ * audit entry, the account turned into a tombstone, the person deleted; accounts taken by id
+ * range, 1,000 per transaction. No selection, no lifecycle rules, no other table.
  */
 async function rawPurgeMs(dir: string): Promise<number> {
   const file = join(dir, 'floor.db');
@@ -28,7 +28,7 @@ async function rawPurgeMs(dir: string): Promise<number> {
   seedStaleRegistrations(file, N);
   const db = new SQLite(file);
   try {
-    for (const p of ['journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'cache_size = -65536']) db.pragma(p);
+    for (const p of sqlitePragmas) db.pragma(p);
     const ids = db.prepare('SELECT id, person_id FROM accounts ORDER BY id').all() as Array<{ id: string; person_id: string }>;
     const audit = db.prepare(
       `INSERT INTO audit_log (at, actor, action, account_id, person_id, ip, correlation_id, details)

@@ -216,6 +216,9 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
+/** How every SQLite connection of Tessera's is set up: WAL, foreign keys, a 64 MiB page cache. */
+export const sqlitePragmas = ['journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 5000', 'cache_size = -65536'] as const;
+
 /**
  * Opens the database named by a `sqlite:` or `postgres://` URL.
  * `schema` (PostgreSQL only) sets the search_path, used by tests to isolate runs.
@@ -225,11 +228,7 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number;
     const path = url.slice('sqlite:'.length) || ':memory:';
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new SQLite(path === ':memory:' ? ':memory:' : resolve(path));
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('cache_size = -65536');
+    for (const p of sqlitePragmas) sqlite.pragma(p);
     // A file can be opened by a job's thread too: its writes and this connection's take turns.
     const gate = path === ':memory:' ? undefined : new WriteGate(opts.writeGate?.memory ?? WriteGate.memory(), opts.writeGate?.role ?? 'server');
     const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, gate) }, gate ? { gate, sqlite } : undefined) });
