@@ -21,8 +21,12 @@ import { seedStaleRegistrations } from '../helpers/stale-registrations.js';
 const N = 3000;
 const rule = { maxFailures: 1_000_000, windowMs: 3_600_000, lockMs: 60_000 };
 
-/** A worker thread playing the job's side of a write gate: `body` runs with `gate`, `flags` and `parentPort` in scope. */
-function gateWorker(memory: SharedArrayBuffer, flags: Int32Array, body: string): Worker {
+/**
+ * A worker thread playing the job's side of a write gate: it takes its turn, posts 'held', holds
+ * the turn until told to leave (flags[1]) or for `holdMs`, marks that it left (flags[0] = 1) and
+ * leaves; then `then` runs with `gate`, `flags` and `parentPort` in scope.
+ */
+function gateWorker(memory: SharedArrayBuffer, flags: Int32Array, holdMs: number, then: string): Worker {
   return new Worker(
     `const { workerData, parentPort } = require('node:worker_threads');
      (async () => {
@@ -30,7 +34,12 @@ function gateWorker(memory: SharedArrayBuffer, flags: Int32Array, body: string):
        const { WriteGate } = await import(workerData.gate);
        const gate = new WriteGate(workerData.memory, 'job');
        const flags = new Int32Array(workerData.flags);
-       ${body}
+       gate.enter();
+       parentPort.postMessage('held');
+       Atomics.wait(flags, 1, 0, ${holdMs});
+       Atomics.store(flags, 0, 1);
+       gate.leave();
+       ${then}
      })();`,
     { eval: true, workerData: { memory, flags: flags.buffer, loader: import.meta.resolve('tsx/esm/api'), gate: new URL('../../src/db/write-gate.ts', import.meta.url).href } },
   );
@@ -46,17 +55,13 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
   it('the write gate lets one side write at a time, and a waiting server write goes before the next job write', async () => {
     const memory = WriteGate.memory();
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    // The job side: takes its turn, signals, holds it for 200 ms, marks that it left, then tries
-    // again at once (it must let the waiting server in first).
+    // The job side holds its turn for 200 ms, then tries again at once (it must let the waiting
+    // server in first).
     const job = gateWorker(
       memory,
       flags,
+      200,
       `gate.enter();
-       parentPort.postMessage('held');
-       Atomics.wait(flags, 1, 0, 200);
-       Atomics.store(flags, 0, 1);
-       gate.leave();
-       gate.enter();
        Atomics.store(flags, 0, 2);
        gate.leave();
        parentPort.postMessage('done');`,
@@ -80,17 +85,8 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     const server = connect(`sqlite:${file}`);
     await migrateUp(server);
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    // The job side holds its turn until told to leave (flags[1]), then marks that it left.
-    const job = gateWorker(
-      server.writeGate!(),
-      flags,
-      `gate.enter();
-       parentPort.postMessage('held');
-       Atomics.wait(flags, 1, 0, 10_000);
-       Atomics.store(flags, 0, 1);
-       gate.leave();
-       parentPort.postMessage('left');`,
-    );
+    // The job side holds its turn until told to leave (flags[1]).
+    const job = gateWorker(server.writeGate!(), flags, 10_000, `parentPort.postMessage('left');`);
     try {
       await new Promise((r) => job.once('message', r));
       let jobLeftWhenWritten = -1;
