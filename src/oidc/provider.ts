@@ -135,8 +135,8 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     issueRefreshToken: async (_k, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     // Tokens are not tied to the browser session (that would cost a session lookup on every
-    // userinfo call): signing out at Tessera revokes the grant of each service of the session,
-    // and revokeOidcForAccount removes everything when the account's access ends.
+    // userinfo call). Signing out revokes the grants of the session's services instead (see
+    // `revokeOnLogout`), and revokeOidcForAccount removes everything when the account's access ends.
     expiresWithSession: async () => false,
     ttl: {
       AuthorizationCode: 60,
@@ -156,9 +156,25 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
 async function build(ctx: AppContext): Promise<Provider> {
   const provider = new Provider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
   provider.proxy = Boolean(ctx.env.TRUST_PROXY && ctx.env.TRUST_PROXY !== 'false');
+  provider.on('authorization.success', revokeOnLogout);
   provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));
   provider.on('server_error', (_k: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
   return provider;
+}
+
+/**
+ * Tokens not bound to the session make oidc-provider mark each service's authorization in the
+ * session as surviving a sign-out (`persistsLogout`), so signing out would leave the services'
+ * access and refresh tokens working. Tessera keeps that only for grants that asked for
+ * `offline_access` (the standard meaning: access while the person is not there); every other
+ * grant is revoked, with its codes and tokens, by the provider's own end-session step. The flag
+ * is set before the session is saved at the end of the authorization request.
+ */
+function revokeOnLogout(k: KoaContextWithOIDC): void {
+  const { client, session, grant } = k.oidc;
+  if (!client || !session) return;
+  const offline = (grant?.getOIDCScope() ?? '').split(' ').includes('offline_access');
+  session.authorizationFor(client.clientId).persistsLogout = offline;
 }
 
 /**

@@ -78,6 +78,26 @@ describe('single sign-on: authorization code flow end to end', () => {
     await client.tokenRevocation(config, second.refresh_token!);
     await assert.rejects(client.refreshTokenGrant(config, second.refresh_token!), oauthError('invalid_grant'));
 
+    // A token of another service of the same browser session, to check that signing out ends it.
+    const libConfig = await rpConfig(w, 'library');
+    const libReq = await authorize(w, libConfig, 'library');
+    await b.get(libReq.url);
+    await b.submit({}, { action: 'allow', formAction: /confirm/ });
+    assert.ok(b.stoppedAt?.startsWith(libReq.redirectUri), `library signed in by single sign-on: ${b.url}`);
+    const lib = await client.authorizationCodeGrant(libConfig, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: libReq.verifier,
+      expectedNonce: libReq.nonce,
+      expectedState: libReq.state,
+    });
+    const third0 = await authorize(w, config, 'webmail');
+    await b.get(third0.url);
+    const live = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: third0.verifier,
+      expectedNonce: third0.nonce,
+      expectedState: third0.state,
+    });
+    assert.equal((await client.tokenIntrospection(config, live.access_token)).active, true);
+
     // RP-initiated logout, confirmed on Tessera's page; the service is told by back-channel.
     const logout = client.buildEndSessionUrl(config, { id_token_hint: second.id_token!, post_logout_redirect_uri: `${w.rp.base}/webmail/bye` });
     await b.get(logout.href);
@@ -89,6 +109,11 @@ describe('single sign-on: authorization code flow end to end', () => {
     const payload = JSON.parse(Buffer.from(w.rp.logoutTokens[0]!.split('.')[1]!, 'base64url').toString());
     assert.equal(payload.sub, idClaims.sub);
     assert.ok(payload.events['http://schemas.openid.net/event/backchannel-logout']);
+    // Every service of the session loses its tokens: access tokens and refresh tokens stop.
+    assert.equal((await client.tokenIntrospection(config, live.access_token)).active, false, 'webmail access token revoked');
+    await assert.rejects(client.refreshTokenGrant(config, live.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(client.fetchUserInfo(libConfig, lib.access_token, lib.claims()!.sub), 'library access token revoked');
+    await assert.rejects(client.refreshTokenGrant(libConfig, lib.refresh_token!), oauthError('invalid_grant'));
 
     // Signed out of Tessera too: the next authorization shows the login page again.
     const third = await authorize(w, config, 'webmail');
@@ -103,9 +128,17 @@ describe('single sign-on: authorization code flow end to end', () => {
     await b.get(req.url);
     await fillLogin(b, 'S100001');
     assert.ok(b.stoppedAt);
+    const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: req.verifier,
+      expectedNonce: req.nonce,
+      expectedState: req.state,
+    });
     await b.get(`${w.issuer}/oidc/session/end?client_id=webmail&post_logout_redirect_uri=${encodeURIComponent(`${w.rp.base}/webmail/bye`)}`);
     await b.submit({});
     assert.ok(b.stoppedAt?.startsWith(`${w.rp.base}/webmail/bye`));
+    // The service signed out of loses its tokens.
+    assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, false);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
     const again = await authorize(w, config, 'webmail');
     await b.get(again.url);
     assert.ok(b.stoppedAt?.startsWith(again.redirectUri), 'still signed in at Tessera: straight through');
