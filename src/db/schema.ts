@@ -170,8 +170,19 @@ export interface OidcPayloadTable {
   user_code: string | null;
   uid: string | null;
   account_id: string | null;
+  client_id: string | null;
   expires_at: string | null;
   consumed_at: string | null;
+}
+
+export interface OidcConsentTable {
+  account_id: string;
+  client_id: string;
+  /** Space-separated scopes the person allowed. */
+  scopes: string;
+  /** JSON array of the claims the person allowed beyond the scopes. */
+  claims: string;
+  granted_at: string;
 }
 
 export interface OidcKeyTable {
@@ -287,6 +298,7 @@ export interface Database {
   org_unit_referents: OrgUnitReferentTable;
   mailbox_requests: MailboxRequestTable;
   oidc_payloads: OidcPayloadTable;
+  oidc_consents: OidcConsentTable;
   oidc_keys: OidcKeyTable;
   oidc_services: OidcServiceTable;
   registrations: RegistrationTable;

@@ -9,8 +9,19 @@ const findBy = (column: 'id' | 'uid' | 'user_code') =>
   );
 const finders = { id: findBy('id'), uid: findBy('uid'), user_code: findBy('user_code') };
 const upsertRow = preparedQuery(
-  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: string | null) => {
-    const row = { payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt };
+  (
+    db,
+    model: string,
+    id: string,
+    payload: string,
+    grantId: string | null,
+    userCode: string | null,
+    uid: string | null,
+    accountId: string | null,
+    clientId: string | null,
+    expiresAt: string | null,
+  ) => {
+    const row = { payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, client_id: clientId, expires_at: expiresAt };
     return db
       .insertInto('oidc_payloads')
       .values({ model, id, consumed_at: null, ...row })
@@ -23,7 +34,8 @@ const consumeRow = preparedQuery((db, model: string, id: string, at: string) =>
 const destroyRow = preparedQuery((db, model: string, id: string) => db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id));
 
 /**
- * The provider's storage: every model in the one table `oidc_payloads`, keyed by (model, id).
+ * The provider's storage: every model in the one table `oidc_payloads`, keyed by (model, id), with
+ * the columns it is searched by (grant, user code, uid, account, service).
  * Nothing is kept in process memory, so any instance can continue what another started.
  * Expiry follows the application clock (tests move it); expired rows are never returned and are
  * swept by `sweepOidcPayloads`. Clients are not stored here: see clients.ts.
@@ -49,6 +61,7 @@ export class KyselyAdapter implements Adapter {
       payload.userCode ?? null,
       payload.uid ?? null,
       payload.accountId ?? null,
+      payload.clientId ?? null,
       expiresAt,
     );
   }

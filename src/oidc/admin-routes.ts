@@ -48,13 +48,13 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     const created = await ctx.db.kysely.transaction().execute(async (tx) => {
       const c = await registerService(ctx, rest, tx);
       await audit(tx, ctx.clock.now(), {
-      actor: `admin:${req.admin?.name ?? 'unknown'}`,
-      action: 'service.registered',
-      accountId: null,
-      personId: null,
-      ip: req.ip ?? null,
-      correlationId: String(req.id),
-      details: { id: s.id, populations: s.populations },
+        actor: `admin:${req.admin?.name ?? 'unknown'}`,
+        action: 'service.registered',
+        accountId: null,
+        personId: null,
+        ip: req.ip ?? null,
+        correlationId: String(req.id),
+        details: { id: s.id, populations: s.populations },
       });
       return c;
     });
@@ -69,15 +69,17 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
   admin.delete('/api/v1/admin/services/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
-    if (!(await deleteService(ctx, id))) throw new AppError('service.not_found');
-    await audit(ctx.db.kysely, ctx.clock.now(), {
-      actor: `admin:${req.admin?.name ?? 'unknown'}`,
-      action: 'service.deleted',
-      accountId: null,
-      personId: null,
-      ip: req.ip ?? null,
-      correlationId: String(req.id),
-      details: { id },
+    await ctx.db.kysely.transaction().execute(async (tx) => {
+      if (!(await deleteService(tx, id))) throw new AppError('service.not_found');
+      await audit(tx, ctx.clock.now(), {
+        actor: `admin:${req.admin?.name ?? 'unknown'}`,
+        action: 'service.deleted',
+        accountId: null,
+        personId: null,
+        ip: req.ip ?? null,
+        correlationId: String(req.id),
+        details: { id },
+      });
     });
     return reply.status(204).send();
   });

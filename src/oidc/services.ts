@@ -92,9 +92,17 @@ export async function registerService(
   return { clientId: id, clientSecret: secret };
 }
 
-export async function deleteService(ctx: AppContext, id: string): Promise<boolean> {
-  const res = await ctx.db.kysely.deleteFrom('oidc_services').where('id', '=', id).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+/**
+ * Deletes a service registered by the administration API with everything issued to it (grants,
+ * codes, access and refresh tokens) and the consents people gave it, inside the caller's
+ * transaction: a service registered again under the same id starts from nothing.
+ */
+export async function deleteService(tx: Kysely<Database>, id: string): Promise<boolean> {
+  const res = await tx.deleteFrom('oidc_services').where('id', '=', id).executeTakeFirst();
+  if (Number(res.numDeletedRows) === 0) return false;
+  await tx.deleteFrom('oidc_payloads').where('client_id', '=', id).execute();
+  await tx.deleteFrom('oidc_consents').where('client_id', '=', id).execute();
+  return true;
 }
 
 /** The provider's client metadata of a service. */

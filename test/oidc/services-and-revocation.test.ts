@@ -90,6 +90,25 @@ describe('campus services and the end of access', () => {
     assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/moodle')).status, 404);
     // A deleted service stops at once.
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_client'));
+    assert.equal(
+      (await w.t.ctx.db.kysely.selectFrom('oidc_payloads').select('id').where('client_id', '=', 'moodle').where('model', '!=', 'Session').execute()).length,
+      0,
+      'nothing issued to the deleted service is kept',
+    );
+
+    // Registered again under the same id, it inherits nothing: the old tokens stay dead.
+    const again = await admin(w, 'POST', '/api/v1/admin/services', {
+      id: 'moodle',
+      name: 'Moodle',
+      redirectUris: [`${w.rp.base}/moodle/cb`],
+      populations: ['student'],
+    });
+    assert.equal(again.status, 201);
+    const secret2 = ((await again.json()) as { clientSecret: string }).clientSecret;
+    const config2 = await client.discovery(new URL(w.issuer), 'moodle', undefined, client.ClientSecretBasic(secret2), { execute: [client.allowInsecureRequests] });
+    await assert.rejects(client.refreshTokenGrant(config2, tokens.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(client.fetchUserInfo(config2, tokens.access_token, tokens.claims()!.sub), (e: unknown) => (e as { status?: number }).status === 401);
+    assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/moodle')).status, 204);
   });
 
   it('changing the password ends the single sign-on sessions and revokes refresh tokens', async () => {
