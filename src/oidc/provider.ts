@@ -171,10 +171,11 @@ async function build(ctx: AppContext): Promise<Provider> {
  * is set before the session is saved at the end of the authorization request.
  */
 function revokeOnLogout(k: KoaContextWithOIDC): void {
-  const { client, session, grant } = k.oidc;
-  if (!client || !session) return;
-  const offline = (grant?.getOIDCScope() ?? '').split(' ').includes('offline_access');
-  session.authorizationFor(client.clientId).persistsLogout = offline;
+  const { client, session } = k.oidc;
+  const authorization = client && session?.authorizationFor(client.clientId);
+  if (!authorization) return;
+  const offline = (k.oidc.entities.Grant?.getOIDCScope() ?? '').split(' ').includes('offline_access');
+  authorization.persistsLogout = offline;
 }
 
 /**
