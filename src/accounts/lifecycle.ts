@@ -3,6 +3,7 @@ import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
 import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { canTransition, type AccountStatus } from '../domain/account-status.js';
+import { forgetConsents } from '../oidc/consents.js';
 import { revokeOidcForAccount } from '../oidc/revoke.js';
 import type { AppContext } from '../app/context.js';
 import { enqueueAccountProvisioning, opsForTransition } from '../provisioning/enqueue.js';
@@ -32,8 +33,12 @@ export async function transitionAccount(
   }
   const changed = await setStatus.run(tx, account.id, account.version, account.version + 1, to, how.at.toISOString());
   if (changed !== 1) throw new ConcurrentChangeError(account.id);
-  // An account that can no longer sign in loses its single sign-on sessions and refresh tokens.
-  if (endsAccess.has(to)) await revokeOidcForAccount(tx, account.id);
+  // An account that can no longer sign in loses its single sign-on sessions and refresh tokens,
+  // and the consents it gave services.
+  if (endsAccess.has(to)) {
+    await revokeOidcForAccount(tx, account.id);
+    await forgetConsents(tx, account.id);
+  }
   await audit(tx, how.at, {
     actor: how.actor,
     action: 'account.status_changed',

@@ -94,6 +94,7 @@ export async function purgeSelected(
   // username is still known) and every single sign-on grant and token of the account ends.
   if (targetSpecs(how.provisioning).length > 0) for (const id of pids) await enqueueAccountProvisioning(how.provisioning, tx, how.at, id, ['delete']);
   await tx.deleteFrom('oidc_payloads').where('account_id', 'in', purged).execute();
+  await tx.deleteFrom('oidc_consents').where('account_id', 'in', purged).execute();
   await tx.deleteFrom('sessions').where('account_id', 'in', purged).execute();
   await tx.deleteFrom('one_time_codes').where('subject', 'in', purged).execute();
   // A registration's flow holds the name and address typed in: only "void" stays of it, so a late

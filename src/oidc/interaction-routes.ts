@@ -7,12 +7,19 @@ import { audit } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
 import { localized } from '../views/localized.js';
 import { sessionAccount } from './claims.js';
+import { rememberConsent } from './consents.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
 import { interactionPath, lazyProvider } from './lazy-provider.js';
 import { findServiceWithSecret } from './services.js';
 
 const params = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
+/** The interaction id of the path; a malformed one is an interaction that does not exist. */
+function uidOf(req: FastifyRequest): string {
+  const p = params.safeParse(req.params);
+  if (!p.success) throw new AppError('flow.not_found');
+  return p.data.uid;
+}
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 async function detailsOf(provider: Provider, req: FastifyRequest, reply: FastifyReply): Promise<Details> {
@@ -40,7 +47,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, afterForm: boolean) => {
-    const { uid } = params.parse(req.params);
+    const uid = uidOf(req);
     const provider = await lazyProvider(ctx);
     const details = await detailsOf(provider, req, reply);
     const token = req.cookies[SESSION_COOKIE];
@@ -105,7 +112,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
   app.get('/oidc/interaction/:uid/login', (req, reply) => handle(req, reply, true));
 
   app.post('/oidc/interaction/:uid/confirm', async (req, reply) => {
-    const { uid } = params.parse(req.params);
+    const uid = uidOf(req);
     const form = (req.body ?? {}) as Record<string, unknown>;
     const provider = await lazyProvider(ctx);
     const details = await detailsOf(provider, req, reply);
@@ -123,6 +130,8 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       if (d.missingOIDCScope?.length) grant.addOIDCScope(d.missingOIDCScope.join(' '));
       if (d.missingOIDCClaims?.length) grant.addOIDCClaims(d.missingOIDCClaims);
       const grantId = await grant.save();
+      // Remembered beyond this browser session: the next sign-in asks only for what is new.
+      await rememberConsent(ctx.db.kysely, session.accountId, found.service.id, { scopes: (grant.getOIDCScope() || '').split(' ').filter(Boolean), claims: grant.getOIDCClaims() }, ctx.clock.now());
       next = await provider.interactionResult(req.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
     } else {
       next = await provider.interactionResult(req.raw, reply.raw, { error: 'access_denied', error_description: 'consent refused' }, { mergeWithLastSubmission: false });

@@ -6,6 +6,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
+import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
@@ -68,25 +69,29 @@ function policy(ctx: AppContext) {
 }
 
 /**
- * First-party services get their grant without a consent screen: every scope they asked for.
- * Others go through the consent interaction the first time.
+ * The grant an authorization starts from. First-party services get every scope they ask for,
+ * without a consent screen, also when they ask for more than the session's grant holds. Other
+ * services start from what the person allowed them before (remembered across sign-ins, see
+ * consents.ts): the consent screen shows only what was never allowed.
  */
-async function loadExistingGrant(k: KoaContextWithOIDC) {
+async function loadExistingGrant(ctx: AppContext, k: KoaContextWithOIDC) {
   const { client, session } = k.oidc;
   const grantId = k.oidc.result?.consent?.grantId || (client && session?.grantIdFor(client.clientId));
-  if (grantId) {
-    const g = await k.oidc.provider.Grant.find(grantId);
-    if (g) return g;
-  }
-  if (client && session?.accountId && client['tessera_first_party'] === true) {
-    const grant = new k.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-    grant.addOIDCScope([...k.oidc.requestParamScopes].join(' '));
-    const claims = [...k.oidc.requestParamClaims];
-    if (claims.length) grant.addOIDCClaims(claims);
-    await grant.save();
-    return grant;
-  }
-  return undefined;
+  let grant = grantId ? await k.oidc.provider.Grant.find(grantId) : undefined;
+  if (!client || !session?.accountId || (grant && grant.accountId !== session.accountId)) return grant;
+  const firstParty = client['tessera_first_party'] === true;
+  const consent = firstParty ? null : await consentOf(ctx.db.kysely, session.accountId, client.clientId);
+  if (!firstParty && !consent) return grant;
+  const scopes = [...k.oidc.requestParamScopes].filter((s) => firstParty || consent!.scopes.includes(s));
+  const claims = [...k.oidc.requestParamClaims].filter((c) => firstParty || consent!.claims.includes(c));
+  const held = new Set((grant?.getOIDCScope() ?? '').split(' '));
+  const heldClaims = new Set(grant?.getOIDCClaims() ?? []);
+  if (grant && scopes.every((s) => held.has(s)) && claims.every((c) => heldClaims.has(c))) return grant;
+  grant ??= new k.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+  if (claims.length) grant.addOIDCClaims(claims);
+  await grant.save();
+  return grant;
 }
 
 function configuration(ctx: AppContext, keys: object[]): Configuration {
@@ -130,7 +135,7 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
       },
     },
     renderError: (k, out, error) => renderProviderError(ctx, k, out, error),
-    loadExistingGrant,
+    loadExistingGrant: (k) => loadExistingGrant(ctx, k),
     // Every service may refresh; every refresh gives a new refresh token (the old one stops).
     issueRefreshToken: async (_k, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
@@ -165,17 +170,15 @@ async function build(ctx: AppContext): Promise<Provider> {
 /**
  * Tokens not bound to the session make oidc-provider mark each service's authorization in the
  * session as surviving a sign-out (`persistsLogout`), so signing out would leave the services'
- * access and refresh tokens working. Tessera keeps that only for grants that asked for
- * `offline_access` (the standard meaning: access while the person is not there); every other
- * grant is revoked, with its codes and tokens, by the provider's own end-session step. The flag
- * is set before the session is saved at the end of the authorization request.
+ * access and refresh tokens working. At Tessera signing out ends them all, `offline_access`
+ * included (its consent text says "until you sign out"): with the flag cleared, the provider's
+ * own end-session step revokes each grant with its codes and tokens. The flag is set before the
+ * session is saved at the end of the authorization request.
  */
 function revokeOnLogout(k: KoaContextWithOIDC): void {
   const { client, session } = k.oidc;
   const authorization = client && session?.authorizationFor(client.clientId);
-  if (!authorization) return;
-  const offline = (k.oidc.entities.Grant?.getOIDCScope() ?? '').split(' ').includes('offline_access');
-  authorization.persistsLogout = offline;
+  if (authorization) authorization.persistsLogout = false;
 }
 
 /**

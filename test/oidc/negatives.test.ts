@@ -138,6 +138,67 @@ describe('single sign-on: what is refused', () => {
     const req3 = await authorize(w, config, 'library');
     await b.get(req3.url);
     assert.ok(b.stoppedAt?.includes('code='));
+
+    // Also in another browser (a new session): consent is asked once.
+    const fresh = browserFor(w, 'en');
+    const req4 = await authorize(w, config, 'library');
+    await fresh.get(req4.url);
+    await fillLogin(fresh, 'E200001');
+    assert.ok(fresh.stoppedAt?.includes('code='), `no consent screen the second time: ${fresh.url} ${fresh.text().slice(0, 200)}`);
+  });
+
+  it('consent covers what was allowed; asking for more shows only what is new', async () => {
+    const config = await rpConfig(w, 'library');
+    const first = browserFor(w, 'en');
+    const req = await authorize(w, config, 'library', { scope: 'openid email' });
+    await first.get(req.url);
+    await fillLogin(first, 'S200001');
+    assert.match(first.text(), /your email address/);
+    await first.submit({}, { action: 'allow', formAction: /confirm/ });
+    assert.ok(first.stoppedAt?.includes('code='));
+
+    const other = browserFor(w, 'en');
+    const same = await authorize(w, config, 'library', { scope: 'openid email' });
+    await other.get(same.url);
+    await fillLogin(other, 'S200001');
+    assert.ok(other.stoppedAt?.includes('code='), 'allowed before: straight through');
+    const more = await authorize(w, config, 'library', { scope: 'openid email profile' });
+    await other.get(more.url);
+    assert.match(other.text(), /Allow access to your account\?/);
+    assert.match(other.text(), /your name and username/);
+    assert.doesNotMatch(other.text(), /your email address/, 'what was allowed before is not asked again');
+  });
+
+  it('a first-party service asking for more scopes later gets them without a consent screen', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const b = browserFor(w, 'en');
+    const req = await authorize(w, config, 'webmail', { scope: 'openid' });
+    await b.get(req.url);
+    await fillLogin(b, 'S200001');
+    assert.ok(b.stoppedAt?.includes('code='));
+    const more = await authorize(w, config, 'webmail', { scope: 'openid email profile' });
+    await b.get(more.url);
+    assert.ok(b.stoppedAt?.startsWith(more.redirectUri), `straight through: ${b.url} ${b.text().slice(0, 200)}`);
+    const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+      pkceCodeVerifier: more.verifier,
+      expectedNonce: more.nonce,
+      expectedState: more.state,
+    });
+    const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    assert.equal(info.email, 'S200001@studenti.unidemo.example.org');
+  });
+
+  it('a malformed interaction id is an unknown interaction, not a server error', async () => {
+    for (const [method, path] of [
+      ['GET', '/oidc/interaction/abc'],
+      ['GET', '/oidc/interaction/abc/login'],
+      ['POST', '/oidc/interaction/abc/confirm'],
+      ['GET', '/oidc/interaction/abc%21defghijkl'],
+    ] as const) {
+      const res = await fetch(`${w.issuer}${path}`, { method, headers: { accept: 'application/json' }, ...(method === 'POST' ? { body: '' } : {}) });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'flow.not_found');
+    }
   });
 
   it('a consent form without its token is refused', async () => {
