@@ -91,14 +91,22 @@ const activationSchema = z
   .strict();
 export type ActivationConfig = z.infer<typeof activationSchema>;
 
+/**
+ * Where the provider may send a person back: an http(s) address without a fragment, as OpenID
+ * Connect requires (the provider would refuse any other at every sign-in).
+ */
+export const returnUri = z
+  .url({ protocol: /^https?$/, error: 'must be an http or https address' })
+  .refine((u) => !u.includes('#'), 'must not contain a fragment (#)');
+
 /** A campus service (OpenID Connect client): in the institution's file or registered by the admin API. */
 export const serviceSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
     name: localizedText,
     protocol: z.enum(['oidc', 'saml']).default('oidc'),
-    redirectUris: z.array(z.url()).default([]),
-    postLogoutRedirectUris: z.array(z.url()).default([]),
+    redirectUris: z.array(returnUri).default([]),
+    postLogoutRedirectUris: z.array(returnUri).default([]),
     populations: z.array(z.enum(populationIds)).min(1),
     clientSecret: z.string().min(16).optional(),
     firstParty: z.boolean().default(true),
@@ -109,6 +117,21 @@ export const serviceSchema = z
     backchannelLogoutUri: z.url().optional(),
   })
   .strict();
+
+/**
+ * A service of the institution's file: everything the provider needs to sign people in to it,
+ * checked at start (a service that could never sign anyone in stops the start, naming the key).
+ */
+const configServiceSchema = serviceSchema.superRefine((s, c) => {
+  if (s.protocol !== 'oidc') return;
+  if (s.redirectUris.length === 0) c.addIssue({ code: 'custom', path: ['redirectUris'], message: 'an OpenID Connect service needs at least one redirect URI' });
+  if (s.tokenEndpointAuthMethod === 'client_secret_basic' && !s.clientSecret) {
+    c.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required with tokenEndpointAuthMethod client_secret_basic (at least 16 characters)' });
+  }
+  if (s.tokenEndpointAuthMethod === 'private_key_jwt' && !s.jwksUri) {
+    c.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required with tokenEndpointAuthMethod private_key_jwt' });
+  }
+});
 
 const registrationSchema = z
   .object({
@@ -234,7 +257,7 @@ export const institutionSchema = z
       .strict()
       .default({ lifetimeMinutes: 30 }),
     activation: activationSchema.default(activationSchema.parse({})),
-    services: z.array(serviceSchema).default([]),
+    services: z.array(configServiceSchema).default([]),
     mailboxes: mailboxesSchema.default(defaultMailboxesConfig),
     registration: registrationSchema.default(registrationSchema.parse({})),
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
-import { serviceSchema } from '../config/institution-schema.js';
+import { returnUri, serviceSchema } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { deleteService, listServices, registerService, type Service } from './services.js';
 
 const serviceInput = serviceSchema
   .omit({ clientSecret: true })
-  .extend({ protocol: z.literal('oidc').default('oidc'), redirectUris: z.array(z.url()).min(1) })
+  .extend({ protocol: z.literal('oidc').default('oidc'), redirectUris: z.array(returnUri).min(1) })
   .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' });
 
 const view = (s: Service) => ({

@@ -41,6 +41,12 @@ describe('campus services and the end of access', () => {
     const badBody = (await bad.json()) as { error: { code: string; fields: Record<string, string> } };
     assert.equal(badBody.error.code, 'validation.failed');
     assert.ok(badBody.error.fields.id && badBody.error.fields.populations && badBody.error.fields.redirectUris);
+    // Addresses the provider would refuse at every sign-in are refused at registration.
+    for (const uri of [`${w.rp.base}/moodle/cb#x`, 'javascript:alert(1)']) {
+      const r = await admin(w, 'POST', '/api/v1/admin/services', { id: 'moodle', name: 'Moodle', redirectUris: [uri], populations: ['student'] });
+      assert.equal(r.status, 422, uri);
+      assert.equal(((await r.json()) as { error: { fields: Record<string, string> } }).error.fields.redirectUris, 'field.invalid');
+    }
 
     const res = await admin(w, 'POST', '/api/v1/admin/services', {
       id: 'moodle',

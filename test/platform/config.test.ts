@@ -30,6 +30,26 @@ describe('configuration', () => {
     assert.throws(() => parseInstitution('institution:\n  id: x\n  name: X\n  domain: nodot\n', 'inst.yaml'), /institution\.domain must be a domain name/);
   });
 
+  it('a campus service that could never sign anyone in stops the start, naming the key', () => {
+    const base = 'institution:\n  id: x\n  name: X\n  domain: uni.example.org\nservices:\n  - id: docs\n    name: Docs\n    populations: [student]\n';
+    const cases: Array<[string, string]> = [
+      ['    redirectUris: [https://docs.example.org/cb]\n', 'services.0.clientSecret'],
+      ['    clientSecret: docs-secret-0123456789\n', 'services.0.redirectUris'],
+      ['    redirectUris: [https://docs.example.org/cb]\n    tokenEndpointAuthMethod: private_key_jwt\n', 'services.0.jwksUri'],
+      ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["https://docs.example.org/cb#x"]\n', 'services.0.redirectUris.0'],
+      ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["javascript:alert(1)"]\n', 'services.0.redirectUris.0'],
+    ];
+    for (const [extra, key] of cases) {
+      assert.throws(() => parseInstitution(base + extra, 'inst.yaml'), (e: ConfigError) => {
+        assert.equal(e.key, key, extra);
+        assert.match(e.message, /inst\.yaml/);
+        return true;
+      });
+    }
+    const ok = parseInstitution(`${base}    clientSecret: docs-secret-0123456789\n    redirectUris: [https://docs.example.org/cb]\n`, 'inst.yaml');
+    assert.equal(ok.services[0]?.id, 'docs');
+  });
+
   it('validates the environment and requires a secret in production', () => {
     assert.throws(() => readEnv({ PORT: 'abc' }), /PORT/);
     assert.throws(() => readEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL must start with sqlite: or postgres/);
