@@ -5,7 +5,7 @@ import { findAccountByUsername } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { StepOutcome, Tx } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
-import { addressKey, clearFailures, recordFailure, throttleState, type ThrottleRule } from './throttle.js';
+import { addressKey, clearFailures, releaseAttempt, reserveAttempt, settleFailure, throttleState, type ThrottleRule } from './throttle.js';
 import { verifyDummy, verifyPassword } from './passwords.js';
 
 type Failure = Extract<StepOutcome<never>, { ok: false }>;
@@ -68,9 +68,16 @@ export async function checkCredentials(
   const db = ctx.db.kysely;
   const now = ctx.clock.now();
   const r = rules(ctx);
-  const keys = [userKey(username), ...(meta.ip ? [addressKey(meta.ip)] : [])];
-  const { until, present } = await throttleState(db, keys, now);
+  const keys: Array<[string, ThrottleRule]> = [[userKey(username), r.account], ...(meta.ip ? [[addressKey(meta.ip), r.address] as [string, ThrottleRule]] : [])];
+  const { until } = await throttleState(
+    db,
+    keys.map(([k]) => k),
+    now,
+  );
   if (until) return lockedFailure(until, locale);
+  // The attempt takes its place before the hash, so parallel attempts cannot all get through.
+  const filled = await reserveAttempt(db, keys, now);
+  if (filled) return lockedFailure(filled, locale);
 
   const account = await findAccountByUsername(db, username);
   let verified = false;
@@ -88,8 +95,8 @@ export async function checkCredentials(
       ok: false,
       code: 'auth.invalid_credentials',
       commit: async (tx) => {
-        lock = await recordFailure(tx, userKey(username), r.account, now);
-        if (meta.ip) await recordFailure(tx, addressKey(meta.ip), r.address, now);
+        lock = await settleFailure(tx, userKey(username), r.account, now);
+        if (meta.ip) await settleFailure(tx, addressKey(meta.ip), r.address, now);
         if (account) {
           await audit(tx, now, {
             actor: `account:${account.id}`,
@@ -112,7 +119,8 @@ export async function checkCredentials(
     account: account!,
     rehash,
     onSuccess: async (tx) => {
-      if (present.has(userKey(username))) await clearFailures(tx, userKey(username));
+      await clearFailures(tx, userKey(username));
+      if (meta.ip) await releaseAttempt(tx, addressKey(meta.ip));
     },
   };
 }

@@ -14,11 +14,8 @@ export interface ThrottleRule {
 export const accountKey = (accountId: string) => `acct:${accountId}`;
 export const addressKey = (ip: string) => `ip:${ip}`;
 
-/**
- * The latest lock end among `keys` (null when none is locked), and which keys have a counter row
- * at all (so a success clears only what exists).
- */
-export async function throttleState(db: Kysely<Database>, keys: string[], at: Date): Promise<{ until: Date | null; present: Set<string> }> {
+/** The latest lock end among `keys` (null when none is locked): one indexed read. */
+export async function throttleState(db: Kysely<Database>, keys: string[], at: Date): Promise<{ until: Date | null }> {
   const rows = keys.length ? await db.selectFrom('login_throttle').select(['key', 'locked_until']).where('key', 'in', keys).execute() : [];
   let until: Date | null = null;
   for (const r of rows) {
@@ -27,31 +24,69 @@ export async function throttleState(db: Kysely<Database>, keys: string[], at: Da
       if (!until || d > until) until = d;
     }
   }
-  return { until, present: new Set(rows.map((r) => r.key)) };
+  return { until };
 }
 
 /**
- * Counts one failure for `key` with a single atomic upsert (concurrent failures all count), and
- * locks the key when the window's count reaches the rule's maximum. Returns the lock end, if any.
+ * Takes one place for an attempt on each key, before its password hash is computed, with one
+ * atomic upsert per key: concurrent attempts each take their own place, so no more than the rule's
+ * maximum are ever checked in a window, however many arrive at once. An attempt that finds the
+ * key locked, or no place left (it then locks the key), is refused without a hash. A window that
+ * has passed, or a lock that has ended, starts the count again. Returns the lock end, if any.
+ * A failure keeps its place (`settleFailure`); a success gives it back (`releaseAttempt`).
  */
-export async function recordFailure(tx: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<Date | null> {
+export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date): Promise<Date | null> {
   const now = at.toISOString();
-  const cutoff = new Date(at.getTime() - rule.windowMs).toISOString();
-  await tx
-    .insertInto('login_throttle')
-    .values({ key, failures: 1, window_start: now, locked_until: null })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet((eb) => ({
-        failures: eb.case().when('login_throttle.window_start', '<', cutoff).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
-        window_start: eb.case().when('login_throttle.window_start', '<', cutoff).then(now).else(eb.ref('login_throttle.window_start')).end(),
-      })),
-    )
-    .execute();
-  const row = await tx.selectFrom('login_throttle').select('failures').where('key', '=', key).executeTakeFirst();
+  return db.transaction().execute(async (tx) => {
+    let until: Date | null = null;
+    for (const [key, rule] of keys) {
+      const cutoff = new Date(at.getTime() - rule.windowMs).toISOString();
+      const row = await tx
+        .insertInto('login_throttle')
+        .values({ key, failures: 1, window_start: now, locked_until: null })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => {
+            const fresh = eb.or([eb('login_throttle.window_start', '<', cutoff), eb.and([eb('login_throttle.locked_until', 'is not', null), eb('login_throttle.locked_until', '<=', now)])]);
+            return {
+              failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
+              window_start: eb.case().when(fresh).then(now).else(eb.ref('login_throttle.window_start')).end(),
+              locked_until: eb.case().when(fresh).then(null).else(eb.ref('login_throttle.locked_until')).end(),
+            };
+          }),
+        )
+        .returning(['failures', 'locked_until'])
+        .executeTakeFirstOrThrow();
+      let lock = row.locked_until && row.locked_until > now ? new Date(row.locked_until) : null;
+      if (!lock && row.failures > rule.maxFailures) {
+        lock = new Date(at.getTime() + rule.lockMs);
+        await tx.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', key).execute();
+      }
+      if (lock && (!until || lock > until)) until = lock;
+    }
+    return until;
+  });
+}
+
+/**
+ * A checked attempt failed: its place stays taken. The failure that fills the window locks the
+ * key. Returns the lock end, if any.
+ */
+export async function settleFailure(tx: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<Date | null> {
+  const row = await tx.selectFrom('login_throttle').select(['failures', 'locked_until']).where('key', '=', key).executeTakeFirst();
   if (!row || row.failures < rule.maxFailures) return null;
+  if (row.locked_until && row.locked_until > at.toISOString()) return new Date(row.locked_until);
   const lock = new Date(at.getTime() + rule.lockMs);
-  await tx.updateTable('login_throttle').set({ locked_until: lock.toISOString(), failures: 0, window_start: now }).where('key', '=', key).execute();
+  await tx.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', key).execute();
   return lock;
+}
+
+/** A checked attempt succeeded: the place it took on `key` is given back. */
+export async function releaseAttempt(tx: Kysely<Database>, key: string): Promise<void> {
+  await tx
+    .updateTable('login_throttle')
+    .set((eb) => ({ failures: eb.case().when('failures', '>', 0).then(eb('failures', '-', 1)).else(0).end() }))
+    .where('key', '=', key)
+    .execute();
 }
 
 export async function clearFailures(tx: Kysely<Database>, key: string): Promise<void> {

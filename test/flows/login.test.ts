@@ -99,6 +99,30 @@ describe('login, session and logout', () => {
     assert.equal(row.failures, 2);
   });
 
+  it('a burst of parallel attempts gets no more password checks than the limit', async () => {
+    await seedAccount(t.ctx, { externalId: 'burst1', status: 'active', password: 'Corretta-Pw1' });
+    const before = await t.ctx.db.kysely.selectFrom('audit_log').select('id').where('action', 'in', ['login.failed', 'login.locked']).execute();
+    // All flows first, then all the wrong passwords at once: each attempt takes its place before
+    // any hash is computed, so at most maxFailuresPerAccount (3) of them are checked.
+    const clients = Array.from({ length: 12 }, (_, i) => apiClient(t.app, { ip: `10.5.0.${i}` }));
+    const flows = await Promise.all(clients.map((c) => c.start('login')));
+    const answers = await Promise.all(clients.map((c, i) => c.submit('login', flows[i]!.body.id, { username: 'burst1', password: 'wrong' })));
+    const checked = answers.filter((a) => a.body.error?.code === 'auth.invalid_credentials').length;
+    const locked = answers.filter((a) => a.body.error?.code === 'auth.account_locked').length;
+    assert.equal(checked, 3, 'three passwords checked');
+    assert.equal(locked, 9, 'the others are refused as locked');
+    const after = await t.ctx.db.kysely.selectFrom('audit_log').select('id').where('action', 'in', ['login.failed', 'login.locked']).execute();
+    assert.equal(after.length - before.length, 3);
+    // A successful login gives its place back: the address's count does not grow with it.
+    const c = apiClient(t.app, { ip: '10.6.0.1' });
+    for (let i = 0; i < 10; i++) {
+      const f = await c.start('login');
+      assert.equal((await c.submit('login', f.body.id, { username: 'mario.rossi', password: 'Corretta-Pw1' })).status, 200);
+    }
+    const addr = await t.ctx.db.kysely.selectFrom('login_throttle').select('failures').where('key', '=', 'ip:10.6.0.1').executeTakeFirst();
+    assert.equal(addr?.failures ?? 0, 0);
+  });
+
   it('validates input: missing fields are reported per field, in the language asked', async () => {
     const c = apiClient(t.app, { lang: 'el' });
     const f = await c.start('login');

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { createContext } from '../../src/app/container.js';
-import { addressKey, recordFailure } from '../../src/auth/throttle.js';
+import { addressKey, reserveAttempt } from '../../src/auth/throttle.js';
 import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
 import { connect } from '../../src/db/connect.js';
@@ -92,7 +92,7 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
       let jobLeftWhenWritten = -1;
       const written = server.kysely.transaction().execute(async (tx) => {
         jobLeftWhenWritten = Atomics.load(flags, 0);
-        await recordFailure(tx, addressKey('192.0.2.99'), rule, new Date());
+        await tx.insertInto('login_throttle').values({ key: addressKey('192.0.2.99'), failures: 1, window_start: new Date().toISOString(), locked_until: null }).execute();
       });
       // Outside a transaction too.
       const single = server.kysely.deleteFrom('login_throttle').where('key', '=', 'nothing').execute();
@@ -122,7 +122,7 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     const server = connect(`sqlite:${file}`);
     await migrateUp(server);
     const autoCheckpoint = async () => (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(server.kysely)).rows[0]!.wal_autocheckpoint;
-    const write = (db: typeof server, key: string) => db.kysely.transaction().execute((tx) => recordFailure(tx, addressKey(key), rule, new Date()));
+    const write = (db: typeof server, key: string) => reserveAttempt(db.kysely, [[addressKey(key), rule]], new Date());
     await write(server, '203.0.113.1');
     assert.equal(await autoCheckpoint(), 1000);
     const job = connect(`sqlite:${file}`, { writeGate: { memory: server.writeGate!(), role: 'job' } });
@@ -150,7 +150,7 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
     const commits = 320;
     try {
       // Each commit adds a row (a new key) to a table and its index: a few pages.
-      for (let i = 0; i < commits; i++) await job.kysely.transaction().execute((tx) => recordFailure(tx, addressKey(`10.0.${i >> 8}.${i & 255}`), rule, new Date()));
+      for (let i = 0; i < commits; i++) await reserveAttempt(job.kysely, [[addressKey(`10.0.${i >> 8}.${i & 255}`), rule]], new Date());
       // Without checkpoints the WAL would hold every commit's pages (more than one per commit);
       // checkpointed, it starts over and never holds much more than one commit's.
       assert.ok(walPages() < commits / 4, `${walPages()} pages in the WAL after ${commits} commits`);
@@ -180,10 +180,7 @@ describe('jobs on their own thread', { skip: onPostgres ? 'the job thread serves
       let failures = 0;
       let progressEvents = 0;
       const server = setInterval(() => {
-        ctx.db.kysely
-          .transaction()
-          .execute((tx) => recordFailure(tx, addressKey('198.51.100.7'), rule, new Date()))
-          .then(
+        reserveAttempt(ctx.db.kysely, [[addressKey('198.51.100.7'), rule]], new Date()).then(
             () => writes++,
             () => failures++,
           );
