@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { registerAdminRoutes } from '../admin/routes.js';
 import { migrationsApplied } from '../db/migrate.js';
 import { registerFlows } from '../flows/index.js';
@@ -22,12 +23,12 @@ import { adminRoutes, apiRoutes, htmlRoutes, rootRoutes } from './features.js';
  * Builds the HTTP server: security headers, cookies, language, the one error boundary, then
  * each area as its own plugin (public pages, JSON API, administration).
  */
-export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer(ctx: AppContext, opts: { logger?: boolean; logStream?: DestinationStream } = {}): Promise<FastifyInstance> {
   registerFlows();
   registerFlowViews();
   const metrics = new Metrics();
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(ctx.env.LOG_LEVEL),
+    logger: opts.logger === false ? false : { ...loggerOptions(ctx.env.LOG_LEVEL), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: (req) => requestIdOf(req),
     requestIdHeader: false,
     trustProxy: ctx.env.TRUST_PROXY === 'true' ? true : (ctx.env.TRUST_PROXY ?? false),

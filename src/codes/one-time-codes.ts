@@ -65,9 +65,9 @@ const issuedSince = preparedQuery((db, purpose: string, subject: string, since: 
   db.selectFrom('one_time_codes').select('created_at').where('purpose', '=', purpose).where('subject', '=', subject).where('created_at', '>=', since).orderBy('created_at', 'desc'),
 );
 
-/** How many codes were issued for a subject since `since` (resend limits). */
-export async function countIssued(ctx: AppContext, purpose: string, subject: string, since: Date): Promise<{ count: number; last: Date | null }> {
-  const rows = await issuedSince.all(ctx.db.kysely, purpose, subject, since.toISOString());
+/** How many codes were issued for a subject since `since` (resend limits); `db` may be the issuing transaction. */
+export async function countIssued(ctx: AppContext, purpose: string, subject: string, since: Date, db: Kysely<Database> = ctx.db.kysely): Promise<{ count: number; last: Date | null }> {
+  const rows = await issuedSince.all(db, purpose, subject, since.toISOString());
   return { count: rows.length, last: rows[0] ? new Date(rows[0].created_at) : null };
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { populationIds } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
+import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { importPeople } from './pipeline.js';
 import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
 import { readRows } from './readers.js';
@@ -11,10 +12,10 @@ import { readRows } from './readers.js';
 /** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
 export const importBodyLimit = 2 * 1024 * 1024 * 1024;
 
-const querySchema = z.object({
+const queryShape = {
   population: z.enum(populationIds).optional(),
-  dryRun: z.enum(['true', 'false', '1', '0']).optional(),
-});
+  dryRun: booleanParam.optional(),
+};
 
 /** Counts the bytes going through and fails with `request.too_large` past the limit. */
 function limited(limit: number): Transform {
@@ -31,7 +32,7 @@ function limited(limit: number): Transform {
 /**
  * `POST /api/v1/admin/imports?population=…&dryRun=true` with a `text/csv` or
  * `application/x-ndjson` body, read as a stream. Answers the import report. Errors:
- * `request.invalid` (bad query), `request.unsupported_media_type`, `request.too_large`,
+ * `request.invalid` (a bad or unknown query parameter, named in `fields`), `request.unsupported_media_type`, `request.too_large`,
  * `import.malformed`.
  */
 export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
@@ -40,12 +41,11 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
     scope.addContentTypeParser(Object.keys(recordMediaTypes), { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/imports', async (req) => {
-      const q = querySchema.safeParse(req.query);
-      if (!q.success) {
-        const fields: Record<string, 'population.invalid' | 'field.invalid'> = {};
-        for (const issue of q.error.issues) fields[String(issue.path[0])] = issue.path[0] === 'population' ? 'population.invalid' : 'field.invalid';
-        throw new AppError('request.invalid', { fields });
-      }
+      // Strict: a misspelt `?dryrun=true` is refused, never read as a real import.
+      const q = parseAdminQuery(req.query, queryShape, {
+        code: 'request.invalid',
+        invalid: (field) => (field === 'population' ? 'population.invalid' : 'field.invalid'),
+      });
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
       const declared = Number(req.headers['content-length'] ?? 0);
@@ -53,8 +53,8 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
       const body = (req.body as Readable).pipe(limited(importBodyLimit));
       (req.body as Readable).on('error', (err) => body.destroy(err));
       return importPeople(ctx, readRows(format, body), {
-        population: q.data.population,
-        dryRun: q.data.dryRun === 'true' || q.data.dryRun === '1',
+        population: q.population,
+        dryRun: q.dryRun ?? false,
         who: `admin:${req.admin?.name ?? 'unknown'}`,
         meta: { ip: req.ip, correlationId: String(req.id) },
       });

@@ -10,9 +10,15 @@ const redactPaths = [
   ...secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
 ];
 
-/** Query parameters that carry secrets (email links, OAuth codes): their values are masked in logged URLs. */
+/**
+ * Masks the secrets of a URL before it is logged: the values of query parameters that carry
+ * them (email links, OAuth codes), and flow ids, which are bearer secrets (`/flows/{kind}/{id}…`
+ * and `/api/v1/flows/{kind}/{id}`, also URL-encoded inside a parameter such as `return_to`).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|code|pin|state|SAMLResponse|SAMLRequest|id_token_hint|access_token)=)[^&#]*/gi, '$1[REDACTED]');
+  return url
+    .replace(/((?:\/|%2F)flows(?:\/|%2F)[^/?#&%]+(?:\/|%2F))[^/?#&%]+/gi, '$1[REDACTED]')
+    .replace(/([?&](?:token|code|pin|state|SAMLResponse|SAMLRequest|id_token_hint|access_token)=)[^&#]*/gi, '$1[REDACTED]');
 }
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { metaOf } from '../app/request-context.js';
+import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { AppError } from '../errors/app-error.js';
 import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
 import { importOrgUnits } from './import.js';
@@ -20,9 +21,10 @@ export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: Ap
     scope.addContentTypeParser(Object.keys(recordMediaTypes), (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/org-units', async (req) => {
+      const q = parseAdminQuery(req.query, { dryRun: booleanParam.optional() });
+      const dryRun = q.dryRun ?? false;
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
-      const dryRun = String((req.query as Record<string, unknown>).dryRun ?? 'false') === 'true';
       return importOrgUnits(ctx, req.body as Readable, format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
     });
 

@@ -232,6 +232,25 @@ describe('registrar import through the admin API', () => {
     assert.notEqual(acc.password_hash, hashes['30000702']);
   });
 
+  it('reads the query strictly: a misspelt or unclear dryRun is refused and writes nothing', async () => {
+    const before = await counts(t);
+    const body = csv(header, ['30000900', 'Rita', 'Gialli', '', '', '', '', '', 'enrolled']);
+    for (const [query, fields] of [
+      ['population=student&dryRun=yes', { dryRun: 'field.invalid' }],
+      ['population=student&dryRun', { dryRun: 'field.invalid' }],
+      ['population=student&dryrun=true', { dryrun: 'field.unknown' }],
+      ['population=student&dryRun=true&dryRun=false', { dryRun: 'field.invalid' }],
+    ] as const) {
+      const r = await postImport(t, body, query);
+      assert.equal(r.status, 400, query);
+      assert.equal(r.body.error.code, 'request.invalid', query);
+      assert.deepEqual(r.body.error.fields, fields, query);
+    }
+    const dry = await postImport(t, body, 'population=student&dryRun=True');
+    assert.deepEqual(dry.body, { dryRun: true, created: 1, updated: 0, unchanged: 0, rejected: [] });
+    assert.deepEqual(await counts(t), before);
+  });
+
   it('answers 415 for another content type, 400 for a bad population, 400 for a broken CSV', async () => {
     const j = await postImport(t, '{"externalId":"1"}', 'population=student', 'application/json');
     assert.equal(j.status, 415);

@@ -132,6 +132,40 @@ describe('lifecycle jobs', () => {
     assert.deepEqual(steps, ['suspended:registrar.ceased', 'purged:registrar.ceased']);
   });
 
+  it('dryRun is read strictly: anything but true/false (or 1/0), or an unknown parameter, is refused and runs nothing', async () => {
+    const x = await seedAccount(t.ctx, { externalId: 'C950', registrarStatus: 'ceased', status: 'active', username: 'c950' });
+    const post = async (query: string) => {
+      const r = await t.app.inject({ method: 'POST', url: `/api/v1/admin/jobs/expire-ceased${query}`, headers: adminHeaders });
+      return { status: r.statusCode, body: r.json() as any };
+    };
+    const refused: Array<[string, Record<string, string>]> = [
+      ['?dryRun=yes', { dryRun: 'field.invalid' }],
+      ['?dryRun=on', { dryRun: 'field.invalid' }],
+      ['?dryRun', { dryRun: 'field.invalid' }],
+      ['?dryRun=', { dryRun: 'field.invalid' }],
+      ['?dryRun=true&dryRun=false', { dryRun: 'field.invalid' }],
+      ['?dryrun=true', { dryrun: 'field.unknown' }],
+      ['?dryRun=true&force=1', { force: 'field.unknown' }],
+    ];
+    for (const [query, fields] of refused) {
+      const r = await post(query);
+      assert.equal(r.status, 422, query);
+      assert.equal(r.body.error.code, 'validation.failed', query);
+      assert.deepEqual(r.body.error.fields, fields, query);
+      assert.equal((await statusOf(t, x.accountId)).status, 'active', query);
+    }
+    assert.equal((await auditFor(t, x.accountId)).length, 0);
+    for (const query of ['?dryRun=True', '?dryRun=TRUE', '?dryRun=1', '?dryRun=true&lang=it']) {
+      const r = await post(query);
+      assert.equal(r.status, 200, query);
+      assert.equal(r.body.dryRun, true, query);
+      assert.equal((await statusOf(t, x.accountId)).status, 'active', query);
+    }
+    const real = await post('?dryRun=FALSE');
+    assert.equal(real.body.dryRun, false, JSON.stringify(real.body));
+    assert.equal((await statusOf(t, x.accountId)).status, 'suspended');
+  });
+
   it('one instance at a time: a held lease answers job.running; a scheduled slot runs once', async () => {
     assert.equal(await acquireLease(t.ctx, 'expire-ceased', 'other-instance', 60_000), true);
     const busy = await runJob(t, 'expire-ceased');

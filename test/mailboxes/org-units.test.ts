@@ -68,6 +68,21 @@ describe('offices and referents', () => {
     assert.equal(dg.parent, null);
   });
 
+  it('reads dryRun strictly: a misspelt or unclear one is refused and imports nothing', async () => {
+    const before = (await t.ctx.db.kysely.selectFrom('org_units').select('code').execute()).length;
+    const offices = 'code,name,type,parent\nDRY-1,Ufficio di prova,Dipartimento,\n';
+    for (const [query, fields] of [['?dryRun=yes', { dryRun: 'field.invalid' }], ['?dryRun', { dryRun: 'field.invalid' }], ['?dryrun=true', { dryrun: 'field.unknown' }]] as const) {
+      const r = await importOffices(t.app, offices, query);
+      assert.equal(r.status, 422, query);
+      assert.equal(r.body.error.code, 'validation.failed', query);
+      assert.deepEqual(r.body.error.fields, fields, query);
+    }
+    assert.equal((await t.ctx.db.kysely.selectFrom('org_units').select('code').execute()).length, before);
+    const dry = await importOffices(t.app, offices, '?dryRun=TRUE');
+    assert.deepEqual(dry.body, { dryRun: true, created: 1, updated: 0, unchanged: 0, rejected: [] });
+    assert.equal((await t.ctx.db.kysely.selectFrom('org_units').select('code').execute()).length, before);
+  });
+
   it('refuses other content types and unreadable rows', async () => {
     const r = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: { code: 'X' }, headers: adminHeaders });
     assert.equal(r.statusCode, 415);

@@ -7,6 +7,7 @@ import { conflictingKeys, hasMessage, locales } from '../../src/i18n/index.js';
 import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
+import { buildServer } from '../../src/app/server.js';
 import { freshDb, makeApp, onPostgres, pgTestSchema, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
@@ -96,6 +97,36 @@ describe('platform', () => {
     for (const s of ['Secret-1', 'Secret-2', '123456', 'abc123', '"tok"']) assert.ok(!out.includes(s), `${s} leaked: ${out}`);
     assert.match(out, /mario/);
     assert.equal(redactUrl('/x?code=9&state=1&lang=el'), '/x?code=[REDACTED]&state=[REDACTED]&lang=el');
+  });
+
+  it('keeps flow ids (bearer secrets) out of the request log lines, API and HTML alike', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
+    const logged = await makeApp({ env: { LOG_LEVEL: 'info' } });
+    const app = await buildServer(logged.ctx, { logStream: sink });
+    try {
+      await app.ready();
+      const c = apiClient(app);
+      const api = (await c.start('password-reset')).body.id as string;
+      await c.request('GET', `/api/v1/flows/password-reset/${api}`);
+      await c.submit('password-reset', api, { identifier: 'nobody' });
+      await c.request('GET', `/api/v1/flows/password-reset/${api}?lang=el`);
+      const page = await app.inject({ method: 'GET', url: '/flows/username-recovery' });
+      const html = /\/flows\/username-recovery\/([^/?#]+)/.exec(String(page.headers.location))![1]!;
+      const cookie = page.cookies.map((k) => `${k.name}=${k.value}`).join('; ');
+      assert.equal((await app.inject({ method: 'GET', url: `/flows/username-recovery/${html}`, headers: { cookie } })).statusCode, 200);
+      await app.inject({ method: 'POST', url: `/flows/username-recovery/${html}`, payload: 'email=x%40example.org', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } });
+      const out = lines.join('');
+      assert.match(out, /"url":"\/api\/v1\/flows\/password-reset\/\[REDACTED\]"/);
+      assert.match(out, /"url":"\/api\/v1\/flows\/password-reset\/\[REDACTED\]\?lang=el"/);
+      assert.match(out, /"url":"\/flows\/username-recovery\/\[REDACTED\]"/);
+      for (const id of [api, html]) assert.ok(!out.includes(id), `flow id leaked: ${out}`);
+    } finally {
+      await app.close();
+      await logged.close();
+    }
+    assert.equal(redactUrl('/flows/login/AbC_d-1/next?return_to=%2Fflows%2Fpassword-change%2FXyZ9&lang=it'), '/flows/login/[REDACTED]/next?return_to=%2Fflows%2Fpassword-change%2F[REDACTED]&lang=it');
+    assert.equal(redactUrl('/api/v1/flows/login'), '/api/v1/flows/login');
   });
 });
 

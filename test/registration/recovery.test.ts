@@ -99,12 +99,64 @@ describe('username recovery and password reset', () => {
   });
 
   it('password-reset: the code expires', async () => {
+    t.clock.advance(2 * 60_000); // past the resend cool-down of the earlier tests' codes
     const c = apiClient(t.app);
     const f = (await c.start('password-reset')).body;
     await c.submit('password-reset', f.id, { identifier: 'lucia@example.org' });
     const code = codeIn((await lastMessage(t.ctx, 'lucia@example.org', 'password_reset'))!.text);
     t.clock.advance(16 * 60_000);
     assert.equal((await c.submit('password-reset', f.id, { code })).body.error.code, 'reset.code_invalid');
+  });
+
+  it('password-reset: codes follow the PIN limits per account across flows; limited and unknown answer alike; a new code revokes the old', async () => {
+    await seedAccount(t.ctx, { externalId: 'ext-7', population: 'external', username: 'anna.verdi', email: 'anna@example.org', personalEmail: 'anna@example.org', status: 'active', password: 'Vecchia-Pass-77' });
+    const { resendCooldownSeconds, maxPerHour } = t.ctx.config.activation.pin;
+    const c = apiClient(t.app);
+    const request = async (identifier: string) => {
+      const f = (await c.start('password-reset')).body;
+      const r = await c.submit('password-reset', f.id, { identifier });
+      assert.equal(r.status, 200);
+      return { id: f.id as string, body: { ...r.body, id: 0, expiresAt: 0 } };
+    };
+    const sent = () => messageCount(t.ctx, 'anna@example.org', 'password_reset');
+    // Ten requests in a row: one email, and every answer is the unknown identifier's answer.
+    const unknown = await request('nobody.here');
+    const flows: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await request(i % 2 ? 'anna.verdi' : 'ANNA@example.org');
+      assert.deepEqual(r.body, unknown.body);
+      flows.push(r.id);
+    }
+    assert.equal(await sent(), 1);
+    const first = codeIn((await lastMessage(t.ctx, 'anna@example.org', 'password_reset'))!.text);
+    // A limited flow runs out of attempts exactly like an unknown one.
+    const limited: number[] = [];
+    const ghost: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      limited.push((await c.submit('password-reset', flows[9]!, { code: first === '123456' ? '654321' : '123456' })).status);
+      ghost.push((await c.submit('password-reset', unknown.id, { code: '123456' })).status);
+    }
+    assert.deepEqual(limited, ghost);
+    // After the cool-down a new code goes out, and the previous one is dead in every flow.
+    t.clock.advance(resendCooldownSeconds * 1000 + 1000);
+    const next = await request('anna.verdi');
+    assert.deepEqual(next.body, unknown.body);
+    assert.equal(await sent(), 2);
+    const second = codeIn((await lastMessage(t.ctx, 'anna@example.org', 'password_reset'))!.text);
+    if (second !== first) {
+      assert.equal((await c.submit('password-reset', flows[0]!, { code: first })).body.error.code, 'reset.code_invalid');
+      assert.equal((await c.submit('password-reset', next.id, { code: first })).body.error.code, 'reset.code_invalid');
+    }
+    assert.equal((await c.submit('password-reset', next.id, { code: second })).body.state, 'awaiting_password');
+    // At most maxPerHour codes an hour, however the requests are spaced.
+    for (let i = 0; i < maxPerHour + 2; i++) {
+      t.clock.advance(resendCooldownSeconds * 1000 + 1000);
+      assert.deepEqual((await request('anna.verdi')).body, unknown.body);
+    }
+    assert.equal(await sent(), maxPerHour);
+    t.clock.advance(3_600_000);
+    await request('anna.verdi');
+    assert.equal(await sent(), maxPerHour + 1);
   });
 
   it('works in the browser without JavaScript (Italian), with the helpdesk path', async () => {

@@ -6,17 +6,32 @@ import { userKey } from '../../auth/credentials.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { clearFailures } from '../../auth/throttle.js';
-import { issueCode, verifyCode } from '../../codes/one-time-codes.js';
+import { countIssued, issueCode, verifyCode } from '../../codes/one-time-codes.js';
 import { translate } from '../../i18n/index.js';
 import { enqueueMessage } from '../../outbox/enqueue.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
-import type { FlowDefinition, StepOutcome } from '../kernel/types.js';
+import type { FlowDefinition, StepOutcome, Tx } from '../kernel/types.js';
 import { resetCodeEmail, resetCodeSms } from '../registration/emails.js';
 import { accountsByEmail } from '../username-recovery/service.js';
 import { CODE_TTL_MINUTES, codeFields, codeInput, identifierFields, identifierInput, MAX_CODE_ATTEMPTS, passwordFields, passwordInput, type PasswordResetData, states } from './machine.js';
 
 const PURPOSE = 'password_reset';
+const HOUR = 3_600_000;
+
+/**
+ * Reset codes follow the activation PIN limits (`activation.pin` in the institution's file), per
+ * account and across flows: none within `resendCooldownSeconds` of the last one, at most
+ * `maxPerHour` an hour. Read inside the issuing transaction (the account row locked on
+ * PostgreSQL), so concurrent requests cannot both pass.
+ */
+async function resetLimited(ctx: AppContext, tx: Tx, accountId: string): Promise<boolean> {
+  const cfg = ctx.config.activation.pin;
+  const now = ctx.clock.now().getTime();
+  if (ctx.db.dialect === 'postgres') await tx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+  const { count, last } = await countIssued(ctx, PURPOSE, accountId, new Date(now - HOUR), tx);
+  return count >= cfg.maxPerHour || (last !== null && now - last.getTime() < cfg.resendCooldownSeconds * 1000);
+}
 
 async function accountFor(ctx: AppContext, identifier: string): Promise<Account | null> {
   if (!identifier.includes('@')) return findAccountByUsername(ctx.db.kysely, identifier);
@@ -37,8 +52,12 @@ export function recoveryDestinations(account: Account, person: Person | null): {
 }
 
 /**
- * Resets a forgotten password with a one-time code sent to the recovery address. Unknown
- * identifiers get the same answers (no code is ever issued for them). Produces
+ * Resets a forgotten password with a one-time code sent to the recovery address. Codes belong to
+ * the account, not the flow: a new one revokes the previous ones, so only the newest can be
+ * guessed, and its attempts are shared by every flow of the account. Requests past the limits
+ * (see resetLimited) answer the same and send nothing. Unknown identifiers get the same answers
+ * (no code is ever issued for them); every flow counts its own wrong codes the same way, so
+ * statuses never tell accounts apart. Produces
  * `validation.failed`, `auth.federated_only`, `reset.code_invalid` (429 once attempts are used
  * up), `password.policy`, `password.mismatch`.
  */
@@ -74,7 +93,11 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
         state: 'awaiting_code',
         data: { accountId: eligible.id },
         async commit(tx) {
-          const { code } = await issueCode(ctx, tx, { purpose: PURPOSE, subject: flow.id, ttlMs: CODE_TTL_MINUTES * 60_000, maxAttempts: MAX_CODE_ATTEMPTS, destination: dest.email ?? dest.mobile });
+          if (await resetLimited(ctx, tx, eligible.id)) {
+            await audit(tx, now, { actor: 'anonymous', action: 'password.reset_not_sent', accountId: eligible.id, personId: eligible.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { reason: 'limit' } });
+            return;
+          }
+          const { code } = await issueCode(ctx, tx, { purpose: PURPOSE, subject: eligible.id, ttlMs: CODE_TTL_MINUTES * 60_000, maxAttempts: MAX_CODE_ATTEMPTS, destination: dest.email ?? dest.mobile });
           const name = person?.givenName ?? eligible.username;
           if (dest.email) await enqueueMessage(tx, now, resetCodeEmail(ctx, req.locale, { to: dest.email, name, username: eligible.username, code, minutes: CODE_TTL_MINUTES }));
           if (dest.mobile) await enqueueMessage(tx, now, resetCodeSms(ctx, req.locale, { to: dest.mobile, code, minutes: CODE_TTL_MINUTES }));
@@ -93,12 +116,12 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
     if (flow.state === 'awaiting_code') {
       const parsed = parseInput(codeInput, input);
       if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
-      if (!flow.data.accountId) {
-        const used = flow.attempts + 1 >= MAX_CODE_ATTEMPTS;
-        return { ok: false, code: 'reset.code_invalid', fields: { code: 'reset.code_invalid' }, countAttempt: true, ...(flow.attempts >= MAX_CODE_ATTEMPTS || used ? { status: 429 } : {}) };
-      }
-      const res = await ctx.db.kysely.transaction().execute((tx) => verifyCode(ctx, tx, PURPOSE, flow.id, parsed.value.code));
-      if (res !== 'ok') return { ok: false, code: 'reset.code_invalid', fields: { code: 'reset.code_invalid' }, ...(res === 'locked' ? { status: 429 } : {}) };
+      // The same answers whether or not a code exists: 422, then 429 from the flow's last attempt on.
+      const wrong = { ok: false, code: 'reset.code_invalid', fields: { code: 'reset.code_invalid' }, countAttempt: true, ...(flow.attempts + 1 >= MAX_CODE_ATTEMPTS ? { status: 429 } : {}) } as const;
+      const accountId = flow.data.accountId;
+      if (!accountId || flow.attempts >= MAX_CODE_ATTEMPTS) return wrong;
+      const res = await ctx.db.kysely.transaction().execute((tx) => verifyCode(ctx, tx, PURPOSE, accountId, parsed.value.code));
+      if (res !== 'ok') return wrong;
       return { ok: true, state: 'awaiting_password', data: { accountId: flow.data.accountId, codeVerified: true } };
     }
     const parsed = parseInput(passwordInput, input);
