@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,8 @@ async function measure(launcher: string, label: string, extraEnv: Record<string,
     NODE_ENV: 'production',
     TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-01',
     TESSERA_DATA_DIR: dir,
+    // Production needs an institution's file: the demo one, named explicitly (no demo people).
+    TESSERA_CONFIG: fileURLToPath(new URL('../../config/demo.yaml', import.meta.url)),
     ...extraEnv,
   });
   try {

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { createRequire } from 'node:module';
-import { readEnv, type Env } from '../config/env.js';
+import { ConfigError, readEnv, type Env } from '../config/env.js';
 import { loadInstitution } from '../config/load-institution.js';
 import type { InstitutionConfig } from '../config/institution-schema.js';
 import { connect, type Db } from '../db/connect.js';
@@ -37,6 +37,10 @@ export interface ContextOptions {
  */
 export async function createContext(opts: ContextOptions = {}): Promise<AppContext> {
   const env = opts.env ?? readEnv();
+  if (env.NODE_ENV === 'production' && !opts.config && !env.TESSERA_CONFIG) {
+    // The built-in demo institution seeds people whose passwords are in the README.
+    throw new ConfigError('environment', 'TESSERA_CONFIG', 'is required when NODE_ENV=production (the built-in demo institution is for trying Tessera: its demo passwords are public)');
+  }
   const loaded = opts.config ? { config: opts.config, path: '(given)', isDemo: false } : loadInstitution(env.TESSERA_CONFIG);
   const db = opts.db ?? connect(env.DATABASE_URL);
   if (opts.migrate !== false) await migrateUp(db);

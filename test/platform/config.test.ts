@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, readEnv } from '../../src/config/env.js';
 import { loadInstitution, parseInstitution } from '../../src/config/load-institution.js';
+import { createContext } from '../../src/app/container.js';
+import { connect } from '../../src/db/connect.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -48,6 +50,15 @@ describe('configuration', () => {
     }
     const ok = parseInstitution(`${base}    clientSecret: docs-secret-0123456789\n    redirectUris: [https://docs.example.org/cb]\n`, 'inst.yaml');
     assert.equal(ok.services[0]?.id, 'docs');
+  });
+
+  it('refuses the built-in demo institution in production', async () => {
+    const env = readEnv({ NODE_ENV: 'production', TESSERA_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
+    await assert.rejects(createContext({ env, db: connect('sqlite::memory:'), migrate: false }), (e: ConfigError) => {
+      assert.equal(e.key, 'TESSERA_CONFIG');
+      assert.match(e.message, /required when NODE_ENV=production/);
+      return true;
+    });
   });
 
   it('validates the environment and requires a secret in production', () => {
