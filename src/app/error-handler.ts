@@ -3,7 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import { translate, type Locale } from '../i18n/index.js';
 import type { AppContext } from './context.js';
-import { resolveLocale } from './request-context.js';
+import { jsonLocale, resolveLocale } from './request-context.js';
 import { renderErrorPage } from '../views/pages/error-page.js';
 
 /** The JSON error envelope of API.md. */
@@ -58,7 +58,10 @@ function send(
   opts: { fields?: Record<string, string>; params?: Record<string, string | number> },
 ) {
   if (isApi(req) || !(req.headers.accept ?? '').includes('text/html')) {
-    return reply.status(status).type('application/json; charset=utf-8').send(errorBody(code, locale, opts));
+    return reply
+      .status(status)
+      .type('application/json; charset=utf-8')
+      .send(errorBody(code, isApi(req) ? locale : jsonLocale(req), opts));
   }
   return reply
     .status(status)

@@ -36,6 +36,19 @@ export function resolveLocale(ctx: AppContext, req: FastifyRequest, reply: Fasti
   return negotiateLocale(req.headers['accept-language'], req.url.startsWith('/api/') ? 'en' : ctx.config.institution.defaultLocale);
 }
 
+/**
+ * The language of a JSON answer outside the API (an error of a page route asked without
+ * `Accept: text/html`): a language chosen on the site still wins, then Accept-Language, then
+ * English — never the institution's default, which is for pages (API.md "Errors").
+ */
+export function jsonLocale(req: FastifyRequest): Locale {
+  const q = (req.query as Record<string, unknown> | undefined)?.lang;
+  if (isLocale(q)) return q;
+  const c = req.cookies?.[LANG_COOKIE];
+  if (isLocale(c)) return c;
+  return negotiateLocale(req.headers['accept-language'], 'en');
+}
+
 export const isSecure = (ctx: AppContext): boolean => ctx.env.PUBLIC_URL.startsWith('https://');
 
 export function metaOf(req: FastifyRequest): RequestMeta {

@@ -62,6 +62,15 @@ describe('platform', () => {
     const bad = await t.app.inject({ method: 'POST', url: '/api/v1/flows/login', headers: { 'content-type': 'application/json' }, payload: '{bad json' });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'request.invalid');
+    // A JSON answer outside the API, without Accept-Language, is in English (the institution's
+    // default language is for pages); with Accept-Language, in the language asked.
+    const page = await t.app.inject({ method: 'GET', url: '/nothing-here' });
+    assert.equal(page.statusCode, 404);
+    assert.equal(page.json().error.message, 'Not found.');
+    const el = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { 'accept-language': 'el' } });
+    assert.notEqual(el.json().error.message, 'Not found.');
+    const html = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { accept: 'text/html' } });
+    assert.match(html.body, /Non trovat/, 'pages keep the institution\'s default language');
   });
 
   it('protects the admin API with the bearer token and never shows password hashes', async () => {
