@@ -8,7 +8,8 @@ import { renderErrorPage } from '../views/pages/error-page.js';
 
 /** The JSON error envelope of API.md. */
 export function errorBody(code: ErrorCode | string, locale: Locale, opts: { fields?: Record<string, string>; params?: Record<string, string | number> } = {}) {
-  return { error: { code, message: translate(locale, `error.${code}`, opts.params), fields: opts.fields ?? {} } };
+  // `params` (when the message has any) carry its values for programs, e.g. the end of a lock.
+  return { error: { code, message: translate(locale, `error.${code}`, opts.params), fields: opts.fields ?? {}, ...(opts.params ? { params: opts.params } : {}) } };
 }
 
 const isApi = (req: FastifyRequest) => req.url.startsWith('/api/');

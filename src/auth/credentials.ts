@@ -39,12 +39,17 @@ export function formatTime(d: Date, locale: Locale): string {
   return f.format(d);
 }
 
-export function lockedFailure(until: Date, locale: Locale): Failure {
+/**
+ * A locked sign-in. The message tells the time in the person's language (Rome time); `params`
+ * also carries it for programs: `lockedUntil` (ISO 8601, UTC) and `retryAfter` (seconds, also
+ * sent as the Retry-After header by the API).
+ */
+export function lockedFailure(until: Date, locale: Locale, now: Date): Failure {
   return {
     ok: false,
     code: 'auth.account_locked',
     status: 429,
-    params: { until: formatTime(until, locale) },
+    params: { until: formatTime(until, locale), lockedUntil: until.toISOString(), retryAfter: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) },
   };
 }
 
@@ -74,18 +79,18 @@ export async function checkCredentials(
     keys.map(([k]) => k),
     now,
   );
-  if (until) return lockedFailure(until, locale);
+  if (until) return lockedFailure(until, locale, now);
   // The attempt takes its place before the hash, so parallel attempts cannot all get through.
   const filled = await reserveAttempt(db, keys, now);
-  if (filled) return lockedFailure(filled, locale);
+  if (filled) return lockedFailure(filled, locale, now);
 
   const account = await findAccountByUsername(db, username);
   let verified = false;
   let rehash = false;
   if (account?.passwordHash) {
-    ({ ok: verified, rehash } = await verifyPassword(account.passwordHash, password));
+    ({ ok: verified, rehash } = await verifyPassword(account.passwordHash, password, meta.ip));
   } else {
-    await verifyDummy(password);
+    await verifyDummy(password, meta.ip);
   }
   if (account?.federatedOnly) return { ok: false, code: 'auth.federated_only' };
 

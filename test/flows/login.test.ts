@@ -73,6 +73,11 @@ describe('login, session and logout', () => {
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'auth.account_locked');
     assert.match(locked.body.error.message, /bloccato fino alle \d/);
+    // For programs: the end of the lock in ISO 8601 and the seconds to wait, also as Retry-After.
+    const until = Date.parse(locked.body.error.params.lockedUntil);
+    assert.ok(until > t.clock.now().getTime());
+    assert.equal(locked.body.error.params.retryAfter, Math.ceil((until - t.clock.now().getTime()) / 1000));
+    assert.equal(locked.res.headers['retry-after'], String(locked.body.error.params.retryAfter));
     // Unknown usernames lock the same way: a lock reveals nothing about existence.
     for (let i = 0; i < 3; i++) await login(t, 'nobody-here', 'x', { ip: `10.3.0.${i}` });
     assert.equal((await login(t, 'nobody-here', 'x', { ip: '10.3.0.50' })).body.error.code, 'auth.account_locked');
