@@ -49,6 +49,37 @@ export function installErrorHandler(app: FastifyInstance, ctx: AppContext): void
   });
 }
 
+/**
+ * Errors the router meets before any route or hook runs (a malformed URL, a path segment longer
+ * than the router keeps): the same envelope and pages as every other error.
+ */
+export function frameworkErrors(ctx: AppContext) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+    send(ctx, req, reply, status, 'request.invalid', resolveLocale(ctx, req, null), {});
+  };
+}
+
+/**
+ * A request the HTTP parser refused (headers too large, a malformed request line, a timeout)
+ * never reaches Fastify: answered on the socket in the error envelope, in English (its headers
+ * were not read).
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request.too_large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request.invalid']
+        : [400, 'Bad Request', 'request.invalid'];
+  const body = JSON.stringify(errorBody(code, 'en'));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
 function send(
   ctx: AppContext,
   req: FastifyRequest,

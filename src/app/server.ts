@@ -11,7 +11,7 @@ import { Metrics } from '../observability/metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 import { registerFlowViews } from '../views/flow-view-registry.js';
 import type { AppContext } from './context.js';
-import { installErrorHandler } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './error-handler.js';
 import { requestIdOf, resolveLocale } from './request-context.js';
 import { registerApiFlowRoutes } from './routes/api-flows.js';
 import { registerSessionRoutes } from './routes/api-session.js';
@@ -33,6 +33,11 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     requestIdHeader: false,
     trustProxy: ctx.env.TRUST_PROXY === 'true' ? true : (ctx.env.TRUST_PROXY ?? false),
     bodyLimit: 1_048_576,
+    // Path segments up to 256 characters (usernames may have 120); longer ones answer 414 in the
+    // error envelope, as do malformed URLs and requests the HTTP parser refuses.
+    maxParamLength: 256,
+    frameworkErrors: (err, req, reply) => frameworkErrors(ctx)(err, req, reply),
+    clientErrorHandler,
   });
   app.decorateRequest('locale', 'en');
   app.decorateRequest('sessionInfo', undefined);

@@ -8,7 +8,7 @@ import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
 import { buildServer } from '../../src/app/server.js';
-import { freshDb, makeApp, onPostgres, pgTestSchema, type TestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, freshDb, makeApp, onPostgres, pgTestSchema, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 
@@ -71,6 +71,25 @@ describe('platform', () => {
     assert.notEqual(el.json().error.message, 'Not found.');
     const html = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { accept: 'text/html' } });
     assert.match(html.body, /Non trovat/, 'pages keep the institution\'s default language');
+  });
+
+  it('answers router and HTTP-parser refusals in the error envelope too', async () => {
+    const long = await t.app.inject({ method: 'GET', url: `/api/v1/flows/login/${'a'.repeat(300)}` });
+    assert.equal(long.statusCode, 414);
+    assert.equal(long.json().error.code, 'request.invalid');
+    // A 120-character username is a path segment the router keeps.
+    const user = await t.app.inject({ method: 'GET', url: `/api/v1/admin/accounts/${'u'.repeat(120)}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.notEqual(user.statusCode, 414);
+    // Headers too large never reach Fastify: the socket gets the envelope.
+    const server = await makeApp();
+    try {
+      const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
+      const res = await fetch(`${address}/healthz`, { headers: { 'x-filler': 'x'.repeat(20_000) } });
+      assert.equal(res.status, 431);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'request.too_large');
+    } finally {
+      await server.close();
+    }
   });
 
   it('protects the admin API with the bearer token and never shows password hashes', async () => {
