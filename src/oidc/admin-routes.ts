@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
@@ -32,6 +34,17 @@ const view = (s: Service) => ({
  * Produces `validation.failed`, `service.exists`, `service.not_found`, `service.in_config`.
  */
 export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppContext): void {
+  const adminAudit = (tx: Kysely<Database>, req: FastifyRequest, action: string, details: Record<string, unknown>) =>
+    audit(tx, ctx.clock.now(), {
+      actor: `admin:${req.admin?.name ?? 'unknown'}`,
+      action,
+      accountId: null,
+      personId: null,
+      ip: req.ip ?? null,
+      correlationId: String(req.id),
+      details,
+    });
+
   admin.post('/api/v1/admin/services', async (req, reply) => {
     const parsed = serviceInput.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -47,15 +60,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     const { protocol: _p, ...rest } = s;
     const created = await ctx.db.kysely.transaction().execute(async (tx) => {
       const c = await registerService(ctx, rest, tx);
-      await audit(tx, ctx.clock.now(), {
-        actor: `admin:${req.admin?.name ?? 'unknown'}`,
-        action: 'service.registered',
-        accountId: null,
-        personId: null,
-        ip: req.ip ?? null,
-        correlationId: String(req.id),
-        details: { id: s.id, populations: s.populations },
-      });
+      await adminAudit(tx, req, 'service.registered', { id: s.id, populations: s.populations });
       return c;
     });
     return reply
@@ -71,15 +76,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
     await ctx.db.kysely.transaction().execute(async (tx) => {
       if (!(await deleteService(tx, id))) throw new AppError('service.not_found');
-      await audit(tx, ctx.clock.now(), {
-        actor: `admin:${req.admin?.name ?? 'unknown'}`,
-        action: 'service.deleted',
-        accountId: null,
-        personId: null,
-        ip: req.ip ?? null,
-        correlationId: String(req.id),
-        details: { id },
-      });
+      await adminAudit(tx, req, 'service.deleted', { id });
     });
     return reply.status(204).send();
   });
