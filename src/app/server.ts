@@ -35,7 +35,7 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     bodyLimit: 1_048_576,
     // Path segments up to 256 characters (usernames may have 120); longer ones answer 414 in the
     // error envelope, as do malformed URLs and requests the HTTP parser refuses.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: (err, req, reply) => frameworkErrors(ctx)(err, req, reply),
     clientErrorHandler,
   });
