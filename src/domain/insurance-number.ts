@@ -41,8 +41,33 @@ const require = createRequire(import.meta.url);
 let library: Record<string, Record<string, Validator> | undefined> | undefined;
 const rules = () => (library ??= (require('stdnum') as { stdnum: Record<string, Record<string, Validator> | undefined> }).stdnum);
 const greekAmka: Validator = { validate: (v) => ({ isValid: isValidAmka(v) }) };
+
+/**
+ * True for a German health-insurance number (Krankenversichertennummer, the 10-character
+ * lifelong part printed on the health card): a letter, 8 digits and a check digit. The letter
+ * becomes its two-digit position in the alphabet (A = 01 … Z = 26); the 10 digits so formed are
+ * weighted 1, 2, 1, 2, …, the digits of each product are added up, and the sum modulo 10 is the
+ * check digit.
+ */
+export function isValidKvnr(compact: string): boolean {
+  if (!/^[A-Z]\d{9}$/.test(compact)) return false;
+  const digits = String(compact.charCodeAt(0) - 64).padStart(2, '0') + compact.slice(1, 9);
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    const p = Number(digits[i]) * (i % 2 === 0 ? 1 : 2);
+    sum += Math.floor(p / 10) + (p % 10);
+  }
+  return sum % 10 === Number(compact[9]);
+}
+
+/** Germany has two numbers a student may hold: the pension-insurance number and the health-insurance number. */
+const germanNumbers: Validator = {
+  validate: (v) => ({ isValid: isValidKvnr(v) || (rules().DE?.svnr?.validate(v).isValid ?? false) }),
+};
+
 function nationalRule(cc: string): Validator | undefined {
   if (cc === 'GR') return greekAmka;
+  if (cc === 'DE') return germanNumbers;
   const name = ruleNames[cc];
   return name ? rules()[cc]?.[name] : undefined;
 }
@@ -61,13 +86,15 @@ export function isEhicNumber(country: string, compact: string): boolean {
 }
 
 /**
- * Checks a foreign insurance number for a country. An EHIC number passes by its format; a
- * national number by the country's rule where one is known; otherwise 5 to 30 letters and
- * digits. Produces the field codes `country.invalid` and `insurance.invalid`.
+ * Checks a foreign insurance number for a country: the one check used by the activation flow and
+ * by the registrar's imports. An EHIC number passes by its format; a national number by the
+ * country's rule where one is known; otherwise 5 to 30 letters and digits. The flow offers only
+ * `insuranceCountries`; an import (`anyCountry`) may name any country, which then gets the rule
+ * it has, or the generic one. Produces the field codes `country.invalid` and `insurance.invalid`.
  */
-export function checkInsuranceNumber(country: string, number: string): InsuranceCheck {
+export function checkInsuranceNumber(country: string, number: string, opts: { anyCountry?: boolean } = {}): InsuranceCheck {
   const cc = country.trim().toUpperCase();
-  if (!insuranceCountries.includes(cc)) return { ok: false, field: 'insuranceCountry', code: 'country.invalid' };
+  if (!opts.anyCountry && !insuranceCountries.includes(cc)) return { ok: false, field: 'insuranceCountry', code: 'country.invalid' };
   const compact = compactInsuranceNumber(number);
   if (compact.length === 0 || compact.length > 30) return { ok: false, field: 'insuranceNumber', code: 'insurance.invalid' };
   if (/^80\d{18}$/.test(compact)) {

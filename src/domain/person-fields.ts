@@ -25,12 +25,6 @@ export function normaliseDate(input: string): string | null {
   return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate() ? v : null;
 }
 
-/** A health-insurance card number: 5 to 20 letters or digits, spaces removed, upper-cased. Code `insurance.invalid`. */
-export function normaliseInsuranceNumber(input: string): string | null {
-  const v = input.replace(/\s+/g, '').toUpperCase();
-  return /^[A-Z0-9]{5,20}$/.test(v) ? v : null;
-}
-
 /** A school year such as `2026/27` (the second year follows the first). Code `field.invalid`. */
 export function normaliseSchoolYear(input: string): string | null {
   const m = /^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$/.exec(input.trim());

@@ -6,7 +6,6 @@ import { isoCountryCount, normaliseCountry } from '../../src/domain/iso-country.
 import {
   normaliseDate,
   normaliseEmail,
-  normaliseInsuranceNumber,
   normaliseSchoolCode,
   normaliseSchoolYear,
 } from '../../src/domain/person-fields.js';
@@ -139,14 +138,6 @@ describe('ISO 3166-1 alpha-2 countries', () => {
   ];
   for (const [input, expected] of cases) it(`${JSON.stringify(input)} → ${expected}`, () => assert.equal(normaliseCountry(input), expected));
 });
-
-table('insurance numbers', normaliseInsuranceNumber, [
-  ['80380 00000 12345', '803800000012345'],
-  ['a123456789', 'A123456789'],
-  ['AB12', null],
-  ['AB-12345', null],
-  ['123456789012345678901', null],
-]);
 
 table('school years', normaliseSchoolYear, [
   ['2026/27', '2026/27'],

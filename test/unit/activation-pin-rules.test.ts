@@ -42,7 +42,15 @@ describe('foreign insurance numbers and EHIC', () => {
     ['BE', '85.07.30-033.28', true, 'national'],
     ['NL', '111222333', true, 'national'],
     ['NL', '111222334', false],
-    ['DE', '65180539W001', true, 'national'],
+    ['DE', '65180539W001', true, 'national'], // pension insurance (Rentenversicherungsnummer)
+    ['DE', '65180539W002', false],
+    ['DE', 'A123456780', true, 'national'], // health insurance (Krankenversichertennummer)
+    ['DE', 'a 12345678 0', true, 'national'],
+    ['DE', 'X110411675', true, 'national'],
+    ['DE', 'A123456789', false], // wrong check digit
+    ['DE', 'X110411676', false],
+    ['DE', 'A12345678', false], // one digit short
+    ['DE', '0123456780', false], // no letter
     ['PL', '44051401359', true, 'national'],
     ['PL', '44051401358', false],
     ['GB', 'AB 12 34 56 C', true, 'national'],

@@ -10,7 +10,10 @@ import { isValidAmka, normalizeAmka } from '../../domain/amka.js';
 import { checkInsuranceNumber } from '../../domain/insurance-number.js';
 import type { Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
 import { parseInput } from '../kernel/input.js';
+import { summarizeRecord } from './record-summary.js';
 import { consentField, consentInput, nationalIdInput, passwordInput, readConsents, type ActivationPinData } from './machine.js';
 import { fail, type Outcome, type Req } from './outcome.js';
 
@@ -19,8 +22,15 @@ export function consentsOf(ctx: AppContext, locale: Locale) {
   return ctx.config.activation.consents.map((c) => ({ id: c.id, text: localized(c.text, locale), version: c.version, required: c.required }));
 }
 
-/** AMKA, or country + insurance / EHIC number. Produces `national_id.invalid`, `validation.failed`. */
-export function stepNationalId(ctx: AppContext, data: ActivationPinData, action: string, input: Record<string, unknown>, req: Req): Outcome {
+/** DDMMYY of a YYYY-MM-DD date: the first six digits an AMKA carries. */
+const amkaDatePart = (isoDate: string) => `${isoDate.slice(8, 10)}${isoDate.slice(5, 7)}${isoDate.slice(2, 4)}`;
+
+/**
+ * AMKA, or country + insurance / EHIC number. An AMKA must carry the record's birth date
+ * (`amka.birth_date_mismatch`) and belong to no other person (`amka.in_use`). Produces
+ * `national_id.invalid`, `validation.failed`.
+ */
+export async function stepNationalId(ctx: AppContext, data: ActivationPinData, action: string, input: Record<string, unknown>, req: Req): Promise<Outcome> {
   if (action === 'use_insurance' || action === 'use_amka') {
     return { ok: true, state: 'awaiting_national_id', data: { ...data, idMode: action === 'use_amka' ? 'amka' : 'insurance' } };
   }
@@ -30,9 +40,16 @@ export function stepNationalId(ctx: AppContext, data: ActivationPinData, action:
   const now = ctx.clock.now();
   let update: { amka: string } | { insurance_country: string; insurance_number: string };
   let kind: string;
+  const person = await findPerson(ctx.db.kysely, data.personId!);
+  if (!person) return fail('activation.no_match');
   if (v.amka) {
     if (!isValidAmka(v.amka)) return fail('national_id.invalid', { fields: { amka: 'amka.invalid' } });
-    update = { amka: normalizeAmka(v.amka) };
+    const amka = normalizeAmka(v.amka);
+    if (person.birthDate && amka.slice(0, 6) !== amkaDatePart(person.birthDate)) {
+      return fail('national_id.invalid', { fields: { amka: 'amka.birth_date_mismatch' } });
+    }
+    if (await amkaHeldByAnother(ctx.db.kysely, amka, person.id)) return fail('national_id.invalid', { fields: { amka: 'amka.in_use' } });
+    update = { amka };
     kind = 'amka';
   } else if (v.insuranceCountry || v.insuranceNumber) {
     const fields: Record<string, string> = {};
@@ -46,22 +63,37 @@ export function stepNationalId(ctx: AppContext, data: ActivationPinData, action:
   } else {
     return fail('validation.failed', { fields: data.idMode === 'amka' ? { amka: 'field.required' } : { insuranceCountry: 'field.required', insuranceNumber: 'field.required' } });
   }
+  const record = await summarizeRecord(ctx.db.kysely, {
+    ...person,
+    ...('amka' in update ? { amka: update.amka } : { insuranceCountry: update.insurance_country, insuranceNumber: update.insurance_number }),
+  });
   return {
     ok: true,
     state: 'awaiting_consent',
-    data,
+    data: { ...data, record },
     async commit(tx) {
-      // Only fills a gap: a national id the registrar already holds is never overwritten here.
-      await tx
+      // Only fills a gap: a national id the registrar already holds is never overwritten here,
+      // and an AMKA another person took meanwhile is not written twice.
+      let write = tx
         .updateTable('persons')
         .set({ ...update, updated_at: now.toISOString() })
         .where('id', '=', data.personId!)
         .where('amka', 'is', null)
-        .where('insurance_number', 'is', null)
-        .execute();
+        .where('insurance_number', 'is', null);
+      if ('amka' in update) {
+        const amka = update.amka;
+        write = write.where((eb) => eb.not(eb.exists(eb.selectFrom('persons as other').select('other.id').where('other.amka', '=', amka).where('other.id', '<>', data.personId!))));
+      }
+      await write.execute();
       await audit(tx, now, { actor: 'anonymous', action: 'person.national_id_added', accountId: data.accountId, personId: data.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { kind } });
     },
   };
+}
+
+/** True when a person other than `personId` holds `amka`. */
+async function amkaHeldByAnother(db: Kysely<Database>, amka: string, personId: string): Promise<boolean> {
+  const row = await db.selectFrom('persons').select('id').where('amka', '=', amka).where('id', '<>', personId).limit(1).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Data confirmed and privacy choices recorded (with versions). Produces `validation.failed`. */
@@ -123,14 +155,15 @@ export async function stepPassword(ctx: AppContext, data: ActivationPinData, inp
   if (!account || !person) return fail('activation.no_match');
   if (account.status === 'active') return fail('activation.already_active');
   if (account.status !== 'pending_activation') return fail('activation.no_match');
-  const hash = await hashPassword(password);
+  const hash = await hashPassword(password, req.meta.ip);
   const now = ctx.clock.now();
   const result = { username: account.username, email: null as string | null, status: 'active' };
   return {
     ok: true,
     state: 'completed',
-    // The suggestions are dropped: a completed flow keeps no password, offered or chosen.
-    data: { ...data, suggestions: [] },
+    // The suggestions are dropped: a completed flow keeps no password, offered or chosen; nor
+    // the data shown for checking.
+    data: { ...data, suggestions: [], record: null },
     result,
     async commit(tx) {
       result.email = await activateAccount(ctx, tx, {

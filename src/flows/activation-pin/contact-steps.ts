@@ -7,7 +7,9 @@ import { parseInput } from '../kernel/input.js';
 import { PIN_PURPOSE, cleanPin, contactInput, pinInput, type ActivationPinData } from './machine.js';
 import { matchRecord } from './matching.js';
 import { fail, type Outcome, type Req } from './outcome.js';
-import { issueAndSendPin, pinLimit } from './pin-delivery.js';
+import { contactCapKeys, issueAndSendPin, pinLimit } from './pin-delivery.js';
+import { summarizeRecord } from './record-summary.js';
+import { findPerson } from '../../accounts/repository.js';
 
 /**
  * Matches the record and sends a PIN. Produces `validation.failed`, `activation.no_match`,
@@ -46,6 +48,29 @@ export async function stepContact(ctx: AppContext, flowId: string, data: Activat
       },
     });
   }
+  if (safe) {
+    // Enumeration-safe: what the person sees depends only on what was typed (each contact typed,
+    // masked as typed; the hourly cap counted on the typed contacts, on file or not); the PIN
+    // goes only to the contacts on file.
+    const destinations = [...(e164 ? [`sms:${maskPhone(e164)}`] : []), ...(email ? [`email:${maskEmail(email)}`] : [])];
+    const capKeys = contactCapKeys(ctx, e164, lower);
+    const matched = match.kind === 'match' ? match : null;
+    const next: ActivationPinData = {
+      ...data,
+      personId: matched?.personId ?? null,
+      accountId: matched?.accountId ?? null,
+      sendSms: matched?.sms ?? null,
+      sendEmail: matched?.email ?? null,
+      destinations,
+      contact,
+      needsNationalId: matched?.needsNationalId ?? false,
+      username: matched?.username ?? null,
+      capKeys,
+    };
+    const limited = await pinLimit(ctx, flowId, null, { resend: false, capKeys });
+    if (limited) return fail(limited.code, { params: { seconds: limited.seconds } });
+    return { ok: true, state: 'awaiting_pin', data: next, commit: (tx) => issueAndSendPin(ctx, tx, flowId, next, req.locale, req.meta) };
+  }
   const next: ActivationPinData =
     match.kind === 'match'
       ? {
@@ -59,12 +84,7 @@ export async function stepContact(ctx: AppContext, flowId: string, data: Activat
           needsNationalId: match.needsNationalId,
           username: match.username,
         }
-      : {
-          // Enumeration-safe: the same answer as a match, showing what was typed, and nothing sent.
-          ...data,
-          contact,
-          destinations: [...(e164 ? [`sms:${maskPhone(e164)}`] : []), ...(lower ? [`email:${maskEmail(lower)}`] : [])],
-        };
+      : { ...data, contact };
   const limited = await pinLimit(ctx, flowId, next.personId, { resend: false });
   if (limited) return fail(limited.code, { params: { seconds: limited.seconds } });
   return { ok: true, state: 'awaiting_pin', data: next, commit: (tx) => issueAndSendPin(ctx, tx, flowId, next, req.locale, req.meta) };
@@ -77,7 +97,7 @@ export async function stepContact(ctx: AppContext, flowId: string, data: Activat
  */
 export async function stepPin(ctx: AppContext, flowId: string, data: ActivationPinData, action: string, input: Record<string, unknown>, req: Req): Promise<Outcome> {
   if (action === 'resend') {
-    const limited = await pinLimit(ctx, flowId, data.personId, { resend: true });
+    const limited = await pinLimit(ctx, flowId, data.personId, { resend: true, capKeys: data.capKeys });
     if (limited) return fail(limited.code, { params: { seconds: limited.seconds } });
     const next = { ...data, resent: true };
     return { ok: true, state: 'awaiting_pin', data: next, commit: (tx) => issueAndSendPin(ctx, tx, flowId, next, req.locale, req.meta) };
@@ -90,30 +110,31 @@ export async function stepPin(ctx: AppContext, flowId: string, data: ActivationP
   const result = await verifyCode(ctx, ctx.db.kysely, PIN_PURPOSE, flowId, pin);
   if (result === 'ok' && data.personId) {
     const now = ctx.clock.now();
+    const person = await findPerson(ctx.db.kysely, data.personId);
+    const record = person ? await summarizeRecord(ctx.db.kysely, person) : null;
     return {
       ok: true,
       state: data.needsNationalId ? 'awaiting_national_id' : 'awaiting_consent',
-      data: { ...data, resent: false },
+      data: { ...data, resent: false, record },
       async commit(tx) {
         await audit(tx, now, { actor: 'anonymous', action: 'activation.pin_verified', accountId: data.accountId, personId: data.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
       },
     };
   }
+  // The latest PIN was used: a concurrent submission of the same PIN moved the flow on, whether
+  // it was used before this one read it ('none') or between the read and the consuming write
+  // (then this one looks like a wrong PIN).
+  const latest = await ctx.db.kysely
+    .selectFrom('one_time_codes')
+    .select('used_at')
+    .where('purpose', '=', PIN_PURPOSE)
+    .where('subject', '=', flowId)
+    .where('revoked_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  if (latest?.used_at) return fail('flow.wrong_state');
   if (result === 'locked') return fail('activation.pin_locked');
-  if (result === 'expired') return fail('activation.pin_expired', { fields: { pin: 'activation.pin_expired' } });
-  if (result === 'none') {
-    // The latest PIN was used: a concurrent submission of the same PIN already moved the flow on.
-    const latest = await ctx.db.kysely
-      .selectFrom('one_time_codes')
-      .select('used_at')
-      .where('purpose', '=', PIN_PURPOSE)
-      .where('subject', '=', flowId)
-      .where('revoked_at', 'is', null)
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst();
-    if (latest?.used_at) return fail('flow.wrong_state');
-    return fail('activation.pin_expired', { fields: { pin: 'activation.pin_expired' } });
-  }
+  if (result === 'expired' || result === 'none') return fail('activation.pin_expired', { fields: { pin: 'activation.pin_expired' } });
   return fail('activation.pin_invalid', { fields: { pin: 'activation.pin_invalid' } });
 }
 

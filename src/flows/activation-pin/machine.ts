@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkbox, secret } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
+import type { RecordSummary } from './record-summary.js';
 
 /**
  * activation-pin (`uop`): awaiting_contact → awaiting_pin (resend) → awaiting_national_id (only
@@ -28,6 +29,13 @@ export interface ActivationPinData {
   suggestions: string[];
   /** Set after a resend, so the page can say so. */
   resent: boolean;
+  /** The data on file shown for checking at `awaiting_consent` (masked ids); dropped on completion. */
+  record?: RecordSummary | null;
+  /**
+   * Enumeration-safe mode: keyed hashes of the contacts typed, on which the hourly PIN cap is
+   * counted whether or not they are on file.
+   */
+  capKeys?: string[];
 }
 
 export const contactInput = z.object({
@@ -70,9 +78,10 @@ export function readConsents(input: Record<string, unknown>, ids: string[]): Rec
   return Object.fromEntries(ids.map((id) => [id, truthy(obj[id]) || truthy(input[consentField(id)])]));
 }
 
-export function contactFields(): FieldSpec[] {
+/** `mobileHint`: the hint in the page's language, naming the institution's default country. */
+export function contactFields(mobileHint = 'activation-pin.mobileHelp'): FieldSpec[] {
   return [
-    { name: 'mobile', type: 'tel', required: false, autocomplete: 'tel', hint: 'activation-pin.mobileHelp', maxLength: 40 },
+    { name: 'mobile', type: 'tel', required: false, autocomplete: 'tel', hint: mobileHint, maxLength: 40 },
     { name: 'email', type: 'email', required: false, autocomplete: 'email', hint: 'activation-pin.emailHelp', maxLength: 254 },
   ];
 }

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { RequestMeta } from '../../audit/audit.js';
 import { audit } from '../../audit/audit.js';
+import { randomId } from '../../app/secret.js';
 import { countIssued, issueCode } from '../../codes/one-time-codes.js';
 import type { Locale } from '../../i18n/index.js';
 import { ACTIVATION_PIN_TEMPLATE } from '../../messages/activation-pin-templates.js';
@@ -23,15 +24,37 @@ const pinsSentSince = preparedQuery((db, personId: string, since: string) =>
 );
 
 /**
+ * Enumeration-safe mode counts the hourly cap per contact typed, known or not: one row per PIN
+ * and typed contact under this purpose, with a keyed hash of the contact as subject. The rows
+ * are counters, never codes: no code hash, no attempt, revoked from the start.
+ */
+const CAP_PURPOSE = 'activation_pin_cap';
+
+/** The cap keys of the contacts typed (normalised: E.164, lowercased email). */
+export function contactCapKeys(ctx: AppContext, e164: string | null, emailLower: string | null): string[] {
+  return [...(e164 ? [`sms:${e164}`] : []), ...(emailLower ? [`email:${emailLower}`] : [])].map((c) => ctx.secrets.hmac(CAP_PURPOSE, c));
+}
+
+const capCount = preparedQuery((db, subject: string, since: string) =>
+  db
+    .selectFrom('one_time_codes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('purpose', '=', CAP_PURPOSE)
+    .where('subject', '=', subject)
+    .where('created_at', '>=', since),
+);
+
+/**
  * Whether another PIN may be sent now: not within the cool-down of the last one for this flow,
- * and not more than `maxPerHour` for the record (or for the flow, when nothing matched).
+ * and not more than `maxPerHour` for the record — or, in enumeration-safe mode (`capKeys`), for
+ * any contact typed, whether or not it is on file (`personId` is then not used).
  * Returns the error code to answer, or null.
  */
 export async function pinLimit(
   ctx: AppContext,
   flowId: string,
   personId: string | null,
-  opts: { resend: boolean },
+  opts: { resend: boolean; capKeys?: string[] | undefined },
 ): Promise<{ code: 'activation.resend_too_soon' | 'activation.too_many_pins'; seconds: number } | null> {
   const cfg = ctx.config.activation.pin;
   const now = ctx.clock.now();
@@ -44,7 +67,10 @@ export async function pinLimit(
   }
   const since = new Date(now.getTime() - HOUR);
   let count: number;
-  if (personId) {
+  if (opts.capKeys && opts.capKeys.length > 0) {
+    count = 0;
+    for (const key of opts.capKeys) count = Math.max(count, Number((await capCount.first(ctx.db.kysely, key, since.toISOString()))?.n ?? 0));
+  } else if (personId) {
     // Per record, across flows: starting a new flow does not reset the hourly allowance.
     const row = await pinsSentSince.first(ctx.db.kysely, personId, since.toISOString());
     count = Number(row?.n ?? 0);
@@ -70,6 +96,13 @@ export async function issueAndSendPin(ctx: AppContext, tx: Tx, flowId: string, d
     format: { digits: 6 },
     destination: data.destinations.join(', ') || null,
   });
+  for (const key of data.capKeys ?? []) {
+    const at = now.toISOString();
+    await tx
+      .insertInto('one_time_codes')
+      .values({ id: randomId(), purpose: CAP_PURPOSE, subject: key, code_hash: '', destination: null, attempts: 0, max_attempts: 0, created_at: at, expires_at: new Date(now.getTime() + HOUR).toISOString(), used_at: null, revoked_at: at })
+      .execute();
+  }
   if (!data.personId) {
     await audit(tx, now, { actor: 'anonymous', action: 'activation.pin_not_sent', ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'no_match' } });
     return;

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app/context.js';
 import { policyHint } from '../../auth/new-password.js';
-import { translate } from '../../i18n/index.js';
+import { translate, type Locale } from '../../i18n/index.js';
 import { registerActivationPinTemplates } from '../../messages/activation-pin-templates.js';
 import { localized } from '../../views/localized.js';
 import type { FlowDefinition } from '../kernel/types.js';
@@ -27,6 +27,21 @@ const emptyData = (): ActivationPinData => ({
 });
 
 /**
+ * The mobile field's hint: numbers without a country code are read as numbers of the
+ * institution's default country, which the hint names in the page's language.
+ */
+function mobileHint(ctx: AppContext, locale: Locale): string {
+  const cc = ctx.config.institution.defaultCountry.toUpperCase();
+  let country = cc;
+  try {
+    country = new Intl.DisplayNames([locale], { type: 'region' }).of(cc) ?? cc;
+  } catch {
+    // An unknown region code keeps its code.
+  }
+  return translate(locale, 'activation-pin.mobileHelp', { country });
+}
+
+/**
  * Activation by matching the registrar's record and a PIN (`uop`). Produces
  * `activation.no_match`, `activation.already_active`, `activation.pin_invalid`,
  * `activation.pin_expired`, `activation.pin_locked`, `activation.resend_too_soon`,
@@ -37,6 +52,13 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
   kind: 'activation-pin',
   states,
   secretFields: ['pin', 'password', 'passwordConfirm', 'suggestion'],
+  stateInputs: {
+    awaiting_contact: ['mobile', 'email'],
+    awaiting_pin: ['pin'],
+    awaiting_national_id: ['amka', 'insuranceCountry', 'insuranceNumber'],
+    awaiting_consent: ['dataAccurate', 'consents'],
+    awaiting_password: ['password', 'passwordConfirm', 'suggestion'],
+  },
   async start() {
     return { state: 'awaiting_contact', data: emptyData() };
   },
@@ -44,7 +66,7 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
     const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
     switch (state) {
       case 'awaiting_contact':
-        return { fields: contactFields(), actions: ['submit'], data: data.contact ? { contact: data.contact } : {} };
+        return { fields: contactFields(mobileHint(ctx, locale)), actions: ['submit'], data: data.contact ? { contact: data.contact } : {} };
       case 'awaiting_pin':
         return { fields: pinFields(), actions: ['submit', 'resend'], data: { destinations: data.destinations, contact: data.contact, resent: data.resent } };
       case 'awaiting_national_id':
@@ -59,7 +81,14 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
         return {
           fields: consentFields(consents),
           actions: ['submit'],
-          data: { username: data.username, contact: data.contact, consents, ...(instructions ? { instructions: localized(instructions, locale) } : {}) },
+          data: {
+            username: data.username,
+            // The data on file the person certifies as accurate (identifiers and contacts masked).
+            ...(data.record ? { person: data.record } : {}),
+            contact: data.contact,
+            consents,
+            ...(instructions ? { instructions: localized(instructions, locale) } : {}),
+          },
         };
       }
       case 'awaiting_password':

@@ -2,6 +2,7 @@ import { SignInLink, AccountFacts } from '../../views/components/done-parts.js';
 import type { VNode } from 'preact';
 import type { FlowView } from '../kernel/service.js';
 import type { FlowPageHooks } from '../../views/flow-views.js';
+import type { RecordSummary } from './record-summary.js';
 
 type T = (k: string, p?: Record<string, string | number>) => string;
 
@@ -34,14 +35,48 @@ function pinIntro(view: FlowView, t: T): VNode {
   );
 }
 
+/** YYYY-MM-DD as DD/MM/YYYY, the order used in Italy and Greece. */
+const dayFirst = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+
+/** The data on file the person checks before certifying them (identifiers and contacts masked). */
+function recordOnFile(person: RecordSummary, t: T): VNode {
+  const rows: Array<[string, string]> = [[t('activation-pin.record.name'), `${person.givenName} ${person.familyName}`.trim()]];
+  if (person.birthDate) rows.push([t('activation-pin.record.birthDate'), dayFirst(person.birthDate)]);
+  rows.push([t('activation-pin.record.population'), t(`population.${person.population}`)]);
+  if (person.orgUnit) rows.push([t('activation-pin.record.orgUnit'), person.orgUnit.name ? `${person.orgUnit.name} (${person.orgUnit.code})` : person.orgUnit.code]);
+  if (person.amka) rows.push([t('activation-pin.record.amka'), person.amka]);
+  if (person.taxCode) rows.push([t('activation-pin.record.taxCode'), person.taxCode]);
+  if (person.insurance) rows.push([t('activation-pin.record.insurance'), `${person.insurance.country} ${person.insurance.number}`]);
+  if (person.mobile) rows.push([t('activation-pin.record.mobile'), person.mobile]);
+  if (person.email) rows.push([t('activation-pin.record.email'), person.email]);
+  return (
+    <>
+      <h2>{t('activation-pin.dataOnFile')}</h2>
+      <dl class="facts">
+        {rows.map(([label, value]) => (
+          <>
+            <dt>{label}</dt>
+            <dd>
+              <span class="nowrap">{value}</span>
+            </dd>
+          </>
+        ))}
+      </dl>
+      <p class="muted small">{t('activation-pin.checkData')}</p>
+    </>
+  );
+}
+
 function consentIntro(view: FlowView, t: T): VNode {
   const consents = (view.data.consents as Array<{ id: string }> | undefined) ?? [];
+  const person = view.data.person as RecordSummary | undefined;
   return (
     <div class="intro">
       <p class="username-box">
         {t('activation-pin.usernameLabel')}: <strong>{String(view.data.username ?? '')}</strong>
       </p>
       <p>{t('activation-pin.noteUsername')}</p>
+      {person ? recordOnFile(person, t) : null}
       {typeof view.data.instructions === 'string' ? (
         <>
           <h2>{t('activation-pin.instructions')}</h2>

@@ -11,7 +11,8 @@ export function parseInput<S extends z.ZodType>(
   const cleaned: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) {
     if (k === 'action' || k === '_csrf') continue;
-    cleaned[k] = typeof v === 'string' && v.trim() === '' ? undefined : v;
+    // An empty string (a form's blank field) or an explicit JSON null means "not given".
+    cleaned[k] = v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v;
   }
   const res = schema.safeParse(cleaned);
   if (res.success) return { ok: true, value: res.data };
