@@ -4,6 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { purgeWarningEmail } from '../flows/registration/emails.js';
+import { isLocale, type Locale } from '../i18n/index.js';
 import { enqueueMessage } from '../outbox/enqueue.js';
 import { BatchSizer, type JobDefinition, type JobRun } from './types.js';
 
@@ -95,16 +96,41 @@ async function purge(ctx: AppContext, run: JobRun, since: string) {
   }
 }
 
+/**
+ * The language of a person's lifecycle emails: the one they registered in (kept with the record,
+ * or the language of their registration's flow), else the institution's default.
+ */
+export function personLocale(ctx: AppContext, extra: string | null, flowLocale: string | null): Locale {
+  let kept: unknown;
+  try {
+    kept = extra ? (JSON.parse(extra) as { locale?: unknown }).locale : undefined;
+  } catch {
+    kept = undefined;
+  }
+  if (isLocale(kept)) return kept;
+  if (isLocale(flowLocale)) return flowLocale;
+  return ctx.config.institution.defaultLocale;
+}
+
 /** Those that the next 1 January's run will purge, not yet warned for it. */
 async function warn(ctx: AppContext, run: JobRun, since: string, previous: string, purgeDate: Date) {
   const size = ctx.config.lifecycle.batchSize;
   const mark = `warned:${purgeDate.toISOString().slice(0, 10)}`;
-  const locale = ctx.config.institution.defaultLocale;
-  const date = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(purgeDate);
+  const dates = new Map<Locale, string>();
+  const dateIn = (locale: Locale) => {
+    let d = dates.get(locale);
+    if (d === undefined) {
+      d = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(purgeDate);
+      dates.set(locale, d);
+    }
+    return d;
+  };
   let after = '';
   for (;;) {
     const rows = await candidates(ctx, after, size)
-      .select(['accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName'])
+      .leftJoin('registrations', 'registrations.account_id', 'accounts.id')
+      .leftJoin('flows', 'flows.id', 'registrations.flow_id')
+      .select(['accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName', 'persons.extra as extra', 'flows.locale as flowLocale'])
       .where('accounts.created_at', '<', since)
       .where((eb) => unusedSince(eb as Eb, since))
       // Not already due now (those were purged above; in a dry run they are listed there).
@@ -118,7 +144,8 @@ async function warn(ctx: AppContext, run: JobRun, since: string, previous: strin
       await ctx.db.kysely.transaction().execute(async (tx) => {
         for (const r of rows) {
           const to = r.personalEmail ?? r.email;
-          if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, date }));
+          const locale = personLocale(ctx, r.extra, r.flowLocale);
+          if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, date: dateIn(locale) }));
           await tx.insertInto('job_marks').values({ job: JOB, account_id: r.id, mark, at: now.toISOString() }).execute();
           await audit(tx, now, { actor: `job:${JOB}`, action: 'account.purge_warning_sent', accountId: r.id, details: { purgeOn: purgeDate.toISOString().slice(0, 10), emailed: to !== null } });
         }

@@ -72,12 +72,10 @@ export function registerRecoveryViews(): void {
     ),
   });
   registerFlowView('password-reset', {
+    // The code page's lead says where the code went and for how many minutes it is valid.
     intro: (view, t, ctx) =>
       view.state === 'awaiting_code' ? (
-        <>
-          <p role="status">{t('password-reset.codeSent', { minutes: Number(view.data.codeMinutes ?? 15) })}</p>
-          <Helpdesk t={t} ctx={ctx} />
-        </>
+        <Helpdesk t={t} ctx={ctx} />
       ) : view.state === 'awaiting_identifier' ? (
         <p class="hint">
           <a href="/flows/username-recovery">{t('home.recover.username')}</a>

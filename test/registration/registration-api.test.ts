@@ -160,6 +160,51 @@ describe('registration through the API', () => {
     assert.equal(again.r.status, 200, JSON.stringify(again.r.body));
   });
 
+  it('a void registration answers 410 to every action, offers none, and its login fails like any that cannot sign in', async () => {
+    const { c, f } = await register({ username: 'void.user', email: 'void@example.org' });
+    const link = await verificationLink(t.ctx, 'void@example.org');
+    t.clock.advance(24 * HOUR + 1000);
+    // Past its lifetime the flow offers nothing, even before anything is sent.
+    const seen = await c.get('registration', f.id);
+    assert.equal(seen.status, 200);
+    assert.deepEqual(seen.body.actions, []);
+    assert.deepEqual(seen.body.data, { voided: true, registerAgain: '/flows/registration' });
+    for (const payload of [{ action: 'resend' }, { token: link.token }, { token: link.token }, { action: 'change_email', email: 'void2@example.org' }, { action: 'resend' }]) {
+      const r = await c.submit('registration', f.id, payload, { 'accept-language': 'it' });
+      assert.equal(r.status, 410, JSON.stringify({ payload, body: r.body }));
+      assert.equal(r.body.error.code, 'registration.link_expired');
+      assert.match(r.body.error.message, /scadut/);
+      assert.deepEqual(r.body.actions, []);
+      assert.equal(r.body.data.registerAgain, '/flows/registration');
+    }
+    assert.equal(await messageCount(t.ctx, 'void2@example.org'), 0);
+    assert.equal(await messageCount(t.ctx, 'void@example.org', 'email_verification'), 1);
+
+    // Login as a registration past its lifetime (the job has not run): the answer it gets once
+    // the job has removed it, with no offer to resend; the registration is voided on the spot.
+    await register({ username: 'late.login', email: 'late.login@example.org' });
+    t.clock.advance(24 * HOUR + 1000);
+    const l = await login('late.login', 'Lago-Maggiore-71');
+    const unknown = await login('nobody.here', 'Lago-Maggiore-71');
+    assert.equal(l.r.status, unknown.r.status, JSON.stringify(l.r.body));
+    assert.equal(l.r.body.error.code, 'auth.invalid_credentials');
+    assert.deepEqual(l.r.body.actions, ['submit']);
+    assert.equal(await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'late.login').executeTakeFirst(), undefined);
+    assert.equal((await login('late.login', 'Lago-Maggiore-71')).r.body.error.code, 'auth.invalid_credentials');
+
+    // Offered the resend in time, asked for it too late: expired, and the login goes on without the offer.
+    await register({ username: 'slow.click', email: 'slow.click@example.org' });
+    t.clock.advance(24 * HOUR - 60_000);
+    const s = await login('slow.click', 'Lago-Maggiore-71');
+    assert.equal(s.r.body.error.code, 'auth.email_not_verified');
+    t.clock.advance(2 * 60_000);
+    const resend = await s.c.submit('login', s.f.id, { action: 'resend_verification' });
+    assert.equal(resend.status, 410);
+    assert.equal(resend.body.error.code, 'registration.link_expired');
+    assert.deepEqual(resend.body.actions, ['submit']);
+    assert.equal(await messageCount(t.ctx, 'slow.click@example.org', 'email_verification'), 1);
+  });
+
   it('frees the username of a void registration even before the job runs', async () => {
     await register({ username: 'quick.user', email: 'quick@example.org' });
     t.clock.advance(25 * HOUR);

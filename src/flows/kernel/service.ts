@@ -124,7 +124,13 @@ export function viewOf(ctx: AppContext, flow: Flow & { result: Record<string, un
     kind: flow.kind,
     state: flow.state,
     expiresAt: flow.expiresAt.toISOString(),
-    fields: d.fields,
+    // Hints and labels are message keys in a flow's definition; API clients read them as text in
+    // the caller's language, like the page does (a text already translated comes back unchanged).
+    fields: d.fields.map((f) => ({
+      ...f,
+      ...(f.hint ? { hint: translate(locale, f.hint) } : {}),
+      ...(f.label ? { label: translate(locale, f.label) } : {}),
+    })),
     actions: d.actions,
     data: d.data,
     messages,
@@ -155,6 +161,22 @@ export function messagesOf(outcome: Extract<StepOutcome<unknown>, { ok: false }>
 }
 
 /**
+ * True when the submitted inputs belong only to states other than `state`: a concurrent copy of
+ * a step that moved the flow on between the copies (the loser reads the flow in its new state).
+ */
+export function meantForAnotherState(stateInputs: Record<string, readonly string[]>, state: string, input: Record<string, unknown>): boolean {
+  const stateOf = (name: string): string[] => {
+    const base = name.split('.')[0]!;
+    return Object.entries(stateInputs)
+      .filter(([, names]) => names.includes(name) || names.includes(base))
+      .map(([s]) => s);
+  };
+  const names = Object.keys(input).filter((k) => k !== 'action' && k !== '_csrf');
+  if (names.some((n) => stateOf(n).includes(state))) return false;
+  return names.some((n) => stateOf(n).length > 0);
+}
+
+/**
  * Advances a flow by one step: the flow's service decides (doing slow work such as password
  * hashing outside any transaction), then the new state, the flow's writes and its outbox rows
  * are committed together. The flow row's version makes concurrent submissions of one step
@@ -177,11 +199,17 @@ export async function advanceFlow(
     if (!req.session) throw new AppError('flow.session_required');
     if (req.session.accountId !== flow.accountId) throw new AppError('auth.forbidden');
   }
-  const described = def.describe(flow.state, flow.data, ctx, req.locale);
-  if (!described.actions.includes(action)) {
-    throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
+  if (def.stateInputs && meantForAnotherState(def.stateInputs, flow.state, input)) throw new AppError('flow.wrong_state');
+  // A flow that can no longer move on answers the same failure to every action (its view then
+  // offers none, so checking the action first would answer request.invalid instead).
+  const refused = (await def.refuse?.(ctx, flow, req)) ?? null;
+  if (!refused) {
+    const described = def.describe(flow.state, flow.data, ctx, req.locale);
+    if (!described.actions.includes(action)) {
+      throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
+    }
   }
-  const outcome = await def.step(ctx, flow, action, input, req);
+  const outcome = refused ?? (await def.step(ctx, flow, action, input, req));
   const now = ctx.clock.now();
   const db = ctx.db.kysely;
 

@@ -14,9 +14,9 @@ export interface FieldSpec {
   required: boolean;
   options?: Array<{ value: string; label: string }>;
   autocomplete?: string;
-  /** Message key of a hint shown under the field. */
+  /** Message key of a hint shown under the field (a flow's view carries it translated). */
   hint?: string;
-  /** Message key of the label; `field.<name>` when absent. */
+  /** Message key of the label; `field.<name>` when absent (a flow's view carries it translated). */
   label?: string;
   /** A label already in the page's language (e.g. an institution's consent text); wins over `label`. */
   labelText?: string;
@@ -96,8 +96,19 @@ export interface FlowDefinition<D = any> {
   start(ctx: AppContext, req: StepRequest, query: Record<string, string>): Promise<{ state: string; data: D }>;
   describe(state: string, data: D, ctx: AppContext, locale: Locale): { fields: FieldSpec[]; actions: string[]; data: Record<string, unknown> };
   step(ctx: AppContext, flow: Flow<D>, action: string, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<D>>;
+  /**
+   * A flow that can no longer move on, whatever is sent (e.g. a registration past its link
+   * lifetime): the failure every step answers, before the action is checked. Null lets the step run.
+   */
+  refuse?(ctx: AppContext, flow: Flow<D>, req: StepRequest): Promise<Extract<StepOutcome<D>, { ok: false }> | null>;
   /** Fields whose submitted values are never echoed back into a re-rendered form. */
   secretFields?: string[];
+  /**
+   * The inputs each state reads (`consents` also covers `consents.<id>`). A submission naming
+   * only inputs of other states is a late copy of a step another submission already took: it
+   * answers `flow.wrong_state` instead of being checked against the state it no longer meant.
+   */
+  stateInputs?: Record<string, readonly string[]>;
   /** Where the browser goes after completion (default: the flow's result page). */
   browserNext?: (flow: Flow<D>) => string | null;
 }

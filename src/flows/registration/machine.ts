@@ -5,7 +5,8 @@ import type { FieldSpec } from '../kernel/types.js';
 /**
  * registration: awaiting_details → awaiting_verification (token; actions resend, change_email)
  * → completed {username, status}. A registration whose link lifetime passed is void: the flow
- * stays in awaiting_verification with `voided` set and offers no action.
+ * stays in awaiting_verification, offers no action and answers `registration.link_expired` (410)
+ * to anything sent; `voided` is set once that has been answered.
  */
 export const states = ['awaiting_details', 'awaiting_verification', 'completed'] as const;
 
@@ -14,6 +15,8 @@ export interface RegistrationData {
   username?: string;
   email?: string;
   givenName?: string;
+  /** When the registration's link lifetime ends (ISO-8601); resending does not extend it. */
+  linkExpiresAt?: string;
   voided?: boolean;
   resentTo?: string;
 }

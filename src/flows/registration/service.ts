@@ -48,14 +48,14 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
   if (held.usernameTaken) return { ok: false, code: 'registration.username_taken', status: 409, fields: { username: 'registration.username_taken' } };
 
-  const hash = await hashPassword(v.password);
+  const hash = await hashPassword(v.password, req.meta.ip);
   const accountId = randomUUID();
   const personId = randomUUID();
   const expiresAt = new Date(now.getTime() + lifetimeMs(ctx));
   return {
     ok: true,
     state: 'awaiting_verification',
-    data: { accountId, username: v.username, email: v.email, givenName: v.givenName },
+    data: { accountId, username: v.username, email: v.email, givenName: v.givenName, linkExpiresAt: expiresAt.toISOString() },
     async commit(tx) {
       if (held.stale.length) await voidRegistrations(ctx, tx, held.stale);
       const at = now.toISOString();
@@ -81,7 +81,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
           role: null,
           contract_type: null,
           entitlements: '[]',
-          extra: JSON.stringify({ registrantType: v.registrantType, consents: { privacy: true, at } }),
+          // The language the person registered in: later emails (lifecycle jobs) use it.
+          extra: JSON.stringify({ registrantType: v.registrantType, consents: { privacy: true, at }, locale: req.locale }),
           source_hash: 'registration',
           created_at: at,
           updated_at: at,
@@ -118,10 +119,18 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   };
 }
 
+/** The answer to anything sent about a void registration; the flow keeps only that it is void. */
+const voidedFailure = (): Failure => ({ ok: false, code: 'registration.link_expired', status: 410, data: { voided: true } });
+
+/** True when the flow's registration is void: its link lifetime passed (or it is gone already). */
+function pastLifetime(ctx: AppContext, data: RegistrationData): boolean {
+  return data.voided === true || (data.linkExpiresAt !== undefined && data.linkExpiresAt <= ctx.clock.now().toISOString());
+}
+
 /** The registration behind a flow, when still pending and within its lifetime; else the failure to answer. */
 async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null } | Failure> {
   const reg = data.accountId ? await findRegistration(ctx.db.kysely, data.accountId) : null;
-  const voided: Failure = { ok: false, code: 'registration.link_expired', status: 410, data: { voided: true } };
+  const voided = voidedFailure();
   if (!reg || reg.verified_at) return voided;
   if (reg.expires_at <= ctx.clock.now().toISOString()) {
     await ctx.db.kysely.transaction().execute((tx) => voidRegistrations(ctx, tx, [data.accountId!]));
@@ -197,11 +206,28 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
       const options = registrantTypes.map((r) => ({ value: r, label: t(`registrantType.${r}`) }));
       return { fields: detailsFields(policyHint(ctx, t), options), actions: ['submit'], data: {} };
     }
-    if (data.voided) return { fields: [], actions: [], data: { voided: true, registerAgain: '/flows/registration' } };
+    if (pastLifetime(ctx, data)) return { fields: [], actions: [], data: { voided: true, registerAgain: '/flows/registration' } };
     return {
       fields: verificationFields,
       actions: ['submit', 'resend', 'change_email'],
       data: { email: data.email, username: data.username, linkLifetimeHours: ctx.config.registration.linkLifetimeHours, ...(data.resentTo ? { resentTo: data.resentTo } : {}) },
+    };
+  },
+  async refuse(ctx, flow) {
+    // Past its lifetime a registration is void, whatever is sent (token, resend, change_email):
+    // 410 every time, not only the first (the view then offers no action). It is voided on the
+    // spot, as the emailed link does, if the expire-unverified job has not removed it yet.
+    if (flow.state !== 'awaiting_verification') return null;
+    if (flow.data.voided) return voidedFailure();
+    const reg = flow.data.accountId ? await findRegistration(ctx.db.kysely, flow.data.accountId) : null;
+    if (reg && (reg.verified_at || reg.expires_at > ctx.clock.now().toISOString())) return null;
+    if (!reg) return voidedFailure();
+    const accountId = flow.data.accountId!;
+    return {
+      ...voidedFailure(),
+      async commit(tx: Tx) {
+        await voidRegistrations(ctx, tx, [accountId]);
+      },
     };
   },
   async step(ctx, flow, action, input, req) {

@@ -13,6 +13,10 @@ export function renderAccount(
   logoutCsrf: string,
 ): string {
   const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
+  // External users have no institutional mailbox: their account's address is the one they
+  // registered (as is anyone's whose account uses their personal address).
+  const personalAddress =
+    person?.population === 'external' || (!!account.email && account.email.toLowerCase() === person?.personalEmail?.toLowerCase());
   return renderPage({
     ctx,
     locale,
@@ -28,7 +32,7 @@ export function renderAccount(
           <dd>{account.username}</dd>
           {account.email ? (
             <>
-              <dt>{t('account.email')}</dt>
+              <dt>{t(personalAddress ? 'account.registeredEmail' : 'account.email')}</dt>
               <dd class="address">
                 <EmailAddress email={account.email} />
               </dd>
@@ -40,7 +44,7 @@ export function renderAccount(
               <dd>{t(`population.${person.population}`)}</dd>
             </>
           ) : null}
-          {person?.personalEmail && person.personalEmail !== account.email ? (
+          {person?.personalEmail && person.personalEmail.toLowerCase() !== account.email?.toLowerCase() ? (
             <>
               <dt>{t('account.registeredEmail')}</dt>
               <dd>{person.personalEmail}</dd>

@@ -28,7 +28,9 @@ export function renderFlowPage(p: FlowPageInput): string {
   const stateTitle = t(stateTitleKey);
   const title = done ? t(`${p.view.kind}.doneTitle`) : stateTitle !== stateTitleKey ? stateTitle : t(`${p.view.kind}.title`);
   const leadKey = done ? '' : `${p.view.kind}.${p.view.state}.lead`;
-  const stateLead = leadKey ? t(leadKey) : '';
+  // A state's lead may quote the state's data (e.g. how many minutes a code stays valid).
+  const leadParams = Object.fromEntries(Object.entries(p.view.data).filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'));
+  const stateLead = leadKey ? t(leadKey, leadParams) : '';
   const lead = done ? '' : stateLead !== leadKey ? stateLead : t(`${p.view.kind}.lead`);
   return renderPage({
     ctx: p.ctx,
