@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
 import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
-import { canTransition, type AccountStatus } from '../domain/account-status.js';
+import { accountStatuses, canTransition, isRegistrarSuspension, type AccountStatus } from '../domain/account-status.js';
 import { forgetConsents } from '../oidc/consents.js';
 import { revokeOidcForAccount } from '../oidc/revoke.js';
 import type { AppContext } from '../app/context.js';
@@ -49,6 +49,26 @@ export async function transitionAccount(
     details: { from: account.status, to, reason: how.reason },
   });
   if (how.provisioning) await enqueueAccountProvisioning(how.provisioning, tx, how.at, account.id, opsForTransition(to));
+}
+
+/**
+ * For a suspended account: the status it had when the registrar's record suspended it (the record
+ * ceased or was suspended, as the reason of its last transition says), or null when the last
+ * transition was for another reason (an administrator's, for instance).
+ */
+export async function registrarSuspension(tx: Kysely<Database>, accountId: string): Promise<AccountStatus | null> {
+  const last = await tx
+    .selectFrom('audit_log')
+    .select('details')
+    .where('account_id', '=', accountId)
+    .where('action', '=', 'account.status_changed')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last) return null;
+  const d = JSON.parse(last.details) as { from?: unknown; to?: unknown; reason?: unknown };
+  if (d.to !== 'suspended' || !isRegistrarSuspension(d.reason)) return null;
+  return (accountStatuses as readonly unknown[]).includes(d.from) ? (d.from as AccountStatus) : null;
 }
 
 export class ConcurrentChangeError extends Error {

@@ -7,13 +7,15 @@ import { populationIds } from '../config/institution-schema.js';
 import { translate } from '../i18n/index.js';
 import type { ImportReport } from '../imports/columns.js';
 import { importPeople } from '../imports/pipeline.js';
-import { formatFromName, readRows, type ImportFormat } from '../imports/readers.js';
+import { AppError } from '../errors/app-error.js';
+import { formatFromName, importCharset, readRows, type ImportFormat } from '../imports/readers.js';
 
 interface ImportCliOptions {
   population?: string;
   dryRun?: boolean;
   json?: boolean;
   format?: ImportFormat;
+  encoding?: string;
 }
 
 /** The summary and the first rejected rows, for people reading a terminal or a log. */
@@ -29,10 +31,12 @@ function summary(report: ImportReport): string {
 }
 
 /**
- * `tessera import FILE --population student [--dry-run] [--json] [--format csv|ndjson]`: streams
- * the file through the same pipeline as the admin API. A progress bar on a terminal; a summary
- * otherwise; `--json` prints the report as the API answers it. Exits 1 when the file cannot be
- * read or its format is unknown, 2 on a bad configuration.
+ * `tessera import FILE --population student [--dry-run] [--json] [--format csv|ndjson]
+ * [--encoding latin1]`: streams the file through the same pipeline as the admin API. A progress bar
+ * on a terminal; a summary otherwise; `--json` prints the report as the API answers it. Exits 1
+ * when the file cannot be read, its format or encoding is unknown or it is broken (an unclosed
+ * quote: the reason and row on stderr, and with `--json` the API's error envelope on stdout), 2 on
+ * a bad configuration.
  */
 export function importCommand(program: Command): void {
   program
@@ -43,9 +47,12 @@ export function importCommand(program: Command): void {
     .option('--dry-run', 'validate and report without writing anything')
     .option('--json', 'print the report as JSON (the admin API shape)')
     .addOption(new Option('--format <format>', 'file format when the extension does not say').choices(['csv', 'ndjson']))
+    .option('--encoding <charset>', 'character set of the file: utf-8 (default), latin1 (iso-8859-1), windows-1252, iso-8859-15, iso-8859-7, windows-1253')
     .action(async (file: string, opts: ImportCliOptions) => {
       const format = opts.format ?? formatFromName(file);
       if (!format) throw new Error(`cannot tell the format of ${basename(file)}: name it .csv, .ndjson or .jsonl, or give --format`);
+      const charset = importCharset(opts.encoding);
+      if (!charset) throw new Error(translate('en', 'error.import.unsupported_charset', { charset: opts.encoding ?? '' }));
       let size: number;
       try {
         const st = statSync(file);
@@ -62,7 +69,7 @@ export function importCommand(program: Command): void {
           : null;
       bar?.start(size, 0, { rows: 0 });
       try {
-        const report = await importPeople(ctx, readRows(format, stream), {
+        const report = await importPeople(ctx, readRows(format, stream, charset), {
           population: opts.population,
           dryRun: opts.dryRun === true,
           who: 'cli',
@@ -72,6 +79,14 @@ export function importCommand(program: Command): void {
         bar?.stop();
         bar = null;
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        // The same detail as the admin API: the reason with its row, and the code.
+        bar?.stop();
+        bar = null;
+        const message = translate('en', `error.${err.code}`, err.opts.params);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message, fields: err.opts.fields ?? {} } })}\n`);
+        throw new Error(`${message} (${err.code})`);
       } finally {
         bar?.stop();
         stream.destroy();

@@ -1,8 +1,8 @@
 import type { AppContext } from '../app/context.js';
 import type { RequestMeta } from '../audit/audit.js';
 import type { ImportReport, SourceRow } from './columns.js';
-import { sourceHash, validateRecord } from './record.js';
-import { classify, findExisting, keyOf, writeBatch, type BatchItem } from './store.js';
+import { missingForNew, sourceHash, validateRecord, withStored } from './record.js';
+import { classify, findExisting, keyOf, writeBatch, type BatchItem, type Existing, type Outcome } from './store.js';
 
 export interface ImportOptions {
   /** The population of every row, unless the rows say it themselves. */
@@ -21,7 +21,9 @@ export interface ImportOptions {
  * Imports registrar records from `rows` (a stream: the file is never held whole) and returns the
  * report of API.md. Valid rows are upserted by (population, externalId) in batches, each batch one
  * transaction, so a row is written whole or not at all; a row whose normalised values hash the same
- * as the stored ones is `unchanged` and not written. Bad rows, and rows repeating an externalId
+ * as the stored ones is `unchanged` and not written. A row that leaves fields out (withStored) is
+ * completed from the stored person first, and is also `unchanged` when it would write the stored
+ * values; a new person it cannot create (no names) is rejected. Bad rows, and rows repeating an externalId
  * seen earlier in the file (`field.duplicate`), are reported and skipped. A dry run computes the
  * same report and writes nothing.
  */
@@ -31,22 +33,42 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
   const seen = new Set<string>();
   let batch: BatchItem[] = [];
   let read = 0;
+  let lateRejections = false;
 
   const flush = async () => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
+    const late: ImportReport['rejected'] = [];
     const run = async (tx: AppContext['db']['kysely']) => {
       const existing = await findExisting(tx, items);
-      const decided = items.map((item) => {
+      const decided: Array<{ item: BatchItem; existing: Existing | undefined; outcome: Outcome }> = [];
+      for (const item of items) {
         const ex = existing.get(keyOf(item.record));
-        return { item, existing: ex, outcome: classify(item, ex) };
-      });
+        if (item.record.absent) {
+          // A row that left fields out: a new person needs its names; a stored one keeps the rest.
+          const missing = ex ? [] : missingForNew(item.record);
+          if (missing.length > 0) {
+            late.push({ row: item.row, externalId: item.record.externalId, errors: missing });
+            continue;
+          }
+          if (ex) {
+            item.record = withStored(item.record, ex.person);
+            item.partial = true;
+          }
+          item.hash = sourceHash(item.record);
+        }
+        decided.push({ item, existing: ex, outcome: classify(item, ex) });
+      }
       if (!opts.dryRun) await writeBatch(ctx, tx, decided, { actor: `import:${opts.who}`, meta: opts.meta, at: ctx.clock.now() });
       return decided;
     };
     const decided = opts.dryRun ? await run(ctx.db.kysely) : await ctx.db.kysely.transaction().execute(run);
     for (const d of decided) report[d.outcome]++;
+    if (late.length > 0) {
+      report.rejected.push(...late);
+      lateRejections = true;
+    }
     opts.onProgress?.(read);
   };
 
@@ -71,10 +93,13 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
       report.rejected.push({ row: src.row, externalId, errors });
       continue;
     }
-    batch.push({ row: src.row, record: v.record, hash: sourceHash(v.record) });
+    // A partial row is hashed once it is completed from what is stored (flush).
+    batch.push({ row: src.row, record: v.record, hash: v.record.absent ? '' : sourceHash(v.record) });
     if (batch.length >= size) await flush();
   }
   await flush();
+  // Rows rejected once their batch was read from the database come in file order with the others.
+  if (lateRejections) report.rejected.sort((a, b) => a.row - b.row);
   opts.onProgress?.(read);
   return report;
 }

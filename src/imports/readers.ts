@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../errors/app-error.js';
 import { readNdjson, type RecordFormat } from '../formats/records.js';
@@ -52,8 +52,59 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
   }
 }
 
-export function readRows(format: ImportFormat, input: Readable): AsyncGenerator<SourceRow> {
-  return format === 'csv' ? readCsv(input) : readNdjson(input);
+/**
+ * Reads the rows of `input` in `format`, its text in `charset` (a name from importCharset; UTF-8
+ * when not given). Bytes that are not valid in it become U+FFFD, which validation rejects per field.
+ */
+export function readRows(format: ImportFormat, input: Readable, charset = 'utf-8'): AsyncGenerator<SourceRow> {
+  const text = charset === 'utf-8' ? input : toUtf8(input, charset);
+  return format === 'csv' ? readCsv(text) : readNdjson(text);
+}
+
+/**
+ * The character sets an import may be written in, by the labels a request (`charset=`) or the CLI
+ * (`--encoding`) may give: UTF-8, and the single-byte sets registrars' spreadsheets export in Italy
+ * and Greece. ISO-8859-1 (latin1) is read as its superset Windows-1252, as browsers do.
+ */
+const charsetLabels = new Set([
+  'utf-8', 'utf8', 'unicode-1-1-utf-8',
+  'iso-8859-1', 'iso8859-1', 'iso_8859-1', 'latin1', 'l1', 'windows-1252', 'cp1252', 'us-ascii', 'ascii',
+  'iso-8859-15', 'iso8859-15', 'latin9', 'l9',
+  'iso-8859-7', 'iso8859-7', 'greek', 'windows-1253', 'cp1253',
+]);
+
+/** The decoder's name of a character set label (case and quotes aside), or null when not supported. */
+export function importCharset(label: string | undefined): string | null {
+  if (label === undefined) return 'utf-8';
+  const l = label.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  if (!charsetLabels.has(l)) return null;
+  try {
+    return new TextDecoder(l).encoding;
+  } catch {
+    return null;
+  }
+}
+
+/** The `charset` parameter of a content type, if any. */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  const m = /;\s*charset\s*=\s*("[^"]*"|[^;\s]*)/i.exec(contentType ?? '');
+  return m ? m[1]! : undefined;
+}
+
+/** Re-encodes a stream of text in `charset` as UTF-8, chunk by chunk. */
+function toUtf8(input: Readable, charset: string): Readable {
+  const decoder = new TextDecoder(charset);
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      const rest = decoder.decode();
+      done(null, rest === '' ? undefined : Buffer.from(rest, 'utf8'));
+    },
+  });
+  input.on('error', (err) => out.destroy(err));
+  return input.pipe(out);
 }
 
 /** The format a file name implies: .csv, or .ndjson/.jsonl; null otherwise. */

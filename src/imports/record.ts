@@ -4,11 +4,11 @@ import { populationIds, type InstitutionConfig } from '../config/institution-sch
 import { registrarStatuses, type RegistrarStatus } from '../domain/account-status.js';
 import { parseAmka } from '../domain/amka.js';
 import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
+import { checkInsuranceNumber } from '../domain/insurance-number.js';
 import { normaliseCountry } from '../domain/iso-country.js';
 import {
   normaliseDate,
   normaliseEmail,
-  normaliseInsuranceNumber,
   normaliseSchoolCode,
   normaliseSchoolYear,
 } from '../domain/person-fields.js';
@@ -35,7 +35,23 @@ export interface ImportRecord {
   entitlements: string[];
   extra: Record<string, string>;
   initialPasswordHash: string | null;
+  /**
+   * The fields the row did not give (an NDJSON key or a CSV column missing, not an empty value):
+   * a stored person keeps its values for them (withStored). Undefined when the row gave them all.
+   */
+  absent?: AbsentField[] | undefined;
 }
+
+/** The fields a row may leave out, keeping what is stored. */
+export type AbsentField =
+  | 'givenName' | 'familyName' | 'birthDate' | 'taxCode' | 'amka' | 'insurance' | 'mobile' | 'personalEmail' | 'status'
+  | 'orgUnit' | 'role' | 'contractType' | 'entitlements' | 'name' | 'schoolYear';
+
+/**
+ * Control characters (C0 but for trimmed edges, DEL, C1) and U+FFFD, which is what decoding leaves
+ * of bytes that are not valid in the declared character set: never part of a registrar's value.
+ */
+const badText = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
 
 export type Validated = { ok: true; record: ImportRecord } | { ok: false; externalId: string | null; errors: RowError[] };
 
@@ -53,7 +69,11 @@ function text(v: unknown): string | null | undefined {
  * CLI option); a row may give its own only when none was given or when it says the same.
  * Field codes: field.required, field.invalid, field.too_long, field.unknown, email.invalid,
  * phone.invalid, date.invalid, tax_code.invalid, amka.invalid, insurance.invalid, country.invalid,
- * password_hash.unsupported, status.invalid, population.invalid, contract_type.invalid.
+ * password_hash.unsupported, status.invalid, population.invalid, contract_type.invalid,
+ * field.invalid_encoding (text that was not valid in the file's character set),
+ * field.control_character (a NUL, a line break or another control character inside a value).
+ * A field whose key (NDJSON) or column (CSV) is missing is listed in `absent`, not cleared; the
+ * fields a new person needs are checked by missingForNew once it is known whether it is new.
  */
 export function validateRecord(values: Record<string, unknown>, population: string | undefined, config: InstitutionConfig): Validated {
   const errors: RowError[] = [];
@@ -66,6 +86,7 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   const get = (field: string, max = 200): string | null => {
     const v = text(values[field]);
     if (v === undefined) return fail(field, 'field.invalid');
+    if (v !== null && badText.test(v)) return fail(field, v.includes('\ufffd') ? 'field.invalid_encoding' : 'field.control_character');
     if (v !== null && v.length > max) return fail(field, 'field.too_long');
     return v;
   };
@@ -95,6 +116,7 @@ export function validateRecord(values: Record<string, unknown>, population: stri
     id = /^[\p{L}\p{N}._@-]+$/u.test(externalId) ? externalId : fail('externalId', 'field.invalid');
   }
 
+  const given = (field: string) => values[field] !== undefined;
   const name = get('name');
   const schoolYearRaw = get('schoolYear', 20);
   let givenName = get('givenName', 100);
@@ -102,7 +124,7 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   const extra: Record<string, string> = {};
   if (isSchool) {
     if (name === null) {
-      if (!errors.some((e) => e.field === 'name')) fail('name', 'field.required');
+      if ((given('name') || externalId === null) && !errors.some((e) => e.field === 'name')) fail('name', 'field.required');
     } else extra.name = name;
     const sy = check('schoolYear', schoolYearRaw, normaliseSchoolYear, 'field.invalid');
     if (sy !== null) extra.schoolYear = sy;
@@ -112,15 +134,23 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   } else {
     if (name !== null) fail('name', 'field.invalid');
     if (schoolYearRaw !== null) fail('schoolYear', 'field.invalid');
-    if (givenName === null && !errors.some((e) => e.field === 'givenName')) fail('givenName', 'field.required');
-    if (familyName === null && !errors.some((e) => e.field === 'familyName')) fail('familyName', 'field.required');
+    // Left out (no key, no column), a name keeps the stored one; given empty, or in a row naming
+    // no one, it is missing.
+    if (givenName === null && (given('givenName') || externalId === null) && !errors.some((e) => e.field === 'givenName')) fail('givenName', 'field.required');
+    if (familyName === null && (given('familyName') || externalId === null) && !errors.some((e) => e.field === 'familyName')) fail('familyName', 'field.required');
   }
 
   const birthDate = check('birthDate', get('birthDate', 10), normaliseDate, 'date.invalid');
   const taxCode = check('taxCode', get('taxCode', 16), normaliseCodiceFiscale, 'tax_code.invalid');
   const amka = check('amka', get('amka', 11), parseAmka, 'amka.invalid');
   const insuranceCountry = check('insuranceCountry', get('insuranceCountry', 2), normaliseCountry, 'country.invalid');
-  const insuranceNumber = check('insuranceNumber', get('insuranceNumber', 20), normaliseInsuranceNumber, 'insurance.invalid');
+  // The number is checked by its country's rule (the same check as the activation flow's).
+  const insuranceNumberRaw = get('insuranceNumber', 40);
+  let insuranceNumber: string | null = null;
+  if (insuranceNumberRaw !== null && insuranceCountry !== null) {
+    const checked = checkInsuranceNumber(insuranceCountry, insuranceNumberRaw, { anyCountry: true });
+    insuranceNumber = checked.ok ? checked.number : fail('insuranceNumber', 'insurance.invalid');
+  }
   // A card number means nothing without its country, and the other way round.
   const hasCountry = text(values.insuranceCountry) != null;
   const hasNumber = text(values.insuranceNumber) != null;
@@ -158,6 +188,18 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   const initialPasswordHash = hashRaw === null ? null : hashScheme(hashRaw) ? hashRaw : fail('initialPasswordHash', 'password_hash.unsupported');
 
   if (errors.length > 0 || id === null || pop === null) return { ok: false, externalId, errors };
+  let absent: AbsentField[] | undefined;
+  const leftOut = (f: AbsentField) => (absent ??= []).push(f);
+  for (const f of optionalFields) if (!given(f)) leftOut(f);
+  if (!given('insuranceCountry') && !given('insuranceNumber')) leftOut('insurance');
+  if (!isSchool) {
+    if (!given('givenName')) leftOut('givenName');
+    if (!given('familyName')) leftOut('familyName');
+  } else {
+    if (!given('name')) leftOut('name');
+    if (!given('name') && !given('familyName')) leftOut('familyName');
+    if (!given('schoolYear')) leftOut('schoolYear');
+  }
   return {
     ok: true,
     record: {
@@ -179,7 +221,73 @@ export function validateRecord(values: Record<string, unknown>, population: stri
       entitlements,
       extra,
       initialPasswordHash,
+      ...(absent ? { absent } : {}),
     },
+  };
+}
+
+const optionalFields = ['birthDate', 'taxCode', 'amka', 'mobile', 'personalEmail', 'status', 'orgUnit', 'role', 'contractType', 'entitlements'] as const;
+
+/** What a new person lacks when its row left out fields it cannot be created without. */
+export function missingForNew(r: ImportRecord): RowError[] {
+  const need: AbsentField[] = r.population === 'school' ? ['name'] : ['givenName', 'familyName'];
+  return need.filter((f) => r.absent?.includes(f)).map((field) => ({ field, code: 'field.required' }));
+}
+
+/** The stored person columns a partial record is completed from (persons). */
+export interface StoredPerson {
+  given_name: string;
+  family_name: string;
+  birth_date: string | null;
+  tax_code: string | null;
+  amka: string | null;
+  insurance_country: string | null;
+  insurance_number: string | null;
+  mobile: string | null;
+  personal_email: string | null;
+  registrar_status: string;
+  org_unit: string | null;
+  role: string | null;
+  contract_type: string | null;
+  entitlements: string;
+  extra: string;
+}
+
+/**
+ * The record a partial row means for a stored person: the fields it left out keep their stored
+ * values, the fields it gave (empty included, which clears) replace them.
+ */
+export function withStored(r: ImportRecord, p: StoredPerson): ImportRecord {
+  const absent = r.absent ?? [];
+  const keep = <T>(f: AbsentField, given: T, stored: T): T => (absent.includes(f) ? stored : given);
+  let extra = r.extra;
+  if (absent.includes('name') || absent.includes('schoolYear')) {
+    const storedExtra = JSON.parse(p.extra) as Record<string, string>;
+    const name = keep('name', r.extra.name, storedExtra.name);
+    const schoolYear = keep('schoolYear', r.extra.schoolYear, storedExtra.schoolYear);
+    extra = {};
+    if (name !== undefined) extra.name = name;
+    if (schoolYear !== undefined) extra.schoolYear = schoolYear;
+  }
+  return {
+    population: r.population,
+    externalId: r.externalId,
+    givenName: keep('givenName', r.givenName, p.given_name),
+    familyName: keep('familyName', r.familyName, p.family_name),
+    birthDate: keep('birthDate', r.birthDate, p.birth_date),
+    taxCode: keep('taxCode', r.taxCode, p.tax_code),
+    amka: keep('amka', r.amka, p.amka),
+    insuranceCountry: keep('insurance', r.insuranceCountry, p.insurance_country),
+    insuranceNumber: keep('insurance', r.insuranceNumber, p.insurance_number),
+    mobile: keep('mobile', r.mobile, p.mobile),
+    personalEmail: keep('personalEmail', r.personalEmail, p.personal_email),
+    status: keep('status', r.status, p.registrar_status as RegistrarStatus),
+    orgUnit: keep('orgUnit', r.orgUnit, p.org_unit),
+    role: keep('role', r.role, p.role),
+    contractType: keep('contractType', r.contractType, p.contract_type),
+    entitlements: absent.includes('entitlements') ? (JSON.parse(p.entitlements) as string[]) : r.entitlements,
+    extra,
+    initialPasswordHash: r.initialPasswordHash,
   };
 }
 

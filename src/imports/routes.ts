@@ -7,7 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { importPeople } from './pipeline.js';
 import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
-import { readRows } from './readers.js';
+import { charsetOf, importCharset, readRows } from './readers.js';
 
 /** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
 export const importBodyLimit = 2 * 1024 * 1024 * 1024;
@@ -33,7 +33,8 @@ function limited(limit: number): Transform {
  * `POST /api/v1/admin/imports?population=…&dryRun=true` with a `text/csv` or
  * `application/x-ndjson` body, read as a stream. Answers the import report. Errors:
  * `request.invalid` (a bad or unknown query parameter, named in `fields`), `request.unsupported_media_type`, `request.too_large`,
- * `import.malformed`.
+ * `import.unsupported_charset` (a `charset` parameter other than UTF-8 and the sets of
+ * importCharset; UTF-8 when none is given), `import.malformed`.
  */
 export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
   // Its own scope, so these body parsers (which hand over the raw stream) serve only this route.
@@ -48,11 +49,14 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
       });
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
+      const declaredCharset = charsetOf(req.headers['content-type']);
+      const charset = importCharset(declaredCharset);
+      if (!charset) throw new AppError('import.unsupported_charset', { params: { charset: (declaredCharset ?? '').slice(0, 40) } });
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > importBodyLimit) throw new AppError('request.too_large');
       const body = (req.body as Readable).pipe(limited(importBodyLimit));
       (req.body as Readable).on('error', (err) => body.destroy(err));
-      return importPeople(ctx, readRows(format, body), {
+      return importPeople(ctx, readRows(format, body, charset), {
         population: q.population,
         dryRun: q.dryRun ?? false,
         who: `admin:${req.admin?.name ?? 'unknown'}`,

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import { ConcurrentChangeError, transitionAccount } from '../accounts/lifecycle.js';
+import { ConcurrentChangeError, registrarSuspension, transitionAccount } from '../accounts/lifecycle.js';
 import { assignUsername } from '../accounts/mailbox.js';
 import type { AppContext } from '../app/context.js';
 import { auditMany, type AuditEntry, type RequestMeta } from '../audit/audit.js';
@@ -7,7 +7,7 @@ import type { PopulationId } from '../config/institution-schema.js';
 import { bulkInsert } from '../db/bulk-insert.js';
 import { timeOrderedId } from '../db/ids.js';
 import type { AccountTable, PersonTable } from '../db/schema.js';
-import { canTransition, statusForRegistrar, type AccountStatus } from '../domain/account-status.js';
+import { canTransition, registrarReason, statusForRegistrar, type AccountStatus } from '../domain/account-status.js';
 import { renderPattern } from '../domain/address-pattern.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { ImportRecord } from './record.js';
@@ -17,9 +17,11 @@ export interface BatchItem {
   row: number;
   record: ImportRecord;
   hash: string;
+  /** Completed from the stored person (the row left fields out): equal stored columns also mean unchanged. */
+  partial?: boolean;
 }
 
-interface Existing {
+export interface Existing {
   person: PersonTable;
   account: { id: string; status: AccountStatus; version: number; password_hash: string | null; password_changed_at: string | null } | null;
 }
@@ -98,10 +100,24 @@ export async function findExisting(db: Tx, items: BatchItem[]): Promise<Map<stri
 
 export const keyOf = (r: ImportRecord) => `${r.population}\u0000${r.externalId}`;
 
-/** What importing `item` would do, given what is stored. */
+/**
+ * What importing `item` would do, given what is stored. A partial row (completed from the stored
+ * person) is also unchanged when every column it would write is the one stored and it gives no
+ * initial password: the stored hash may be of a row that gave fields this one leaves out.
+ */
 export function classify(item: BatchItem, existing: Existing | undefined): Outcome {
   if (!existing) return 'created';
-  return existing.person.source_hash === item.hash && existing.account !== null ? 'unchanged' : 'updated';
+  if (existing.account === null) return 'updated';
+  if (existing.person.source_hash === item.hash) return 'unchanged';
+  if (item.partial && item.record.initialPasswordHash === null && changedColumns(personColumns(item.record, item.hash), existing.person).length === 0) return 'unchanged';
+  return 'updated';
+}
+
+/** The person columns whose value differs from the stored one (the hash and derived columns aside). */
+function changedColumns(cols: ReturnType<typeof personColumns>, stored: PersonTable): string[] {
+  return Object.entries(cols)
+    .filter(([k, v]) => k !== 'source_hash' && k !== 'personal_email_lower' && (stored as unknown as Record<string, unknown>)[k] !== v)
+    .map(([k]) => k);
 }
 
 interface WriteOptions {
@@ -202,9 +218,7 @@ export async function writeBatch(
     if (outcome !== 'updated' || !existing) continue;
     const r = item.record;
     const cols = personColumns(r, item.hash);
-    const changed = Object.entries(cols)
-      .filter(([k, v]) => k !== 'source_hash' && k !== 'personal_email_lower' && (existing.person as unknown as Record<string, unknown>)[k] !== v)
-      .map(([k]) => k);
+    const changed = changedColumns(cols, existing.person);
     await tx.updateTable('persons').set({ ...cols, updated_at: at }).where('id', '=', existing.person.id).execute();
     const acc = existing.account;
     if (acc) {
@@ -222,11 +236,14 @@ export async function writeBatch(
         version++;
         changed.push('initial_password');
       }
-      const to = statusForRegistrar(acc.status, r.status);
+      // A suspension the registrar's record caused (it ceased or was suspended) ends when the record
+      // is enrolled again; the audit entry of the suspension tells its cause and the status before.
+      const resumes = acc.status === 'suspended' && (r.status === 'enrolled' || r.status === 'active') ? await registrarSuspension(tx, acc.id) : null;
+      const to = statusForRegistrar(acc.status, r.status, resumes);
       if (to && to !== acc.status && canTransition(acc.status, to)) {
         await transitionAccount(tx, { id: acc.id, personId: existing.person.id, status: acc.status, version }, to, {
           actor: how.actor,
-          reason: `registrar status ${existing.person.registrar_status} -> ${r.status}`,
+          reason: registrarReason(existing.person.registrar_status, r.status),
           at: how.at,
           meta: how.meta,
           provisioning: ctx,

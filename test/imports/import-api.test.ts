@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { hash as argonHash } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { verifyPassword } from '../../src/auth/passwords.js';
+import { transitionAccount } from '../../src/accounts/lifecycle.js';
 import { makeApp, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { counts, csv, postImport, ssha } from './helpers.js';
@@ -261,5 +262,150 @@ describe('registrar import through the admin API', () => {
     const broken = await postImport(t, 'externalId,givenName,familyName\n"30000800,Anna,Neri\n', 'population=student&dryRun=true');
     assert.equal(broken.status, 400);
     assert.equal(broken.body.error.code, 'import.malformed');
+  });
+});
+
+describe('registrar import: character sets, control characters, partial rows, re-enrolment', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  const post = async (body: Buffer | string, query: string, type: string) => {
+    const r = await t.app.inject({ method: 'POST', url: `/api/v1/admin/imports?${query}`, payload: body, headers: { ...adminHeaders, 'content-type': type } });
+    return { status: r.statusCode, body: r.json() as any };
+  };
+  const person = (id: string) => t.ctx.db.kysely.selectFrom('persons').selectAll().where('external_id', '=', id).executeTakeFirst();
+  const ndjson = (...rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+  it('decodes the declared charset (latin1, windows-1252), rejects text not valid in it, refuses an unknown charset', async () => {
+    const latin1 = Buffer.concat([Buffer.from('externalId,givenName,familyName\n31000001,Nicol'), Buffer.from([0xf2]), Buffer.from(',Ferr'), Buffer.from([0xe0]), Buffer.from('\n')]);
+    const r = await post(latin1, 'population=student', 'text/csv; charset=latin1');
+    assert.deepEqual(r.body, { dryRun: false, created: 1, updated: 0, unchanged: 0, rejected: [] });
+    assert.deepEqual([(await person('31000001'))?.given_name, (await person('31000001'))?.family_name], ['Nicolò', 'Ferrà']);
+
+    // Windows-1252 (quoted charset, any case): 0x92 is a typographic apostrophe.
+    const cp1252 = Buffer.concat([Buffer.from('{"externalId":"31000002","givenName":"Anna","familyName":"D'), Buffer.from([0x92]), Buffer.from('Amico"}\n')]);
+    const w = await post(cp1252, 'population=student', 'application/x-ndjson; charset="Windows-1252"');
+    assert.equal(w.body.created, 1, JSON.stringify(w.body));
+    assert.equal((await person('31000002'))?.family_name, 'D\u2019Amico');
+
+    // The same latin1 bytes declared (or defaulted to) UTF-8 are not valid: rejected, not stored with U+FFFD.
+    const bad = Buffer.concat([Buffer.from('externalId,givenName,familyName\n31000003,Nicol'), Buffer.from([0xf2]), Buffer.from(',Neri\n31000004,Ok,Neri\n')]);
+    for (const type of ['text/csv', 'text/csv; charset=utf-8']) {
+      const u = await post(bad, 'population=student&dryRun=true', type);
+      assert.deepEqual(u.body.rejected, [{ row: 1, externalId: '31000003', errors: [{ field: 'givenName', code: 'field.invalid_encoding' }] }], type);
+      assert.equal(u.body.created, 1);
+    }
+    const u = await post(bad, 'population=student', 'text/csv');
+    assert.equal(u.body.rejected.length, 1);
+    assert.equal(await person('31000003'), undefined);
+
+    const before = await counts(t);
+    const unknown = await post('externalId,givenName,familyName\n31000005,A,B\n', 'population=student', 'text/csv; charset=shift_jis');
+    assert.equal(unknown.status, 415);
+    assert.equal(unknown.body.error.code, 'import.unsupported_charset');
+    assert.match(unknown.body.error.message, /shift_jis/);
+    assert.deepEqual(await counts(t), before);
+  });
+
+  it('rejects NUL and other control characters inside a text field, per field', async () => {
+    const r = await post(
+      ndjson(
+        { externalId: '31000100', givenName: 'Ma\u0000ria', familyName: 'Rossi' },
+        { externalId: '31000101', givenName: 'Maria', familyName: 'Ros\tsi', role: 'tutor\u0085' },
+        { externalId: '31000102', givenName: 'Maria', familyName: 'Rossi\r\nX' },
+        { externalId: '31000103', givenName: '\tMaria ', familyName: 'Rossi' },
+      ),
+      'population=student',
+      'application/x-ndjson',
+    );
+    assert.deepEqual(r.body.rejected, [
+      { row: 1, externalId: '31000100', errors: [{ field: 'givenName', code: 'field.control_character' }] },
+      { row: 2, externalId: '31000101', errors: [{ field: 'familyName', code: 'field.control_character' }, { field: 'role', code: 'field.control_character' }] },
+      { row: 3, externalId: '31000102', errors: [{ field: 'familyName', code: 'field.control_character' }] },
+    ]);
+    assert.equal(r.body.created, 1, 'surrounding whitespace, tabs included, is trimmed as before');
+    assert.equal((await person('31000103'))?.given_name, 'Maria');
+    assert.equal(await person('31000100'), undefined);
+  });
+
+  it('keeps the stored values of keys and columns a row leaves out; a partial row equal to what is stored is unchanged', async () => {
+    const full = { externalId: '31000200', givenName: 'Giulia', familyName: 'Bianchi', taxCode: 'BNCGLI05D52H501B', mobile: '+393471234567', personalEmail: 'giulia@example.org', entitlements: ['wifi'], status: 'enrolled' };
+    assert.equal((await post(ndjson(full), 'population=student', 'application/x-ndjson')).body.created, 1);
+    const ceased = await post(ndjson({ externalId: '31000200', status: 'ceased' }), 'population=student', 'application/x-ndjson');
+    assert.deepEqual(ceased.body, { dryRun: false, created: 0, updated: 1, unchanged: 0, rejected: [] });
+    const p = (await person('31000200'))!;
+    assert.deepEqual(
+      [p.given_name, p.family_name, p.tax_code, p.mobile, p.personal_email, p.entitlements, p.registrar_status],
+      ['Giulia', 'Bianchi', 'BNCGLI05D52H501B', '+393471234567', 'giulia@example.org', '["wifi"]', 'ceased'],
+    );
+    // The same partial row again, or one that gives stored values only, changes nothing.
+    const before = await counts(t);
+    for (const row of [{ externalId: '31000200', status: 'ceased' }, { externalId: '31000200', mobile: '347 123 4567', givenName: 'Giulia' }]) {
+      const again = await post(ndjson(row), 'population=student', 'application/x-ndjson');
+      assert.deepEqual(again.body, { dryRun: false, created: 0, updated: 0, unchanged: 1, rejected: [] }, JSON.stringify(row));
+    }
+    // A CSV with fewer columns: the missing ones are kept; the full row again is unchanged.
+    const c = await post(csv(['externalId', 'mobile'], ['31000200', '347 999 0000']), 'population=student', 'text/csv');
+    assert.equal(c.body.updated, 1);
+    assert.deepEqual([(await person('31000200'))!.mobile, (await person('31000200'))!.tax_code], ['+393479990000', 'BNCGLI05D52H501B']);
+    assert.equal((await post(csv(['externalId', 'mobile'], ['31000200', '347 999 0000']), 'population=student', 'text/csv')).body.unchanged, 1);
+    assert.equal((await counts(t)).persons, before.persons);
+    // A value given empty (or null) clears the field.
+    const cleared = await post(ndjson({ externalId: '31000200', mobile: null, personalEmail: '' }), 'population=student', 'application/x-ndjson');
+    assert.equal(cleared.body.updated, 1);
+    assert.deepEqual([(await person('31000200'))!.mobile, (await person('31000200'))!.personal_email, (await person('31000200'))!.tax_code], [null, null, 'BNCGLI05D52H501B']);
+    // A new person still needs its names; rejected rows keep file order.
+    const n = await post(ndjson({ externalId: '31000201', status: 'enrolled' }, { externalId: 'bad id' }, { externalId: '31000202', givenName: 'A', familyName: 'B' }), 'population=student', 'application/x-ndjson');
+    assert.deepEqual(n.body.rejected, [
+      { row: 1, externalId: '31000201', errors: [{ field: 'givenName', code: 'field.required' }, { field: 'familyName', code: 'field.required' }] },
+      { row: 2, externalId: 'bad id', errors: [{ field: 'externalId', code: 'field.invalid' }] },
+    ]);
+    assert.equal(n.body.created, 1);
+    assert.equal(await person('31000201'), undefined);
+  });
+
+  it('gives an account suspended because its record ceased back the status it had when the record is enrolled again', async () => {
+    const k = t.ctx.db.kysely;
+    const row = (id: string, status: string) => csv(['externalId', 'givenName', 'familyName', 'status'], [id, 'Luca', 'Esposito', status]);
+    const account = (id: string) => k.selectFrom('accounts').select(['id', 'person_id', 'status', 'version']).where('username_lower', '=', id).executeTakeFirstOrThrow();
+    for (const id of ['31000300', '31000301']) {
+      await post(row(id, 'enrolled'), 'population=student', 'text/csv');
+      await k.updateTable('accounts').set({ status: 'active' }).where('username_lower', '=', id).execute();
+    }
+    // 31000301 is then suspended by an administrator, for another reason.
+    const a1 = await account('31000301');
+    await k.transaction().execute((tx) =>
+      transitionAccount(tx, { id: a1.id, personId: a1.person_id, status: 'active', version: a1.version }, 'suspended', { actor: 'admin:ops', reason: 'admin.abuse', at: new Date(), provisioning: t.ctx }),
+    );
+    for (const id of ['31000300', '31000301']) await post(row(id, 'ceased'), 'population=student', 'text/csv');
+    assert.deepEqual([(await account('31000300')).status, (await account('31000301')).status], ['suspended', 'suspended']);
+
+    const dry = await post(row('31000300', 'enrolled'), 'population=student&dryRun=true', 'text/csv');
+    assert.equal(dry.body.updated, 1);
+    assert.equal((await account('31000300')).status, 'suspended', 'a dry run moves nothing');
+    for (const id of ['31000300', '31000301']) await post(row(id, 'enrolled'), 'population=student', 'text/csv');
+    assert.equal((await account('31000300')).status, 'active', 'the registrar’s suspension ends with the re-enrolment');
+    assert.equal((await account('31000301')).status, 'suspended', 'an administrator’s suspension stays');
+    const last = await k.selectFrom('audit_log').select(['actor', 'details']).where('account_id', '=', (await account('31000300')).id).where('action', '=', 'account.status_changed').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(last.actor, 'import:admin:bootstrap');
+    assert.deepEqual(JSON.parse(last.details), { from: 'suspended', to: 'active', reason: 'registrar status ceased -> enrolled' });
+  });
+  it('also ends the suspension the expire-ceased job made (back to active, or to pending activation if never activated)', async () => {
+    const k = t.ctx.db.kysely;
+    const row = (id: string, status: string) => csv(['externalId', 'givenName', 'familyName', 'status'], [id, 'Sara', 'Greco', status]);
+    const status = async (id: string) => (await k.selectFrom('accounts').select('status').where('username_lower', '=', id).executeTakeFirstOrThrow()).status;
+    await post(row('31000400', 'enrolled'), 'population=student', 'text/csv');
+    await post(row('31000401', 'enrolled'), 'population=student', 'text/csv');
+    await k.updateTable('accounts').set({ status: 'active' }).where('username_lower', '=', '31000400').execute();
+    // The record ceased without the import moving the accounts (as after an activation in between).
+    await k.updateTable('persons').set({ registrar_status: 'ceased', source_hash: 'x' }).where('external_id', 'in', ['31000400', '31000401']).execute();
+    const job = await t.app.inject({ method: 'POST', url: '/api/v1/admin/jobs/expire-ceased', headers: adminHeaders });
+    assert.equal(job.statusCode, 200, job.body);
+    assert.deepEqual([await status('31000400'), await status('31000401')], ['suspended', 'suspended']);
+    for (const id of ['31000400', '31000401']) assert.equal((await post(row(id, 'enrolled'), 'population=student', 'text/csv')).body.updated, 1);
+    assert.deepEqual([await status('31000400'), await status('31000401')], ['active', 'pending_activation']);
   });
 });

@@ -99,4 +99,32 @@ describe('tessera import (CLI)', () => {
     const badPopulation = await run(['students.csv', '--population', 'wizards']);
     assert.notEqual(badPopulation.code, 0);
   });
+  it('a broken file (unclosed quote) exits 1 with its row and reason; --json prints the error envelope on stdout', async () => {
+    writeFileSync(join(dir, 'mal.csv'), 'externalId,givenName,familyName\n40000100,Anna,Neri\n"40000101,Rita,Gialli\n');
+    const json = await run(['mal.csv', '--population', 'student', '--json']);
+    assert.equal(json.code, 1);
+    const body = JSON.parse(json.stdout);
+    assert.equal(body.error.code, 'import.malformed');
+    assert.match(body.error.message, /row 2\b/);
+    assert.match(json.stderr, /row 2\b.*import\.malformed/);
+    const plain = await run(['mal.csv', '--population', 'student']);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stdout, '');
+    assert.match(plain.stderr, /cannot be read from row 2\b/);
+  });
+
+  it('reads the file in the --encoding given (utf-8 by default), rejecting rows not valid in it', async () => {
+    const latin1 = Buffer.concat([Buffer.from('externalId,givenName,familyName\n40000200,Nicol'), Buffer.from([0xf2]), Buffer.from(',Neri\n')]);
+    writeFileSync(join(dir, 'latin1.csv'), latin1);
+    const asUtf8 = await run(['latin1.csv', '--population', 'student', '--json', '--dry-run']);
+    assert.equal(asUtf8.code, 0, asUtf8.stderr);
+    assert.deepEqual(JSON.parse(asUtf8.stdout).rejected, [{ row: 1, externalId: '40000200', errors: [{ field: 'givenName', code: 'field.invalid_encoding' }] }]);
+    const ok = await run(['latin1.csv', '--population', 'student', '--json', '--encoding', 'latin1']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).created, 1);
+    assert.equal(await withDb(async (db) => (await db.kysely.selectFrom('persons').select('given_name').where('external_id', '=', '40000200').executeTakeFirst())?.given_name), 'Nicolò');
+    const unknown = await run(['latin1.csv', '--population', 'student', '--encoding', 'ebcdic']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /ebcdic is not supported/);
+  });
 });

@@ -4,16 +4,25 @@ import { defineMessages } from '../define.js';
 export const imports = defineMessages(
   {
     'error.import.malformed': 'The file cannot be read from row {row} on (for example, a quote that is never closed).',
+    'error.import.unsupported_charset': 'The character set {charset} is not supported: use UTF-8, ISO-8859-1 (Latin-1), Windows-1252, ISO-8859-15, ISO-8859-7 or Windows-1253.',
+    'error.field.invalid_encoding': 'The text is not valid in the file\'s character set (check the declared encoding).',
+    'error.field.control_character': 'The value contains a control character (such as NUL or a line break).',
     'import.summary': '{created} created, {updated} updated, {unchanged} unchanged, {rejected} rejected',
     'import.summaryDry': 'Dry run, nothing written: {created} would be created, {updated} updated, {unchanged} unchanged, {rejected} rejected',
   },
   {
     'error.import.malformed': 'Il file non è leggibile dalla riga {row} in poi (ad esempio, virgolette aperte e mai chiuse).',
+    'error.import.unsupported_charset': 'La codifica {charset} non è supportata: usare UTF-8, ISO-8859-1 (Latin-1), Windows-1252, ISO-8859-15, ISO-8859-7 o Windows-1253.',
+    'error.field.invalid_encoding': 'Il testo non è valido nella codifica del file (verificare la codifica dichiarata).',
+    'error.field.control_character': 'Il valore contiene un carattere di controllo (ad esempio NUL o un a capo).',
     'import.summary': '{created} creati, {updated} aggiornati, {unchanged} invariati, {rejected} scartati',
     'import.summaryDry': 'Prova senza scrivere nulla: {created} da creare, {updated} da aggiornare, {unchanged} invariati, {rejected} scartati',
   },
   {
     'error.import.malformed': 'Το αρχείο δεν διαβάζεται από τη γραμμή {row} και μετά (για παράδειγμα, εισαγωγικά που δεν κλείνουν ποτέ).',
+    'error.import.unsupported_charset': 'Η κωδικοποίηση {charset} δεν υποστηρίζεται: χρησιμοποιήστε UTF-8, ISO-8859-1 (Latin-1), Windows-1252, ISO-8859-15, ISO-8859-7 ή Windows-1253.',
+    'error.field.invalid_encoding': 'Το κείμενο δεν είναι έγκυρο στην κωδικοποίηση του αρχείου (ελέγξτε τη δηλωμένη κωδικοποίηση).',
+    'error.field.control_character': 'Η τιμή περιέχει χαρακτήρα ελέγχου (όπως NUL ή αλλαγή γραμμής).',
     'import.summary': '{created} νέοι, {updated} ενημερώθηκαν, {unchanged} αμετάβλητοι, {rejected} απορρίφθηκαν',
     'import.summaryDry': 'Δοκιμαστική εκτέλεση, δεν γράφτηκε τίποτα: {created} θα δημιουργηθούν, {updated} θα ενημερωθούν, {unchanged} αμετάβλητοι, {rejected} απορρίφθηκαν',
   },
