@@ -39,7 +39,7 @@ export async function activateMailbox(
   if (password.length > 1024) return { ok: false, code: 'validation.failed', fields: { newPassword: 'field.too_long' } };
   const weak = checkNewPassword(ctx, password, confirm, { username: account.username });
   if (weak) return weak;
-  const hash = await hashPassword(password);
+  const hash = await hashPassword(password, meta.ip);
   const now = ctx.clock.now();
   const outcome = await ctx.db.kysely.transaction().execute(async (tx) => {
     const verdict = await verifyCode(ctx, tx, MAILBOX_ACTIVATION, t.accountId, t.code);

@@ -32,7 +32,7 @@ describe('password hashes', () => {
   });
 
   it('queues hashes beyond its concurrency and refuses past the queue bound (server.busy)', async () => {
-    const gate = new HashGate(1, 1);
+    const gate = new HashGate({ concurrency: 1, perKey: 4, total: 1 });
     let release!: () => void;
     const first = gate.run(() => new Promise<void>((r) => (release = r)));
     const second = gate.run(async () => 'second');
@@ -40,6 +40,166 @@ describe('password hashes', () => {
     release();
     await first;
     assert.equal(await second, 'second');
+  });
+});
+
+/**
+ * A gate driven by hand: every task is a promise the test resolves, and `started` records the
+ * order in which tasks were let through.
+ */
+function handGate(limits: { concurrency: number; perKey: number; total: number }) {
+  const gate = new HashGate(limits);
+  const started: string[] = [];
+  const finish = new Map<string, () => void>();
+  const outcomes = new Map<string, Promise<string>>();
+  const finished = new Set<string>();
+  return {
+    gate,
+    started,
+    finished,
+    submit(name: string, key: string | null) {
+      const p = gate.run(
+        () =>
+          new Promise<string>((resolve) => {
+            started.push(name);
+            finish.set(name, () => resolve(name));
+          }),
+        key,
+      );
+      outcomes.set(name, p);
+      return p;
+    },
+    /** Resolves a running task and lets the gate hand its place over. */
+    async finish(name: string) {
+      const f = finish.get(name);
+      assert.ok(f && !finished.has(name), `${name} is running`);
+      finished.add(name);
+      f();
+      await outcomes.get(name);
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+const isBusy = (e: AppError) => e.code === 'server.busy' && e.opts.headers?.['retry-after'] === '2';
+
+/** A refusal comes at once: a hash that would wait instead fails the assertion, without hanging. */
+async function assertRefused(p: Promise<unknown>) {
+  const waiting = new Promise((r) => setImmediate(() => r('waiting')));
+  await assert.rejects(Promise.race([p, waiting.then((w) => assert.fail(`not refused but ${w}`))]), (e: AppError) => isBusy(e));
+}
+
+describe('hash gate: fair queue per client key', () => {
+  it('serves waiting keys in turn, each key in its own arrival order', async () => {
+    const h = handGate({ concurrency: 1, perKey: 4, total: 256 });
+    void h.submit('hold', 'z');
+    for (let i = 1; i <= 4; i++) void h.submit(`a${i}`, 'ip:a');
+    for (let i = 1; i <= 3; i++) void h.submit(`b${i}`, 'ip:b');
+    void h.submit('c1', 'ip:c');
+    assert.deepEqual([h.gate.queued('ip:a'), h.gate.queued('ip:b'), h.gate.queued('ip:c'), h.gate.queued()], [4, 3, 1, 8]);
+    await h.finish('hold');
+    for (const next of ['a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'b3', 'a4']) await h.finish(next);
+    assert.deepEqual(h.started, ['hold', 'a1', 'b1', 'c1', 'a2', 'b2', 'a3', 'b3', 'a4']);
+    assert.equal(h.gate.queued(), 0);
+  });
+
+  it('lets a newcomer in after one hash from each waiting key, not after all of them', async () => {
+    const h = handGate({ concurrency: 2, perKey: 4, total: 256 });
+    void h.submit('hold1', null);
+    void h.submit('hold2', null);
+    // Forty addresses with four waiting each, then one more address.
+    for (let a = 0; a < 40; a++) for (let i = 0; i < 4; i++) void h.submit(`x${a}.${i}`, `ip:x${a}`);
+    void h.submit('student', 'ip:s');
+    assert.equal(h.gate.queued(), 161);
+    await h.finish('hold1');
+    await h.finish('hold2');
+    while (!h.started.includes('student')) await h.finish(h.started.find((n) => !h.finished.has(n))!);
+    // Before the student: the two holders and the first hash of each of the forty addresses.
+    assert.equal(h.started.indexOf('student'), 2 + 40);
+    assert.ok(h.started.slice(2, 42).every((n) => n.endsWith('.0')));
+  });
+
+  it('refuses only the key over its cap, with Retry-After, and queues others', async () => {
+    const h = handGate({ concurrency: 1, perKey: 2, total: 256 });
+    void h.submit('hold', null);
+    void h.submit('a1', 'ip:a');
+    void h.submit('a2', 'ip:a');
+    await assertRefused(h.gate.run(async () => 'a3', 'ip:a'));
+    void h.submit('b1', 'ip:b');
+    void h.submit('b2', 'ip:b');
+    assert.equal(h.gate.queued('ip:a'), 2);
+    assert.equal(h.gate.queued('ip:b'), 2);
+    // Once one of its hashes has had its turn, the key may queue again.
+    await h.finish('hold');
+    void h.submit('a3', 'ip:a');
+    for (const next of ['a1', 'b1', 'a2', 'b2', 'a3']) await h.finish(next);
+    assert.deepEqual(h.started, ['hold', 'a1', 'b1', 'a2', 'b2', 'a3']);
+  });
+
+  it('hashes without a client key share one key and its cap', async () => {
+    const h = handGate({ concurrency: 1, perKey: 1, total: 256 });
+    void h.submit('hold', 'ip:h');
+    void h.submit('job1', null);
+    await assertRefused(h.gate.run(async () => 'job2'));
+    void h.submit('a1', 'ip:a');
+    assert.equal(h.gate.queued(null), 1);
+    await h.finish('hold');
+    await h.finish('job1');
+    await h.finish('a1');
+    assert.deepEqual(h.started, ['hold', 'job1', 'a1']);
+  });
+
+  it('refuses anyone past the global bound when every key waits alike', async () => {
+    const h = handGate({ concurrency: 1, perKey: 2, total: 3 });
+    void h.submit('hold', null);
+    void h.submit('a1', 'ip:a');
+    void h.submit('b1', 'ip:b');
+    void h.submit('c1', 'ip:c');
+    // Three wait in all, one per key: a fourth key has no one to give way to it.
+    await assertRefused(h.gate.run(async () => 'd1', 'ip:d'));
+    await assertRefused(h.gate.run(async () => 'b2', 'ip:b'));
+    await h.finish('hold');
+    void h.submit('d1', 'ip:d');
+    for (const next of ['a1', 'b1', 'c1', 'd1']) await h.finish(next);
+    assert.deepEqual(h.started, ['hold', 'a1', 'b1', 'c1', 'd1']);
+  });
+
+  it('when the queue is full, the key with the most waiting gives way to a newcomer', async () => {
+    const h = handGate({ concurrency: 1, perKey: 10, total: 4 });
+    void h.submit('hold', null);
+    const storm = ['s1', 's2', 's3'].map((n) => h.submit(n, 'ip:s'));
+    void h.submit('a1', 'ip:a');
+    // Full: the storm's newest is refused, the student gets in.
+    void h.submit('student', 'ip:t');
+    await assertRefused(storm[2]!);
+    assert.deepEqual([h.gate.queued('ip:s'), h.gate.queued('ip:t'), h.gate.queued()], [2, 1, 4]);
+    await h.finish('hold');
+    for (const next of ['s1', 'a1', 'student', 's2']) await h.finish(next);
+    assert.deepEqual(h.started, ['hold', 's1', 'a1', 'student', 's2']);
+  });
+
+  it('keeps the number of hashes at once at its concurrency, even when one fails', async () => {
+    const gate = new HashGate({ concurrency: 2, perKey: 4, total: 256 });
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const task = (i: number) => async () => {
+      started.push(i);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setImmediate(r));
+      running--;
+      if (i % 3 === 0) throw new Error('hash failed');
+      return 'ok';
+    };
+    // Six from one address (two run, four wait), then four from another.
+    const all = Array.from({ length: 10 }, (_, i) => gate.run(task(i), i < 6 ? 'ip:a' : 'ip:b').catch((e: Error) => e.message));
+    assert.deepEqual(await Promise.all(all), Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? 'hash failed' : 'ok')));
+    assert.deepEqual(started, [0, 1, 2, 6, 3, 7, 4, 8, 5, 9]);
+    assert.equal(most, 2);
+    assert.equal(gate.queued(), 0);
+    // A newcomer after the storm runs at once.
+    assert.equal(await gate.run(async () => 'late', 'ip:c'), 'late');
   });
 });
 

@@ -55,7 +55,7 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
     const person = await findPerson(ctx.db.kysely, account.personId!);
     if (!person || person.population !== v.population) return { ok: false, code: 'auth.invalid_credentials' };
 
-    const hash = await hashPassword(v.newPassword);
+    const hash = await hashPassword(v.newPassword, req.meta.ip);
     const now = ctx.clock.now();
     const result = { username: account.username, email: null as string | null, status: 'active' };
     return {

@@ -6,7 +6,8 @@ import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
 import { resendOutcome } from '../registration/service.js';
-import type { FlowDefinition } from '../kernel/types.js';
+import { findRegistration, voidRegistrations } from '../registration/records.js';
+import type { FlowDefinition, Tx } from '../kernel/types.js';
 import { serviceOfInteraction } from '../../oidc/services.js';
 import { localized } from '../../views/localized.js';
 import { credentialsInput, fields, interactionOf, safeReturnTo, states, type LoginData } from './machine.js';
@@ -15,7 +16,8 @@ import { credentialsInput, fields, interactionOf, safeReturnTo, states, type Log
  * Signs a person in with username and password.
  * Produces `auth.invalid_credentials` (unknown user, wrong password, account not active),
  * `auth.account_locked`, `auth.federated_only`, `auth.email_not_verified` (a registration whose
- * address is not confirmed yet: the flow then offers `resend_verification`).
+ * address is not confirmed yet, within its link lifetime: the flow then offers
+ * `resend_verification`), `registration.link_expired` (that resend, once the lifetime passed).
  */
 export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
@@ -47,7 +49,10 @@ export const loginFlow: FlowDefinition<LoginData> = {
     if (action === 'resend_verification' && flow.data.unverified) {
       const u = flow.data.unverified;
       const { unverified: _u, ...rest } = flow.data;
-      return resendOutcome(ctx, u, req, { state: 'awaiting_credentials', data: { ...rest, verificationResentTo: u.email } });
+      const out = await resendOutcome(ctx, u, req, { state: 'awaiting_credentials', data: { ...rest, verificationResentTo: u.email } });
+      // The registration's failure data ("void") is not the login's: keep the login's own, without
+      // the resend offer.
+      return out.ok ? out : { ...out, data: rest };
     }
     const parsed = parseInput(credentialsInput, input);
     if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
@@ -58,12 +63,31 @@ export const loginFlow: FlowDefinition<LoginData> = {
     });
     if (!checked.ok && checked.code === 'auth.email_not_verified') {
       const acc = await findAccountByUsername(ctx.db.kysely, username);
-      const person = acc?.personId ? await findPerson(ctx.db.kysely, acc.personId) : null;
-      if (acc?.email) return { ...checked, data: { ...flow.data, unverified: { accountId: acc.id, username: acc.username, email: acc.email, givenName: person?.givenName ?? '' } } };
+      const reg = acc ? await findRegistration(ctx.db.kysely, acc.id) : null;
+      if (!acc || !reg || reg.expires_at <= ctx.clock.now().toISOString()) {
+        // Past its link lifetime a registration is void (PRODUCT: it must be repeated): the
+        // expire-unverified job purges it, and until it runs its username and address are
+        // already free for anyone to register (holdersOf). Once purged, this login answers
+        // auth.invalid_credentials like any account that cannot sign in; it answers the same
+        // before the job has run, so the answer never depends on the job's timing, and never
+        // offers to resend a link that has expired. The registration is voided on the spot, as
+        // the emailed link and the registration flow do.
+        const stale = reg && !reg.verified_at ? acc!.id : null;
+        if (!stale) return { ok: false, code: 'auth.invalid_credentials' };
+        return {
+          ok: false,
+          code: 'auth.invalid_credentials',
+          async commit(tx: Tx) {
+            await voidRegistrations(ctx, tx, [stale]);
+          },
+        };
+      }
+      const person = acc.personId ? await findPerson(ctx.db.kysely, acc.personId) : null;
+      if (acc.email) return { ...checked, data: { ...flow.data, unverified: { accountId: acc.id, username: acc.username, email: acc.email, givenName: person?.givenName ?? '' } } };
     }
     if (!checked.ok) return checked;
     const { account } = checked;
-    const newHash = checked.rehash ? await hashPassword(password) : null;
+    const newHash = checked.rehash ? await hashPassword(password, req.meta.ip) : null;
     const now = ctx.clock.now();
     return {
       ok: true,

@@ -39,7 +39,7 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
       accept: (a) => a.id === me.id && a.status === 'active',
     });
     if (!checked.ok) return { ...checked, ...(checked.code === 'auth.invalid_credentials' ? { fields: { currentPassword: 'auth.invalid_credentials' } } : {}) };
-    const hash = await hashPassword(v.newPassword);
+    const hash = await hashPassword(v.newPassword, req.meta.ip);
     const now = ctx.clock.now();
     return {
       ok: true,

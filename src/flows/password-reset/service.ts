@@ -130,7 +130,7 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
     if (!account || account.status !== 'active') return { ok: false, code: 'flow.wrong_state', status: 409 };
     const weak = checkNewPassword(ctx, parsed.value.password, parsed.value.passwordConfirm, { username: account.username, field: 'password', confirmField: 'passwordConfirm' });
     if (weak) return weak;
-    const hash = await hashPassword(parsed.value.password);
+    const hash = await hashPassword(parsed.value.password, req.meta.ip);
     return {
       ok: true,
       state: 'completed',
