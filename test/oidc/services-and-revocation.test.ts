@@ -5,6 +5,9 @@ import { transitionAccount } from '../../src/accounts/lifecycle.js';
 import { findAccountById } from '../../src/accounts/repository.js';
 import { rotateSigningKeys } from '../../src/oidc/keys.js';
 import { ADMIN_TOKEN } from '../helpers/app.js';
+import { apiClient } from '../helpers/clients.js';
+import { seedAccount } from '../helpers/fixtures.js';
+import { lastMessage } from '../registration/outbox.js';
 import { authorize, browserFor, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, startWorld, type OidcWorld } from './harness.js';
 
 const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
@@ -134,6 +137,20 @@ describe('campus services and the end of access', () => {
     const again = await authorize(w, config, 'webmail');
     await other.b.get(again.url);
     assert.match(other.b.url, /\/flows\/login\//);
+  });
+
+  it('resetting a forgotten password ends the single sign-on sessions and revokes every token', async () => {
+    await seedAccount(w.t.ctx, { externalId: 'S300005', population: 'student', status: 'active', password: PASSWORD, email: 'S300005@studenti.unidemo.example.org', personalEmail: 's300005@example.org' });
+    const config = await rpConfig(w, 'webmail');
+    const { tokens } = await signIn(w, config, 'webmail', 'S300005');
+    const c = apiClient(w.t.app);
+    const f = (await c.start('password-reset')).body;
+    await c.submit('password-reset', f.id, { identifier: 'S300005' });
+    const code = /\b(\d{6})\b/.exec((await lastMessage(w.t.ctx, 's300005@example.org', 'password_reset'))!.text)![1]!;
+    assert.equal((await c.submit('password-reset', f.id, { code })).body.state, 'awaiting_password');
+    assert.equal((await c.submit('password-reset', f.id, { password: 'Reset-New-Path-88', passwordConfirm: 'Reset-New-Path-88' })).body.state, 'completed');
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+    await assert.rejects(client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub), (e: unknown) => (e as { status?: number }).status === 401);
   });
 
   it('suspending an account ends its single sign-on sessions and revokes its refresh tokens', async () => {

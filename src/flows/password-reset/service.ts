@@ -10,6 +10,7 @@ import { countIssued, issueCode, verifyCode } from '../../codes/one-time-codes.j
 import { translate } from '../../i18n/index.js';
 import { enqueueMessage } from '../../outbox/enqueue.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
+import { revokeOidcForAccount } from '../../oidc/revoke.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, Tx } from '../kernel/types.js';
 import { resetCodeEmail, resetCodeSms } from '../registration/emails.js';
@@ -143,6 +144,9 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
           .where('id', '=', account.id)
           .execute();
         const ended = await revokeAccountSessions(tx, account.id, now);
+        // As a password change does: single sign-on sessions, grants and tokens end with it (a
+        // reset is how someone takes back an account another had the password of).
+        await revokeOidcForAccount(tx, account.id);
         await clearFailures(tx, userKey(account.username));
         await audit(tx, now, { actor: `account:${account.id}`, action: 'password.reset', accountId: account.id, personId: account.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { sessionsEnded: ended } });
       },
