@@ -153,6 +153,21 @@ describe('login, session and logout', () => {
     assert.equal(again.body.error.code, 'flow.wrong_state');
   });
 
+  it('a flow started in a browser is not served by the API: its id alone drives nothing', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/login');
+    const id = /^\/flows\/login\/([^/?]+)/.exec(b.url)![1]!;
+    const c = apiClient(t.app);
+    assert.equal((await c.get('login', id)).body.error.code, 'flow.not_found');
+    const r = await c.submit('login', id, { username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'flow.not_found');
+    assert.equal(r.body.result, undefined, 'no session token');
+    // The browser itself still completes it.
+    await b.submit({ username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.doesNotMatch(b.url, /^\/flows\/login\//);
+  });
+
   it('refuses form-encoded posts to the JSON API (no cross-site form posts)', async () => {
     const c = apiClient(t.app);
     const f = await c.start('login');

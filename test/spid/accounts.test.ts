@@ -35,6 +35,8 @@ describe('SPID accounts: create, link, align', () => {
     return postResponse(t, s, idp.responseXml(spec), { html: true, ...(opts.cookies ? { extraCookies: opts.cookies } : {}) });
   }
   const sessionCookie = (r: { cookies: unknown }) => (r.cookies as Array<{ name: string; value: string }>).find((c) => c.name === 'tessera_session')?.value;
+  // The browser the SPID answer came back to: the API drives its flow only with its cookie.
+  const sameBrowser = (r: { cookies: unknown }) => ({ cookie: `tessera_csrf=${(r.cookies as Array<{ name: string; value: string }>).find((c) => c.name === 'tessera_csrf')!.value}` });
 
   it('creates an active external account at once for a new person, with the level as acr', async () => {
     const p = person('Giulia', 'Bianchi');
@@ -200,7 +202,8 @@ describe('SPID accounts: create, link, align', () => {
 
     const first = await spidLogin(p);
     const cancelId = String(first.headers.location).split('/').pop()!;
-    const cancelled = await api.submit('spid-alignment', cancelId, { action: 'cancel' });
+    assert.equal((await api.submit('spid-alignment', cancelId, { action: 'cancel' })).status, 404, 'the flow id alone drives nothing');
+    const cancelled = await api.submit('spid-alignment', cancelId, { action: 'cancel' }, sameBrowser(first));
     assert.equal(cancelled.status, 200);
     assert.deepEqual(cancelled.body.result, { linked: false });
     const still = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
@@ -210,12 +213,12 @@ describe('SPID accounts: create, link, align', () => {
 
     const second = await spidLogin(p);
     const id = String(second.headers.location).split('/').pop()!;
-    const view = await api.get('spid-alignment', id);
+    const view = await api.request('GET', `/api/v1/flows/spid-alignment/${id}`, undefined, sameBrowser(second));
     assert.equal(view.body.state, 'awaiting_confirmation');
     assert.deepEqual(view.body.actions, ['submit', 'cancel']);
     assert.equal(view.body.data.spid.taxCode, cfOf(p));
     assert.equal(view.body.data.onFile.givenName, 'Elena');
-    const done = await api.submit('spid-alignment', id, { action: 'submit' });
+    const done = await api.submit('spid-alignment', id, { action: 'submit' }, sameBrowser(second));
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.state, 'completed');
     assert.equal(done.body.result.linked, true);
@@ -223,7 +226,7 @@ describe('SPID accounts: create, link, align', () => {
     const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
     assert.equal(acc.federated_only, 1);
     // The same step cannot run twice.
-    const twice = await api.submit('spid-alignment', id, { action: 'submit' });
+    const twice = await api.submit('spid-alignment', id, { action: 'submit' }, sameBrowser(second));
     assert.equal(twice.status, 409);
   });
 
@@ -233,7 +236,7 @@ describe('SPID accounts: create, link, align', () => {
     const r = await spidLogin(p);
     const id = String(r.headers.location).split('/').pop()!;
     await db().updateTable('persons').set({ tax_code: 'RVIBRN80A01F205Q' }).where('id', '=', local.personId).execute();
-    const res = await apiClient(t.app).submit('spid-alignment', id, { action: 'submit' });
+    const res = await apiClient(t.app).submit('spid-alignment', id, { action: 'submit' }, sameBrowser(r));
     assert.equal(res.status, 409);
     assert.equal(res.body.error.code, 'spid.identity_mismatch');
     const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { randomId } from '../secret.js';
 import { AppError } from '../../errors/app-error.js';
-import { advanceFlow, createFlow, loadFlow, viewOf } from '../../flows/kernel/service.js';
+import { advanceFlow, apiMayUse, createFlow, loadFlow, viewOf } from '../../flows/kernel/service.js';
 import type { StepRequest } from '../../flows/kernel/types.js';
-import { metaOf, sessionOf, setSessionCookie } from '../request-context.js';
+import { CSRF_COOKIE, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { errorBody } from '../error-handler.js';
 
 const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
@@ -18,6 +18,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     locale: req.locale,
     session: await sessionOf(ctx, req),
     channel: 'api',
+    browserCsrf: req.cookies?.[CSRF_COOKIE] ?? null,
   });
 
   app.post('/api/v1/flows/:kind', async (req, reply) => {
@@ -30,6 +31,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
   app.get('/api/v1/flows/:kind/:id', async (req) => {
     const p = params.parse(req.params);
     const flow = await loadFlow(ctx, p.kind, p.id!);
+    if (!apiMayUse(ctx, flow, req.cookies?.[CSRF_COOKIE])) throw new AppError('flow.not_found');
     return viewOf(ctx, flow, req.locale);
   });
 

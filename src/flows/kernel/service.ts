@@ -105,6 +105,19 @@ export async function createFlow(
   return fromRow(row);
 }
 
+/**
+ * Flows belong to the channel that started them: one started in a browser is bound to that
+ * browser's CSRF cookie, and the API serves it only with that cookie (its id in a browser's
+ * history or on a shared screen is not enough to drive it); one started through the API never
+ * matches a cookie.
+ */
+export const isApiFlow = (flow: Pick<Flow, 'csrfToken'>): boolean => flow.csrfToken.startsWith('api:');
+
+/** Whether an API request may see and drive `flow` (see isApiFlow). */
+export function apiMayUse(ctx: AppContext, flow: Pick<Flow, 'csrfToken'>, browserCsrf: string | null | undefined): boolean {
+  return isApiFlow(flow) || (!!browserCsrf && ctx.secrets.hmacEquals('csrf', browserCsrf, flow.csrfToken));
+}
+
 /** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
 export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<Flow & { result: Record<string, unknown> | null }> {
   getFlowDefinition(kind);
@@ -194,6 +207,7 @@ export async function advanceFlow(
 ): Promise<StepResult> {
   const def = getFlowDefinition(kind);
   const flow = await loadFlow(ctx, kind, id);
+  if (req.channel === 'api' && !apiMayUse(ctx, flow, req.browserCsrf)) throw new AppError('flow.not_found');
   if (flow.state === COMPLETED) throw new AppError('flow.wrong_state');
   if (def.requiresSession) {
     if (!req.session) throw new AppError('flow.session_required');

@@ -50,6 +50,11 @@ export interface StepRequest {
   locale: Locale;
   session: { sessionId: string; accountId: string } | null;
   channel: 'api' | 'browser';
+  /**
+   * API requests: the CSRF cookie of the browser they come from, if any. A flow started in a
+   * browser is served by the API only with that browser's cookie (e.g. an app's web view).
+   */
+  browserCsrf?: string | null;
 }
 
 export type Tx = Kysely<Database>;
