@@ -30,8 +30,23 @@ export const fields: FieldSpec[] = [
   { name: 'password', type: 'password', required: true, autocomplete: 'current-password', hint: 'form.showPassword' },
 ];
 
-/** Only same-site paths are accepted as a return address (no open redirects). */
+const SITE = 'https://site.invalid';
+
+/**
+ * Only same-site paths are accepted as a return address (no open redirects). The address is read
+ * as a browser reads it (the URL standard drops tabs and line breaks and turns `\` into `/`, so
+ * `/<TAB>/evil.example` is another site): it must start with one `/`, hold no control
+ * character, space or backslash, and still be on this site once parsed. What is kept is the
+ * parsed path, query and fragment.
+ */
 export function safeReturnTo(v: string | undefined): string | undefined {
-  if (!v || !v.startsWith('/') || v.startsWith('//') || v.startsWith('/\\') || v.length > 500) return undefined;
-  return v;
+  if (!v || v.length > 500 || !v.startsWith('/') || v.startsWith('//') || /[\u0000-\u0020\u007f-\u009f\\]/.test(v)) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v, SITE);
+  } catch {
+    return undefined;
+  }
+  if (u.origin !== SITE) return undefined;
+  return `${u.pathname}${u.search}${u.hash}`;
 }
