@@ -142,8 +142,12 @@ const registrationSchema = z
     organisationsClosedSince: z.iso.date('must be a date such as 2015-03-01').optional(),
     /** The institution's own words for those who try (e.g. where businesses go instead). */
     closedMessage: localizedText.optional(),
-    /** Seconds between two resends of the activation email. */
+    /** Seconds between two activation emails of one registration (resend and change of address alike). */
     resendIntervalSeconds: z.number().int().min(0).default(60),
+    /** Activation emails one registration may cause in all: the first, resends and changes of address. */
+    emailsPerRegistration: z.number().int().min(1).max(50).default(5),
+    /** New registrations (each sends an email) accepted from one client address per hour; 0: no limit. */
+    registrationsPerAddressPerHour: z.number().int().min(0).default(10),
   })
   .strict();
 

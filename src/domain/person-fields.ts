@@ -40,3 +40,28 @@ export function normaliseSchoolCode(input: string): string | null {
   const v = input.trim().toUpperCase();
   return /^[A-Z]{4}[A-Z0-9]{6}$/.test(v) ? v : null;
 }
+
+/**
+ * What a person's name may not hold: control characters (C0, DEL, C1: line breaks, tabs, NUL…),
+ * the Unicode line and paragraph separators, the invisible marks that reorder or hide text
+ * (bidirectional overrides and isolates, zero-width spaces), and U+FFFD (text that was not valid).
+ */
+const nameControl = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ufffd]/;
+/** Marks of a web or email address (a scheme, "www.", "@", a slash or angle brackets): a name never holds one. */
+const nameAddress = /:\/\/|www\.|[@/\\<>]/i;
+
+/** Longest given or family name accepted from a person typing it in. */
+export const NAME_MAX_LENGTH = 64;
+
+/**
+ * Why a name typed in by a person (given or family name) is refused, or null when it is fine.
+ * Codes: `field.control_character`, `name.invalid` (a web or email address), `field.too_long`.
+ * Emails greet a person by name only when this returns null.
+ */
+export function nameProblem(input: string, max = NAME_MAX_LENGTH): 'field.control_character' | 'name.invalid' | 'field.too_long' | null {
+  const v = input.trim();
+  if (nameControl.test(v)) return 'field.control_character';
+  if (nameAddress.test(v)) return 'name.invalid';
+  if (v.length > max) return 'field.too_long';
+  return null;
+}

@@ -120,6 +120,12 @@ describe('registration through the API', () => {
     const soon = await c.submit('registration', f.id, { action: 'resend' });
     assert.equal(soon.status, 429);
     assert.equal(soon.body.error.code, 'registration.resend_too_soon');
+    // Correcting the address sends an email too: under the same cooldown.
+    const early = await c.submit('registration', f.id, { action: 'change_email', email: 'anna@example.org' });
+    assert.equal(early.status, 429);
+    assert.equal(early.body.error.code, 'registration.resend_too_soon');
+    assert.equal(await messageCount(t.ctx, 'anna@example.org'), 0);
+    t.clock.advance(61_000);
     const changed = await c.submit('registration', f.id, { action: 'change_email', email: 'anna@example.org' });
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     assert.equal(changed.body.data.email, 'anna@example.org');

@@ -2,10 +2,14 @@ import type { AppContext } from '../../app/context.js';
 import type { OutgoingMessage } from '../../outbox/enqueue.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
+import { nameProblem } from '../../domain/person-fields.js';
 
 /**
  * The emails and SMS of registration, recovery, reset, email change and lifecycle warnings,
- * rendered in the recipient's language when enqueued. Links are absolute under PUBLIC_URL.
+ * rendered in the recipient's language when enqueued. Links are absolute under PUBLIC_URL, and
+ * are the only links: the one piece of text a person typed that an email carries is their given
+ * name in the greeting, and only a name that passes the name checks (no control characters, no
+ * web or email address, not too long); with any other the email has no greeting line.
  */
 type Params = Record<string, string | number>;
 
@@ -33,7 +37,7 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
   const institution = institutionName(ctx, locale);
   const t = (key: string, p: Params = {}) => translate(locale, key, { institution, ...p });
   const paragraphs = [
-    ...(b.name ? [t('mail.greeting', { name: b.name })] : []),
+    ...(b.name && nameProblem(b.name) === null ? [t('mail.greeting', { name: b.name.trim() })] : []),
     ...b.lines.map((l) => t(l.key, l.params)),
   ];
   const after = [...(b.after ?? []).map((l) => t(l.key, l.params)), t('mail.ignore')];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NAME_MAX_LENGTH, nameProblem } from '../../domain/person-fields.js';
 import { checkbox, secret, text } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
 
@@ -35,12 +36,23 @@ export const usernameInput = () =>
 
 export const emailInput = () => z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(254, 'field.too_long').pipe(z.email('email.invalid'));
 
+/**
+ * A given or family name: no control characters or line breaks (`field.control_character`), no web
+ * or email address (`name.invalid`), at most NAME_MAX_LENGTH characters (`field.too_long`).
+ * The activation email greets the person with it.
+ */
+export const nameInput = () =>
+  text(NAME_MAX_LENGTH).superRefine((v, c) => {
+    const problem = nameProblem(v);
+    if (problem) c.addIssue({ code: 'custom', message: problem });
+  });
+
 export const detailsInput = z.object({
   username: usernameInput(),
   password: secret(),
   passwordConfirm: secret(),
-  givenName: text(100),
-  familyName: text(100),
+  givenName: nameInput(),
+  familyName: nameInput(),
   birthDate: z.iso.date('date.invalid'),
   mobile: text(40),
   email: emailInput(),
@@ -59,8 +71,8 @@ export function detailsFields(policyHint: string, registrantOptions: Array<{ val
     { name: 'username', type: 'text', required: true, autocomplete: 'username', hint: 'registration.usernameHelp', maxLength: 40 },
     { name: 'password', type: 'password', required: true, autocomplete: 'new-password', hint: policyHint },
     { name: 'passwordConfirm', type: 'password', required: true, autocomplete: 'new-password' },
-    { name: 'givenName', type: 'text', required: true, autocomplete: 'given-name', maxLength: 100 },
-    { name: 'familyName', type: 'text', required: true, autocomplete: 'family-name', maxLength: 100 },
+    { name: 'givenName', type: 'text', required: true, autocomplete: 'given-name', maxLength: NAME_MAX_LENGTH },
+    { name: 'familyName', type: 'text', required: true, autocomplete: 'family-name', maxLength: NAME_MAX_LENGTH },
     { name: 'birthDate', type: 'date', required: true, autocomplete: 'bday' },
     { name: 'mobile', type: 'tel', required: true, autocomplete: 'tel', hint: 'registration.mobileHelp', maxLength: 40 },
     { name: 'email', type: 'email', required: true, autocomplete: 'email', hint: 'registration.emailHelp', maxLength: 254 },

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { randomId } from '../../app/secret.js';
-import { countIssued } from '../../codes/one-time-codes.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { AppError } from '../../errors/app-error.js';
@@ -11,8 +10,9 @@ import { localized } from '../../views/localized.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
 import { changeEmailInput, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
-import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, VERIFY_PURPOSE, voidRegistrations } from './records.js';
+import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, voidRegistrations } from './records.js';
 import { activateByToken } from './verify.js';
+import { addressAtLimit, emailLimit, holdEmailPlace, takeAddressPlace } from './limits.js';
 
 type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
@@ -43,6 +43,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   if (v.birthDate >= now.toISOString().slice(0, 10) || v.birthDate < '1900-01-01') return { ok: false, code: 'validation.failed', fields: { birthDate: 'date.invalid' } };
   const weak = checkNewPassword(ctx, v.password, v.passwordConfirm, { username: v.username, field: 'password', confirmField: 'passwordConfirm' });
   if (weak) return weak;
+  // Before the password is hashed: a client that used up its registrations of the hour costs a read.
+  if (await addressAtLimit(ctx, req.meta.ip)) return { ok: false, code: 'registration.too_many_registrations', status: 429 };
   const emailLower = v.email.toLowerCase();
   const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
   if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
@@ -57,6 +59,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
     state: 'awaiting_verification',
     data: { accountId, username: v.username, email: v.email, givenName: v.givenName, linkExpiresAt: expiresAt.toISOString() },
     async commit(tx) {
+      await takeAddressPlace(ctx, tx, req.meta.ip);
       if (held.stale.length) await voidRegistrations(ctx, tx, held.stale);
       const at = now.toISOString();
       await tx
@@ -140,17 +143,11 @@ async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ e
   return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null };
 }
 
-async function tooSoon(ctx: AppContext, accountId: string): Promise<boolean> {
-  const interval = ctx.config.registration.resendIntervalSeconds * 1000;
-  if (interval === 0) return false;
-  const { last } = await countIssued(ctx, VERIFY_PURPOSE, accountId, new Date(ctx.clock.now().getTime() - interval));
-  return last !== null;
-}
-
 /**
- * Sends the activation link again for a pending registration (from the registration flow, or
- * from a login refused because the address is not confirmed). Produces
- * `registration.link_expired`, `registration.resend_too_soon`.
+ * Sends the activation link again for a pending registration, to its address or to a corrected
+ * one (from the registration flow, or from a login refused because the address is not confirmed),
+ * under the registration's email limits (limits.ts). Produces `registration.link_expired`,
+ * `registration.resend_too_soon`, `registration.too_many_emails`.
  */
 export async function resendOutcome<D>(
   ctx: AppContext,
@@ -161,13 +158,15 @@ export async function resendOutcome<D>(
 ): Promise<StepOutcome<D>> {
   const live = await livePending(ctx, data);
   if ('ok' in live) return live as unknown as StepOutcome<D>;
-  if (!change && (await tooSoon(ctx, data.accountId!))) return { ok: false, code: 'registration.resend_too_soon', status: 429 };
+  const limited = await emailLimit(ctx, data.accountId!);
+  if (limited) return { ok: false, code: limited, status: 429 };
   const to = change?.email ?? data.email!;
   const now = ctx.clock.now();
   return {
     ok: true,
     ...next,
     async commit(tx: Tx) {
+      await holdEmailPlace(ctx, tx, data.accountId!);
       if (change) {
         const lower = change.email.toLowerCase();
         try {
@@ -189,7 +188,7 @@ export async function resendOutcome<D>(
  * Self-registration of external users (unimi). Produces `validation.failed`, `password.policy`,
  * `password.mismatch`, `registration.username_taken`, `registration.email_registered`,
  * `registration.closed`, `registration.link_expired`, `registration.link_invalid`,
- * `registration.resend_too_soon`.
+ * `registration.resend_too_soon`, `registration.too_many_registrations`, `registration.too_many_emails`.
  */
 export const registrationFlow: FlowDefinition<RegistrationData> = {
   kind: 'registration',

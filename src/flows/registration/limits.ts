@@ -1,0 +1,87 @@
+import type { AppContext } from '../../app/context.js';
+import { countIssued } from '../../codes/one-time-codes.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Tx } from '../kernel/types.js';
+import { VERIFY_PURPOSE } from './records.js';
+
+/**
+ * Limits on the emails registration sends, so that nobody can make the institution's mail server
+ * carry their messages to anyone, again and again. Each is checked twice: before the step (a clear
+ * 429, nothing written, no password hashed) and again inside the transaction that queues the email,
+ * where concurrent requests, on one instance or several, are counted atomically; a request refused
+ * there rolls back whole, so nothing is sent.
+ *
+ * - Per client address: new registrations in an hour (`registration.registrationsPerAddressPerHour`),
+ *   `registration.too_many_registrations`. Counted in the shared throttle table under their own key,
+ *   with one upsert (its row lock orders concurrent registrations from one address).
+ * - Per registration: at most one email every `registration.resendIntervalSeconds`
+ *   (`registration.resend_too_soon`), and `registration.emailsPerRegistration` in all, the first
+ *   included (`registration.too_many_emails`). Counted from the activation links issued, read while
+ *   the registration's row is locked, whichever flow asks (the registration or a refused login).
+ */
+
+const HOUR = 3_600_000;
+export type EmailLimitCode = 'registration.resend_too_soon' | 'registration.too_many_emails';
+
+export const registrationAddressKey = (ip: string | null) => `registration:ip:${ip ?? 'unknown'}`;
+
+/** True when the client address has used up its registrations of the hour (a read; see takeAddressPlace). */
+export async function addressAtLimit(ctx: AppContext, ip: string | null): Promise<boolean> {
+  const max = ctx.config.registration.registrationsPerAddressPerHour;
+  if (max === 0) return false;
+  const cutoff = new Date(ctx.clock.now().getTime() - HOUR).toISOString();
+  const row = await ctx.db.kysely.selectFrom('login_throttle').select(['failures', 'window_start']).where('key', '=', registrationAddressKey(ip)).executeTakeFirst();
+  return !!row && row.window_start >= cutoff && row.failures >= max;
+}
+
+/**
+ * Takes a place for a new registration from `ip`, inside the transaction that creates it: one
+ * atomic upsert (a window older than an hour starts the count again). Throws
+ * `registration.too_many_registrations` when none is left, which rolls the registration back.
+ */
+export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | null): Promise<void> {
+  const max = ctx.config.registration.registrationsPerAddressPerHour;
+  if (max === 0) return;
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const cutoff = new Date(now.getTime() - HOUR).toISOString();
+  const row = await tx
+    .insertInto('login_throttle')
+    .values({ key: registrationAddressKey(ip), failures: 1, window_start: at, locked_until: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => {
+        const fresh = eb('login_throttle.window_start', '<', cutoff);
+        return {
+          failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
+          window_start: eb.case().when(fresh).then(at).else(eb.ref('login_throttle.window_start')).end(),
+        };
+      }),
+    )
+    .returning('failures')
+    .executeTakeFirstOrThrow();
+  if (row.failures > max) throw new AppError('registration.too_many_registrations');
+}
+
+/** Whether the registration of `accountId` may be sent another activation email now; the code to answer if not. */
+export async function emailLimit(ctx: AppContext, accountId: string, db: Tx = ctx.db.kysely): Promise<EmailLimitCode | null> {
+  const r = ctx.config.registration;
+  const { count, last } = await countIssued(ctx, VERIFY_PURPOSE, accountId, new Date(0), db);
+  if (count >= r.emailsPerRegistration) return 'registration.too_many_emails';
+  if (r.resendIntervalSeconds > 0 && last && ctx.clock.now().getTime() - last.getTime() < r.resendIntervalSeconds * 1000) return 'registration.resend_too_soon';
+  return null;
+}
+
+/**
+ * The same check inside the transaction that queues the email, with the registration's row locked
+ * first (an update that changes nothing), so that concurrent resends of one registration are
+ * counted one after the other. Throws the code when refused, which rolls everything back.
+ */
+export async function holdEmailPlace(ctx: AppContext, tx: Tx, accountId: string): Promise<void> {
+  await tx
+    .updateTable('registrations')
+    .set((eb) => ({ email_lower: eb.ref('email_lower') }))
+    .where('account_id', '=', accountId)
+    .execute();
+  const code = await emailLimit(ctx, accountId, tx);
+  if (code) throw new AppError(code);
+}
