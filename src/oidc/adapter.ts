@@ -96,9 +96,13 @@ export class KyselyAdapter implements Adapter {
     await destroyRow.run(this.db, this.model, id);
   }
 
-  /** A grant ends with everything issued under it (codes, tokens): reused codes trigger this. */
+  /**
+   * Ends this model's rows issued under a grant. The provider asks each token model in turn (codes,
+   * access and refresh tokens) when a grant ends; an interaction under way that names the grant
+   * (an account switch resuming after a sign-out) is not one of them and stays.
+   */
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
   }
 }
 

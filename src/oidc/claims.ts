@@ -96,6 +96,8 @@ export interface SessionAccount {
   accountId: string;
   active: boolean;
   population: string | null;
+  /** When the person authenticated (the Tessera session began), on Tessera's clock. */
+  authenticatedAt: Date;
 }
 
 const liveSessionAccount = preparedQuery((db, sessionId: string) =>
@@ -103,7 +105,7 @@ const liveSessionAccount = preparedQuery((db, sessionId: string) =>
     .selectFrom('sessions')
     .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
     .leftJoin('persons', 'persons.id', 'accounts.person_id')
-    .select(['sessions.id', 'sessions.account_id', 'sessions.expires_at', 'accounts.status', 'persons.population'])
+    .select(['sessions.id', 'sessions.account_id', 'sessions.created_at', 'sessions.expires_at', 'accounts.status', 'persons.population'])
     .where('sessions.id', '=', sessionId)
     .where('sessions.revoked_at', 'is', null),
 );
@@ -117,5 +119,11 @@ export async function sessionAccount(ctx: AppContext, token: string): Promise<Se
   if (!id) return null;
   const row = await liveSessionAccount.first(ctx.db.kysely, id);
   if (!row || !isLive(row, ctx.clock.now())) return null;
-  return { sessionId: row.id, accountId: row.account_id, active: canLogIn(row.status as AccountStatus), population: row.population ?? null };
+  return {
+    sessionId: row.id,
+    accountId: row.account_id,
+    active: canLogIn(row.status as AccountStatus),
+    population: row.population ?? null,
+    authenticatedAt: new Date(row.created_at),
+  };
 }

@@ -6,7 +6,7 @@ import { metaOf, sessionOf } from '../app/request-context.js';
 import { audit } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
 import { localized } from '../views/localized.js';
-import { sessionAccount } from './claims.js';
+import { sessionAccount, type SessionAccount } from './claims.js';
 import { rememberConsent } from './consents.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
@@ -32,6 +32,38 @@ async function detailsOf(provider: Provider, req: FastifyRequest, reply: Fastify
 }
 
 const consentCsrf = (ctx: AppContext, uid: string, sessionId: string) => ctx.secrets.hmac('oidc-consent', `${uid}:${sessionId}`);
+const reauthSig = (ctx: AppContext, uid: string, since: number) => ctx.secrets.hmac('oidc-reauth', `${uid}:${since}`);
+
+/**
+ * Whether the Tessera session may answer the provider's login prompt. It may, unless the service
+ * asked for a fresh sign-in: `prompt=login` (only a sign-in made after this interaction sent the
+ * person to the login page counts: `since`, signed, on the way back), `max_age` (the session's
+ * sign-in must be that recent, or made after `since`), or an `id_token_hint` naming someone else
+ * (after a fresh sign-in still as someone else, the service gets `login_required`).
+ */
+function freshness(ctx: AppContext, uid: string, req: FastifyRequest, session: SessionAccount, details: Details): 'ok' | 'sign_in_again' | 'other_person' {
+  const reasons = new Set(details.prompt.reasons);
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const since = Number(q.since);
+  const signedInSince = Number.isFinite(since) && typeof q.sig === 'string' && ctx.secrets.hmacEquals('oidc-reauth', `${uid}:${since}`, q.sig) && session.authenticatedAt.getTime() >= since;
+  if (reasons.has('login_prompt') && !signedInSince) return 'sign_in_again';
+  const maxAge = Number(details.params.max_age);
+  if (reasons.has('max_age') && Number.isFinite(maxAge) && !signedInSince && ctx.clock.now().getTime() - session.authenticatedAt.getTime() > maxAge * 1000) return 'sign_in_again';
+  if (reasons.has('id_token_hint')) {
+    const hinted = subjectOf(String(details.params.id_token_hint ?? ''));
+    if (hinted !== session.accountId) return signedInSince ? 'other_person' : 'sign_in_again';
+  }
+  return 'ok';
+}
+
+/** The subject of an ID token the provider has already verified (as the hint of this request). */
+function subjectOf(idToken: string): string | null {
+  try {
+    return (JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as { sub?: string }).sub ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The provider's interactions, bridged to Tessera's own pages:
@@ -80,18 +112,39 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       return html(reply, renderRefusedPage({ ctx, locale: req.locale, path: req.url, service, population, back }), 403);
     }
     if (details.prompt.name === 'login') {
+      const fresh = freshness(ctx, uid, req, session, details);
+      if (fresh === 'sign_in_again') {
+        // prompt=login, max_age exceeded or another person's id_token_hint: the password again.
+        const since = ctx.clock.now().getTime();
+        const back = `${interactionPath(uid)}/login?since=${since}&sig=${reauthSig(ctx, uid, since)}`;
+        return reply.redirect(`/flows/login?return_to=${encodeURIComponent(back)}`, 303);
+      }
+      if (fresh === 'other_person') {
+        await record('sso.hint_mismatch');
+        const back = await provider.interactionResult(
+          req.raw,
+          reply.raw,
+          { error: 'login_required', error_description: 'signed in as another person than the id_token_hint names' },
+          { mergeWithLastSubmission: false },
+        );
+        return afterForm ? html(reply, renderContinuePage({ ctx, locale: req.locale, path: req.url, service, next: back })) : reply.redirect(back, 303);
+      }
       await record('sso.login');
+      // auth_time is when the password was typed (the Tessera session began), not now.
+      const age = ctx.clock.now().getTime() - session.authenticatedAt.getTime();
       const next = await provider.interactionResult(
         req.raw,
         reply.raw,
-        { login: { accountId: session.accountId, amr: ['pwd'] } },
+        { login: { accountId: session.accountId, amr: ['pwd'], ts: Math.floor((Date.now() - Math.max(0, age)) / 1000) } },
         { mergeWithLastSubmission: false },
       );
       return afterForm ? html(reply, renderContinuePage({ ctx, locale: req.locale, path: req.url, service, next })) : reply.redirect(next, 303);
     }
     if (details.prompt.name === 'consent') {
       if (details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
-      const scopes = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      // prompt=consent asks again for what was allowed before: then the list is what is requested.
+      const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      const scopes = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
       return html(
         reply,
         renderConsentPage({

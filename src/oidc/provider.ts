@@ -2,7 +2,7 @@
 // its minimum (it warns "Unsupported runtime" on Node 20), and Tessera supports Node 20.19+.
 // 8.8 is the newest release that supports Node 20.
 import { interactionPath } from './lazy-provider.js';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
@@ -62,7 +62,11 @@ function policy(ctx: AppContext) {
       const allowed = (k.oidc.client?.['tessera_populations'] as string[] | undefined) ?? [];
       const s = await lookup(k);
       const population = s?.accountId === accountId ? s.population : await populationOf(ctx, accountId);
-      return !allowed.includes(population ?? '');
+      const admitted = allowed.includes(population ?? '');
+      // Without an interaction (prompt=none) the service gets the refusal itself, as it would
+      // from the refusal page's link: access_denied, not interaction_required.
+      if (!admitted && k.oidc.prompts.has('none')) throw new errors.AccessDenied('access.service_not_available');
+      return !admitted;
     }),
   );
   return base;
@@ -161,10 +165,32 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
 async function build(ctx: AppContext): Promise<Provider> {
   const provider = new Provider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
   provider.proxy = Boolean(ctx.env.TRUST_PROXY && ctx.env.TRUST_PROXY !== 'false');
+  provider.use(formPostPolicy);
   provider.on('authorization.success', revokeOnLogout);
   provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));
   provider.on('server_error', (_k: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
   return provider;
+}
+
+/**
+ * The `form_post` response mode under Tessera's Content-Security-Policy. The provider's page posts
+ * the answer to the service with one inline script, whose hash it adds to the policy's
+ * `script-src` when there is one: authorization answers get `script-src 'self'` (Tessera serves
+ * no script files), and a form_post answer also lets its form post to the service's redirect URI
+ * (registered, and checked by the provider before it answers there).
+ */
+async function formPostPolicy(k: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  const authorization = k.path === oidcRoutes.authorization || k.path.startsWith(`${oidcRoutes.authorization}/`);
+  if (authorization) {
+    const csp = k.response.get('content-security-policy');
+    if (typeof csp === 'string' && csp && !/(^|;)\s*script-src\s/.test(csp)) k.set('content-security-policy', `${csp};script-src 'self'`);
+  }
+  await next();
+  const params = k.oidc?.params;
+  if (!authorization || params?.response_mode !== 'form_post' || typeof params.redirect_uri !== 'string' || !String(k.type).includes('html')) return;
+  const target = new URL(params.redirect_uri).origin;
+  const csp = String(k.response.get('content-security-policy') ?? '');
+  k.set('content-security-policy', csp.replace(/form-action 'self'/, `form-action 'self' ${target}`));
 }
 
 /**
@@ -188,6 +214,10 @@ function revokeOnLogout(k: KoaContextWithOIDC): void {
 function endTesseraSession(ctx: AppContext, k: KoaContextWithOIDC): void {
   // "No, stay signed in" signs out of the one service only.
   if (!k.oidc.params?.logout) return;
+  // The provider ending its own session because another person has just signed in at Tessera
+  // in this browser (it then resumes the authorization): that new Tessera session stays.
+  const then = k.oidc.session?.state?.postLogoutRedirectUri;
+  if (typeof then === 'string' && then.startsWith(`${ctx.env.PUBLIC_URL}${oidcRoutes.authorization}/`)) return;
   const token = k.cookies.get(SESSION_COOKIE, { signed: false });
   k.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });
   if (!token) return;

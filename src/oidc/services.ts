@@ -116,6 +116,8 @@ export function clientMetadataOf(s: Service, secret: string | null): ClientMetad
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: s.tokenEndpointAuthMethod,
+    // Every ID token says when the person signed in, so a service can ask for a fresh sign-in.
+    require_auth_time: true,
     ...(s.jwksUri ? { jwks_uri: s.jwksUri } : {}),
     ...(s.backchannelLogoutUri ? { backchannel_logout_uri: s.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     tessera_populations: s.populations,

@@ -50,4 +50,25 @@ describe('single sign-on in a real browser (Content-Security-Policy)', { skip },
     assert.deepEqual(violations, []);
     await page.close();
   });
+
+  it('response_mode=form_post reaches the service: the page posts the code on its own', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const req = await authorize(w, config, 'webmail', { response_mode: 'form_post' });
+    const page = await browser.newPage({ locale: 'en-GB' });
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|violates/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(req.url);
+    await page.fill('input[name="username"]', 'S400001');
+    await page.fill('input[name="password"]', PASSWORD);
+    const before = w.rp.posted.length;
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${w.rp.base}/webmail/cb`), { timeout: 15_000 }), page.click('button[value="submit"]')]);
+    assert.equal(w.rp.posted.length, before + 1, 'the service received a form post');
+    const answer = w.rp.posted.at(-1)!;
+    assert.ok(answer.get('code'));
+    assert.equal(answer.get('state'), req.state);
+    assert.deepEqual(violations, []);
+    await page.close();
+  });
 });

@@ -18,7 +18,19 @@ export async function startRpServer() {
   const pair = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
   const jwk = { ...(await webcrypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'rp-1', alg: 'ES256', use: 'sig' };
   const logoutTokens: string[] = [];
+  /** Answers posted to a callback (response_mode=form_post), as form bodies. */
+  const posted: URLSearchParams[] = [];
   const server: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.endsWith('/cb')) {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        posted.push(new URLSearchParams(body));
+        res.setHeader('content-type', 'text/plain');
+        res.end('relying party');
+      });
+      return;
+    }
     if (req.url === '/jwks') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ keys: [jwk] }));
@@ -41,7 +53,7 @@ export async function startRpServer() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, privateKey: pair.privateKey, logoutTokens, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { base, privateKey: pair.privateKey, logoutTokens, posted, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export type RpServer = Awaited<ReturnType<typeof startRpServer>>;

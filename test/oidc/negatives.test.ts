@@ -167,6 +167,10 @@ describe('single sign-on: what is refused', () => {
     assert.match(other.text(), /Allow access to your account\?/);
     assert.match(other.text(), /your name and username/);
     assert.doesNotMatch(other.text(), /your email address/, 'what was allowed before is not asked again');
+    // prompt=consent asks again for everything requested, even what was allowed.
+    const ask = await authorize(w, config, 'library', { scope: 'openid email', prompt: 'consent' });
+    await other.get(ask.url);
+    assert.match(other.text(), /your email address/);
   });
 
   it('a first-party service asking for more scopes later gets them without a consent screen', async () => {
