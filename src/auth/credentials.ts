@@ -87,10 +87,18 @@ export async function checkCredentials(
   const account = await findAccountByUsername(db, username);
   let verified = false;
   let rehash = false;
-  if (account?.passwordHash) {
-    ({ ok: verified, rehash } = await verifyPassword(account.passwordHash, password, meta.ip));
-  } else {
-    await verifyDummy(password, meta.ip);
+  try {
+    if (account?.passwordHash) {
+      ({ ok: verified, rehash } = await verifyPassword(account.passwordHash, password, meta.ip));
+    } else {
+      await verifyDummy(password, meta.ip);
+    }
+  } catch (err) {
+    // No password was checked (the hash queue was full): the attempt gives its places back.
+    await db.transaction().execute(async (tx) => {
+      for (const [key] of keys) await releaseAttempt(tx, key);
+    });
+    throw err;
   }
   if (account?.federatedOnly) return { ok: false, code: 'auth.federated_only' };
 

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Algorithm, hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { AppError } from '../errors/app-error.js';
+import { addressKey } from './throttle.js';
 
 /** OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1. */
 export const argon2Options = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -97,12 +98,15 @@ export const passwordGate = new HashGate({ concurrency: Math.max(1, Math.min(4, 
 
 const busy = () => new AppError('server.busy', { headers: { 'retry-after': '2' } });
 
+/** The queue key of a client address: the same as its login counters' (an IPv6 /64 is one client). */
+const queueKey = (client: string | null): string | null => (client ? addressKey(client) : null);
+
 /**
  * argon2id with the OWASP parameters. `client` is the client key for the hash queue: the
  * request's client address, or null outside a request.
  */
 export function hashPassword(password: string, client: string | null = null): Promise<string> {
-  return passwordGate.run(() => argonHash(password, argon2Options), client);
+  return passwordGate.run(() => argonHash(password, argon2Options), queueKey(client));
 }
 
 // A real hash of a random string: verifying against it costs what a real verification costs, and
@@ -111,7 +115,7 @@ export function hashPassword(password: string, client: string | null = null): Pr
 let dummyHash: Promise<string> | undefined;
 export function verifyDummy(password: string, client: string | null = null): Promise<false> {
   dummyHash ??= argonHash(`dummy-${Math.random()}`, argon2Options);
-  return dummyHash.then((h) => passwordGate.run(() => argonVerify(h, password), client)).then(() => false);
+  return dummyHash.then((h) => passwordGate.run(() => argonVerify(h, password), queueKey(client))).then(() => false);
 }
 
 /**
@@ -123,12 +127,12 @@ export async function verifyPassword(stored: string, password: string, client: s
   const scheme = hashScheme(stored);
   if (scheme === 'argon2') {
     const encoded = stored.replace(/^\{ARGON2\}/, '');
-    const ok = await passwordGate.run(() => argonVerify(encoded, password), client);
+    const ok = await passwordGate.run(() => argonVerify(encoded, password), queueKey(client));
     const current = encoded.startsWith(`$argon2id$v=19$m=${argon2Options.memoryCost},t=${argon2Options.timeCost},p=${argon2Options.parallelism}$`);
     return { ok, rehash: ok && !current };
   }
   if (scheme === 'bcrypt') {
-    const ok = await passwordGate.run(() => bcrypt.compare(password, stored), client);
+    const ok = await passwordGate.run(() => bcrypt.compare(password, stored), queueKey(client));
     return { ok, rehash: ok };
   }
   if (scheme === 'ssha') {

@@ -12,7 +12,22 @@ export interface ThrottleRule {
 }
 
 export const accountKey = (accountId: string) => `acct:${accountId}`;
-export const addressKey = (ip: string) => `ip:${ip}`;
+/**
+ * The key of a client address. An IPv6 client is counted by its /64 network: one host is given a
+ * whole /64 and can change addresses within it at will. IPv4 (also IPv4-mapped) is the address.
+ */
+export const addressKey = (ip: string): string => {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (v4 || !ip.includes(':')) return `ip:${v4 ? v4[1] : ip}`;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `ip6:${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+};
 
 /** The latest lock end among `keys` (null when none is locked): one indexed read. */
 export async function throttleState(db: Kysely<Database>, keys: string[], at: Date): Promise<{ until: Date | null }> {

@@ -51,7 +51,7 @@ describe('login storm: the hash queue is fair per client address', () => {
         return r;
       }),
     );
-    await until(() => passwordGate.queued(storm) === 4, 'the storm has four logins waiting');
+    await until(() => passwordGate.queued(`ip:${storm}`) === 4, 'the storm has four logins waiting');
     // The student arrives last.
     const cc = apiClient(t.app, { ip: student });
     const f = await cc.start('login');
@@ -59,7 +59,7 @@ describe('login storm: the hash queue is fair per client address', () => {
       finished.push('student');
       return r;
     });
-    await until(() => passwordGate.queued(student) === 1, 'the student waits');
+    await until(() => passwordGate.queued(`ip:${student}`) === 1, 'the student waits');
     // A hash that will hold the place after its turn, so the rest of the storm cannot run on.
     const last = holder();
     assert.equal(passwordGate.queued(), 6);
@@ -69,7 +69,7 @@ describe('login storm: the hash queue is fair per client address', () => {
     const ok = await studentLogin;
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.state, 'completed');
-    assert.equal(passwordGate.queued(storm), 3, 'three of the storm still waiting when the student is in');
+    assert.equal(passwordGate.queued(`ip:${storm}`), 3, 'three of the storm still waiting when the student is in');
     // At most the storm login whose hash ran first can have been answered before.
     assert.ok(finished.indexOf('student') <= 1, finished.join(','));
 
@@ -81,6 +81,32 @@ describe('login storm: the hash queue is fair per client address', () => {
     // Released together, the rest of the storm may finish in any order, but all after the student.
     assert.equal(finished.length, 5);
     assert.ok(finished.indexOf('student') <= 1, finished.join(','));
+    assert.equal(passwordGate.queued(), 0);
+  });
+
+  it('a login refused because the queue is full counts as no attempt', async () => {
+    const holders = Array.from({ length: concurrency }, holder);
+    // 256 addresses with one hash waiting each: no one has more to give way.
+    const waiting: Array<{ done: Promise<void>; release: () => void }> = [];
+    for (let i = 0; i < 256; i++) {
+      let release!: () => void;
+      const done = passwordGate.run(() => new Promise<void>((r) => (release = r)), `test:fill${i}`).catch(() => undefined);
+      waiting.push({ done, release: () => release?.() });
+    }
+    assert.equal(passwordGate.queued(), 256);
+    const c = apiClient(t.app, { ip: '10.78.0.1' });
+    const f = await c.start('login');
+    const r = await c.submit('login', f.body.id, { username: 'student1', password: 'Wrong-Pw1' });
+    assert.equal(r.status, 503);
+    assert.equal(r.body.error.code, 'server.busy');
+    const counts = await t.ctx.db.kysely.selectFrom('login_throttle').select(['key', 'failures']).where('key', 'in', ['user:student1', 'ip:10.78.0.1']).execute();
+    assert.ok(counts.every((row) => row.failures === 0), JSON.stringify(counts));
+    for (const h of holders) h.release();
+    for (let i = 0; i < 256 + concurrency; i++) {
+      await new Promise((res) => setImmediate(res));
+      for (const w of waiting) w.release();
+    }
+    await Promise.all([...holders.map((h) => h.done), ...waiting.map((w) => w.done)]);
     assert.equal(passwordGate.queued(), 0);
   });
 });

@@ -30,3 +30,16 @@ describe('return addresses after sign-in', () => {
     assert.equal(safeReturnTo(undefined), undefined);
   });
 });
+
+describe('client address keys', () => {
+  it('counts IPv4 by address and IPv6 by its /64 network', async () => {
+    const { addressKey } = await import('../../src/auth/throttle.js');
+    assert.equal(addressKey('192.0.2.1'), 'ip:192.0.2.1');
+    assert.equal(addressKey('::ffff:192.0.2.1'), 'ip:192.0.2.1');
+    const net = addressKey('2001:db8:1:2:3:4:5:6');
+    assert.equal(net, 'ip6:2001:db8:1:2::/64');
+    for (const same of ['2001:db8:1:2::7', '2001:0db8:0001:0002:aaaa::1', '2001:DB8:1:2:ffff:ffff:ffff:ffff']) assert.equal(addressKey(same), net, same);
+    assert.notEqual(addressKey('2001:db8:1:3::1'), net);
+    assert.equal(addressKey('2001:db8::'), 'ip6:2001:db8:0:0::/64');
+  });
+});

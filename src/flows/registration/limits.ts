@@ -1,3 +1,4 @@
+import { addressKey } from '../../auth/throttle.js';
 import type { AppContext } from '../../app/context.js';
 import { countIssued } from '../../codes/one-time-codes.js';
 import { AppError } from '../../errors/app-error.js';
@@ -23,7 +24,7 @@ import { VERIFY_PURPOSE } from './records.js';
 const HOUR = 3_600_000;
 export type EmailLimitCode = 'registration.resend_too_soon' | 'registration.too_many_emails';
 
-export const registrationAddressKey = (ip: string | null) => `registration:ip:${ip ?? 'unknown'}`;
+export const registrationAddressKey = (ip: string | null) => `registration:${ip ? addressKey(ip) : 'unknown'}`;
 
 /** True when the client address has used up its registrations of the hour (a read; see takeAddressPlace). */
 export async function addressAtLimit(ctx: AppContext, ip: string | null): Promise<boolean> {
