@@ -45,6 +45,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
   const db = opts.db ?? connect(env.DATABASE_URL);
   if (opts.migrate !== false) await migrateUp(db);
   const log = pino({ ...loggerOptions(opts.logLevel ?? env.LOG_LEVEL), base: { service: 'tessera' } });
+  db.onConnectionError?.((err) => log.warn({ err }, 'a database connection ended; the next query opens a new one'));
   const secrets = new Secrets(loadOrCreateSecret(env.TESSERA_SECRET, env.TESSERA_DATA_DIR));
   const ctx: AppContext = {
     env,

@@ -37,6 +37,12 @@ export interface Db {
    */
   writeGate?(): SharedArrayBuffer;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: tells `listener` when an idle connection of the pool ended (a server restart or
+   * failover, a pooler or firewall closing idle connections). The pool drops it and opens a new
+   * one for the next query; the process goes on.
+   */
+  onConnectionError?(listener: (err: Error) => void): void;
 }
 
 /**
@@ -251,6 +257,18 @@ export function connect(url: string, opts: { schema?: string; poolSize?: number;
     max: opts.poolSize ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
+  // Without a listener, an idle client's 'error' event would end the process (every instance at
+  // once, on a PostgreSQL restart).
+  const listeners = new Set<(err: Error) => void>();
+  pool.on('error', (err: Error) => {
+    for (const listener of listeners) listener(err);
+  });
   const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', ...(opts.schema ? { schema: opts.schema } : {}), close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'postgres',
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    close: () => kysely.destroy(),
+    onConnectionError: (listener) => void listeners.add(listener),
+  };
 }

@@ -8,7 +8,9 @@ import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
 import { buildServer } from '../../src/app/server.js';
-import { ADMIN_TOKEN, freshDb, makeApp, onPostgres, pgTestSchema, type TestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, freshDb, makeApp, onPostgres, pgTestSchema, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { sql } from 'kysely';
+import { connect } from '../../src/db/connect.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 
@@ -71,6 +73,25 @@ describe('platform', () => {
     assert.notEqual(el.json().error.message, 'Not found.');
     const html = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { accept: 'text/html' } });
     assert.match(html.body, /Non trovat/, 'pages keep the institution\'s default language');
+  });
+
+  it('on PostgreSQL, outlives a database connection that ends while idle', { skip: !onPostgres && 'PostgreSQL only' }, async () => {
+    const db = connect(testDatabaseUrl, { poolSize: 1 });
+    const ended: Error[] = [];
+    db.onConnectionError!((err) => ended.push(err));
+    try {
+      const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db.kysely)).rows[0]!.pid;
+      const other = connect(testDatabaseUrl, { poolSize: 1 });
+      await sql`select pg_terminate_backend(${pid})`.execute(other.kysely);
+      await other.close();
+      for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(ended.length, 1, 'the pool reported the ended connection');
+      // The process is still here, and the next query opens a new connection.
+      const again = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db.kysely)).rows[0]!.pid;
+      assert.notEqual(again, pid);
+    } finally {
+      await db.close();
+    }
   });
 
   it('answers router and HTTP-parser refusals in the error envelope too', async () => {
