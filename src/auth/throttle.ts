@@ -52,34 +52,37 @@ export async function throttleState(db: Kysely<Database>, keys: string[], at: Da
  */
 export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date): Promise<Date | null> {
   const now = at.toISOString();
-  return db.transaction().execute(async (tx) => {
-    let until: Date | null = null;
-    for (const [key, rule] of keys) {
-      const cutoff = new Date(at.getTime() - rule.windowMs).toISOString();
-      const row = await tx
-        .insertInto('login_throttle')
-        .values({ key, failures: 1, window_start: now, locked_until: null })
-        .onConflict((oc) =>
-          oc.column('key').doUpdateSet((eb) => {
-            const fresh = eb.or([eb('login_throttle.window_start', '<', cutoff), eb.and([eb('login_throttle.locked_until', 'is not', null), eb('login_throttle.locked_until', '<=', now)])]);
-            return {
-              failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
-              window_start: eb.case().when(fresh).then(now).else(eb.ref('login_throttle.window_start')).end(),
-              locked_until: eb.case().when(fresh).then(null).else(eb.ref('login_throttle.locked_until')).end(),
-            };
-          }),
-        )
-        .returning(['failures', 'locked_until'])
-        .executeTakeFirstOrThrow();
+  let until: Date | null = null;
+  // One statement per window length (the keys of a login share one): atomic on its own.
+  for (const windowMs of new Set(keys.map(([, r]) => r.windowMs))) {
+    const group = keys.filter(([, r]) => r.windowMs === windowMs);
+    const cutoff = new Date(at.getTime() - windowMs).toISOString();
+    const rows = await db
+      .insertInto('login_throttle')
+      .values(group.map(([key]) => ({ key, failures: 1, window_start: now, locked_until: null })))
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => {
+          const fresh = eb.or([eb('login_throttle.window_start', '<', cutoff), eb.and([eb('login_throttle.locked_until', 'is not', null), eb('login_throttle.locked_until', '<=', now)])]);
+          return {
+            failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
+            window_start: eb.case().when(fresh).then(now).else(eb.ref('login_throttle.window_start')).end(),
+            locked_until: eb.case().when(fresh).then(null).else(eb.ref('login_throttle.locked_until')).end(),
+          };
+        }),
+      )
+      .returning(['key', 'failures', 'locked_until'])
+      .execute();
+    for (const row of rows) {
+      const rule = group.find(([k]) => k === row.key)![1];
       let lock = row.locked_until && row.locked_until > now ? new Date(row.locked_until) : null;
       if (!lock && row.failures > rule.maxFailures) {
         lock = new Date(at.getTime() + rule.lockMs);
-        await tx.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', key).execute();
+        await db.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', row.key).where('locked_until', 'is', null).execute();
       }
       if (lock && (!until || lock > until)) until = lock;
     }
-    return until;
-  });
+  }
+  return until;
 }
 
 /**
