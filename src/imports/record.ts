@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PersonTable } from '../db/schema.js';
 import { hashScheme } from '../auth/passwords.js';
 import { populationIds, type InstitutionConfig } from '../config/institution-schema.js';
 import { registrarStatuses, type RegistrarStatus } from '../domain/account-status.js';
@@ -235,23 +236,24 @@ export function missingForNew(r: ImportRecord): RowError[] {
 }
 
 /** The stored person columns a partial record is completed from (persons). */
-export interface StoredPerson {
-  given_name: string;
-  family_name: string;
-  birth_date: string | null;
-  tax_code: string | null;
-  amka: string | null;
-  insurance_country: string | null;
-  insurance_number: string | null;
-  mobile: string | null;
-  personal_email: string | null;
-  registrar_status: string;
-  org_unit: string | null;
-  role: string | null;
-  contract_type: string | null;
-  entitlements: string;
-  extra: string;
-}
+export type StoredPerson = Pick<
+  PersonTable,
+  | 'given_name'
+  | 'family_name'
+  | 'birth_date'
+  | 'tax_code'
+  | 'amka'
+  | 'insurance_country'
+  | 'insurance_number'
+  | 'mobile'
+  | 'personal_email'
+  | 'registrar_status'
+  | 'org_unit'
+  | 'role'
+  | 'contract_type'
+  | 'entitlements'
+  | 'extra'
+>;
 
 /**
  * The record a partial row means for a stored person: the fields it left out keep their stored
