@@ -84,6 +84,8 @@ export type ErrorCode = keyof typeof errorCatalog;
 /** Codes for a single field, used in `error.fields`, flow messages and import reports. */
 export const fieldCodes = [
   'field.required',
+  // PIN activation: neither contact was given (one of the two is enough).
+  'activation.contact_required',
   'field.invalid',
   'field.too_long',
   'field.unknown',

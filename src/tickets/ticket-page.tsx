@@ -1,10 +1,47 @@
 import type { AppContext } from '../app/context.js';
-import type { FlowMessage } from '../flows/kernel/types.js';
-import { translate, type Locale } from '../i18n/index.js';
+import type { FieldSpec, FlowMessage } from '../flows/kernel/types.js';
+import { formatTime } from '../auth/credentials.js';
+import { hasMessage, translate, type Locale } from '../i18n/index.js';
 import { ErrorSummary } from '../views/components/flow-form.js';
 import { renderPage } from '../views/layout.js';
 
 const CONTEXT_FIELDS = ['flow', 'state', 'code', 'reference', 'time'] as const;
+type ContextField = (typeof CONTEXT_FIELDS)[number];
+
+/** The form's own fields, so the error summary can name them ("Contact: …"). */
+const FORM_FIELDS: FieldSpec[] = [
+  { name: 'contact', type: 'text', required: true },
+  { name: 'name', type: 'text', required: false },
+  { name: 'message', type: 'text', required: true },
+];
+
+/**
+ * A context value as a person reads it: the procedure's and step's titles, the error's message,
+ * the time in the page's language. Null when there is nothing readable to show (the raw value
+ * still travels in the hidden field, for the helpdesk).
+ */
+export function contextText(k: ContextField, values: Record<string, string>, locale: Locale): string | null {
+  const v = values[k];
+  if (!v) return null;
+  const t = (key: string) => translate(locale, key);
+  switch (k) {
+    case 'flow':
+      return hasMessage(`${v}.title`) ? t(`${v}.title`) : null;
+    case 'state': {
+      const key = `${values.flow ?? ''}.${v}.title`;
+      // A step titled like its procedure adds nothing for the reader.
+      return values.flow && hasMessage(key) && t(key) !== t(`${values.flow}.title`) ? t(key) : null;
+    }
+    case 'code':
+      return hasMessage(`error.${v}`) ? t(`error.${v}`) : null;
+    case 'time': {
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? null : formatTime(d, locale);
+    }
+    case 'reference':
+      return v;
+  }
+}
 
 /** The helpdesk form, prefilled with the failure's context (shown, and carried as hidden fields). */
 export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: string; csrf: string; values: Record<string, string>; messages: FlowMessage[] }): string {
@@ -34,26 +71,30 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
     </div>
   );
   const context = CONTEXT_FIELDS.filter((k) => p.values[k]);
+  const shown = context.flatMap((k) => {
+    const text = contextText(k, p.values, p.locale);
+    return text ? [{ k, text }] : [];
+  });
   return renderPage({
     ctx: p.ctx,
     locale: p.locale,
-    title: t('ticket.title'),
+    title: p.messages.length > 0 ? t('form.errorTitle', { title: t('ticket.title') }) : t('ticket.title'),
     path: p.path,
     children: (
       <div class="card narrow">
         <h1>{t('ticket.title')}</h1>
         <p class="lead">{t('ticket.lead')}</p>
-        <ErrorSummary messages={p.messages} t={t} />
+        <ErrorSummary messages={p.messages} t={t} fields={FORM_FIELDS} />
         <form method="post" action="/helpdesk/tickets" class="flow-form" noValidate>
           <input type="hidden" name="_csrf" value={p.csrf} />
-          {context.length > 0 ? (
+          {shown.length > 0 ? (
             <>
               <h2>{t('ticket.context')}</h2>
               <dl class="facts">
-                {context.map((k) => (
+                {shown.map(({ k, text }) => (
                   <>
-                    <dt>{t(`ticket.${k}`)}</dt>
-                    <dd>{p.values[k]}</dd>
+                    <dt>{t(k === 'code' ? 'ticket.problem' : `ticket.${k}`)}</dt>
+                    <dd>{text}</dd>
                   </>
                 ))}
               </dl>

@@ -185,7 +185,8 @@ describe('activation-pin through the JSON API', () => {
     const s = await c.start(KIND);
     let r = await c.submit(KIND, s.body.id, {});
     assert.equal(r.status, 422);
-    assert.equal(r.body.error.fields.mobile, 'field.required');
+    assert.equal(r.body.error.code, 'validation.failed');
+    assert.deepEqual(r.body.error.fields, { mobile: 'activation.contact_required', email: 'activation.contact_required' });
     r = await c.submit(KIND, s.body.id, { mobile: '12', email: 'not-an-email' });
     assert.equal(r.body.error.fields.mobile, 'phone.invalid');
     assert.equal(r.body.error.fields.email, 'email.invalid');

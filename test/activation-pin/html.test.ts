@@ -76,7 +76,7 @@ describe('activation-pin through HTML forms (no JavaScript)', () => {
     assert.ok(![...q.keys()].some((k) => /pin|password|id$/.test(k)));
     await b.get(href);
     assert.equal(b.status, 200);
-    assert.match(b.text(), /activation\.no_match/);
+    assert.match(b.text(), /Nessun utente trovato/);
     // A browser posts the form's hidden context fields as well.
     const hidden = Object.fromEntries([...b.html.matchAll(/<input[^>]*type="hidden"[^>]*name="(\w+)"[^>]*value="([^"]*)"/g)].filter((m) => m[1] !== '_csrf').map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
     assert.equal(hidden.code, 'activation.no_match');

@@ -20,7 +20,8 @@ export async function stepContact(ctx: AppContext, flowId: string, data: Activat
   if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
   const { mobile, email } = parsed.value;
   if (!mobile && !email) {
-    return fail('validation.failed', { fields: { mobile: 'field.required', email: 'field.required' }, details: [{ key: 'activation-pin.contactRequired' }] });
+    // Both fields are optional; one of them is needed: one sentence says so on both, never "required".
+    return fail('validation.failed', { fields: { mobile: 'activation.contact_required', email: 'activation.contact_required' } });
   }
   const fields: Record<string, string> = {};
   const e164 = mobile ? toE164(mobile, ctx.config.institution.defaultCountry) : null;

@@ -15,7 +15,7 @@ export interface RecordSummary {
   /** YYYY-MM-DD, or null when the registrar has none. */
   birthDate: string | null;
   population: string;
-  /** The office or department: its code and, when known, its name. */
+  /** The office or department: its code and, when known, its name (the page shows the name). */
   orgUnit: { code: string; name: string | null } | null;
   /** Masked: only the last three characters show. */
   amka: string | null;
@@ -32,15 +32,27 @@ export function maskIdentifier(s: string): string {
   return '*'.repeat(Math.max(0, s.length - keep)) + s.slice(-keep);
 }
 
-/** The summary of `person` (the org unit's name read from the office list). */
+/**
+ * The name of the office `code`: from the office list, else (school staff) the school's own
+ * record, whose name the registrar gives; null when neither knows it.
+ */
+async function orgUnitName(db: Kysely<Database>, code: string): Promise<string | null> {
+  const unit = await db.selectFrom('org_units').select('name').where('code', '=', code).executeTakeFirst();
+  if (unit?.name) return unit.name;
+  const school = await db.selectFrom('persons').select(['given_name', 'family_name']).where('population', '=', 'school').where('external_id', '=', code).executeTakeFirst();
+  const name = school ? `${school.given_name} ${school.family_name}`.trim() : '';
+  return name || null;
+}
+
+/** The summary of `person`, the office named when its name is known. */
 export async function summarizeRecord(db: Kysely<Database>, person: Person): Promise<RecordSummary> {
-  const unit = person.orgUnit ? await db.selectFrom('org_units').select('name').where('code', '=', person.orgUnit).executeTakeFirst() : undefined;
+  const unitName = person.orgUnit ? await orgUnitName(db, person.orgUnit) : null;
   return {
     givenName: person.givenName,
     familyName: person.familyName,
     birthDate: person.birthDate,
     population: person.population,
-    orgUnit: person.orgUnit ? { code: person.orgUnit, name: unit?.name ?? null } : null,
+    orgUnit: person.orgUnit ? { code: person.orgUnit, name: unitName } : null,
     amka: person.amka ? maskIdentifier(person.amka) : null,
     taxCode: person.taxCode ? maskIdentifier(person.taxCode) : null,
     insurance: person.insuranceCountry && person.insuranceNumber ? { country: person.insuranceCountry, number: maskIdentifier(person.insuranceNumber) } : null,

@@ -43,7 +43,7 @@ function recordOnFile(person: RecordSummary, t: T): VNode {
   const rows: Array<[string, string]> = [[t('activation-pin.record.name'), `${person.givenName} ${person.familyName}`.trim()]];
   if (person.birthDate) rows.push([t('activation-pin.record.birthDate'), dayFirst(person.birthDate)]);
   rows.push([t('activation-pin.record.population'), t(`population.${person.population}`)]);
-  if (person.orgUnit) rows.push([t('activation-pin.record.orgUnit'), person.orgUnit.name ? `${person.orgUnit.name} (${person.orgUnit.code})` : person.orgUnit.code]);
+  if (person.orgUnit) rows.push([t('activation-pin.record.orgUnit'), person.orgUnit.name ?? person.orgUnit.code]);
   if (person.amka) rows.push([t('activation-pin.record.amka'), person.amka]);
   if (person.taxCode) rows.push([t('activation-pin.record.taxCode'), person.taxCode]);
   if (person.insurance) rows.push([t('activation-pin.record.insurance'), `${person.insurance.country} ${person.insurance.number}`]);

@@ -14,6 +14,10 @@ export function renderErrorPage(
   const title =
     e.code === 'flow.expired' ? t('flow.expiredTitle') : e.status === 404 ? t('notFound.title') : t('error.title');
   const flowKind = /^\/flows\/([a-z-]+)/.exec(req.url)?.[1];
+  // Where to start again: the flow's start when the path names the flow; after a refused form
+  // (CSRF) elsewhere, the home page.
+  const restartable = e.code === 'flow.expired' || e.code === 'flow.not_found' || e.code === 'flow.wrong_state' || e.code === 'auth.csrf';
+  const restart = !restartable ? null : flowKind ? `/flows/${flowKind}` : e.code === 'auth.csrf' ? '/' : null;
   return renderPage({
     ctx,
     locale: e.locale,
@@ -24,19 +28,24 @@ export function renderErrorPage(
         <h1>{title}</h1>
         <p class="lead">{t(`error.${e.code}`, e.params)}</p>
         {e.code === 'flow.expired' ? <p>{t('flow.expiredText')}</p> : null}
-        {flowKind && (e.code === 'flow.expired' || e.code === 'flow.not_found' || e.code === 'flow.wrong_state') ? (
+        {restart ? (
           <p>
-            <a class="button primary" href={`/flows/${flowKind}`}>
+            <a class="button primary" href={restart}>
               {t('flow.restart')}
             </a>
           </p>
         ) : null}
-        {e.status !== 404 || flowKind ? (
-          <p class="ticket-link">
-            {t('ticket.linkLead')}{' '}
-            <a href={ticketLink({ flow: flowKind, code: e.code, reference: e.reference, time: ctx.clock.now().toISOString() })}>{t('ticket.link')}</a>
+        {e.status === 404 && !restart ? (
+          <p>
+            <a class="button primary" href="/">
+              {t('notFound.home')}
+            </a>
           </p>
         ) : null}
+        <p class="ticket-link">
+          {t('ticket.linkLead')}{' '}
+          <a href={ticketLink({ flow: flowKind, code: e.code, reference: e.reference, time: ctx.clock.now().toISOString() })}>{t('ticket.link')}</a>
+        </p>
         <p class="muted small">{t('error.reference', { id: e.reference })}</p>
       </div>
     ),

@@ -32,10 +32,18 @@ export function renderFlowPage(p: FlowPageInput): string {
   const leadParams = Object.fromEntries(Object.entries(p.view.data).filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'));
   const stateLead = leadKey ? t(leadKey, leadParams) : '';
   const lead = done ? '' : stateLead !== leadKey ? stateLead : t(`${p.view.kind}.lead`);
+  // Problems with a field go in the summary that links to the fields; the others (wrong
+  // credentials, a lock until a time) are a plain alert: nothing in the form fixes them. A
+  // problem reported both generally and on a field is listed once, on its field.
+  const fieldMessages = p.view.messages.filter((m) => m.field);
+  const onFields = new Set(fieldMessages.map((m) => m.text));
+  const general = p.view.messages.filter((m) => !m.field && !onFields.has(m.text));
+  const hasErrors = !done && p.view.messages.length > 0;
   return renderPage({
     ctx: p.ctx,
     locale: p.locale,
-    title,
+    // Screen readers announce the title first: a page back with errors says so there.
+    title: hasErrors ? t('form.errorTitle', { title }) : title,
     path: p.path,
     signedIn: p.signedIn,
     children: (
@@ -48,7 +56,14 @@ export function renderFlowPage(p: FlowPageInput): string {
         ) : (
           <>
             {lead && lead !== `${p.view.kind}.lead` ? <p class="lead">{lead}</p> : null}
-            <ErrorSummary messages={p.view.messages} t={t} fields={p.view.fields} />
+            {general.length > 0 ? (
+              <div class="error-summary error-alert" role="alert" id={fieldMessages.length > 0 ? undefined : 'error-summary'} tabIndex={-1}>
+                {general.map((m) => (
+                  <p>{m.text}</p>
+                ))}
+              </div>
+            ) : null}
+            <ErrorSummary messages={fieldMessages} t={t} fields={p.view.fields} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
             <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>

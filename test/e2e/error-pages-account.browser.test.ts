@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { seedAccount } from '../helpers/fixtures.js';
+import { browserSkip, checkAxe, startBrowserApp, type BrowserApp } from '../helpers/browser.js';
+
+const ADDRESS = '20260001@studenti.unidemo.example.org';
+
+/** The lines the address's domain (the text after the "@") takes on screen. */
+async function domainLines(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const dd = document.querySelector('dd.address')!;
+    const last = [...dd.childNodes].filter((n) => n.nodeType === 3).pop()!;
+    const r = document.createRange();
+    r.selectNodeContents(last);
+    return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+  });
+}
+
+describe('error pages, the ticket form and the account page in a real browser', { skip: browserSkip }, () => {
+  let b: BrowserApp;
+  before(async () => {
+    b = await startBrowserApp();
+    await seedAccount(b.ctx, { externalId: '20260001', status: 'active', password: 'Campo-Fiorito58', email: ADDRESS });
+  });
+  after(() => b?.close());
+
+  for (const width of [1280, 320]) {
+    it(`/account in Greek at ${width}px: the address breaks only after the "@", no sideways scroll`, async () => {
+      const page = await b.newPage({ locale: 'el', width });
+      await page.goto('/flows/login');
+      await page.locator('#f-username').fill('20260001');
+      await page.locator('#f-password').fill('Campo-Fiorito58');
+      await page.locator('button[value="submit"]').click();
+      await page.waitForLoadState();
+      await page.goto('/account');
+      assert.equal(await page.locator('dd.address').innerText(), ADDRESS);
+      if (width === 1280) assert.equal(await domainLines(page), 1, 'the domain is not split');
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no horizontal scroll');
+      await checkAxe(page, `account ${width}px`);
+    });
+  }
+
+  it('the 404 page, the ticket form with its errors, and a login refusal pass axe', async () => {
+    const page = await b.newPage({ locale: 'en' });
+    await page.goto('/no-such-page');
+    await page.getByRole('link', { name: 'Go to the home page' }).waitFor();
+    await checkAxe(page, '404');
+    await page.goto('/helpdesk/tickets/new?flow=login&code=auth.invalid_credentials&time=2026-12-07T04:04:32.436Z');
+    await checkAxe(page, 'ticket form');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForLoadState();
+    assert.match(await page.title(), /^Error: /);
+    await checkAxe(page, 'ticket form with errors');
+    await page.goto('/flows/login');
+    await page.locator('#f-username').fill('nobody');
+    await page.locator('#f-password').fill('Wrong-pass-1');
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    assert.match(await page.title(), /^Error: Sign in/);
+    await checkAxe(page, 'login refused');
+  });
+});
