@@ -3,13 +3,32 @@ import type { AppContext } from './app/context.js';
 import { createContext } from './app/container.js';
 import { buildServer } from './app/server.js';
 import { startHooks } from './app/start-hooks.js';
+import { pino } from 'pino';
+import { readEnv } from './config/env.js';
+import { connect } from './db/connect.js';
+import { whenDatabaseAnswers } from './db/wait.js';
+import { loggerOptions } from './observability/logger.js';
 
 /**
  * Starts the portal: configuration → context (database migrated) → HTTP server, then the
  * background work of each area (outbox dispatcher, scheduler). Stops cleanly on SIGINT/SIGTERM.
  */
 export async function serve(): Promise<{ app: FastifyInstance; ctx: AppContext }> {
-  const ctx = await createContext();
+  const env = readEnv();
+  const startLog = pino({ ...loggerOptions(env.LOG_LEVEL), base: { service: 'tessera' } });
+  // PostgreSQL may still be starting (or restarting): wait for it up to a minute, saying so.
+  const ctx = await whenDatabaseAnswers(
+    async () => {
+      const db = connect(env.DATABASE_URL);
+      try {
+        return await createContext({ env, db });
+      } catch (err) {
+        await db.close().catch(() => undefined);
+        throw err;
+      }
+    },
+    { waitMs: 60_000, onWait: (err, next) => startLog.warn({ err, retryInMs: next }, 'the database does not answer yet; trying again') },
+  );
   const app = await buildServer(ctx);
   const stops: Array<() => Promise<void> | void> = [];
   for (const hook of startHooks) {
