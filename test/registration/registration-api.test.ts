@@ -105,6 +105,27 @@ describe('registration through the API', () => {
     assert.equal(ph.r.body.error.fields.mobile, 'phone.invalid');
   });
 
+  it('reports every invalid field of one submission at once', async () => {
+    const { r } = await register({ username: 'all.at.once', email: 'not-an-email', mobile: 'abc', password: 'short', passwordConfirm: 'short', consents: false });
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'validation.failed');
+    assert.equal(r.body.error.fields.email, 'email.invalid');
+    assert.equal(r.body.error.fields.mobile, 'phone.invalid');
+    assert.equal(r.body.error.fields.password, 'password.policy');
+    assert.equal(r.body.error.fields.consents, 'consent.required');
+    assert.equal(r.body.error.fields.passwordConfirm, undefined);
+    // The broken password rules are listed too, under the password.
+    assert.ok(r.body.messages.some((m: { field?: string; text: string }) => m.field === 'password' && /At least \d+ characters/.test(m.text)), JSON.stringify(r.body.messages));
+    // Fields checked after the shape: a bad birth date and a mismatched confirmation come together.
+    const b = await register({ username: 'all.at.once', mobile: 'abc', birthDate: '2999-01-01', passwordConfirm: 'Lago-Maggiore-72' });
+    assert.equal(b.r.body.error.code, 'validation.failed');
+    assert.deepEqual(b.r.body.error.fields, { mobile: 'phone.invalid', birthDate: 'date.invalid', passwordConfirm: 'password.mismatch' });
+    // Only the password wrong: still password.policy.
+    const p = await register({ username: 'all.at.once', password: 'short', passwordConfirm: 'short' });
+    assert.equal(p.r.body.error.code, 'password.policy');
+    assert.deepEqual(p.r.body.error.fields, { password: 'password.policy' });
+  });
+
   it('refuses institutions, schools and companies with the institution’s message', async () => {
     const { r } = await register({ username: 'acme', email: 'acme@example.org', registrantType: 'company' });
     assert.equal(r.status, 403);

@@ -62,6 +62,21 @@ describe('registration in the browser (no JavaScript)', () => {
     assert.equal(b.status, 200);
   });
 
+  it('one submission shows every invalid field: email, mobile, password and consent', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/registration');
+    const { consents: _unticked, ...rest } = form({ username: 'all.at.once', email: 'not-an-email', mobile: 'abc', password: 'short', passwordConfirm: 'short' });
+    await b.submit(rest);
+    assert.equal(b.status, 422);
+    const text = b.text();
+    assert.match(text, /Enter a valid email address/);
+    assert.match(text, /Enter a valid phone number/);
+    assert.match(text, /The password does not meet the rules/);
+    assert.match(text, /At least \d+ characters/);
+    assert.match(text, /You must accept the privacy notice/);
+    assert.match(b.html, /value="all.at.once"/);
+  });
+
   it('taken email points to recovery; closed categories show the institution’s message', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/registration');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { randomId } from '../../app/secret.js';
@@ -31,18 +32,56 @@ function closedFor(ctx: AppContext, type: string, locale: Locale): Failure | nul
   return { ok: false, code: 'registration.closed', status: 403, fields: { registrantType: 'registration.closed' }, ...(r.closedMessage ? { details: [{ key: localized(r.closedMessage, locale) }] } : {}) };
 }
 
+/** One input of the details step parsed on its own: its value, or undefined when it is not valid. */
+function detailValue<K extends keyof typeof detailsInput.shape>(input: Record<string, unknown>, key: K): z.infer<typeof detailsInput>[K] | undefined {
+  const schema: z.ZodType = detailsInput.shape[key];
+  const r = parseInput(z.object({ value: schema }), { value: input[key] });
+  return r.ok ? (r.value.value as z.infer<typeof detailsInput>[K]) : undefined;
+}
+
+/**
+ * Every field check of the details step at once (shape, mobile, birth date, password policy and
+ * confirmation), so that one submission reports every invalid field. The answer is
+ * `password.policy` or `password.mismatch` when only the password fields fail, else
+ * `validation.failed` with all the fields (and the broken password rules as details).
+ */
+function detailsProblems(ctx: AppContext, input: Record<string, unknown>, shape: Record<string, string>): Failure | null {
+  const fields: Record<string, string> = { ...shape };
+  const mobile = detailValue(input, 'mobile');
+  if (mobile !== undefined && !normaliseMobile(ctx, mobile)) fields.mobile = 'phone.invalid';
+  const birthDate = detailValue(input, 'birthDate');
+  if (birthDate !== undefined && (birthDate >= ctx.clock.now().toISOString().slice(0, 10) || birthDate < '1900-01-01')) fields.birthDate = 'date.invalid';
+  const password = detailValue(input, 'password');
+  const confirm = detailValue(input, 'passwordConfirm');
+  const rawUsername = typeof input.username === 'string' && input.username.trim() ? input.username.trim().toLowerCase() : undefined;
+  const username = detailValue(input, 'username') ?? rawUsername;
+  let policy: Failure | null = null;
+  if (password !== undefined) {
+    // The policy alone (the confirmation is compared below, even when the policy fails).
+    policy = checkNewPassword(ctx, password, password, { username, field: 'password', confirmField: 'passwordConfirm' });
+    if (policy) fields.password = 'password.policy';
+    if (confirm !== undefined && confirm !== password) fields.passwordConfirm = 'password.mismatch';
+  }
+  const names = Object.keys(fields);
+  if (names.length === 0) return null;
+  const onlyPasswords = names.every((n) => fields[n] === 'password.policy' || fields[n] === 'password.mismatch');
+  if (onlyPasswords) {
+    if (policy) return { ...policy, fields };
+    return { ok: false, code: 'password.mismatch', fields };
+  }
+  return { ok: false, code: 'validation.failed', fields, ...(policy?.details ? { details: policy.details } : {}) };
+}
+
 async function details(ctx: AppContext, flow: { id: string; data: RegistrationData }, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<RegistrationData>> {
   const parsed = parseInput(detailsInput, input);
-  if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+  if (!parsed.ok) return detailsProblems(ctx, input, parsed.fields)!;
   const v = parsed.value;
   const closed = closedFor(ctx, v.registrantType, req.locale);
   if (closed) return closed;
-  const mobile = normaliseMobile(ctx, v.mobile);
-  if (!mobile) return { ok: false, code: 'validation.failed', fields: { mobile: 'phone.invalid' } };
+  const problems = detailsProblems(ctx, input, {});
+  if (problems) return problems;
+  const mobile = normaliseMobile(ctx, v.mobile)!;
   const now = ctx.clock.now();
-  if (v.birthDate >= now.toISOString().slice(0, 10) || v.birthDate < '1900-01-01') return { ok: false, code: 'validation.failed', fields: { birthDate: 'date.invalid' } };
-  const weak = checkNewPassword(ctx, v.password, v.passwordConfirm, { username: v.username, field: 'password', confirmField: 'passwordConfirm' });
-  if (weak) return weak;
   // Before the password is hashed: a client that used up its registrations of the hour costs a read.
   if (await addressAtLimit(ctx, req.meta.ip)) return { ok: false, code: 'registration.too_many_registrations', status: 429 };
   const emailLower = v.email.toLowerCase();
