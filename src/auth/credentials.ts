@@ -5,7 +5,7 @@ import { findAccountByUsername } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { StepOutcome, Tx } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
-import { addressKey, clearFailures, releaseAttempt, reserveAttempt, settleFailure, throttleState, type ThrottleRule } from './throttle.js';
+import { addressKey, clearFailures, releaseAttempt, reserveAttempt, settleFailure, type ThrottleRule } from './throttle.js';
 import { verifyDummy, verifyPassword } from './passwords.js';
 
 type Failure = Extract<StepOutcome<never>, { ok: false }>;
@@ -74,15 +74,13 @@ export async function checkCredentials(
   const now = ctx.clock.now();
   const r = rules(ctx);
   const keys: Array<[string, ThrottleRule]> = [[userKey(username), r.account], ...(meta.ip ? [[addressKey(meta.ip), r.address] as [string, ThrottleRule]] : [])];
-  const { until } = await throttleState(
-    db,
-    keys.map(([k]) => k),
-    now,
-  );
-  if (until) return lockedFailure(until, locale, now);
-  // The attempt takes its place before the hash, so parallel attempts cannot all get through.
-  const filled = await reserveAttempt(db, keys, now);
-  if (filled) return lockedFailure(filled, locale, now);
+  // The attempt takes its place before the hash, so parallel attempts cannot all get through; a
+  // locked key (or one with no place left) answers at once, without a hash.
+  const locked = await reserveAttempt(db, keys, now);
+  if (locked) return lockedFailure(locked, locale, now);
+  const giveBack = async (tx: Tx) => {
+    for (const [key] of keys) await releaseAttempt(tx, key);
+  };
 
   const account = await findAccountByUsername(db, username);
   let verified = false;
@@ -95,9 +93,7 @@ export async function checkCredentials(
     }
   } catch (err) {
     // No password was checked (the hash queue was full): the attempt gives its places back.
-    await db.transaction().execute(async (tx) => {
-      for (const [key] of keys) await releaseAttempt(tx, key);
-    });
+    await db.transaction().execute(giveBack);
     throw err;
   }
   if (account?.federatedOnly) return { ok: false, code: 'auth.federated_only' };
@@ -125,7 +121,9 @@ export async function checkCredentials(
     };
   }
   if (!opts.accept(account!)) {
-    return opts.onWrongAccept?.(account!) ?? { ok: false, code: 'auth.invalid_credentials' };
+    // The right password for an account that may not go on (an unconfirmed registration, a
+    // suspended account): not a guess, so the attempt gives its places back.
+    return { ...(opts.onWrongAccept?.(account!) ?? { ok: false, code: 'auth.invalid_credentials' }), commit: giveBack };
   }
   return {
     ok: true,

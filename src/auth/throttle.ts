@@ -29,19 +29,6 @@ export const addressKey = (ip: string): string => {
     .join(':')}::/64`;
 };
 
-/** The latest lock end among `keys` (null when none is locked): one indexed read. */
-export async function throttleState(db: Kysely<Database>, keys: string[], at: Date): Promise<{ until: Date | null }> {
-  const rows = keys.length ? await db.selectFrom('login_throttle').select(['key', 'locked_until']).where('key', 'in', keys).execute() : [];
-  let until: Date | null = null;
-  for (const r of rows) {
-    if (r.locked_until && r.locked_until > at.toISOString()) {
-      const d = new Date(r.locked_until);
-      if (!until || d > until) until = d;
-    }
-  }
-  return { until };
-}
-
 /**
  * Takes one place for an attempt on each key, before its password hash is computed, with one
  * atomic upsert per key: concurrent attempts each take their own place, so no more than the rule's
@@ -109,4 +96,17 @@ export async function releaseAttempt(tx: Kysely<Database>, key: string): Promise
 
 export async function clearFailures(tx: Kysely<Database>, key: string): Promise<void> {
   await tx.deleteFrom('login_throttle').where('key', '=', key).execute();
+}
+
+/**
+ * Deletes counters that hold nothing any more: no lock in force and a window older than `olderThan`
+ * (every attempt writes one; run by `serve` now and then). Returns how many.
+ */
+export async function sweepThrottle(db: Kysely<Database>, olderThan: Date, at: Date): Promise<number> {
+  const res = await db
+    .deleteFrom('login_throttle')
+    .where('window_start', '<', olderThan.toISOString())
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', at.toISOString())]))
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
 }

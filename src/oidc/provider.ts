@@ -83,14 +83,20 @@ async function loadExistingGrant(ctx: AppContext, k: KoaContextWithOIDC) {
   const grantId = k.oidc.result?.consent?.grantId || (client && session?.grantIdFor(client.clientId));
   let grant = grantId ? await k.oidc.provider.Grant.find(grantId) : undefined;
   if (!client || !session?.accountId || (grant && grant.accountId !== session.accountId)) return grant;
+  const requested = [...k.oidc.requestParamScopes];
+  const requestedClaims = [...k.oidc.requestParamClaims];
+  // A grant that already holds what is asked (single sign-on, most of the time) needs nothing more.
+  if (grant) {
+    const held = new Set((grant.getOIDCScope() || '').split(' '));
+    const heldClaims = new Set(grant.getOIDCClaims());
+    if (requested.every((s) => held.has(s)) && requestedClaims.every((c) => heldClaims.has(c))) return grant;
+  }
   const firstParty = client['tessera_first_party'] === true;
   const consent = firstParty ? null : await consentOf(ctx.db.kysely, session.accountId, client.clientId);
   if (!firstParty && !consent) return grant;
-  const scopes = [...k.oidc.requestParamScopes].filter((s) => firstParty || consent!.scopes.includes(s));
-  const claims = [...k.oidc.requestParamClaims].filter((c) => firstParty || consent!.claims.includes(c));
-  const held = new Set((grant?.getOIDCScope() ?? '').split(' '));
-  const heldClaims = new Set(grant?.getOIDCClaims() ?? []);
-  if (grant && scopes.every((s) => held.has(s)) && claims.every((c) => heldClaims.has(c))) return grant;
+  const scopes = requested.filter((s) => firstParty || consent!.scopes.includes(s));
+  const claims = requestedClaims.filter((c) => firstParty || consent!.claims.includes(c));
+  if (scopes.length === 0 && claims.length === 0 && grant) return grant;
   grant ??= new k.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   if (scopes.length) grant.addOIDCScope(scopes.join(' '));
   if (claims.length) grant.addOIDCClaims(claims);

@@ -4,7 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { CSRF_COOKIE, isSecure, metaOf, setSessionCookie } from '../app/request-context.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
-import { reserveAttempt, throttleState } from '../auth/throttle.js';
+import { addressKey, reserveAttempt } from '../auth/throttle.js';
 import { safeReturnTo } from '../flows/login/machine.js';
 import { createFlow } from '../flows/kernel/service.js';
 import { alignmentHandoff } from '../flows/spid-alignment/service.js';
@@ -82,8 +82,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     const now = ctx.clock.now();
     // Each start stores a request: a client address may start only so many in a window.
     if (req.ip) {
-      const key = `spid-start:${req.ip}`;
-      if ((await throttleState(ctx.db.kysely, [key], now)).until) throw new AppError('auth.rate_limited');
+      const key = `spid-start:${addressKey(req.ip)}`;
       if (await reserveAttempt(ctx.db.kysely, [[key, { maxFailures: rt.cfg.maxStartsPerAddress, windowMs: 600_000, lockMs: 600_000 }]], now)) throw new AppError('auth.rate_limited');
     }
     await purgePendingRequests(ctx.db.kysely, now);

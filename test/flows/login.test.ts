@@ -128,6 +128,24 @@ describe('login, session and logout', () => {
     assert.equal(addr?.failures ?? 0, 0);
   });
 
+  it('the right password for an account that may not sign in counts as no attempt; spent counters are swept', async () => {
+    const c = apiClient(t.app, { ip: '10.8.0.1' });
+    for (let i = 0; i < 5; i++) {
+      const f = await c.start('login');
+      assert.equal((await c.submit('login', f.body.id, { username: 'susp1', password: 'Corretta-Pw1' })).body.error.code, 'auth.invalid_credentials');
+    }
+    const rows = await t.ctx.db.kysely.selectFrom('login_throttle').select(['key', 'failures']).where('key', 'in', ['user:susp1', 'ip:10.8.0.1']).execute();
+    assert.ok(rows.every((r) => r.failures === 0), JSON.stringify(rows));
+    const { sweepThrottle } = await import('../../src/auth/throttle.js');
+    const now = t.clock.now();
+    await sweepThrottle(t.ctx.db.kysely, new Date(now.getTime() - 3_600_000), now);
+    assert.equal((await t.ctx.db.kysely.selectFrom('login_throttle').select('key').where('key', '=', 'user:susp1').execute()).length, 1, 'a window still open is kept');
+    t.clock.advance(2 * 3_600_000);
+    const later = t.clock.now();
+    assert.ok((await sweepThrottle(t.ctx.db.kysely, new Date(later.getTime() - 3_600_000), later)) >= 2);
+    assert.equal((await t.ctx.db.kysely.selectFrom('login_throttle').select('key').where('key', '=', 'user:susp1').execute()).length, 0);
+  });
+
   it('validates input: missing fields are reported per field, in the language asked', async () => {
     const c = apiClient(t.app, { lang: 'el' });
     const f = await c.start('login');
