@@ -42,6 +42,15 @@ describe('activation-pin, enumeration-safe: the answer depends only on what was 
     assert.equal(out.filter((m) => m.to === 'stranger@example.org').length, 0);
   });
 
+  it('holds the hourly cap when many flows type the same contact at once', async () => {
+    const c = apiClient(t.app);
+    const flows = await Promise.all(Array.from({ length: 8 }, () => c.start(KIND)));
+    const answers = await Promise.all(flows.map((f) => c.submit(KIND, f.body.id, { email: 'capped.parallel@example.org' })));
+    const sent = answers.filter((r) => r.status === 200).length;
+    assert.equal(sent, 3, JSON.stringify(answers.map((r) => r.status)));
+    assert.ok(answers.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.body.error.code === 'activation.too_many_pins'));
+  });
+
   it('shows a destination for each contact typed, and sends only to the contacts on file', async () => {
     const c = apiClient(t.app);
     const a = await c.start(KIND);

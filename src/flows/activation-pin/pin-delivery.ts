@@ -1,3 +1,5 @@
+import { AppError } from '../../errors/app-error.js';
+import { reserveAttempt } from '../../auth/throttle.js';
 import type { AppContext } from '../../app/context.js';
 import type { RequestMeta } from '../../audit/audit.js';
 import { audit } from '../../audit/audit.js';
@@ -102,6 +104,13 @@ export async function issueAndSendPin(ctx: AppContext, tx: Tx, flowId: string, d
       .insertInto('one_time_codes')
       .values({ id: randomId(), purpose: CAP_PURPOSE, subject: key, code_hash: '', destination: null, attempts: 0, max_attempts: 0, created_at: at, expires_at: new Date(now.getTime() + HOUR).toISOString(), used_at: null, revoked_at: at })
       .execute();
+  }
+  // The check before the step ran outside this transaction: flows typing the same contact at
+  // once could all pass it. One atomic counter per contact, taken here, lets no more than the
+  // cap through (the refusal rolls the whole step back: no PIN, no message).
+  if (data.capKeys?.length) {
+    const rule = { maxFailures: cfg.maxPerHour, windowMs: HOUR, lockMs: HOUR };
+    if (await reserveAttempt(tx, data.capKeys.map((k) => [`pin-cap:${k}`, rule] as [string, typeof rule]), now)) throw new AppError('activation.too_many_pins');
   }
   if (!data.personId) {
     await audit(tx, now, { actor: 'anonymous', action: 'activation.pin_not_sent', ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'no_match' } });
