@@ -125,6 +125,16 @@ export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose:
 }
 
 /**
+ * True when `code` is the subject's latest code and was used: a link opened again after it did
+ * its work shows what it did, while any other code learns nothing.
+ */
+export async function wasUsed(ctx: AppContext, db: Kysely<Database>, purpose: string, subject: string, code: string): Promise<boolean> {
+  const current = await currentCode(db, purpose, subject);
+  if (!current?.used_at) return false;
+  return ctx.secrets.hmacEquals(`otc:${purpose}`, `${subject}\u0000${code.trim()}`, current.code_hash);
+}
+
+/**
  * True when `code` is the subject's current code and could still be used (unused, unexpired,
  * attempts left). Consumes nothing and counts no attempt: for showing a link's form before the
  * code is submitted (mail scanners that open links must not use them up).

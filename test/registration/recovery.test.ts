@@ -208,6 +208,12 @@ describe('email change', () => {
     assert.equal((await c.submit('email-change', f.id, { token: tok.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A')) })).body.error.code, 'registration.link_invalid');
     const done = await c.submit('email-change', f.id, { token: tok });
     assert.deepEqual(done.body.result, { email: 'sara.new@example.org' });
+    // The link opened again still says what it did; another code for the same flow learns nothing.
+    const again = await t.app.inject({ method: 'GET', url: `/confirm-email?token=${encodeURIComponent(tok)}`, headers: { accept: 'text/html' } });
+    assert.match(again.body, /sara\.new@example\.org/);
+    const forged = tok.replace(/.$/, (x) => (x === 'A' ? 'B' : 'A'));
+    const guess = await t.app.inject({ method: 'GET', url: `/confirm-email?token=${encodeURIComponent(forged)}`, headers: { accept: 'text/html' } });
+    assert.doesNotMatch(guess.body, /sara\.new@example\.org/);
     const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['email']).where('username_lower', '=', 'sara.blu').executeTakeFirstOrThrow();
     assert.equal(acc.email, 'sara.new@example.org');
   });

@@ -1,7 +1,7 @@
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
 import { audit, type RequestMeta } from '../../audit/audit.js';
-import { verifyCode } from '../../codes/one-time-codes.js';
+import { verifyCode, wasUsed } from '../../codes/one-time-codes.js';
 import { AppError } from '../../errors/app-error.js';
 import { parseToken } from '../registration/machine.js';
 import { CONFIRM_PURPOSE, type EmailChangeData } from './machine.js';
@@ -22,7 +22,11 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
     const flow = await tx.selectFrom('flows').selectAll().where('id', '=', parsed.subject).where('kind', '=', 'email-change').executeTakeFirst();
     if (!flow || !flow.account_id) return { ok: false, code: 'registration.link_invalid' };
     const stored = JSON.parse(flow.data) as { d: EmailChangeData };
-    if (flow.state === 'completed') return { ok: true, email: stored.d.newEmail ?? '' };
+    // Opened again after it confirmed: the same answer, but only for the code that did it (the
+    // flow id alone must not show the new address).
+    if (flow.state === 'completed') {
+      return (await wasUsed(ctx, tx, CONFIRM_PURPOSE, flow.id, parsed.code)) ? { ok: true, email: stored.d.newEmail ?? '' } : { ok: false, code: 'registration.link_invalid' };
+    }
     if (flow.state !== 'awaiting_confirmation' || !stored.d.newEmail) return { ok: false, code: 'registration.link_invalid' };
     const res = await verifyCode(ctx, tx, CONFIRM_PURPOSE, flow.id, parsed.code);
     if (res === 'expired' || flow.expires_at <= now.toISOString()) return { ok: false, code: 'registration.link_expired' };
