@@ -1,4 +1,4 @@
-import { addressKey } from '../../auth/throttle.js';
+import { addressKey, reserveAttempt } from '../../auth/throttle.js';
 import type { AppContext } from '../../app/context.js';
 import { countIssued } from '../../codes/one-time-codes.js';
 import { AppError } from '../../errors/app-error.js';
@@ -36,31 +36,15 @@ export async function addressAtLimit(ctx: AppContext, ip: string | null): Promis
 }
 
 /**
- * Takes a place for a new registration from `ip`, inside the transaction that creates it: one
- * atomic upsert (a window older than an hour starts the count again). Throws
+ * Takes a place for a new registration from `ip`, inside the transaction that creates it: the
+ * sign-in counters' atomic upsert (a window older than an hour starts the count again). Throws
  * `registration.too_many_registrations` when none is left, which rolls the registration back.
  */
 export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | null): Promise<void> {
   const max = ctx.config.registration.registrationsPerAddressPerHour;
   if (max === 0) return;
-  const now = ctx.clock.now();
-  const at = now.toISOString();
-  const cutoff = new Date(now.getTime() - HOUR).toISOString();
-  const row = await tx
-    .insertInto('login_throttle')
-    .values({ key: registrationAddressKey(ip), failures: 1, window_start: at, locked_until: null })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet((eb) => {
-        const fresh = eb('login_throttle.window_start', '<', cutoff);
-        return {
-          failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
-          window_start: eb.case().when(fresh).then(at).else(eb.ref('login_throttle.window_start')).end(),
-        };
-      }),
-    )
-    .returning('failures')
-    .executeTakeFirstOrThrow();
-  if (row.failures > max) throw new AppError('registration.too_many_registrations');
+  const full = await reserveAttempt(tx, [[registrationAddressKey(ip), { maxFailures: max, windowMs: HOUR, lockMs: HOUR }]], ctx.clock.now());
+  if (full) throw new AppError('registration.too_many_registrations');
 }
 
 /** Whether the registration of `accountId` may be sent another activation email now; the code to answer if not. */
