@@ -49,8 +49,9 @@ export function toPerson(r: Selectable<PersonTable>): Person {
 }
 
 /** Usernames match case-insensitively: lookups go through the lowercased column. */
+const accountByUsername = preparedQuery((db, lower: string) => db.selectFrom('accounts').selectAll().where('username_lower', '=', lower));
 export async function findAccountByUsername(db: Db, username: string): Promise<Account | null> {
-  const r = await db.selectFrom('accounts').selectAll().where('username_lower', '=', username.trim().toLowerCase()).executeTakeFirst();
+  const r = await accountByUsername.first(db, username.trim().toLowerCase());
   return r ? toAccount(r) : null;
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -30,6 +31,45 @@ export const addressKey = (ip: string): string => {
 };
 
 /**
+ * The upsert of `reserveAttempt` for the keys of one window, prepared once per number of keys: a
+ * new key starts at one failure; a stored one counts one more, or starts again when its window
+ * has passed or its lock ended.
+ */
+function reservation() {
+  return preparedQuery((db, now: string, cutoff: string, ...keys: string[]) =>
+    db
+      .insertInto('login_throttle')
+      .values(keys.map((key) => ({ key, failures: 1, window_start: now, locked_until: null })))
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => {
+          const fresh = eb.or([eb('login_throttle.window_start', '<', cutoff), eb.and([eb('login_throttle.locked_until', 'is not', null), eb('login_throttle.locked_until', '<=', now)])]);
+          return {
+            failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
+            window_start: eb.case().when(fresh).then(now).else(eb.ref('login_throttle.window_start')).end(),
+            locked_until: eb.case().when(fresh).then(null).else(eb.ref('login_throttle.locked_until')).end(),
+          };
+        }),
+      )
+      .returning(['key', 'failures', 'locked_until'])
+      .$castTo<{ key: string; failures: number; locked_until: string | null }>(),
+  );
+}
+// A login reserves on two keys (username and address), a step without an address on one.
+const reservations = new Map<number, ReturnType<typeof reservation>>();
+const lockIfUnlocked = preparedQuery((db, key: string, until: string) =>
+  db.updateTable('login_throttle').set({ locked_until: until }).where('key', '=', key).where('locked_until', 'is', null),
+);
+const counterOf = preparedQuery((db, key: string) => db.selectFrom('login_throttle').select(['failures', 'locked_until']).where('key', '=', key));
+const lockKey = preparedQuery((db, key: string, until: string) => db.updateTable('login_throttle').set({ locked_until: until }).where('key', '=', key));
+const giveBackOne = preparedQuery((db, key: string) =>
+  db
+    .updateTable('login_throttle')
+    .set((eb) => ({ failures: eb.case().when('failures', '>', 0).then(eb('failures', '-', 1)).else(0).end() }))
+    .where('key', '=', key),
+);
+const deleteKey = preparedQuery((db, key: string) => db.deleteFrom('login_throttle').where('key', '=', key));
+
+/**
  * Takes one place for an attempt on each key, before its password hash is computed, with one
  * atomic upsert per key: concurrent attempts each take their own place, so no more than the rule's
  * maximum are ever checked in a window, however many arrive at once. An attempt that finds the
@@ -44,27 +84,15 @@ export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, 
   for (const windowMs of new Set(keys.map(([, r]) => r.windowMs))) {
     const group = keys.filter(([, r]) => r.windowMs === windowMs);
     const cutoff = new Date(at.getTime() - windowMs).toISOString();
-    const rows = await db
-      .insertInto('login_throttle')
-      .values(group.map(([key]) => ({ key, failures: 1, window_start: now, locked_until: null })))
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => {
-          const fresh = eb.or([eb('login_throttle.window_start', '<', cutoff), eb.and([eb('login_throttle.locked_until', 'is not', null), eb('login_throttle.locked_until', '<=', now)])]);
-          return {
-            failures: eb.case().when(fresh).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
-            window_start: eb.case().when(fresh).then(now).else(eb.ref('login_throttle.window_start')).end(),
-            locked_until: eb.case().when(fresh).then(null).else(eb.ref('login_throttle.locked_until')).end(),
-          };
-        }),
-      )
-      .returning(['key', 'failures', 'locked_until'])
-      .execute();
+    let upsert = reservations.get(group.length);
+    if (!upsert) reservations.set(group.length, (upsert = reservation()));
+    const rows = await upsert.all(db, now, cutoff, ...group.map(([key]) => key));
     for (const row of rows) {
       const rule = group.find(([k]) => k === row.key)![1];
       let lock = row.locked_until && row.locked_until > now ? new Date(row.locked_until) : null;
       if (!lock && row.failures > rule.maxFailures) {
         lock = new Date(at.getTime() + rule.lockMs);
-        await db.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', row.key).where('locked_until', 'is', null).execute();
+        await lockIfUnlocked.run(db, row.key, lock.toISOString());
       }
       if (lock && (!until || lock > until)) until = lock;
     }
@@ -77,25 +105,21 @@ export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, 
  * key. Returns the lock end, if any.
  */
 export async function settleFailure(tx: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<Date | null> {
-  const row = await tx.selectFrom('login_throttle').select(['failures', 'locked_until']).where('key', '=', key).executeTakeFirst();
+  const row = await counterOf.first(tx, key);
   if (!row || row.failures < rule.maxFailures) return null;
   if (row.locked_until && row.locked_until > at.toISOString()) return new Date(row.locked_until);
   const lock = new Date(at.getTime() + rule.lockMs);
-  await tx.updateTable('login_throttle').set({ locked_until: lock.toISOString() }).where('key', '=', key).execute();
+  await lockKey.run(tx, key, lock.toISOString());
   return lock;
 }
 
 /** A checked attempt succeeded: the place it took on `key` is given back. */
 export async function releaseAttempt(tx: Kysely<Database>, key: string): Promise<void> {
-  await tx
-    .updateTable('login_throttle')
-    .set((eb) => ({ failures: eb.case().when('failures', '>', 0).then(eb('failures', '-', 1)).else(0).end() }))
-    .where('key', '=', key)
-    .execute();
+  await giveBackOne.run(tx, key);
 }
 
 export async function clearFailures(tx: Kysely<Database>, key: string): Promise<void> {
-  await tx.deleteFrom('login_throttle').where('key', '=', key).execute();
+  await deleteKey.run(tx, key);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /** Sessions live in the database so that any instance can serve any request. */
@@ -14,6 +15,10 @@ export const sessionIdOfToken = (token: string | undefined): string | null => (t
 /** Whether an unrevoked session row is still live at `at`. */
 export const isLive = (row: { expires_at: string }, at: Date): boolean => row.expires_at > at.toISOString();
 
+const insertSession = preparedQuery((db, id: string, accountId: string, at: string, expiresAt: string, ip: string | null, userAgent: string | null) =>
+  db.insertInto('sessions').values({ id, account_id: accountId, created_at: at, expires_at: expiresAt, last_seen_at: at, ip, user_agent: userAgent, revoked_at: null }),
+);
+
 export async function createSession(
   tx: Kysely<Database>,
   accountId: string,
@@ -23,19 +28,7 @@ export async function createSession(
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(at.getTime() + lifetimeMs);
-  await tx
-    .insertInto('sessions')
-    .values({
-      id: sessionIdOf(token),
-      account_id: accountId,
-      created_at: at.toISOString(),
-      expires_at: expiresAt.toISOString(),
-      last_seen_at: at.toISOString(),
-      ip: meta.ip,
-      user_agent: meta.userAgent?.slice(0, 300) ?? null,
-      revoked_at: null,
-    })
-    .execute();
+  await insertSession.run(tx, sessionIdOf(token), accountId, at.toISOString(), expiresAt.toISOString(), meta.ip, meta.userAgent?.slice(0, 300) ?? null);
   return { token, expiresAt };
 }
 
