@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hash } from '@node-rs/argon2';
 import { argon2Options } from '../src/auth/passwords.js';
 
@@ -39,4 +42,18 @@ export function passes(f: Figure): boolean | null {
   if (!m) return null;
   const bound = Number(m[2]);
   return m[1] === '≥' ? f.value >= bound : f.value <= bound;
+}
+
+/**
+ * The repository's root: the nearest folder above this file with a package.json (the benchmark
+ * runs compiled from .bench-build/, which has none of its own).
+ */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('no package.json above the benchmark');
+    dir = up;
+  }
+  return dir;
 }

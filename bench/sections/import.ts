@@ -16,7 +16,7 @@ import type { Insertable } from 'kysely';
 import type { PersonTable } from '../../src/db/schema.js';
 import { cpuMs, type BenchSection, type Figure } from '../lib.js';
 
-const rows = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
+export const rows = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const given = ['Giulia', 'Luca', 'Sofia', 'Marco', 'Eleni', 'Anna', 'Paolo', 'Chiara', 'Nikos', 'Francesca'];
 const family = ['Rossi', 'Bianchi', 'Esposito', 'Romano', 'Ricci', 'Papadopoulou', 'Conti', 'Greco', 'Gallo', 'Marino'];
 const months = 'ABCDEHLMPRST';
@@ -39,7 +39,7 @@ function student(i: number) {
   };
 }
 
-async function writeCsv(path: string): Promise<void> {
+export async function writeCsv(path: string): Promise<void> {
   const out = createWriteStream(path);
   out.write('externalId,givenName,familyName,birthDate,taxCode,mobile,personalEmail,status\n');
   for (let i = 0; i < rows; i++) {

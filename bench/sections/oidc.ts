@@ -15,7 +15,7 @@ const SECRET = 'bench-webmail-secret-0123456789';
 const PASSWORD = 'Bench-Password-42';
 
 /** A browser over inject, just enough for the code flow: cookies by name, redirects, meta refresh. */
-class Browser {
+export class Browser {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly app: FastifyInstance) {}
   private keep(r: LightMyRequestResponse) {
@@ -53,7 +53,7 @@ class Browser {
 }
 
 /** One full code flow: authorize → Tessera login form → code → token → userinfo. */
-async function codeFlow(app: FastifyInstance, username: string): Promise<void> {
+export async function codeFlow(app: FastifyInstance, username: string): Promise<void> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const q = new URLSearchParams({

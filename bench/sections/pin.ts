@@ -17,7 +17,7 @@ const CONCURRENCY = 4;
 /** Activations between two samples of the hash bound. */
 const ROUND = 250;
 
-async function freshApp(): Promise<{ ctx: AppContext; app: FastifyInstance; close: () => Promise<void> }> {
+export async function freshApp(): Promise<{ ctx: AppContext; app: FastifyInstance; close: () => Promise<void> }> {
   const config = structuredClone(loadInstitution(undefined).config);
   config.demo.seed = false;
   config.institution.defaultCountry = 'GR';
@@ -54,7 +54,7 @@ async function pinVerification(ctx: AppContext): Promise<Figure[]> {
   ];
 }
 
-async function seedStudents(ctx: AppContext, n: number): Promise<void> {
+export async function seedStudents(ctx: AppContext, n: number): Promise<void> {
   const now = new Date().toISOString();
   await ctx.db.kysely.transaction().execute(async (tx) => {
     for (let i = 0; i < n; i++) {
@@ -84,7 +84,7 @@ async function seedStudents(ctx: AppContext, n: number): Promise<void> {
  * One complete activation through the JSON API: start → mobile → PIN (read from the outbox, as a
  * gateway would take it) → data confirmed → password (one argon2id hash) → completed.
  */
-async function activate(ctx: AppContext, app: FastifyInstance, i: number): Promise<void> {
+export async function activate(ctx: AppContext, app: FastifyInstance, i: number): Promise<void> {
   const post = async (url: string, payload?: Record<string, unknown>) => {
     const r = await app.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
     if (r.statusCode >= 300) throw new Error(`${url}: ${r.statusCode} ${r.body}`);

@@ -1,12 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchSection, Figure } from '../lib.js';
+import { repoRoot, type BenchSection, type Figure } from '../lib.js';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = repoRoot();
 // Inside the repository (ignored by git) so the built code finds node_modules as an install would.
 const buildRoot = join(root, '.tmp', 'bench-build');
 
@@ -82,7 +81,7 @@ async function measure(launcher: string, label: string, extraEnv: Record<string,
     TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-01',
     TESSERA_DATA_DIR: dir,
     // Production needs an institution's file: the demo one, named explicitly (no demo people).
-    TESSERA_CONFIG: fileURLToPath(new URL('../../config/demo.yaml', import.meta.url)),
+    TESSERA_CONFIG: join(root, 'config/demo.yaml'),
     ...extraEnv,
   });
   try {
