@@ -14,6 +14,7 @@ import { renderMailboxActivate } from '../views/pages/mailbox-activate.js';
 import { renderReferentRequests } from '../views/pages/referent-requests.js';
 import { activateMailbox, activationLinkOpen } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
+import { signInFirst } from '../app/routes/html-flows.js';
 import { resendActivationLink } from './resend-link.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
@@ -71,7 +72,7 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
 
   const referentPage = async (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string | null; errors?: FlowMessage[]; status?: number } = {}) => {
     const session = await sessionOf(ctx, req);
-    if (!session) return reply.redirect(`/flows/login?return_to=${encodeURIComponent('/referent/requests')}`, 303);
+    if (!session) return reply.redirect(await signInFirst(ctx, req, reply, '/referent/requests'), 303);
     const referent = await requireReferent(ctx, session);
     return html(
       reply,

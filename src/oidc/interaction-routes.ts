@@ -12,6 +12,7 @@ import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
 import { interactionPath, lazyProvider } from './lazy-provider.js';
 import { findServiceWithSecret } from './services.js';
+import { signInFirst } from '../app/routes/html-flows.js';
 
 const params = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
 /** The interaction id of the path; a malformed one is an interaction that does not exist. */
@@ -85,7 +86,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const token = req.cookies[SESSION_COOKIE];
     const session = token ? await sessionAccount(ctx, token) : null;
     if (!session?.active) {
-      return reply.redirect(`/flows/login?return_to=${encodeURIComponent(`${interactionPath(uid)}/login`)}`, 303);
+      return reply.redirect(await signInFirst(ctx, req, reply, `${interactionPath(uid)}/login`), 303);
     }
     const clientId = String(details.params.client_id);
     const found = await findServiceWithSecret(ctx, clientId);
@@ -117,7 +118,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
         // prompt=login, max_age exceeded or another person's id_token_hint: the password again.
         const since = ctx.clock.now().getTime();
         const back = `${interactionPath(uid)}/login?since=${since}&sig=${reauthSig(ctx, uid, since)}`;
-        return reply.redirect(`/flows/login?return_to=${encodeURIComponent(back)}`, 303);
+        return reply.redirect(await signInFirst(ctx, req, reply, back), 303);
       }
       if (fresh === 'other_person') {
         await record('sso.hint_mismatch');

@@ -200,6 +200,10 @@ describe('login, session and logout', () => {
   });
 
   it('logs in and out in the browser without JavaScript, returning to the page asked for', async () => {
+    // Straight to a login page that returns to the account: one redirect, not two.
+    const first = await t.app.inject({ method: 'GET', url: '/account', headers: { accept: 'text/html' } });
+    assert.equal(first.statusCode, 303);
+    assert.match(String(first.headers.location), /^\/flows\/login\/[A-Za-z0-9_-]+$/);
     const b = new FormBrowser(t.app, 'en');
     await b.get('/account');
     assert.match(b.url, /^\/flows\/login\//);

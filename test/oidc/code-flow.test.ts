@@ -25,6 +25,11 @@ describe('single sign-on: authorization code flow end to end', () => {
     const b = browserFor(w);
     await b.get(req.url);
     assert.match(b.url, /\/flows\/login\//, 'the login step is Tessera\'s own login page');
+    assert.deepEqual(
+      b.visited.map((v) => v.replace(/\?.*$/, '').replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id')),
+      ['GET /oidc/auth', 'GET /oidc/interaction/:id', 'GET /flows/login/:id'],
+      'from the service to the login page in two redirects',
+    );
     assert.match(b.text(), /Sign in to continue to Webmail\./, 'the login page names the service');
     await fillLogin(b, 'S100001');
     assert.ok(b.stoppedAt, `the browser came back to the service: ${b.url} ${b.text().slice(0, 300)}`);

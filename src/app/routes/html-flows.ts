@@ -25,6 +25,26 @@ function csrfCookie(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): 
   return c;
 }
 
+/**
+ * Starts a flow of `kind` in this browser (bound to its CSRF cookie, set here when missing) and
+ * returns the address of its page. A page that sends someone to sign in first (a service's
+ * sign-in, the account page) starts the login flow itself: one redirect instead of two.
+ */
+export async function startBrowserFlow(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, kind: string, query: Record<string, string>): Promise<string> {
+  const cookie = csrfCookie(ctx, req, reply);
+  const flow = await createFlow(
+    ctx,
+    kind,
+    { meta: metaOf(req), locale: req.locale, session: await sessionOf(ctx, req), channel: 'browser' },
+    { csrfToken: ctx.secrets.hmac('csrf', cookie), query },
+  );
+  return `/flows/${kind}/${flow.id}`;
+}
+
+/** Where to send someone who must sign in before `returnTo`: a new login flow's page. */
+export const signInFirst = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, returnTo: string): Promise<string> =>
+  startBrowserFlow(ctx, req, reply, 'login', { return_to: returnTo });
+
 export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): void {
   const page = async (req: FastifyRequest, reply: FastifyReply, view: FlowView, csrf: string, values: Record<string, string>, status = 200) => {
     const signedIn = await signedInInfo(ctx, req);
@@ -38,18 +58,8 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
   app.get('/flows/:kind', async (req, reply) => {
     const p = params.parse(req.params);
     const def = getFlowDefinition(p.kind);
-    const session = await sessionOf(ctx, req);
-    if (def.requiresSession && !session) {
-      return reply.redirect(`/flows/login?return_to=${encodeURIComponent(`/flows/${p.kind}`)}`, 303);
-    }
-    const cookie = csrfCookie(ctx, req, reply);
-    const flow = await createFlow(
-      ctx,
-      p.kind,
-      { meta: metaOf(req), locale: req.locale, session, channel: 'browser' },
-      { csrfToken: ctx.secrets.hmac('csrf', cookie), query: req.query as Record<string, string> },
-    );
-    return reply.redirect(`/flows/${p.kind}/${flow.id}`, 303);
+    if (def.requiresSession && !(await sessionOf(ctx, req))) return reply.redirect(await signInFirst(ctx, req, reply, `/flows/${p.kind}`), 303);
+    return reply.redirect(await startBrowserFlow(ctx, req, reply, p.kind, req.query as Record<string, string>), 303);
   });
 
   app.get('/flows/:kind/:id', async (req, reply) => {

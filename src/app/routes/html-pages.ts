@@ -7,6 +7,7 @@ import { renderAccount } from '../../views/pages/account.js';
 import { renderHome } from '../../views/pages/home.js';
 import type { AppContext } from '../context.js';
 import { metaOf, sessionOf } from '../request-context.js';
+import { signInFirst } from './html-flows.js';
 import { endSession } from './api-session.js';
 
 const css = readFileSync(new URL('../../views/assets/tessera.css', import.meta.url), 'utf8');
@@ -48,7 +49,7 @@ export function registerHtmlPageRoutes(app: FastifyInstance, ctx: AppContext): v
   app.get('/account', async (req, reply) => {
     const s = await sessionOf(ctx, req);
     const account = s ? await findAccountById(ctx.db.kysely, s.accountId) : null;
-    if (!s || !account) return reply.redirect('/flows/login?return_to=%2Faccount', 303);
+    if (!s || !account) return reply.redirect(await signInFirst(ctx, req, reply, '/account'), 303);
     const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
     return reply
       .header('cache-control', 'no-store')
