@@ -119,7 +119,9 @@ export function apiMayUse(ctx: AppContext, flow: Pick<Flow, 'csrfToken'>, browse
 }
 
 /** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
-export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<Flow & { result: Record<string, unknown> | null }> {
+export type LoadedFlow = Flow & { result: Record<string, unknown> | null };
+
+export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<LoadedFlow> {
   getFlowDefinition(kind);
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new AppError('flow.not_found');
   const row = await selectFlow.first(ctx.db.kysely, id, kind);
@@ -200,13 +202,14 @@ export function meantForAnotherState(stateInputs: Record<string, readonly string
 export async function advanceFlow(
   ctx: AppContext,
   kind: string,
-  id: string,
+  id: string | LoadedFlow,
   action: string,
   input: Record<string, unknown>,
   req: StepRequest,
 ): Promise<StepResult> {
   const def = getFlowDefinition(kind);
-  const flow = await loadFlow(ctx, kind, id);
+  // The caller may pass the flow it has just loaded (to check the form's CSRF token).
+  const flow = typeof id === 'string' ? await loadFlow(ctx, kind, id) : id;
   if (req.channel === 'api' && !apiMayUse(ctx, flow, req.browserCsrf)) throw new AppError('flow.not_found');
   if (flow.state === COMPLETED) throw new AppError('flow.wrong_state');
   if (def.requiresSession) {
