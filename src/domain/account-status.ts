@@ -33,6 +33,13 @@ export function canTransition(from: AccountStatus, to: AccountStatus): boolean {
 /** Statuses in which a password login may succeed. */
 export const canLogIn = (s: AccountStatus): boolean => s === 'active';
 
+/**
+ * Statuses in which a SPID login may take over a record's account (link it, align it, activate it):
+ * in use, or waiting for its activation. One the registrar's record suspended or ended, a locked
+ * one and a record not yet admitted (provisional) stay as they are.
+ */
+export const spidMayUse = (s: AccountStatus): boolean => s === 'active' || s === 'pending_activation';
+
 /** Registrar statuses as imported, and the account status each one implies for a new account. */
 export const registrarStatuses = ['provisional', 'enrolled', 'active', 'suspended', 'ceased'] as const;
 export type RegistrarStatus = (typeof registrarStatuses)[number];

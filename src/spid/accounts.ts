@@ -5,7 +5,7 @@ import { transitionAccount } from '../accounts/lifecycle.js';
 import { assignAddress, assignUsername } from '../accounts/mailbox.js';
 import { toAccount, toPerson } from '../accounts/repository.js';
 import type { Account, Person } from '../accounts/types.js';
-import { canLogIn } from '../domain/account-status.js';
+import { canLogIn, spidMayUse } from '../domain/account-status.js';
 import { AppError } from '../errors/app-error.js';
 import type { Tx } from '../flows/kernel/types.js';
 import { createSession, sessionIdOf } from '../sessions/sessions.js';
@@ -80,10 +80,10 @@ export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: 
       const row = await tx.selectFrom('accounts').selectAll().where('person_id', '=', person.id).executeTakeFirst();
       if (!row) continue;
       const account = toAccount(row);
+      if (!spidMayUse(account.status)) throw new AppError('spid.account_unavailable');
       if (account.passwordHash && !account.federatedOnly) return { kind: 'align', account, person };
       // A record without credentials of its own: it becomes this SPID identity's account.
       if (account.status !== 'active') {
-        if (account.status !== 'pending_activation' && account.status !== 'expired') throw new AppError('spid.account_unavailable');
         await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'spid_login', at, meta, provisioning: ctx });
       }
       await tx.updateTable('accounts').set({ federated_only: 1, updated_at: at.toISOString() }).where('id', '=', account.id).execute();

@@ -120,6 +120,44 @@ describe('SPID accounts: create, link, align', () => {
     assert.equal((await db().selectFrom('sessions').select('id').execute()).length, sessions);
   });
 
+  it('does not take over an account the registrar suspended or ended, nor a provisional one, with or without a password', async () => {
+    const cases = [
+      { status: 'expired', registrarStatus: 'ceased' },
+      { status: 'suspended', registrarStatus: 'suspended' },
+      { status: 'provisional', registrarStatus: 'provisional' },
+      { status: 'suspended', registrarStatus: 'suspended', password: 'Vecchia-Pass1' },
+      { status: 'expired', registrarStatus: 'ceased', password: 'Vecchia-Pass1' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const p = person('Elena', 'Neri');
+      const seeded = await seedAccount(t.ctx, { externalId: `2026950${i}`, taxCode: cfOf(p), status: c.status, registrarStatus: c.registrarStatus, ...(c.password ? { password: c.password } : {}) });
+      const sessions = (await db().selectFrom('sessions').select('id').execute()).length;
+      const r = await spidLogin(p);
+      assert.equal(r.statusCode, 403, `${JSON.stringify(c)}: ${r.statusCode} ${String(r.headers.location ?? '')}`);
+      assert.match(r.body, /non può accedere/);
+      const acc = await db().selectFrom('accounts').selectAll().where('id', '=', seeded.accountId).executeTakeFirstOrThrow();
+      assert.equal(acc.status, c.status, 'the status stays');
+      assert.equal(acc.federated_only, 0);
+      assert.equal(await db().selectFrom('spid_identities').selectAll().where('tax_code', '=', cfOf(p)).executeTakeFirst(), undefined, 'nothing linked');
+      assert.equal((await db().selectFrom('sessions').select('id').execute()).length, sessions, 'no session');
+    }
+  });
+
+  it('does not align an account suspended while its alignment page was open', async () => {
+    const p = person('Luca', 'Moro');
+    const local = await seedAccount(t.ctx, { externalId: '20269600', taxCode: cfOf(p), status: 'active', password: 'Vecchia-Pass1' });
+    const r = await spidLogin(p);
+    const id = String(r.headers.location).split('/').pop()!;
+    await db().updateTable('accounts').set({ status: 'suspended' }).where('id', '=', local.accountId).execute();
+    const res = await apiClient(t.app).submit('spid-alignment', id, { action: 'submit' }, sameBrowser(r));
+    assert.equal(res.status, 403);
+    assert.equal(res.body.error.code, 'spid.account_unavailable');
+    const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
+    assert.equal(acc.status, 'suspended');
+    assert.equal(acc.federated_only, 0);
+    assert.ok(acc.password_hash, 'the password is kept');
+  });
+
   it('aligns an account with local credentials through the HTML pages, in Italian', async () => {
     const p = { ...mario };
     const local = await seedAccount(t.ctx, {

@@ -1,6 +1,7 @@
 import { audit } from '../../audit/audit.js';
 import { transitionAccount } from '../../accounts/lifecycle.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
+import { spidMayUse } from '../../domain/account-status.js';
 import { AppError } from '../../errors/app-error.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
 import { openSpidSession } from '../../spid/accounts.js';
@@ -56,6 +57,8 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
       return { ok: false, code: 'spid.identity_mismatch', status: 409 };
     }
     if (account.version !== d.accountVersion || account.federatedOnly) return { ok: false, code: 'flow.wrong_state', status: 409 };
+    // Suspended or ended by the registrar meanwhile: not brought back by aligning.
+    if (!spidMayUse(account.status)) return { ok: false, code: 'spid.account_unavailable', status: 403 };
     const taken = await db.selectFrom('spid_identities').select('account_id').where('tax_code', '=', d.identity.taxCode).executeTakeFirst();
     if (taken) return { ok: false, code: 'spid.identity_mismatch', status: 409 };
     const before = { givenName: person.givenName, familyName: person.familyName, birthDate: person.birthDate, taxCode: person.taxCode, email: person.personalEmail };
