@@ -252,6 +252,20 @@ describe('staff mailbox requests', () => {
     await t.ctx.db.kysely.deleteFrom('org_unit_referents').where('account_id', '=', (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'carla.rota').executeTakeFirstOrThrow()).id).execute();
   });
 
+  it('the only referent of an office cannot send a request nobody else could decide', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-DG', givenName: 'Marta', familyName: 'Galli', username: 'marta.galli', status: 'active', password: PW, orgUnit: 'DGSIS', personalEmail: 'marta@example.net' });
+    await nameReferent(t.app, 'DGSIS', 'marta.galli');
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'marta.galli', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    const r = await me.submit('mailbox-request', flow.id, {});
+    assert.equal(r.status, 409);
+    assert.equal(r.body.error.code, 'mailbox.no_referent');
+    assert.equal(await t.ctx.db.kysely.selectFrom('mailbox_requests').select('id').where('flow_id', '=', flow.id).executeTakeFirst(), undefined, 'nothing waits for a decision');
+    // No request of hers waits, so nothing blocks her from asking again later.
+    assert.equal((await me.start('mailbox-request')).status, 201);
+    await t.ctx.db.kysely.deleteFrom('org_unit_referents').where('account_id', '=', (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'marta.galli').executeTakeFirstOrThrow()).id).execute();
+  });
+
   it('reminds the referents once after the configured time, then expires the request', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'S400', givenName: 'Elena', familyName: 'Fabbri', username: 'elena.fabbri', status: 'active', password: PW, orgUnit: 'AT-MI', personalEmail: 'elena@example.net' });
     const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'elena.fabbri', PW) });

@@ -41,7 +41,8 @@ async function routeToReferents(
   note: string | null,
 ): Promise<StepOutcome<MailboxRequestData>> {
   const office = who.person.orgUnit;
-  const referents = office ? await referentsOf(ctx, ctx.db.kysely, office) : [];
+  // Nobody decides their own request: a referent asking for a mailbox needs another referent.
+  const referents = office ? (await referentsOf(ctx, ctx.db.kysely, office)).filter((r) => r.id !== who.account.id) : [];
   if (!office || referents.length === 0) return { ok: false, code: 'mailbox.no_referent', status: 409 };
   const now = ctx.clock.now();
   const requestId = randomId();
