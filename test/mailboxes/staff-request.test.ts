@@ -235,6 +235,10 @@ describe('staff mailbox requests', () => {
     assert.equal(results.find((r) => r.status === 409)!.body.error.code, 'mailbox.request_pending');
     const person = await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'doppia.richiesta').executeTakeFirstOrThrow();
     assert.equal((await t.ctx.db.kysely.selectFrom('mailbox_requests').select('id').where('account_id', '=', person.id).execute()).length, 1);
+    // The same flow's submission again (or at once): the step was done, the flow waits for a referent.
+    const won = flows[results.findIndex((r) => r.status === 200)]!;
+    const again = await Promise.all([me.submit('mailbox-request', won.id, {}), me.submit('mailbox-request', won.id, {})]);
+    assert.deepEqual(again.map((r) => [r.status, r.body.error?.code]), [[409, 'flow.wrong_state'], [409, 'flow.wrong_state']]);
   });
 
   it('a referent cannot decide their own request', async () => {

@@ -222,6 +222,9 @@ export async function advanceFlow(
   const refused = (await def.refuse?.(ctx, flow, req)) ?? null;
   if (!refused) {
     const described = def.describe(flow.state, flow.data, ctx, req.locale);
+    // A state that takes no action (waiting for someone else, e.g. a referent's decision) is not
+    // one a submission can move: the step was done already.
+    if (described.actions.length === 0) throw new AppError('flow.wrong_state');
     if (!described.actions.includes(action)) {
       throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
     }
