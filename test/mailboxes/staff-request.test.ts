@@ -239,6 +239,16 @@ describe('staff mailbox requests', () => {
     const won = flows[results.findIndex((r) => r.status === 200)]!;
     const again = await Promise.all([me.submit('mailbox-request', won.id, {}), me.submit('mailbox-request', won.id, {})]);
     assert.deepEqual(again.map((r) => [r.status, r.body.error?.code]), [[409, 'flow.wrong_state'], [409, 'flow.wrong_state']]);
+    // The request is the requester's to follow: no one else reads it by the flow's id.
+    assert.equal((await me.request('GET', `/api/v1/flows/mailbox-request/${won.id}`)).status, 200);
+    const stranger = await apiClient(t.app).request('GET', `/api/v1/flows/mailbox-request/${won.id}`);
+    assert.equal(stranger.status, 401);
+    assert.equal(stranger.body.error.code, 'flow.session_required');
+    const other = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    const seen = await other.request('GET', `/api/v1/flows/mailbox-request/${won.id}`);
+    assert.equal(seen.status, 403);
+    assert.equal(seen.body.error.code, 'auth.forbidden');
+    assert.equal(seen.body.data, undefined);
   });
 
   it('a referent cannot decide their own request', async () => {
@@ -293,7 +303,9 @@ describe('staff mailbox requests', () => {
     const expired = await mailboxRemindersJob.run(t.ctx, { dryRun: false });
     // Every request still pending here is past its expiry, including the one of the previous test.
     assert.ok(expired.expired >= 1);
-    const mine = await me.get('mailbox-request', flow.id);
+    // Two weeks on, her sign-in has ended: she signs in again to follow the request.
+    const signedInAgain = apiClient(t.app, { bearer: await sessionToken(t.app, 'elena.fabbri', PW) });
+    const mine = await signedInAgain.get('mailbox-request', flow.id);
     assert.deepEqual(mine.body.result, { address: null, status: 'expired' });
     assert.ok((await outbox(t.ctx, 'mailbox_request_expired')).some((m) => m.recipient === 'elena@example.net'));
     const actions = await timelineActions(t.app, 'elena.fabbri');

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { randomId } from '../secret.js';
 import { AppError } from '../../errors/app-error.js';
-import { advanceFlow, apiMayUse, createFlow, loadFlow, viewOf } from '../../flows/kernel/service.js';
+import { advanceFlow, apiMayUse, createFlow, loadFlow, mayOpen, viewOf } from '../../flows/kernel/service.js';
+import { getFlowDefinition } from '../../flows/kernel/registry.js';
 import type { StepRequest } from '../../flows/kernel/types.js';
 import { CSRF_COOKIE, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { errorBody } from '../error-handler.js';
@@ -32,6 +33,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     const p = params.parse(req.params);
     const flow = await loadFlow(ctx, p.kind, p.id!);
     if (!apiMayUse(ctx, flow, req.cookies?.[CSRF_COOKIE])) throw new AppError('flow.not_found');
+    mayOpen(getFlowDefinition(p.kind), flow, await sessionOf(ctx, req));
     return viewOf(ctx, flow, req.locale);
   });
 

@@ -118,6 +118,16 @@ export function apiMayUse(ctx: AppContext, flow: Pick<Flow, 'csrfToken'>, browse
   return isApiFlow(flow) || (!!browserCsrf && ctx.secrets.hmacEquals('csrf', browserCsrf, flow.csrfToken));
 }
 
+/**
+ * A flow that needs a session is its owner's alone, to read as to advance.
+ * Produces `flow.session_required`, `auth.forbidden`.
+ */
+export function mayOpen(def: FlowDefinition<any>, flow: Flow, session: StepRequest['session']): void {
+  if (!def.requiresSession) return;
+  if (!session) throw new AppError('flow.session_required');
+  if (session.accountId !== flow.accountId) throw new AppError('auth.forbidden');
+}
+
 /** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
 export type LoadedFlow = Flow & { result: Record<string, unknown> | null };
 
@@ -212,10 +222,7 @@ export async function advanceFlow(
   const flow = typeof id === 'string' ? await loadFlow(ctx, kind, id) : id;
   if (req.channel === 'api' && !apiMayUse(ctx, flow, req.browserCsrf)) throw new AppError('flow.not_found');
   if (flow.state === COMPLETED) throw new AppError('flow.wrong_state');
-  if (def.requiresSession) {
-    if (!req.session) throw new AppError('flow.session_required');
-    if (req.session.accountId !== flow.accountId) throw new AppError('auth.forbidden');
-  }
+  mayOpen(def, flow, req.session);
   if (def.stateInputs && meantForAnotherState(def.stateInputs, flow.state, input)) throw new AppError('flow.wrong_state');
   // A flow that can no longer move on answers the same failure to every action (its view then
   // offers none, so checking the action first would answer request.invalid instead).
