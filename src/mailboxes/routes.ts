@@ -7,6 +7,7 @@ import { logoutCsrf } from '../app/routes/html-pages.js';
 import { randomId } from '../app/secret.js';
 import { policyHint } from '../auth/new-password.js';
 import { AppError } from '../errors/app-error.js';
+import type { FieldCode } from '../errors/catalog.js';
 import { messagesOf } from '../flows/kernel/service.js';
 import type { FlowMessage } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
@@ -15,6 +16,7 @@ import { renderReferentRequests } from '../views/pages/referent-requests.js';
 import { activateMailbox, activationLinkOpen } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
 import { signInFirst } from '../app/routes/html-flows.js';
+import { parseInput } from '../flows/kernel/input.js';
 import { resendActivationLink } from './resend-link.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
@@ -40,9 +42,12 @@ export function registerMailboxApiRoutes(app: FastifyInstance, ctx: AppContext):
       const referent = await requireReferent(ctx, await sessionOf(ctx, req));
       const p = idParam.safeParse(req.params);
       if (!p.success) throw new AppError('mailbox.request_not_found');
-      const body = decisionBody.safeParse(req.body ?? {});
-      if (!body.success) throw new AppError('validation.failed', { fields: { comment: 'field.invalid' } });
-      const r = await decideRequest(ctx, referent, p.data.id, decision, body.data.comment ?? null, metaOf(req));
+      const raw = req.body ?? {};
+      // A JSON object, nothing else (a text body is not a decision).
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new AppError('request.invalid');
+      const body = parseInput(decisionBody, raw as Record<string, unknown>);
+      if (!body.ok) throw new AppError('validation.failed', { fields: body.fields as Record<string, FieldCode> });
+      const r = await decideRequest(ctx, referent, p.data.id, decision, body.value.comment ?? null, metaOf(req));
       return { id: p.data.id, status: r.status, address: r.address };
     });
   }

@@ -131,7 +131,8 @@ describe('staff mailbox requests', () => {
     const twice = await me.start('mailbox-request');
     assert.equal(twice.body.error.code, 'mailbox.request_pending');
 
-    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW), lang: 'it' });
+    const refToken = await sessionToken(t.app, 'luca.bianchi', PW);
+    const ref = apiClient(t.app, { bearer: refToken, lang: 'it' });
     const list = await ref.request('GET', '/api/v1/referent/requests');
     assert.equal(list.status, 200);
     const mine = list.body.requests.find((r: { username: string }) => r.username === 'giulia.conti');
@@ -140,6 +141,13 @@ describe('staff mailbox requests', () => {
     const noReason = await ref.request('POST', `/api/v1/referent/requests/${mine.id}/reject`, { comment: '  ' });
     assert.equal(noReason.status, 422);
     assert.deepEqual(noReason.body.error.fields, { comment: 'field.required' });
+    // A key the decision does not know is named; a body that is not a JSON object is refused.
+    const unknownKey = await ref.request('POST', `/api/v1/referent/requests/${mine.id}/reject`, { comment: 'ok', x: 1 });
+    assert.equal(unknownKey.status, 422);
+    assert.deepEqual(unknownKey.body.error.fields, { x: 'field.invalid' });
+    const notJson = await t.app.inject({ method: 'POST', url: `/api/v1/referent/requests/${mine.id}/reject`, headers: { authorization: `Bearer ${refToken}`, 'content-type': 'text/plain' }, payload: 'comment=ok' });
+    assert.equal(notJson.statusCode, 400);
+    assert.equal(notJson.json().error.code, 'request.invalid');
     const rejected = await ref.request('POST', `/api/v1/referent/requests/${mine.id}/reject`, { comment: 'Contratto non ancora registrato' });
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
     assert.deepEqual(rejected.body, { id: mine.id, status: 'rejected', address: null });

@@ -18,6 +18,11 @@ export function parseInput<S extends z.ZodType>(
   if (res.success) return { ok: true, value: res.data };
   const fields: Record<string, string> = {};
   for (const issue of res.error.issues) {
+    // A strict schema names each key it does not know.
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) fields[k] ??= 'field.invalid';
+      continue;
+    }
     const name = String(issue.path[0] ?? '_');
     if (fields[name]) continue;
     if (/^[a-z_]+\.[a-z_]+$/.test(issue.message)) fields[name] = issue.message;
