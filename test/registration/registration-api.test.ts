@@ -120,6 +120,9 @@ describe('registration through the API', () => {
     const b = await register({ username: 'all.at.once', mobile: 'abc', birthDate: '2999-01-01', passwordConfirm: 'Lago-Maggiore-72' });
     assert.equal(b.r.body.error.code, 'validation.failed');
     assert.deepEqual(b.r.body.error.fields, { mobile: 'phone.invalid', birthDate: 'date.invalid', passwordConfirm: 'password.mismatch' });
+    // A birth date left out is missing, not malformed.
+    const noDate = await register({ username: 'no.date', birthDate: '' });
+    assert.equal(noDate.r.body.error.fields.birthDate, 'field.required');
     // Only the password wrong: still password.policy.
     const p = await register({ username: 'all.at.once', password: 'short', passwordConfirm: 'short' });
     assert.equal(p.r.body.error.code, 'password.policy');

@@ -53,7 +53,7 @@ export const detailsInput = z.object({
   passwordConfirm: secret(),
   givenName: nameInput(),
   familyName: nameInput(),
-  birthDate: z.iso.date('date.invalid'),
+  birthDate: z.string({ error: 'field.required' }).pipe(z.iso.date('date.invalid')),
   mobile: text(40),
   email: emailInput(),
   consents: z.preprocess(
