@@ -190,6 +190,8 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     } else {
       next = await provider.interactionResult(req.raw, reply.raw, { error: 'access_denied', error_description: 'consent refused' }, { mergeWithLastSubmission: false });
     }
-    return html(reply, renderContinuePage({ ctx, locale: req.locale, path: req.url, service: localized(found.service.name, req.locale), next }));
+    // The language links lead on as the page does (this address takes posts only).
+    const onward = new URL(next, ctx.env.PUBLIC_URL);
+    return html(reply, renderContinuePage({ ctx, locale: req.locale, path: `${onward.pathname}${onward.search}`, service: localized(found.service.name, req.locale), next }));
   });
 }

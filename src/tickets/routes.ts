@@ -7,7 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { messagesOf } from '../flows/kernel/service.js';
 import { parseInput } from '../flows/kernel/input.js';
-import { createTicket, listTickets, normalizeContact, ticketInput } from './tickets.js';
+import { createTicket, listTickets, normalizeContact, ticketExists, ticketInput } from './tickets.js';
 import { renderTicketDone, renderTicketForm } from './ticket-page.js';
 
 function csrfFor(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): string {
@@ -50,10 +50,21 @@ export function registerTicketHtmlRoutes(app: FastifyInstance, ctx: AppContext):
     if (!v.ok) {
       const values = Object.fromEntries(Object.entries(form).filter(([k, x]) => typeof x === 'string' && k !== '_csrf')) as Record<string, string>;
       const messages = messagesOf({ ok: false, code: 'validation.failed', fields: v.fields }, req.locale);
-      return reply.status(422).type('text/html; charset=utf-8').send(renderTicketForm({ ctx, locale: req.locale, path: req.url, csrf: form._csrf, values, messages }));
+      // The language links lead to the form again with the failure's context (this address takes posts only).
+      const context = new URLSearchParams(PREFILL.filter((k) => values[k]).map((k) => [k, values[k]!]));
+      const path = `/helpdesk/tickets/new${context.size ? `?${context}` : ''}`;
+      return reply.status(422).type('text/html; charset=utf-8').send(renderTicketForm({ ctx, locale: req.locale, path, csrf: form._csrf, values, messages }));
     }
     const id = await createTicket(ctx, v.value, req.locale, metaOf(req));
-    return reply.status(201).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderTicketDone({ ctx, locale: req.locale, path: req.url, id, contact: v.value.contact }));
+    const path = `/helpdesk/tickets/sent?id=${encodeURIComponent(id)}`;
+    return reply.status(201).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderTicketDone({ ctx, locale: req.locale, path, id, contact: v.value.contact }));
+  });
+
+  // The confirmation again, in another language: the ticket's number only (its contact is not shown by number).
+  app.get('/helpdesk/tickets/sent', async (req, reply) => {
+    const q = z.object({ id: z.string().regex(/^T-[A-Z0-9]{4,12}$/) }).safeParse(req.query ?? {});
+    if (!q.success || !(await ticketExists(ctx, q.data.id))) return reply.callNotFound();
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderTicketDone({ ctx, locale: req.locale, path: req.url, id: q.data.id, contact: null }));
   });
 }
 

@@ -127,7 +127,8 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
   });
 }
 
-export function renderTicketDone(p: { ctx: AppContext; locale: Locale; path: string; id: string; contact: string }): string {
+/** The ticket sent; `contact` null when shown again by its number (another language). */
+export function renderTicketDone(p: { ctx: AppContext; locale: Locale; path: string; id: string; contact: string | null }): string {
   const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
   return renderPage({
     ctx: p.ctx,
@@ -138,7 +139,7 @@ export function renderTicketDone(p: { ctx: AppContext; locale: Locale; path: str
       <div class="card narrow">
         <h1>{t('ticket.doneTitle')}</h1>
         <p class="success" role="status">
-          {t('ticket.doneText', { id: p.id, contact: p.contact })}
+          {p.contact === null ? t('ticket.doneNumber', { id: p.id }) : t('ticket.doneText', { id: p.id, contact: p.contact })}
         </p>
         <p>
           <a href="/">{t('ticket.home')}</a>

@@ -74,6 +74,10 @@ export async function createTicket(ctx: AppContext, t: TicketInput & { contact: 
   return id;
 }
 
+export async function ticketExists(ctx: AppContext, id: string): Promise<boolean> {
+  return (await ctx.db.kysely.selectFrom('tickets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
 /** Tickets, newest first. */
 export async function listTickets(ctx: AppContext, limit: number): Promise<Ticket[]> {
   const rows = await ctx.db.kysely.selectFrom('tickets').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();

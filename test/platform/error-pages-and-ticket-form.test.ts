@@ -5,6 +5,8 @@ import { makeApp, type TestApp } from '../helpers/app.js';
 
 const title = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
 const facts = (html: string) => /<dl class="facts">([\s\S]*?)<\/dl>/.exec(html)?.[1] ?? '';
+/** The address of the language switcher's link to `lang`. */
+const langLink = (html: string, lang: string) => [...html.matchAll(/<a href="([^"]+)" lang="(\w+)"/g)].find((m) => m[2] === lang)?.[1]?.replace(/&amp;/g, '&');
 
 describe('error pages, error states and the helpdesk form, as people read them', () => {
   let t: TestApp;
@@ -30,6 +32,13 @@ describe('error pages, error states and the helpdesk form, as people read them',
     assert.equal(hidden.state, 'awaiting_credentials');
     await b.submit({ ...hidden, contact: 'student@example.org', message: 'I cannot sign in' }, { formAction: /helpdesk/ });
     assert.equal(b.status, 201);
+    // In another language the confirmation keeps the ticket's number (and does not show the contact by number).
+    const number = /T-[A-Z0-9]{6}/.exec(b.html)![0];
+    const greek = await t.app.inject({ method: 'GET', url: langLink(b.html, 'el')! });
+    assert.equal(greek.statusCode, 200);
+    assert.match(greek.body, new RegExp(`Ο αριθμός του αιτήματός σας είναι ${number}`));
+    assert.ok(!greek.body.includes('student@example.org'));
+    assert.equal((await t.app.inject({ method: 'GET', url: '/helpdesk/tickets/sent?id=T-NOSUCH' })).statusCode, 404);
     const list = await apiClient(t.app).request('GET', '/api/v1/admin/tickets', undefined, adminHeaders);
     assert.equal(list.status, 200, JSON.stringify(list.body));
     const ticket = list.body.tickets.find((x: { reference: string }) => x.reference === 'req-42');
@@ -50,12 +59,18 @@ describe('error pages, error states and the helpdesk form, as people read them',
   it('the ticket form, sent empty, names the fields in its summary and says so in the title', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get(prefill);
-    await b.submit({ contact: '', message: '' }, { formAction: /helpdesk/ });
+    const hidden = Object.fromEntries([...b.html.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    await b.submit({ ...hidden, contact: '', message: '' }, { formAction: /helpdesk/ });
     assert.equal(b.status, 422);
     const summary = /<div class="error-summary"[\s\S]*?<\/div>/.exec(b.html)?.[0] ?? '';
     assert.match(summary, /Your email or mobile phone: This field is required\./);
     assert.match(summary, /What happened\?: This field is required\./);
     assert.match(title(b.html), /^Error: Open a helpdesk ticket · /);
+    // Its language links lead to the form again, with the failure's context.
+    const italian = await new FormBrowser(t.app, 'en').get(langLink(b.html, 'it')!);
+    assert.equal(italian.status, 200);
+    assert.match(facts(italian.html), /Accedi/);
+    assert.match(facts(italian.html), /req-42/);
   });
 
   it('a refused form (CSRF) offers to start again: the flow when the path names it, else home', async () => {
