@@ -36,6 +36,13 @@ describe('activation-pin through HTML forms (no JavaScript)', () => {
     assert.match(b.text(), /Χώρα ασφάλισης/);
     assert.match(b.html, /<option value="CY">Κύπρος<\/option>/);
     await b.submit({}, { action: 'use_amka' });
+    // A wrong AMKA: what went wrong and the field to correct, in one alert region.
+    await b.submit({ amka: '12345678901' });
+    assert.equal(b.status, 422);
+    assert.equal(b.html.match(/role="alert"/g)?.length, 1, 'one alert');
+    const summary = /<div class="error-summary"[^>]*role="alert"[\s\S]*?<\/div>/.exec(b.html)?.[0] ?? '';
+    assert.match(summary, /<p class="error-lead">/);
+    assert.match(summary, /href="#f-amka"/);
     await b.submit({ amka: makeAmka('240499') });
     assert.match(b.text(), /S4001/);
     assert.match(b.text(), /Συμφωνώ/);

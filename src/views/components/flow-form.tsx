@@ -93,8 +93,10 @@ function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: 
 }
 
 /** Errors first, as a list linking to each field (WCAG 3.3.1), then the form. */
-export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[] }) {
+export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[]; general?: FlowMessage[] }) {
   if (props.messages.length === 0) return null;
+  // What went wrong as a whole, said once, before the fields to correct.
+  const general = (props.general ?? []).filter((g) => !props.messages.some((m) => m.text === g.text));
   // A step may report one problem both generally and on its field: list it once, as the link.
   const onFields = new Set(props.messages.filter((m) => m.field).map((m) => m.text));
   const shown = props.messages.filter((m) => m.field || !onFields.has(m.text));
@@ -103,6 +105,9 @@ export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: Fi
   const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
   return (
     <div class="error-summary" role="alert" tabIndex={-1} id="error-summary" aria-labelledby="error-summary-title">
+      {general.map((m) => (
+        <p class="error-lead">{m.text}</p>
+      ))}
       <h2 id="error-summary-title">{props.t('form.errorSummary')}</h2>
       <ul>
         {shown.map((m) => (

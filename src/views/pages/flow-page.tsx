@@ -56,14 +56,15 @@ export function renderFlowPage(p: FlowPageInput): string {
         ) : (
           <>
             {lead && lead !== `${p.view.kind}.lead` ? <p class="lead">{lead}</p> : null}
-            {general.length > 0 ? (
-              <div class="error-summary error-alert" role="alert" id={fieldMessages.length > 0 ? undefined : 'error-summary'} tabIndex={-1}>
+            {/* One alert region: with field errors too, the general message heads their summary. */}
+            {general.length > 0 && fieldMessages.length === 0 ? (
+              <div class="error-summary error-alert" role="alert" id="error-summary" tabIndex={-1}>
                 {general.map((m) => (
                   <p>{m.text}</p>
                 ))}
               </div>
             ) : null}
-            <ErrorSummary messages={fieldMessages} t={t} fields={p.view.fields} />
+            <ErrorSummary messages={fieldMessages} general={general} t={t} fields={p.view.fields} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
             <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
