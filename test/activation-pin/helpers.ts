@@ -37,7 +37,7 @@ export async function lastPinFor(app: FastifyInstance, to: string): Promise<stri
 }
 
 /** A student waiting for activation, with a phone and an email on file. */
-export async function seedStudent(ctx: AppContext, o: { externalId?: string; mobile?: string | null; email?: string | null; amka?: string | null; status?: string; registrarStatus?: string; population?: string } = {}) {
+export async function seedStudent(ctx: AppContext, o: { externalId?: string; mobile?: string | null; email?: string | null; amka?: string | null; taxCode?: string | null; status?: string; registrarStatus?: string; population?: string } = {}) {
   return seedAccount(ctx, {
     externalId: o.externalId ?? 'S1001',
     population: o.population ?? 'student',
@@ -46,6 +46,7 @@ export async function seedStudent(ctx: AppContext, o: { externalId?: string; mob
     mobile: o.mobile === undefined ? '+306912345667' : o.mobile,
     personalEmail: o.email === undefined ? 'Eleni.P@example.org' : o.email,
     amka: o.amka === undefined ? null : o.amka,
+    taxCode: o.taxCode ?? null,
     status: o.status ?? 'pending_activation',
     registrarStatus: o.registrarStatus ?? 'enrolled',
   });

@@ -20,6 +20,7 @@ describe('record matching (table-driven, on the database)', () => {
     await seedStudent(t.ctx, { externalId: 'Z', mobile: '+306900000005', email: null, status: 'active' });
     await seedStudent(t.ctx, { externalId: 'E', mobile: '+306900000006', email: null, population: 'external' });
     await seedStudent(t.ctx, { externalId: 'S', mobile: '+306900000007', email: null, status: 'suspended' });
+    await seedStudent(t.ctx, { externalId: 'IT', mobile: '+306900000008', email: null, taxCode: 'RSSMRA80A01H501U' });
   });
   after(() => t.close());
 
@@ -37,6 +38,7 @@ describe('record matching (table-driven, on the database)', () => {
     ['suspended account', { mobile: '+306900000007', email: null }, 'none'],
     ['unknown', { mobile: '+306999999999', email: 'nobody@example.org' }, 'none'],
     ['nothing given', { mobile: null, email: null }, 'none'],
+    ['a codice fiscale on file is a national identifier: no AMKA asked', { mobile: '+306900000008', email: null }, 'match:IT', { needsNationalId: false }],
   ];
   for (const [why, input, expected, extra] of cases) {
     it(`${why} → ${expected}`, async () => {

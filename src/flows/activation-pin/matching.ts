@@ -48,6 +48,7 @@ export function candidatesQuery(db: Kysely<Database>, m: MatchInput) {
       'persons.personal_email as email',
       'persons.registrar_status as registrarStatus',
       'persons.amka',
+      'persons.tax_code as taxCode',
       'persons.insurance_number as insuranceNumber',
       'accounts.id as accountId',
       'accounts.status',
@@ -91,6 +92,8 @@ export async function matchRecord(ctx: AppContext, db: Kysely<Database>, m: Matc
     username: r.username,
     sms: holdsMobile(r) ? r.mobile : null,
     email: holdsEmail(r) ? r.email : null,
-    needsNationalId: !r.amka && !r.insuranceNumber,
+    // A national identifier on file: the AMKA, a foreign insurance number, or the Italian codice
+    // fiscale (the number of the Italian health card).
+    needsNationalId: !r.amka && !r.insuranceNumber && !r.taxCode,
   };
 }
