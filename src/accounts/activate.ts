@@ -4,7 +4,7 @@ import { preparedQuery } from '../db/prepared.js';
 import type { Tx } from '../flows/kernel/types.js';
 import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { transitionAccount } from './lifecycle.js';
-import { assignAddress } from './mailbox.js';
+import { assignAddress, mailboxOnRequest } from './mailbox.js';
 import type { Account, Person } from './types.js';
 
 const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null) =>
@@ -14,7 +14,7 @@ const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: s
 /**
  * The last step of every activation, inside the step's transaction: the chosen password (already
  * hashed) replaces whatever was there, the institutional address is assigned from the population's
- * pattern when the account has none, the account becomes active (which enqueues its provisioning,
+ * pattern when the account has none (unless the population's mailbox comes by request), the account becomes active (which enqueues its provisioning,
  * then the new password), and `account.activated` is audited. Returns the address.
  */
 export async function activateAccount(
@@ -23,7 +23,7 @@ export async function activateAccount(
   o: { account: Account; person: Person; passwordHash: string; method: string; at: Date; meta: RequestMeta; details?: Record<string, unknown> },
 ): Promise<string | null> {
   const { account, person, at } = o;
-  const email = account.email ?? (await assignAddress(ctx, tx, person));
+  const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person));
   await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
   // The transition enqueued `ensure`; the password goes to the targets as its own operation.

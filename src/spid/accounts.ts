@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { transitionAccount } from '../accounts/lifecycle.js';
-import { assignAddress, assignUsername } from '../accounts/mailbox.js';
+import { assignAddress, assignUsername, mailboxOnRequest } from '../accounts/mailbox.js';
 import { toAccount, toPerson } from '../accounts/repository.js';
 import type { Account, Person } from '../accounts/types.js';
 import { canLogIn, spidMayUse } from '../domain/account-status.js';
@@ -147,7 +147,7 @@ export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: 
     }
     const accountId = randomUUID();
     const username = await assignUsername(ctx, tx, person);
-    const email = await assignAddress(ctx, tx, person);
+    const email = mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person);
     await tx
       .insertInto('accounts')
       .values({

@@ -5,6 +5,7 @@ import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { apiClient, FormBrowser } from '../helpers/clients.js';
 import { seedAccount, type PersonFixture } from '../helpers/fixtures.js';
 import { importOffices, nameReferent, OFFICES, outbox, sessionToken, timelineActions } from './helpers.js';
+import { lastPinFor } from '../activation-pin/helpers.js';
 
 const PW = 'Scuola-Pass1';
 const TAX = 'RSSMRA80A41H501U';
@@ -71,6 +72,34 @@ describe('school staff mailbox requests', () => {
     const c = apiClient(t.app, { bearer: await sessionToken(t.app, username, PW), lang });
     return { ...s, c };
   }
+
+  it('activating with a PIN opens no mailbox: a teacher asks for it, and a short-term substitute never gets one', async () => {
+    for (const [i, contractType] of [[1, 'permanent'], [2, 'short_term_substitute']] as const) {
+      const mobile = `+39339000000${i}`;
+      const s = await seedAccount(t.ctx, {
+        population: 'school_staff', externalId: `TP${i}`, givenName: 'Lucia', familyName: `Ferri${i}`, status: 'pending_activation',
+        taxCode: TAX, mobile, personalEmail: `lucia${i}@example.net`, contractType, entitlements: ['istanze-online'],
+      });
+      const c = apiClient(t.app);
+      const f = (await c.start('activation-pin')).body;
+      await c.submit('activation-pin', f.id, { mobile });
+      await c.submit('activation-pin', f.id, { pin: await lastPinFor(t.app, mobile) });
+      await c.submit('activation-pin', f.id, { dataAccurate: true, consents: { directory: true } });
+      const done = await c.submit('activation-pin', f.id, { password: 'Lucia-Pass-2026', passwordConfirm: 'Lucia-Pass-2026' });
+      assert.equal(done.body.state, 'completed', JSON.stringify(done.body));
+      assert.equal(done.body.result.email, null, 'no address yet');
+      const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['status', 'email']).where('id', '=', s.accountId).executeTakeFirstOrThrow();
+      assert.deepEqual(acc, { status: 'active', email: null });
+      const me = apiClient(t.app, { bearer: await sessionToken(t.app, s.username, 'Lucia-Pass-2026') });
+      const req = (await me.start('mailbox-request')).body;
+      assert.equal(req.state, 'awaiting_details', JSON.stringify(req));
+      const r = await me.submit('mailbox-request', req.id, goodInput);
+      if (contractType === 'permanent') {
+        assert.equal(r.body.state, 'completed', JSON.stringify(r.body));
+        assert.match(r.body.result.address, /^lucia\.ferri1@scuole\./);
+      } else assert.equal(r.body.error.code, 'mailbox.not_eligible');
+    }
+  });
 
   const itemTexts: Record<EligibilityItem, RegExp> = {
     account_active: /utenza di accesso al portale non è attiva/,

@@ -1,4 +1,4 @@
-import { assignAddress } from '../../accounts/mailbox.js';
+import { assignAddress, mailboxOnRequest } from '../../accounts/mailbox.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { Account, Person } from '../../accounts/types.js';
 import type { AppContext } from '../../app/context.js';
@@ -24,7 +24,7 @@ async function requester(ctx: AppContext, accountId: string): Promise<{ account:
   if (!account) throw new AppError('auth.unauthenticated');
   const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
   const population = person?.population;
-  if (!person || (population !== 'staff' && population !== 'school_staff') || !ctx.config.populations[population as PopulationId]?.mailbox) {
+  if (!person || !population || !mailboxOnRequest(population) || !ctx.config.populations[population as PopulationId]?.mailbox) {
     throw new AppError('mailbox.not_available');
   }
   if (account.email) throw new AppError('mailbox.already_assigned');
