@@ -1,7 +1,9 @@
+import { assignAddress } from '../accounts/mailbox.js';
 import { findPerson } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
+import type { PopulationId } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { issueActivationLink } from './activation-link.js';
 import { sendMailboxMail } from './mail.js';
@@ -16,19 +18,46 @@ export const maskEmail = (email: string): string => {
 /**
  * Recovery of mailbox credentials by the school's head or a referent: a new one-time activation
  * link (earlier links stop working) goes to the school's head (`extra.headEmail`, else the record's
- * personal address) or, for a person, to their personal address. Never a password.
- * Produces `mailbox.not_opened`, `mailbox.no_recipient`.
+ * personal address) or, for a person, to their personal address. Never a password. For staff
+ * activated by their referent, the first link also opens the mailbox (and the link activates the
+ * account). Produces `mailbox.not_opened`, `mailbox.no_recipient`, `mailbox.not_available`.
  */
-export async function resendActivationLink(ctx: AppContext, account: Account, how: { actor: string; meta: RequestMeta }): Promise<{ sentTo: string }> {
-  if (!account.email) throw new AppError('mailbox.not_opened');
+export async function resendActivationLink(ctx: AppContext, account: Account, how: { actor: string; meta: RequestMeta }): Promise<{ sentTo: string; address?: string }> {
   const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+  // Staff whose population is activated by their referent (`activation: [referent]`): the first
+  // link opens the mailbox of an account still waiting for its activation.
+  const opens = !account.email && account.status === 'pending_activation' && person !== null && opensByReferent(ctx, person.population);
+  if (!account.email && !opens) throw new AppError('mailbox.not_opened');
   if (!person) throw new AppError('mailbox.no_recipient');
   const isSchool = person.population === 'school';
   const to = isSchool && typeof person.extra.headEmail === 'string' ? person.extra.headEmail : person.personalEmail;
   if (!to) throw new AppError('mailbox.no_recipient');
   const now = ctx.clock.now();
-  const address = account.email;
-  await ctx.db.kysely.transaction().execute(async (tx) => {
+  const address = await ctx.db.kysely.transaction().execute(async (tx) => {
+    let address = account.email;
+    if (opens) {
+      address = await assignAddress(ctx, tx, person);
+      if (!address) throw new AppError('mailbox.not_available');
+      // Two referents at once: the account row's version lets one open it.
+      const res = await tx
+        .updateTable('accounts')
+        .set({ email: address, email_lower: address.toLowerCase(), updated_at: now.toISOString(), version: account.version + 1 })
+        .where('id', '=', account.id)
+        .where('version', '=', account.version)
+        .where('email', 'is', null)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
+      await audit(tx, now, {
+        actor: how.actor,
+        action: 'mailbox.opened',
+        accountId: account.id,
+        personId: person.id,
+        ip: how.meta.ip,
+        correlationId: how.meta.correlationId,
+        details: { address, by: 'referent' },
+      });
+    }
+    if (!address) throw new AppError('mailbox.not_opened');
     const link = await issueActivationLink(ctx, tx, account.id);
     if (isSchool) {
       const schoolYear = typeof person.extra.schoolYear === 'string' ? person.extra.schoolYear : '';
@@ -47,7 +76,14 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
       correlationId: how.meta.correlationId,
       details: { sentTo: maskEmail(to) },
     });
+    return address;
   });
   ctx.kickOutbox();
-  return { sentTo: maskEmail(to) };
+  // The address is news only when this link opened the mailbox.
+  return opens ? { sentTo: maskEmail(to), address } : { sentTo: maskEmail(to) };
+}
+
+/** Whether the population's accounts are activated by an IT referent (the link that opens the mailbox). */
+function opensByReferent(ctx: AppContext, population: string): boolean {
+  return (ctx.config.populations[population as PopulationId]?.activation ?? []).includes('referent');
 }

@@ -118,6 +118,43 @@ describe('staff mailbox requests', () => {
     for (const a of ['mailbox.requested', 'mailbox.approved', 'mailbox.activated']) assert.ok(actions.includes(a), actions.join());
   });
 
+  it('staff activated by their referent: the link the referent sends opens the mailbox and activates the account', async () => {
+    const s = await seedAccount(t.ctx, { population: 'staff', externalId: 'S777', givenName: 'Dario', familyName: 'Villa', username: 'dario.villa', status: 'pending_activation', orgUnit: 'DIP-ISTR', personalEmail: 'dario@example.net' });
+    // A referent of another office knows nothing of him.
+    const outsider = apiClient(t.app, { bearer: await sessionToken(t.app, 'sara.neri', PW) });
+    assert.equal((await outsider.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {})).status, 404);
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    const opened = await ref.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {});
+    assert.equal(opened.status, 200, JSON.stringify(opened.body));
+    assert.deepEqual(opened.body, { sentTo: 'd***@example.net', address: 'dario.villa@unidemo.example.org' });
+    const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['status', 'email']).where('id', '=', s.accountId).executeTakeFirstOrThrow();
+    assert.deepEqual(acc, { status: 'pending_activation', email: 'dario.villa@unidemo.example.org' });
+    const mailsTo = async () => (await outbox(t.ctx, 'mailbox_activation')).filter((m) => m.recipient === 'dario@example.net').map((m) => /token=(\S+)/.exec(m.text)![1]!);
+    const [first] = await mailsTo();
+    // Asked again, it is a new link for the same mailbox (the first stops working).
+    assert.deepEqual((await ref.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {})).body, { sentTo: 'd***@example.net' });
+    const tokens = await mailsTo();
+    assert.equal(tokens.length, 2);
+    const token = tokens.find((x) => x !== first)!;
+    const done = await apiClient(t.app).request('POST', '/api/v1/mailbox/activate', { token: decodeURIComponent(token), newPassword: 'Dario-Posta-2026', newPasswordConfirm: 'Dario-Posta-2026' });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const c = apiClient(t.app);
+    const login = await c.start('login');
+    assert.equal((await c.submit('login', login.body.id, { username: 'dario.villa', password: 'Dario-Posta-2026' })).status, 200);
+    const actions = await timelineActions(t.app, 'dario.villa');
+    for (const a of ['mailbox.opened', 'mailbox.link_resent', 'mailbox.activated']) assert.ok(actions.includes(a), actions.join());
+    // A staff account waiting for activation in a population not activated by referents gets no mailbox this way.
+    t.ctx.config.populations.staff!.activation = ['password'];
+    try {
+      await seedAccount(t.ctx, { population: 'staff', externalId: 'S778', username: 'ugo.neri', status: 'pending_activation', orgUnit: 'DIP-ISTR', personalEmail: 'ugo@example.net' });
+      const refused = await ref.request('POST', '/api/v1/referent/accounts/ugo.neri/mailbox-link', {});
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'mailbox.not_opened');
+    } finally {
+      t.ctx.config.populations.staff!.activation = ['referent'];
+    }
+  });
+
   it('rejection through the API: the reason is required and mailed; nothing is assigned', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'S200', givenName: 'Giulia', familyName: 'Conti', username: 'giulia.conti', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'giulia@example.net' });
     const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'giulia.conti', PW), lang: 'it' });
