@@ -46,7 +46,9 @@ export async function activateMailbox(
     if (verdict !== 'ok') return verdict;
     const fresh = await tx.selectFrom('accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
     let current = toAccount(fresh);
-    if (current.status === 'pending_activation' || current.status === 'expired') {
+    // Suspended or ended since the link was sent (the registrar's record ceased): the link is dead.
+    if (current.status !== 'pending_activation' && current.status !== 'active') return 'unavailable' as const;
+    if (current.status === 'pending_activation') {
       await transitionAccount(tx, current, 'active', { actor: `account:${current.id}`, reason: 'mailbox.activation_link', at: now, meta, provisioning: ctx });
       current = { ...current, status: 'active', version: current.version + 1 };
     }

@@ -135,7 +135,15 @@ describe('staff mailbox requests', () => {
     assert.deepEqual((await ref.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {})).body, { sentTo: 'd***@example.net' });
     const tokens = await mailsTo();
     assert.equal(tokens.length, 2);
-    const token = tokens.find((x) => x !== first)!;
+    const second = tokens.find((x) => x !== first)!;
+    // While the account is suspended (its record ceased meanwhile), a live link activates nothing.
+    await t.ctx.db.kysely.updateTable('accounts').set({ status: 'suspended' }).where('id', '=', s.accountId).execute();
+    const dead = await apiClient(t.app).request('POST', '/api/v1/mailbox/activate', { token: decodeURIComponent(second), newPassword: 'Dario-Posta-2026', newPasswordConfirm: 'Dario-Posta-2026' });
+    assert.equal(dead.status, 410);
+    assert.equal((await t.ctx.db.kysely.selectFrom('accounts').select('status').where('id', '=', s.accountId).executeTakeFirstOrThrow()).status, 'suspended');
+    await t.ctx.db.kysely.updateTable('accounts').set({ status: 'pending_activation' }).where('id', '=', s.accountId).execute();
+    assert.equal((await ref.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {})).status, 200);
+    const token = (await mailsTo()).find((x) => x !== first && x !== second)!;
     const done = await apiClient(t.app).request('POST', '/api/v1/mailbox/activate', { token: decodeURIComponent(token), newPassword: 'Dario-Posta-2026', newPasswordConfirm: 'Dario-Posta-2026' });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     const c = apiClient(t.app);
