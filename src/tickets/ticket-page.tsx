@@ -2,7 +2,7 @@ import type { AppContext } from '../app/context.js';
 import type { FieldSpec, FlowMessage } from '../flows/kernel/types.js';
 import { formatTime } from '../auth/credentials.js';
 import { hasMessage, translate, type Locale } from '../i18n/index.js';
-import { ErrorSummary } from '../views/components/flow-form.js';
+import { ErrorSummary, FieldError } from '../views/components/flow-form.js';
 import { renderPage } from '../views/layout.js';
 
 const CONTEXT_FIELDS = ['flow', 'state', 'code', 'reference', 'time'] as const;
@@ -49,15 +49,11 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
   const byField = new Map(p.messages.filter((m) => m.field).map((m) => [m.field!, m.text]));
   const input = (name: 'contact' | 'name', type: string, required: boolean, autocomplete: string) => (
     <div class={`field${byField.has(name) ? ' has-error' : ''}`}>
-      {byField.has(name) ? (
-        <p class="field-error" id={`f-${name}-err`}>
-          {byField.get(name)}
-        </p>
-      ) : null}
       <label for={`f-${name}`}>
         {t(`field.${name}`)}
         {required ? null : <span class="optional"> ({t('form.optional')})</span>}
       </label>
+      {byField.has(name) ? <FieldError id={`f-${name}-err`} text={byField.get(name)!} t={t} /> : null}
       <input
         id={`f-${name}`}
         name={name}
@@ -106,12 +102,8 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
           {input('contact', 'text', true, 'email')}
           {input('name', 'text', false, 'name')}
           <div class={`field${byField.has('message') ? ' has-error' : ''}`}>
-            {byField.has('message') ? (
-              <p class="field-error" id="f-message-err">
-                {byField.get('message')}
-              </p>
-            ) : null}
             <label for="f-message">{t('field.message')}</label>
+            {byField.has('message') ? <FieldError id="f-message-err" text={byField.get('message')!} t={t} /> : null}
             <textarea id="f-message" name="message" required rows={5} aria-invalid={byField.has('message') ? 'true' : undefined} aria-describedby={byField.has('message') ? 'f-message-err' : undefined}>
               {p.values.message ?? ''}
             </textarea>

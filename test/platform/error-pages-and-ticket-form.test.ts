@@ -66,6 +66,8 @@ describe('error pages, error states and the helpdesk form, as people read them',
     assert.match(summary, /Your email or mobile phone: This field is required\./);
     assert.match(summary, /What happened\?: This field is required\./);
     assert.match(title(b.html), /^Error: Open a helpdesk ticket · /);
+    // Each field's error after its label, announced as an error, as on the flows' forms.
+    assert.match(b.html, /<\/label><p class="field-error" id="f-message-err"><span class="visually-hidden">Error: <\/span>This field is required\.<\/p><textarea/);
     // Its language links lead to the form again, with the failure's context.
     const italian = await new FormBrowser(t.app, 'en').get(langLink(b.html, 'it')!);
     assert.equal(italian.status, 200);

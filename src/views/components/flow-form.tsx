@@ -29,12 +29,7 @@ function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: 
     </p>
   ) : null;
   // Label, hint, then the error right above the control it concerns.
-  const errors = props.errors.map((m, i) => (
-    <p class="field-error" id={errorIds[i]}>
-      <span class="visually-hidden">{t('form.errorPrefix')} </span>
-      {m.text}
-    </p>
-  ));
+  const errors = props.errors.map((m, i) => <FieldError id={errorIds[i]!} text={m.text} t={t} />);
   if (f.type === 'checkbox') {
     return (
       <div class={`field checkbox${invalid ? ' has-error' : ''}`}>
@@ -89,6 +84,16 @@ function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: 
         />
       )}
     </div>
+  );
+}
+
+/** A field's error, right above its control, announced as an error. */
+export function FieldError(props: { id: string; text: string; t: T }) {
+  return (
+    <p class="field-error" id={props.id}>
+      <span class="visually-hidden">{props.t('form.errorPrefix')} </span>
+      {props.text}
+    </p>
   );
 }
 
