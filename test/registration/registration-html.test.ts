@@ -26,8 +26,19 @@ describe('registration in the browser (no JavaScript)', () => {
     assert.match(b.text(), /Inserisci un indirizzo email valido/);
     assert.match(b.html, /value="mario.bianchi"/);
     assert.doesNotMatch(b.html, /Lago-Maggiore-71/);
+    // Switching the language there keeps what was typed (kept encrypted; never the password).
+    const langLink = (lang: string) => [...b.html.matchAll(/<a href="([^"]+)" lang="(\w+)"/g)].find((m) => m[2] === lang)![1]!.replace(/&amp;/g, '&');
+    assert.ok(!b.cookies.get('tessera_draft')?.includes('mario'));
+    await b.get(langLink('el'));
+    assert.equal(b.status, 200);
+    assert.match(b.html, /<html lang="el"/);
+    assert.match(b.html, /value="mario.bianchi"/);
+    assert.match(b.html, /value="sbagliato"/);
+    assert.doesNotMatch(b.html, /Lago-Maggiore-71/);
+    await b.get(langLink('it'));
     await b.submit(form({ email: 'mario@exampel.org' }));
     assert.equal(b.status, 200);
+    assert.ok(!b.cookies.has('tessera_draft'), 'gone once the step is done');
     assert.match(b.text(), /Abbiamo inviato il link di attivazione a mario@exampel\.org/);
     t.clock.advance(61_000);
     await b.submit({ email: 'mario@example.org' }, { action: 'change_email' });

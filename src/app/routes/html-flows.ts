@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { randomId } from '../secret.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../../errors/app-error.js';
-import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView } from '../../flows/kernel/service.js';
+import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView, type LoadedFlow } from '../../flows/kernel/service.js';
+import { seal, unseal } from '../../oidc/seal.js';
 import { getFlowDefinition } from '../../flows/kernel/registry.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { renderFlowPage } from '../../views/pages/flow-page.js';
@@ -45,6 +46,34 @@ export async function startBrowserFlow(ctx: AppContext, req: FastifyRequest, rep
 export const signInFirst = (ctx: AppContext, req: FastifyRequest, reply: FastifyReply, returnTo: string): Promise<string> =>
   startBrowserFlow(ctx, req, reply, 'login', { return_to: returnTo });
 
+/**
+ * What a person typed into a step that came back with errors (never a secret field), kept for ten
+ * minutes in an encrypted cookie of the flow's page: switching the language there (a plain link)
+ * shows the same step with the same values, while the flow itself stays unchanged.
+ */
+const DRAFT_COOKIE = 'tessera_draft';
+const DRAFT_SECONDS = 600;
+const draftPath = (flow: LoadedFlow) => `/flows/${flow.kind}/${flow.id}`;
+
+function keepDraft(ctx: AppContext, reply: FastifyReply, flow: LoadedFlow, values: Record<string, string>): void {
+  const body = JSON.stringify({ s: flow.state, v: values });
+  if (body.length > 2000) return;
+  const sealed = seal(ctx.secrets.key('flow-draft'), body, flow.id);
+  reply.setCookie(DRAFT_COOKIE, sealed, { path: draftPath(flow), httpOnly: true, sameSite: 'lax', maxAge: DRAFT_SECONDS, secure: isSecure(ctx) });
+}
+
+function readDraft(ctx: AppContext, req: FastifyRequest, flow: LoadedFlow): Record<string, string> {
+  const sealed = req.cookies[DRAFT_COOKIE];
+  if (!sealed) return {};
+  try {
+    const d = JSON.parse(unseal(ctx.secrets.key('flow-draft'), sealed, flow.id)) as { s?: unknown; v?: unknown };
+    if (d.s !== flow.state || !d.v || typeof d.v !== 'object') return {};
+    return Object.fromEntries(Object.entries(d.v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
 export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): void {
   const page = async (req: FastifyRequest, reply: FastifyReply, view: FlowView, csrf: string, values: Record<string, string>, status = 200) => {
     const signedIn = await signedInInfo(ctx, req);
@@ -67,7 +96,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
     const flow = await loadFlow(ctx, p.kind, p.id!);
     const cookie = req.cookies[CSRF_COOKIE];
     if (!cookie || !ctx.secrets.hmacEquals('csrf', cookie, flow.csrfToken)) throw new AppError('flow.not_found');
-    return page(req, reply, viewOf(ctx, flow, req.locale), flow.csrfToken, {});
+    return page(req, reply, viewOf(ctx, flow, req.locale), flow.csrfToken, readDraft(ctx, req, flow));
   });
 
   app.post('/flows/:kind/:id', async (req, reply) => {
@@ -88,8 +117,10 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
       for (const [k, v] of Object.entries(form)) {
         if (typeof v === 'string' && k !== '_csrf' && !(def.secretFields ?? []).includes(k)) values[k] = v;
       }
+      keepDraft(ctx, reply, flow, values);
       return page(req, reply, res.view, flow.csrfToken, values, res.status);
     }
+    if (req.cookies[DRAFT_COOKIE]) reply.clearCookie(DRAFT_COOKIE, { path: draftPath(flow) });
     // Post/redirect/get: a reload never resubmits.
     const next = res.view.state === 'completed' ? def.browserNext?.({ ...flow, state: res.view.state }) : null;
     return reply.redirect(next ?? `/flows/${p.kind}/${flow.id}`, 303);
