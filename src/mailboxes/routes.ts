@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
+import { findPerson } from '../accounts/repository.js';
 import { errorBody } from '../app/error-handler.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../app/request-context.js';
 import { logoutCsrf } from '../app/routes/html-pages.js';
@@ -17,7 +18,7 @@ import { activateMailbox, activationLinkOpen } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
 import { signInFirst } from '../app/routes/html-flows.js';
 import { parseInput } from '../flows/kernel/input.js';
-import { resendActivationLink } from './resend-link.js';
+import { maskEmail, resendActivationLink } from './resend-link.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const decisionBody = z.object({ comment: z.string().max(1000).optional().nullable() }).strict();
@@ -84,7 +85,8 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
       renderReferentRequests({
         ctx,
         locale: req.locale,
-        path: req.url,
+        // Also after a post: the language links lead to the list, not to the post-only address.
+        path: '/referent/requests',
         signedIn: { username: referent.username, logoutCsrf: logoutCsrf(ctx, session.sessionId) },
         requests: await listPendingRequests(ctx, referent),
         csrf: referentCsrf(ctx, session.sessionId),
@@ -110,6 +112,15 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
         .executeTakeFirst();
       if (r) notice = translate(req.locale, r.status === 'approved' ? 'referent.approved' : 'referent.rejected', { name: `${r.given_name} ${r.family_name}`, address: r.address ?? '' });
     }
+    if (session && !notice && q.sent) {
+      // The notice names a colleague of this referent's offices who has a mailbox (the link went).
+      const referent = await requireReferent(ctx, session);
+      const account = await accountInOffices(ctx, referent, q.sent.slice(0, 200)).catch(() => null);
+      const person = account?.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+      if (account?.email && person?.personalEmail) {
+        notice = translate(req.locale, 'referent.linkSent', { name: `${person.givenName} ${person.familyName}`, address: account.email, sentTo: maskEmail(person.personalEmail) });
+      }
+    }
     return referentPage(req, reply, { notice });
   });
 
@@ -132,6 +143,25 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
       return reply.redirect(`/referent/requests?decided=${encodeURIComponent(p.data.id)}`, 303);
     });
   }
+
+  // The mailbox activation link for a colleague (the referent's activation of staff, or their
+  // credentials recovery), as the JSON API's mailbox-link call; then back to the list with a notice.
+  app.post('/referent/mailbox-link', async (req, reply) => {
+    const session = await sessionOf(ctx, req);
+    if (!session) throw new AppError('auth.unauthenticated');
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('referent-requests', session.sessionId, form._csrf)) throw new AppError('auth.csrf');
+    const referent = await requireReferent(ctx, session);
+    const username = typeof form.username === 'string' ? form.username.trim().slice(0, 200) : '';
+    try {
+      if (username === '') throw new AppError('validation.failed', { fields: { username: 'field.required' } });
+      await resendActivationLink(ctx, await accountInOffices(ctx, referent, username), { actor: `account:${referent.id}`, meta: metaOf(req) });
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale), status: err.status });
+      throw err;
+    }
+    return reply.redirect(`/referent/requests?sent=${encodeURIComponent(username)}`, 303);
+  });
 
   const activateCsrf = (req: FastifyRequest, reply: FastifyReply): string => {
     let c = req.cookies[CSRF_COOKIE];

@@ -151,6 +151,19 @@ describe('staff mailbox requests', () => {
     assert.equal((await c.submit('login', login.body.id, { username: 'dario.villa', password: 'Dario-Posta-2026' })).status, 200);
     const actions = await timelineActions(t.app, 'dario.villa');
     for (const a of ['mailbox.opened', 'mailbox.link_resent', 'mailbox.activated']) assert.ok(actions.includes(a), actions.join());
+    // The same from the referent's page, without JavaScript.
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S779', givenName: 'Elio', familyName: 'Sala', username: 'elio.sala', status: 'pending_activation', orgUnit: 'DIP-ISTR', personalEmail: 'elio@example.net' });
+    const page = new FormBrowser(t.app, 'it');
+    await page.get('/referent/requests');
+    await page.submit({ username: 'luca.bianchi', password: PW });
+    assert.match(page.text(), /Invia un link di attivazione della casella/);
+    await page.submit({ username: 'nessuno.qui' }, { formAction: /mailbox-link$/ });
+    assert.equal(page.status, 404);
+    assert.match(page.html, /<a href="\/referent\/requests\?lang=en"/, 'the language links lead to the list');
+    await page.submit({ username: 'elio.sala' }, { formAction: /mailbox-link$/ });
+    assert.equal(page.status, 200);
+    assert.match(page.text(), /Un link di attivazione per Elio Sala \(elio\.sala@unidemo\.example\.org\) è stato inviato a e\*\*\*@example\.net\./);
+    assert.ok((await outbox(t.ctx, 'mailbox_activation')).some((m) => m.recipient === 'elio@example.net'));
     // A staff account waiting for activation in a population not activated by referents gets no mailbox this way.
     t.ctx.config.populations.staff!.activation = ['password'];
     try {
@@ -237,8 +250,7 @@ describe('staff mailbox requests', () => {
     await b.get('/referent/requests');
     assert.doesNotMatch(b.text(), /Paolo Galli/);
     const page = await t.app.inject({ method: 'GET', url: '/referent/requests', headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body.split('<main')[1]!)?.[1];
-    assert.equal(csrf, undefined, 'no decision form for another office');
+    assert.doesNotMatch(page.body, /action="\/referent\/requests\/[^"]+\/(approve|reject)"/, 'no decision form for another office');
 
     // A person without the role is refused outright.
     const plain = apiClient(t.app, { bearer: await sessionToken(t.app, 'paolo.galli', PW) });

@@ -18,7 +18,10 @@ export interface ReferentPageInput {
   errors: FlowMessage[];
 }
 
-/** The referent's list of pending mailbox requests, each with an approve and a reject form. */
+/**
+ * The referent's list of pending mailbox requests, each with an approve and a reject form, and the
+ * form that sends a colleague of their office a mailbox activation link.
+ */
 export function renderReferentRequests(p: ReferentPageInput): string {
   const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
   return renderPage({
@@ -78,6 +81,22 @@ export function renderReferentRequests(p: ReferentPageInput): string {
             </section>
           );
         })}
+        <section class="request" aria-labelledby="send-link">
+          <h2 id="send-link">{t('referent.linkTitle')}</h2>
+          <p class="hint" id="send-link-hint">
+            {t('referent.linkLead')}
+          </p>
+          <form method="post" action="/referent/mailbox-link">
+            <input type="hidden" name="_csrf" value={p.csrf} />
+            <div class="field">
+              <label for="f-username">{t('field.username')}</label>
+              <input id="f-username" name="username" type="text" required maxLength={200} autoComplete="off" aria-describedby="send-link-hint" />
+            </div>
+            <button type="submit" class="button secondary">
+              {t('referent.linkSend')}
+            </button>
+          </form>
+        </section>
       </div>
     ),
   });
