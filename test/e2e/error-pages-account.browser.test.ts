@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { seedAccount } from '../helpers/fixtures.js';
 import { browserSkip, checkAxe, startBrowserApp, type BrowserApp } from '../helpers/browser.js';
+import { importOffices, nameReferent, OFFICES } from '../mailboxes/helpers.js';
 
 const ADDRESS = '20260001@studenti.unidemo.example.org';
 
@@ -40,6 +41,26 @@ describe('error pages, the ticket form and the account page in a real browser', 
       await checkAxe(page, `account ${width}px`);
     });
   }
+
+  it('the referent page, with a request to decide and the activation link form, passes axe in Italian', async () => {
+    assert.equal((await importOffices(b.app, OFFICES)).status, 200);
+    await seedAccount(b.ctx, { population: 'staff', externalId: 'R1', username: 'luca.bianchi', status: 'active', password: 'Referente-Pw1', orgUnit: 'DIP-ISTR' });
+    assert.equal((await nameReferent(b.app, 'DIP-ISTR', 'luca.bianchi')).status, 200);
+    await seedAccount(b.ctx, { population: 'staff', externalId: 'S2', givenName: 'Elio', familyName: 'Sala', username: 'elio.sala', status: 'pending_activation', orgUnit: 'DIP-ISTR', personalEmail: 'elio@example.net' });
+    const page = await b.newPage({ locale: 'it' });
+    await page.goto('/referent/requests');
+    await page.locator('#f-username').fill('luca.bianchi');
+    await page.locator('#f-password').fill('Referente-Pw1');
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    await page.getByRole('heading', { name: 'Invia un link di attivazione della casella' }).waitFor();
+    await checkAxe(page, 'referent page');
+    await page.locator('#f-username').fill('elio.sala');
+    await page.getByRole('button', { name: 'Invia il link' }).click();
+    await page.waitForLoadState();
+    await page.getByText(/Un link di attivazione per Elio Sala/).waitFor();
+    await checkAxe(page, 'referent page with a notice');
+  });
 
   it('the 404 page, the ticket form with its errors, and a login refusal pass axe', async () => {
     const page = await b.newPage({ locale: 'en' });
