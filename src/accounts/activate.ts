@@ -14,8 +14,9 @@ const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: s
 /**
  * The last step of every activation, inside the step's transaction: the chosen password (already
  * hashed) replaces whatever was there, the institutional address is assigned from the population's
- * pattern when the account has none (unless the population's mailbox comes by request), the account becomes active (which enqueues its provisioning,
- * then the new password), and `account.activated` is audited. Returns the address.
+ * pattern when the account has none (unless the population's mailbox comes by request), the
+ * account becomes active (which enqueues its provisioning, then the new password), and
+ * `account.activated` is audited. Returns the address.
  */
 export async function activateAccount(
   ctx: AppContext,

@@ -6,16 +6,16 @@ import type { Tx } from '../flows/kernel/types.js';
 import type { PopulationId } from '../config/institution-schema.js';
 
 /**
- * The institutional address for a person, from the population's pattern, with collisions resolved
- * by a numeric suffix. Call inside the transaction that stores it (a unique index backs it up).
- * Returns null when the population has no mailbox.
- */
-/**
  * Populations whose mailbox comes by request (PRODUCT §9, `miur`): staff through their office's IT
  * referent, school staff once eligible. Their activation opens no mailbox.
  */
 export const mailboxOnRequest = (population: string): population is 'staff' | 'school_staff' => population === 'staff' || population === 'school_staff';
 
+/**
+ * The institutional address for a person, from the population's pattern, with collisions resolved
+ * by a numeric suffix. Call inside the transaction that stores it (a unique index backs it up).
+ * Returns null when the population has no mailbox.
+ */
 export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Promise<string | null> {
   const pop = ctx.config.populations[person.population as PopulationId];
   if (!pop?.mailbox) return null;

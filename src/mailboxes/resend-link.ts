@@ -1,6 +1,6 @@
 import { assignAddress } from '../accounts/mailbox.js';
 import { findPerson } from '../accounts/repository.js';
-import type { Account } from '../accounts/types.js';
+import type { Account, Person } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import type { PopulationId } from '../config/institution-schema.js';
@@ -28,10 +28,9 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
   // link opens the mailbox of an account still waiting for its activation.
   const opens = !account.email && account.status === 'pending_activation' && person !== null && opensByReferent(ctx, person.population);
   if (!account.email && !opens) throw new AppError('mailbox.not_opened');
-  if (!person) throw new AppError('mailbox.no_recipient');
+  const to = person ? linkRecipient(person) : null;
+  if (!person || !to) throw new AppError('mailbox.no_recipient');
   const isSchool = person.population === 'school';
-  const to = isSchool && typeof person.extra.headEmail === 'string' ? person.extra.headEmail : person.personalEmail;
-  if (!to) throw new AppError('mailbox.no_recipient');
   const now = ctx.clock.now();
   const address = await ctx.db.kysely.transaction().execute(async (tx) => {
     let address = account.email;
@@ -81,6 +80,11 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
   ctx.kickOutbox();
   // The address is news only when this link opened the mailbox.
   return opens ? { sentTo: maskEmail(to), address } : { sentTo: maskEmail(to) };
+}
+
+/** Where a mailbox activation link goes: a school's head (`extra.headEmail`, else the record's personal address), or a person's personal address. */
+export function linkRecipient(person: Person): string | null {
+  return person.population === 'school' && typeof person.extra.headEmail === 'string' ? person.extra.headEmail : person.personalEmail;
 }
 
 /** Whether the population's accounts are activated by an IT referent (the link that opens the mailbox). */

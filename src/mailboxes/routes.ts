@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { findPerson } from '../accounts/repository.js';
+import type { Account } from '../accounts/types.js';
 import { errorBody } from '../app/error-handler.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../app/request-context.js';
 import { logoutCsrf } from '../app/routes/html-pages.js';
@@ -18,7 +19,7 @@ import { activateMailbox, activationLinkOpen } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
 import { signInFirst } from '../app/routes/html-flows.js';
 import { parseInput } from '../flows/kernel/input.js';
-import { maskEmail, resendActivationLink } from './resend-link.js';
+import { linkRecipient, maskEmail, resendActivationLink } from './resend-link.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const decisionBody = z.object({ comment: z.string().max(1000).optional().nullable() }).strict();
@@ -76,7 +77,12 @@ export function registerMailboxApiRoutes(app: FastifyInstance, ctx: AppContext):
 export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext): void {
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
-  const referentPage = async (req: FastifyRequest, reply: FastifyReply, extra: { notice?: string | null; errors?: FlowMessage[]; status?: number } = {}) => {
+  // `notice`: the outcome to announce, worked out for the signed-in referent.
+  const referentPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    extra: { notice?: (referent: Account) => Promise<string | null>; errors?: FlowMessage[]; status?: number } = {},
+  ) => {
     const session = await sessionOf(ctx, req);
     if (!session) return reply.redirect(await signInFirst(ctx, req, reply, '/referent/requests'), 303);
     const referent = await requireReferent(ctx, session);
@@ -90,7 +96,7 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
         signedIn: { username: referent.username, logoutCsrf: logoutCsrf(ctx, session.sessionId) },
         requests: await listPendingRequests(ctx, referent),
         csrf: referentCsrf(ctx, session.sessionId),
-        notice: extra.notice ?? null,
+        notice: (await extra.notice?.(referent)) ?? null,
         errors: extra.errors ?? [],
       }),
       extra.status,
@@ -99,28 +105,28 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.get('/referent/requests', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    let notice: string | null = null;
-    const session = await sessionOf(ctx, req);
-    if (session && q.decided && /^[A-Za-z0-9_-]{8,64}$/.test(q.decided)) {
-      // The notice names the request this referent just decided, and only such a request.
-      const r = await ctx.db.kysely
-        .selectFrom('mailbox_requests as r')
-        .innerJoin('persons as p', 'p.id', 'r.person_id')
-        .select(['r.status', 'r.address', 'p.given_name', 'p.family_name'])
-        .where('r.id', '=', q.decided)
-        .where('r.decided_by', '=', session.accountId)
-        .executeTakeFirst();
-      if (r) notice = translate(req.locale, r.status === 'approved' ? 'referent.approved' : 'referent.rejected', { name: `${r.given_name} ${r.family_name}`, address: r.address ?? '' });
-    }
-    if (session && !notice && q.sent) {
-      // The notice names a colleague of this referent's offices who has a mailbox (the link went).
-      const referent = await requireReferent(ctx, session);
-      const account = await accountInOffices(ctx, referent, q.sent.slice(0, 200)).catch(() => null);
-      const person = account?.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
-      if (account?.email && person?.personalEmail) {
-        notice = translate(req.locale, 'referent.linkSent', { name: `${person.givenName} ${person.familyName}`, address: account.email, sentTo: maskEmail(person.personalEmail) });
+    const notice = async (referent: Account): Promise<string | null> => {
+      if (q.decided && /^[A-Za-z0-9_-]{8,64}$/.test(q.decided)) {
+        // The request this referent just decided, and only such a request.
+        const r = await ctx.db.kysely
+          .selectFrom('mailbox_requests as r')
+          .innerJoin('persons as p', 'p.id', 'r.person_id')
+          .select(['r.status', 'r.address', 'p.given_name', 'p.family_name'])
+          .where('r.id', '=', q.decided)
+          .where('r.decided_by', '=', referent.id)
+          .executeTakeFirst();
+        return r ? translate(req.locale, r.status === 'approved' ? 'referent.approved' : 'referent.rejected', { name: `${r.given_name} ${r.family_name}`, address: r.address ?? '' }) : null;
       }
-    }
+      if (q.sent) {
+        // A colleague of this referent's offices with a mailbox, and where the link went.
+        const account = await accountInOffices(ctx, referent, q.sent.slice(0, 200)).catch(() => null);
+        const person = account?.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+        const to = person ? linkRecipient(person) : null;
+        if (!account?.email || !person || !to) return null;
+        return translate(req.locale, 'referent.linkSent', { name: [person.givenName, person.familyName].filter(Boolean).join(' '), address: account.email, sentTo: maskEmail(to) });
+      }
+      return null;
+    };
     return referentPage(req, reply, { notice });
   });
 

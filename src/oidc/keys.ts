@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
 import { randomId } from '../app/secret.js';
-import { seal, unseal } from './seal.js';
+import { seal, unseal } from '../app/seal.js';
 
 /** The signing algorithms Tessera publishes: one key of each is current at any time. */
 export const signingAlgs = ['RS256', 'ES256'] as const;

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
 import type { LocalizedText, PopulationId, ServiceConfig } from '../config/institution-schema.js';
-import { seal, unseal } from './seal.js';
+import { seal, unseal } from '../app/seal.js';
 
 /** A campus service as the provider and the admin API see it. */
 export interface Service {

@@ -4,7 +4,7 @@ import { randomId } from '../secret.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../../errors/app-error.js';
 import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView, type LoadedFlow } from '../../flows/kernel/service.js';
-import { seal, unseal } from '../../oidc/seal.js';
+import { seal, unseal } from '../seal.js';
 import { getFlowDefinition } from '../../flows/kernel/registry.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { renderFlowPage } from '../../views/pages/flow-page.js';

@@ -128,9 +128,10 @@ export function mayOpen(def: FlowDefinition<any>, flow: Flow, session: StepReque
   if (session.accountId !== flow.accountId) throw new AppError('auth.forbidden');
 }
 
-/** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
+/** A stored flow with its result (set once completed). */
 export type LoadedFlow = Flow & { result: Record<string, unknown> | null };
 
+/** Loads a flow of `kind`. Produces `flow.not_found`, `flow.expired`. */
 export async function loadFlow(ctx: AppContext, kind: string, id: string): Promise<LoadedFlow> {
   getFlowDefinition(kind);
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) throw new AppError('flow.not_found');

@@ -2,9 +2,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM with a 96-bit random nonce: `v1.<nonce>.<ciphertext>.<tag>` (base64url). Used for
- * what the provider must read back in clear (signing keys, client secrets), so that a copy of the
- * database without TESSERA_SECRET reveals neither. `aad` binds a value to its row (a sealed value
- * moved to another row does not open).
+ * what Tessera must read back in clear but not show: the OpenID provider's signing keys and client
+ * secrets (a copy of the database without TESSERA_SECRET reveals neither), and a form's values kept
+ * in a browser cookie. `aad` binds a value to its place (a sealed value moved to another row or
+ * flow does not open).
  */
 export function seal(key: Buffer, plaintext: string, aad: string): string {
   const iv = randomBytes(12);
