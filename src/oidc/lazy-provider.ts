@@ -18,4 +18,21 @@ export async function lazyProvider(ctx: AppContext): Promise<Provider> {
   return (await providerModule).providerFor(ctx);
 }
 
+// Kept here, not in provider.ts, so that mounting the routes does not load oidc-provider.
+/** The provider's endpoints, all under /oidc except discovery (/.well-known/openid-configuration). */
+export const oidcRoutes = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  userinfo: '/oidc/me',
+  jwks: '/oidc/jwks',
+  end_session: '/oidc/session/end',
+  revocation: '/oidc/token/revocation',
+  introspection: '/oidc/token/introspection',
+  registration: '/oidc/reg',
+  pushed_authorization_request: '/oidc/request',
+  code_verification: '/oidc/device',
+  device_authorization: '/oidc/device/auth',
+  backchannel_authentication: '/oidc/backchannel',
+} as const;
+
 export const interactionPath = (uid: string) => `/oidc/interaction/${uid}`;

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
-import { lazyProvider } from './lazy-provider.js';
+import { lazyProvider, oidcRoutes } from './lazy-provider.js';
+import { plainUserinfo } from './userinfo.js';
 
 type Callback = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 const callbacks = new WeakMap<Provider, Callback>();
@@ -32,6 +33,13 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
       reply.hijack();
       await callbackOf(provider)(req.raw, reply.raw);
     };
+    // Userinfo's plain case is answered without the provider's pipeline (see userinfo.ts).
+    scope.get(oidcRoutes.userinfo, async (req, reply) => {
+      const provider = await lazyProvider(ctx);
+      const claims = await plainUserinfo(ctx, provider, req);
+      if (!claims) return handler(req, reply);
+      return reply.header('cache-control', 'no-store').send(claims);
+    });
     scope.all('/.well-known/openid-configuration', handler);
     scope.all('/oidc/*', handler);
   });

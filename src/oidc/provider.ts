@@ -1,7 +1,7 @@
 // Tessera's OpenID Connect provider is oidc-provider 8.x: the 9.x line declares Node.js 22 LTS as
 // its minimum (it warns "Unsupported runtime" on Node 20), and Tessera supports Node 20.19+.
 // 8.8 is the newest release that supports Node 20.
-import { interactionPath } from './lazy-provider.js';
+import { interactionPath, oidcRoutes } from './lazy-provider.js';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
@@ -12,21 +12,7 @@ import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
 import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
 
-/** The provider's endpoints, all under /oidc except discovery (/.well-known/openid-configuration). */
-export const oidcRoutes = {
-  authorization: '/oidc/auth',
-  token: '/oidc/token',
-  userinfo: '/oidc/me',
-  jwks: '/oidc/jwks',
-  end_session: '/oidc/session/end',
-  revocation: '/oidc/token/revocation',
-  introspection: '/oidc/token/introspection',
-  registration: '/oidc/reg',
-  pushed_authorization_request: '/oidc/request',
-  code_verification: '/oidc/device',
-  device_authorization: '/oidc/device/auth',
-  backchannel_authentication: '/oidc/backchannel',
-} as const;
+export { oidcRoutes };
 
 
 /**
