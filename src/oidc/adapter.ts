@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { preparedQuery } from '../db/prepared.js';
 
@@ -28,9 +28,13 @@ const upsertRow = preparedQuery(
       .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet(row));
   },
 );
+// Only a row not yet consumed is consumed: of two instances redeeming one code at once, one wins.
 const consumeRow = preparedQuery((db, model: string, id: string, at: string) =>
-  db.updateTable('oidc_payloads').set({ consumed_at: at }).where('model', '=', model).where('id', '=', id),
+  db.updateTable('oidc_payloads').set({ consumed_at: at }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null),
 );
+/** The models issued under a grant (an interaction naming one is not issued under it). */
+const TOKEN_MODELS = ['AuthorizationCode', 'AccessToken', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'];
+const grantIdOf = preparedQuery((db, model: string, id: string) => db.selectFrom('oidc_payloads').select('grant_id').where('model', '=', model).where('id', '=', id));
 const destroyRow = preparedQuery((db, model: string, id: string) => db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id));
 
 /**
@@ -88,8 +92,23 @@ export class KyselyAdapter implements Adapter {
     return this.findWhere('user_code', userCode);
   }
 
+  /**
+   * Marks a code or refresh token used. The provider checks `consumed` and then consumes, so two
+   * instances (or two requests) redeeming the same code at once could both pass the check: the
+   * conditional update lets only one through. The other is treated as the provider treats a code
+   * used twice: its grant ends, with every token issued under it, and the request fails with
+   * invalid_grant.
+   */
   async consume(id: string): Promise<void> {
-    await consumeRow.run(this.db, this.model, id, this.ctx.clock.now().toISOString());
+    if ((await consumeRow.run(this.db, this.model, id, this.ctx.clock.now().toISOString())) === 1) return;
+    const grantId = (await grantIdOf.first(this.db, this.model, id))?.grant_id;
+    if (grantId) {
+      await this.db
+        .deleteFrom('oidc_payloads')
+        .where((eb) => eb.or([eb.and([eb('model', 'in', TOKEN_MODELS), eb('grant_id', '=', grantId)]), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+        .execute();
+    }
+    throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
   }
 
   async destroy(id: string): Promise<void> {
