@@ -69,7 +69,7 @@ export async function checkCredentials(
   meta: RequestMeta,
   locale: Locale,
   opts: { accept: (a: Account) => boolean; onWrongAccept?: (a: Account) => Failure | null },
-): Promise<{ ok: true; account: Account; rehash: boolean; onSuccess: (tx: Tx) => Promise<void> } | Failure> {
+): Promise<{ ok: true; account: Account; rehash: boolean } | Failure> {
   const db = ctx.db.kysely;
   const now = ctx.clock.now();
   const r = rules(ctx);
@@ -125,15 +125,14 @@ export async function checkCredentials(
     // suspended account): not a guess, so the attempt gives its places back.
     return { ...(opts.onWrongAccept?.(account!) ?? { ok: false, code: 'auth.invalid_credentials' }), commit: giveBack };
   }
-  return {
-    ok: true,
-    account: account!,
-    rehash,
-    onSuccess: async (tx) => {
-      await clearFailures(tx, userKey(username));
-      if (meta.ip) await releaseAttempt(tx, addressKey(meta.ip));
-    },
-  };
+  // The right password is not a guess: its places are given back now, not with the step's
+  // transaction. The step may still fail (the same form submitted twice: the second finds the
+  // step done), and a place kept for each such submission would lock out the whole address.
+  await db.transaction().execute(async (tx) => {
+    await clearFailures(tx, userKey(username));
+    if (meta.ip) await releaseAttempt(tx, addressKey(meta.ip));
+  });
+  return { ok: true, account: account!, rehash };
 }
 
 export const invalidCredentialsText = (locale: Locale) => translate(locale, 'error.auth.invalid_credentials');

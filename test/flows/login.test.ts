@@ -146,6 +146,22 @@ describe('login, session and logout', () => {
     assert.equal((await t.ctx.db.kysely.selectFrom('login_throttle').select('key').where('key', '=', 'user:susp1').execute()).length, 0);
   });
 
+  it('the same right password sent twice at once (a double click) costs the address nothing', async () => {
+    const ip = '10.99.0.7';
+    const c = apiClient(t.app, { ip });
+    // More double submissions than the address may fail.
+    for (let i = 0; i < 10; i++) {
+      const f = await c.start('login');
+      const [a, b] = await Promise.all([0, 1].map(() => c.submit('login', f.body.id, { username: 'mario.rossi', password: 'Corretta-Pw1' })));
+      assert.deepEqual([a!.status, b!.status].sort(), [200, 409], `round ${i}: one completes, the other finds the step done`);
+    }
+    const counter = await t.ctx.db.kysely.selectFrom('login_throttle').select(['failures', 'locked_until']).where('key', '=', `ip:${ip}`).executeTakeFirst();
+    assert.equal(counter?.failures ?? 0, 0, 'no place left taken on the address');
+    assert.equal(counter?.locked_until ?? null, null);
+    const r = await login(t, 'mario.rossi', 'Corretta-Pw1', { ip });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+
   it('validates input: missing fields are reported per field, in the language asked', async () => {
     const c = apiClient(t.app, { lang: 'el' });
     const f = await c.start('login');

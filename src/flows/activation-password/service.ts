@@ -64,7 +64,6 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
       data: flow.data,
       result,
       async commit(tx) {
-        await checked.onSuccess(tx);
         // `password` was the method's name before the shared activation step; the audit keeps it.
         result.email = await activateAccount(ctx, tx, { account, person, passwordHash: hash, method: 'password', at: now, meta: req.meta, details: { credential: 'enrolment_password' } });
       },

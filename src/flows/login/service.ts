@@ -95,7 +95,6 @@ export const loginFlow: FlowDefinition<LoginData> = {
       data: flow.data,
       result: { username: account.username },
       async commit(tx) {
-        await checked.onSuccess(tx);
         if (newHash) await tx.updateTable('accounts').set({ password_hash: newHash }).where('id', '=', account.id).execute();
         const session = await createSession(tx, account.id, now, ctx.config.login.sessionHours * 3_600_000, {
           ip: req.meta.ip,

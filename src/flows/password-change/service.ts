@@ -47,7 +47,6 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
       data: flow.data,
       result: { username: me.username },
       async commit(tx) {
-        await checked.onSuccess(tx);
         await tx
           .updateTable('accounts')
           .set({ password_hash: hash, password_changed_at: now.toISOString(), updated_at: now.toISOString(), version: me.version + 1 })
