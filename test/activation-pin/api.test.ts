@@ -245,6 +245,18 @@ describe('activation-pin through the JSON API', () => {
     assert.equal(z.status, 200, 'allowed again an hour later');
   });
 
+  it('holds the hourly cap per record when many flows submit its contact at once', async () => {
+    await seedStudent(t.ctx, { externalId: 'S2018', mobile: '+306900000018', email: null, amka: makeAmka('040404') });
+    const c = apiClient(t.app);
+    const flows = await Promise.all(Array.from({ length: 12 }, () => c.start(KIND)));
+    const answers = await Promise.all(flows.map((f) => c.submit(KIND, f.body.id, { mobile: '+30 690 000 0018' })));
+    const sent = answers.filter((r) => r.status === 200).length;
+    assert.equal(sent, t.ctx.config.activation.pin.maxPerHour, JSON.stringify(answers.map((r) => r.status)));
+    assert.ok(answers.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.body.error.code === 'activation.too_many_pins'));
+    const messages = await t.ctx.db.kysely.selectFrom('outbox').select('id').where('recipient', '=', '+306900000018').execute();
+    assert.equal(messages.length, sent, 'one message per PIN sent, none for the refused');
+  });
+
   it('50 concurrent submissions of one PIN advance the flow exactly once', async () => {
     await seedStudent(t.ctx, { externalId: 'S2008', mobile: '+306900000008', email: null, amka: makeAmka('030303') });
     const c = apiClient(t.app);

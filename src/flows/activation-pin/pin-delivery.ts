@@ -105,12 +105,15 @@ export async function issueAndSendPin(ctx: AppContext, tx: Tx, flowId: string, d
       .values({ id: randomId(), purpose: CAP_PURPOSE, subject: key, code_hash: '', destination: null, attempts: 0, max_attempts: 0, created_at: at, expires_at: new Date(now.getTime() + HOUR).toISOString(), used_at: null, revoked_at: at })
       .execute();
   }
-  // The check before the step ran outside this transaction: flows typing the same contact at
-  // once could all pass it. One atomic counter per contact, taken here, lets no more than the
-  // cap through (the refusal rolls the whole step back: no PIN, no message).
-  if (data.capKeys?.length) {
+  // The check before the step ran outside this transaction: flows typing the same contact (or
+  // matching the same record) at once could all pass it. One atomic counter per contact typed in
+  // enumeration-safe mode, per record otherwise, taken here, lets no more than the cap through
+  // (the refusal rolls the whole step back: no PIN, no message). Enumeration-safe mode never
+  // counts per record: a refusal only for records on file would tell that they are.
+  const counters = data.capKeys?.length ? data.capKeys.map((k) => `pin-cap:${k}`) : data.personId ? [`pin-record:${data.personId}`] : [];
+  if (counters.length) {
     const rule = { maxFailures: cfg.maxPerHour, windowMs: HOUR, lockMs: HOUR };
-    if (await reserveAttempt(tx, data.capKeys.map((k) => [`pin-cap:${k}`, rule] as [string, typeof rule]), now)) throw new AppError('activation.too_many_pins');
+    if (await reserveAttempt(tx, counters.map((k) => [k, rule] as [string, typeof rule]), now)) throw new AppError('activation.too_many_pins');
   }
   if (!data.personId) {
     await audit(tx, now, { actor: 'anonymous', action: 'activation.pin_not_sent', ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'no_match' } });
