@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { audit, type Actor, type RequestMeta } from '../audit/audit.js';
+import { AppError } from '../errors/app-error.js';
 import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import { accountStatuses, canTransition, isRegistrarSuspension, type AccountStatus } from '../domain/account-status.js';
@@ -71,9 +72,14 @@ export async function registrarSuspension(tx: Kysely<Database>, accountId: strin
   return (accountStatuses as readonly unknown[]).includes(d.from) ? (d.from as AccountStatus) : null;
 }
 
-export class ConcurrentChangeError extends Error {
-  constructor(id: string) {
-    super(`account ${id} changed concurrently`);
+/**
+ * The account row changed between reading it and writing it (another request, instance or job
+ * got there first). The whole step rolls back and the caller is told to try again: 409
+ * `account.changed`.
+ */
+export class ConcurrentChangeError extends AppError {
+  constructor(readonly accountId: string) {
+    super('account.changed');
     this.name = 'ConcurrentChangeError';
   }
 }

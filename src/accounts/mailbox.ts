@@ -4,6 +4,7 @@ import { firstFree, renderPattern } from '../domain/address-pattern.js';
 import type { Person } from './types.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { PopulationId } from '../config/institution-schema.js';
+import { lockKey } from '../db/lock-key.js';
 
 /**
  * Populations whose mailbox comes by request (PRODUCT §9, `miur`): staff through their office's IT
@@ -25,6 +26,7 @@ export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Pr
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
   });
+  await lockKey(tx, ctx.db.dialect, `name:${base.toLowerCase()}`);
   return firstFree(base, (c) => isAddressTaken(tx, c));
 }
 
@@ -46,5 +48,6 @@ export async function assignUsername(
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
   });
+  await lockKey(tx, ctx.db.dialect, `name:${base.toLowerCase()}`);
   return firstFree(base, async (c) => (reserved?.has(c) ?? false) || (await isUsernameTaken(tx, c)));
 }

@@ -70,6 +70,7 @@ export const errorCatalog = {
   'flow.unknown_kind': 404,
   'flow.session_required': 401,
   'account.not_found': 404,
+  'account.changed': 409,
   'job.unknown': 404,
   'import.malformed': 400,
   'import.unsupported_charset': 415,

@@ -111,6 +111,21 @@ describe('activation with the enrolment password', () => {
     assert.equal(audits.length, 1);
   });
 
+  it('several flows activating the same account at once: one activates, the others get a clean 409', async () => {
+    await seedAccount(t.ctx, { externalId: 'R2', password: 'Enrol-2026' });
+    const c = apiClient(t.app);
+    const flows = await Promise.all(Array.from({ length: 4 }, () => c.start('activation-password')));
+    const input = { ...good, username: 'R2', currentPassword: 'Enrol-2026' };
+    const results = await Promise.all(flows.map((f) => c.submit('activation-password', f.body.id, input)));
+    const summary = results.map((r) => `${r.status}:${r.body.error?.code ?? r.body.state}`).join(',');
+    assert.equal(results.filter((r) => r.status === 200).length, 1, summary);
+    for (const r of results.filter((x) => x.status !== 200)) {
+      assert.equal(r.status, 409, summary);
+      assert.ok(['activation.already_active', 'account.changed'].includes(r.body.error.code), summary);
+      assert.ok(r.body.error.message.length > 0);
+    }
+  });
+
   it('resolves address collisions with a suffix', async () => {
     await seedAccount(t.ctx, { externalId: 'X9', population: 'staff', username: 'someone', email: 'c1@studenti.unidemo.example.org', status: 'active', password: 'Whatever-1' });
     await seedAccount(t.ctx, { externalId: 'C1', password: 'Enrol-2026' });

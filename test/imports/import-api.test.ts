@@ -263,6 +263,18 @@ describe('registrar import through the admin API', () => {
     assert.equal(broken.status, 400);
     assert.equal(broken.body.error.code, 'import.malformed');
   });
+
+  it('two imports of the same new people at once (two administrators, two instances): both answer, each person once', async () => {
+    const rows = Array.from({ length: 1200 }, (_, i) => [String(38_000_000 + i), 'Anna', 'Verdi', '', '', '', '', '', 'enrolled']);
+    const body = csv(header, ...rows);
+    const [a, b] = await Promise.all([postImport(t, body, 'population=student'), postImport(t, body, 'population=student')]);
+    assert.equal(a.status, 200, JSON.stringify(a.body).slice(0, 300));
+    assert.equal(b.status, 200, JSON.stringify(b.body).slice(0, 300));
+    assert.equal(a.body.created + b.body.created, 1200, 'each person created once');
+    assert.equal(a.body.unchanged + b.body.unchanged, 1200, 'and found unchanged by the other import');
+    const stored = await t.ctx.db.kysely.selectFrom('persons').select('id').where('external_id', 'like', '38%').execute();
+    assert.equal(stored.length, 1200);
+  });
 });
 
 describe('registrar import: character sets, control characters, partial rows, re-enrolment', () => {
