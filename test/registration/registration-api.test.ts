@@ -245,6 +245,31 @@ describe('registration through the API', () => {
     const audit = await t.ctx.db.kysely.selectFrom('audit_log').select('details').where('action', '=', 'account.status_changed').where('details', 'like', '%registration.link_expired%').execute();
     assert.ok(audit.length >= 1);
   });
+
+  it('registrations with the same email at once: one registers, the others hear the email is registered', async () => {
+    const flows = await Promise.all([1, 2, 3, 4].map(async (i) => ({ i, c: apiClient(t.app), f: null as null | { id: string } })));
+    for (const x of flows) x.f = (await x.c.start('registration')).body;
+    const answers = await Promise.all(flows.map((x) => x.c.submit('registration', x.f!.id, details({ username: `twin.reg${x.i}`, email: 'twin.reg@example.org' }))));
+    const summary = answers.map((r) => `${r.status}:${r.body.error?.code ?? r.body.state}`).join(',');
+    assert.equal(answers.filter((r) => r.status === 200).length, 1, summary);
+    for (const r of answers.filter((x) => x.status !== 200)) {
+      assert.equal(r.body.error.code, 'registration.email_registered', summary);
+      assert.deepEqual(r.body.error.fields, { email: 'registration.email_registered' });
+    }
+  });
+
+  it('the link opened several times at once (a double click, a mail scanner): every answer says the account is active', async () => {
+    const { r } = await register({ username: 'double.click', email: 'double.click@example.org' });
+    assert.equal(r.status, 200);
+    const { path } = await verificationLink(t.ctx, 'double.click@example.org');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => t.app.inject({ method: 'GET', url: path, headers: { accept: 'text/html' } })));
+    for (const a of answers) {
+      assert.equal(a.statusCode, 200, a.body.slice(0, 300));
+      assert.doesNotMatch(a.body, /not valid/);
+    }
+    const acc = await t.ctx.db.kysely.selectFrom('accounts').select('status').where('username_lower', '=', 'double.click').executeTakeFirstOrThrow();
+    assert.equal(acc.status, 'active');
+  });
 });
 
 describe('registration with a configured link lifetime', () => {

@@ -19,6 +19,16 @@ type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
 /** True for a unique-index violation (a concurrent registration took the name first). */
 const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message ?? e));
+/**
+ * The answer to a registration that lost a race for its username or email (the check before the
+ * insert saw them free): the same code and field as when the check sees them taken. The index
+ * that refused the row says which: SQLite names the column, PostgreSQL the constraint after it.
+ */
+function takenAnswer(e: unknown): AppError {
+  const taken = /email_lower/.test(String((e as Error)?.message ?? e)) ? 'email' : 'username';
+  const code = taken === 'email' ? 'registration.email_registered' : 'registration.username_taken';
+  return new AppError(code, { fields: { [taken]: code } });
+}
 
 /** The mobile in E.164, read like every phone number in Tessera (domain/phone.ts), or null. */
 export const normaliseMobile = (ctx: AppContext, v: string): string | null => toE164(v, ctx.config.institution.defaultCountry);
@@ -151,7 +161,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
           })
           .execute();
       } catch (e) {
-        if (isUniqueViolation(e)) throw new AppError('registration.username_taken');
+        if (isUniqueViolation(e)) throw takenAnswer(e);
         throw e;
       }
       await tx.insertInto('registrations').values({ account_id: accountId, flow_id: flow.id, email_lower: emailLower, created_at: at, expires_at: expiresAt.toISOString(), verified_at: null }).execute();
@@ -211,7 +221,7 @@ export async function resendOutcome<D>(
         try {
           await tx.updateTable('accounts').set({ email: change.email, email_lower: lower, updated_at: now.toISOString() }).where('id', '=', data.accountId!).execute();
         } catch (e) {
-          if (isUniqueViolation(e)) throw new AppError('registration.email_registered');
+          if (isUniqueViolation(e)) throw new AppError('registration.email_registered', { fields: { email: 'registration.email_registered' } });
           throw e;
         }
         if (live.personId) await tx.updateTable('persons').set({ personal_email: change.email, personal_email_lower: lower, updated_at: now.toISOString() }).where('id', '=', live.personId).execute();

@@ -26,6 +26,10 @@ export async function activateByToken(
   if (!parsed || (opts.expectAccountId && parsed.subject !== opts.expectAccountId)) return { ok: false, code: 'registration.link_invalid' };
   const now = ctx.clock.now();
   return ctx.db.kysely.transaction().execute(async (tx): Promise<VerifyOutcome> => {
+    // Clicks on the same link at once (a double click, a mail scanner opening it first) take
+    // their turn on the account row: the later ones then find the registration verified and say
+    // so, instead of finding the code just used and calling the link invalid.
+    if (ctx.db.dialect === 'postgres') await tx.selectFrom('accounts').select('id').where('id', '=', parsed.subject).forUpdate().execute();
     const account = await findAccountById(tx, parsed.subject);
     if (!account || account.status === 'purged') return { ok: false, code: 'registration.link_expired' };
     const reg = await findRegistration(tx, account.id);
