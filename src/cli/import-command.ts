@@ -1,13 +1,15 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { createContext } from '../app/container.js';
+import { readEnv } from '../config/env.js';
 import { populationIds } from '../config/institution-schema.js';
+import { connect, sqliteFileOf } from '../db/connect.js';
 import { translate } from '../i18n/index.js';
 import type { ImportReport } from '../imports/columns.js';
 import { importPeople } from '../imports/pipeline.js';
-import { AppError } from '../errors/app-error.js';
+import { cliError } from './app-error.js';
 import { formatFromName, importCharset, readRows, type ImportFormat } from '../imports/readers.js';
 
 interface ImportCliOptions {
@@ -35,8 +37,8 @@ function summary(report: ImportReport): string {
  * [--encoding latin1]`: streams the file through the same pipeline as the admin API. A progress bar
  * on a terminal; a summary otherwise; `--json` prints the report as the API answers it. Exits 1
  * when the file cannot be read, its format or encoding is unknown or it is broken (an unclosed
- * quote: the reason and row on stderr, and with `--json` the API's error envelope on stdout), 2 on
- * a bad configuration.
+ * quote: the reason and row on stderr, and with `--json` the API's error envelope on stdout) or
+ * when every row of the file was rejected, 2 on a bad configuration.
  */
 export function importCommand(program: Command): void {
   program
@@ -61,7 +63,13 @@ export function importCommand(program: Command): void {
       } catch (err) {
         throw new Error(`cannot read ${file}: ${err instanceof Error && 'code' in err && err.code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
       }
-      const ctx = await createContext({ logLevel: 'warn' });
+      // A dry run changes nothing, and that includes not creating a database where DATABASE_URL
+      // points (opening one creates and migrates it; the path may be mistyped): without one, the
+      // file is checked against an empty database in memory.
+      const dbFile = opts.dryRun ? sqliteFileOf(readEnv().DATABASE_URL) : null;
+      const noDatabase = dbFile !== null && !existsSync(dbFile);
+      if (noDatabase) process.stderr.write(`tessera: no database at ${dbFile} yet: the dry run compares the file with an empty one\n`);
+      const ctx = await createContext({ logLevel: 'warn', ...(noDatabase ? { db: connect('sqlite::memory:') } : {}) });
       const stream = createReadStream(file);
       let bar =
         process.stdout.isTTY && !opts.json
@@ -79,14 +87,18 @@ export function importCommand(program: Command): void {
         bar?.stop();
         bar = null;
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
+        // Rows rejected beside rows imported are reported, and the import did its work: exit 0.
+        // Every row rejected (a wrong --population, a file of another kind) is a failed import.
+        const total = report.created + report.updated + report.unchanged + report.rejected.length;
+        if (total > 0 && report.rejected.length === total) {
+          process.stderr.write(`tessera: every row of ${basename(file)} was rejected; nothing was imported\n`);
+          process.exitCode = 1;
+        }
       } catch (err) {
-        if (!(err instanceof AppError)) throw err;
         // The same detail as the admin API: the reason with its row, and the code.
         bar?.stop();
         bar = null;
-        const message = translate('en', `error.${err.code}`, err.opts.params);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message, fields: err.opts.fields ?? {} } })}\n`);
-        throw new Error(`${message} (${err.code})`);
+        throw cliError(err, opts.json);
       } finally {
         bar?.stop();
         stream.destroy();

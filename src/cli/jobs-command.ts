@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createContext } from '../app/container.js';
 import { AppError } from '../errors/app-error.js';
+import { cliError } from './app-error.js';
 import { jobNames, runJob } from '../jobs/runner.js';
 import type { JobReport } from '../jobs/types.js';
 
@@ -17,7 +18,7 @@ function summary(r: JobReport): string {
 
 /** `tessera jobs run JOB [--dry-run] [--json]` and `tessera jobs list`. */
 export function jobsCommand(program: Command): void {
-  const jobs = program.command('jobs').description('lifecycle jobs (expire-unverified, purge-unused, expire-ceased)');
+  const jobs = program.command('jobs').description(`lifecycle jobs (${jobNames().join(', ')})`);
   jobs
     .command('list')
     .description('list the jobs')
@@ -41,8 +42,7 @@ export function jobsCommand(program: Command): void {
         if (tty) process.stderr.write('\n');
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
       } catch (err) {
-        if (err instanceof AppError) throw new Error(`${err.code}${err.code === 'job.unknown' ? ` (jobs: ${jobNames().join(', ')})` : ''}`);
-        throw err;
+        throw cliError(err, opts.json, err instanceof AppError && err.code === 'job.unknown' ? ` (jobs: ${jobNames().join(', ')})` : '');
       } finally {
         await ctx.db.close();
       }

@@ -9,6 +9,7 @@ export function migrateCommand(program: Command): void {
     .description('apply database migrations (DATABASE_URL); --down reverts them')
     .option('--down [steps]', 'revert the last migrations (all when no number is given)')
     .action(async (opts: { down?: string | boolean }) => {
+      if (typeof opts.down === 'string' && !/^[1-9]\d*$/.test(opts.down)) throw new Error(`--down takes a positive number of migrations, not "${opts.down}"`);
       const env = readEnv();
       const db = connect(env.DATABASE_URL);
       try {

@@ -225,6 +225,13 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
 /** How every SQLite connection of Tessera's is set up: WAL, foreign keys, a 64 MiB page cache. */
 export const sqlitePragmas = ['journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = ON', 'busy_timeout = 5000', 'cache_size = -65536'] as const;
 
+/** The file of a `sqlite:` URL (resolved), or null for an in-memory database or PostgreSQL. */
+export function sqliteFileOf(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length) || ':memory:';
+  return path === ':memory:' ? null : resolve(path);
+}
+
 /**
  * Opens the database named by a `sqlite:` or `postgres://` URL.
  * `schema` (PostgreSQL only) sets the search_path, used by tests to isolate runs.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,7 +55,7 @@ describe('tessera import (CLI)', () => {
     assert.equal(dry.code, 0, dry.stderr);
     const rejected = [{ row: 3, externalId: '40000003', errors: [{ field: 'mobile', code: 'phone.invalid' }] }];
     assert.deepEqual(JSON.parse(dry.stdout), { dryRun: true, created: 2, updated: 0, unchanged: 0, rejected });
-    assert.equal(await withDb(async (db) => (await db.kysely.selectFrom('persons').select('id').execute()).length), 0);
+    assert.equal(existsSync(join(dir, 'tessera.db')), false, 'not even the database is created');
 
     const real = await run(['students.csv', '--population', 'student', '--json']);
     assert.equal(real.code, 0, real.stderr);
@@ -117,7 +117,7 @@ describe('tessera import (CLI)', () => {
     const latin1 = Buffer.concat([Buffer.from('externalId,givenName,familyName\n40000200,Nicol'), Buffer.from([0xf2]), Buffer.from(',Neri\n')]);
     writeFileSync(join(dir, 'latin1.csv'), latin1);
     const asUtf8 = await run(['latin1.csv', '--population', 'student', '--json', '--dry-run']);
-    assert.equal(asUtf8.code, 0, asUtf8.stderr);
+    assert.equal(asUtf8.code, 1, 'its one row rejected: nothing would be imported');
     assert.deepEqual(JSON.parse(asUtf8.stdout).rejected, [{ row: 1, externalId: '40000200', errors: [{ field: 'givenName', code: 'field.invalid_encoding' }] }]);
     const ok = await run(['latin1.csv', '--population', 'student', '--json', '--encoding', 'latin1']);
     assert.equal(ok.code, 0, ok.stderr);
@@ -126,5 +126,19 @@ describe('tessera import (CLI)', () => {
     const unknown = await run(['latin1.csv', '--population', 'student', '--encoding', 'ebcdic']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /ebcdic is not supported/);
+  });
+
+  it('every row rejected is a failed import (exit 1); a dry run never creates a database', async () => {
+    const none = await run(['students.csv', '--json']);
+    assert.equal(none.code, 1, none.stderr);
+    assert.equal(JSON.parse(none.stdout).rejected.length, 3, 'the report still lists every row and why');
+    assert.match(none.stderr, /every row of students\.csv was rejected/);
+    const typo = join(dir, 'typo', 'tesera.db');
+    const dry = await run(['students.csv', '--population', 'student', '--dry-run', '--json'], { DATABASE_URL: `sqlite:${typo}` });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /no database at .*tesera\.db yet/);
+    assert.equal(JSON.parse(dry.stdout).created, 2, 'checked against an empty database');
+    assert.equal(existsSync(typo), false);
+    assert.equal(existsSync(join(dir, 'typo')), false);
   });
 });
