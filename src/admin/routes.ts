@@ -7,6 +7,8 @@ import { enqueueProvisioning } from '../provisioning/enqueue.js';
 import { provisioningStates } from '../provisioning/state.js';
 import { targetsFor } from '../provisioning/targets.js';
 import { requireAdmin } from './auth.js';
+import { parseAdminQuery } from './query.js';
+import { z } from 'zod';
 
 /**
  * The administration API (API.md "Administration"). Registered as an encapsulated plugin, so its
@@ -16,17 +18,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req) => requireAdmin(ctx, req));
 
+    // The account, its person and the newest 1000 entries of its timeline (oldest first);
+    // `timelineMore` says older ones remain: `?before=<id of the first entry>` pages back.
     admin.get('/api/v1/admin/accounts/:username', async (req) => {
       const { username } = req.params as { username: string };
+      const { before } = parseAdminQuery(req.query, { before: z.string().regex(/^[1-9]\d{0,15}$/).transform(Number).optional() });
       const account = await findAccountByUsername(ctx.db.kysely, username);
       if (!account) throw new AppError('account.not_found');
       const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
       const { passwordHash, ...safe } = account;
+      const history = await timeline(ctx.db.kysely, account.id, account.personId, before !== undefined ? { before } : {});
       return {
         account: { ...safe, hasPassword: passwordHash !== null },
         person,
         status: account.status,
-        timeline: await timeline(ctx.db.kysely, account.id, account.personId),
+        timeline: history.entries,
+        timelineMore: history.more,
         provisioning: await provisioningStates(ctx.db.kysely, account.id),
       };
     });

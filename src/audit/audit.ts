@@ -63,9 +63,19 @@ export interface TimelineEntry {
   details: Record<string, unknown>;
 }
 
-/** A person's timeline: entries about their account or their person record, oldest first. */
-export async function timeline(db: Kysely<Database>, accountId: string | null, personId: string | null): Promise<TimelineEntry[]> {
-  const rows = await db
+/**
+ * A person's timeline: entries about their account or their person record, oldest first — the
+ * newest `limit` of them, or, with `before` (an entry id), the `limit` before that entry.
+ * `more` tells whether older entries remain (ask again with `before` = the first entry's id).
+ */
+export async function timeline(
+  db: Kysely<Database>,
+  accountId: string | null,
+  personId: string | null,
+  opts: { before?: number; limit?: number } = {},
+): Promise<{ entries: TimelineEntry[]; more: boolean }> {
+  const limit = opts.limit ?? 1000;
+  let q = db
     .selectFrom('audit_log')
     .selectAll()
     .where((eb) =>
@@ -73,11 +83,12 @@ export async function timeline(db: Kysely<Database>, accountId: string | null, p
         ...(accountId ? [eb('account_id', '=', accountId)] : []),
         ...(personId ? [eb('person_id', '=', personId)] : []),
       ]),
-    )
-    .orderBy('id', 'asc')
-    .limit(1000)
-    .execute();
-  return rows.map((r) => ({
+    );
+  if (opts.before !== undefined) q = q.where('id', '<', opts.before);
+  const newest = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  const more = newest.length > limit;
+  const rows = newest.slice(0, limit).reverse();
+  const entries = rows.map((r) => ({
     id: Number(r.id),
     at: r.at,
     actor: r.actor,
@@ -86,4 +97,5 @@ export async function timeline(db: Kysely<Database>, accountId: string | null, p
     correlationId: r.correlation_id,
     details: JSON.parse(r.details) as Record<string, unknown>,
   }));
+  return { entries, more };
 }

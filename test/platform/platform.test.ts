@@ -131,6 +131,35 @@ describe('platform', () => {
     assert.equal(missing.body.error.code, 'account.not_found');
   });
 
+  it('shows the newest 1000 timeline entries, oldest first, and pages back with ?before=', async () => {
+    const { accountId, personId } = await seedAccount(t.ctx, { externalId: 'busy1', status: 'active', password: 'Whatever-1' });
+    const base = Date.parse('2025-01-01T00:00:00Z');
+    for (let i = 0; i < 1004; i += 200) {
+      const n = Math.min(200, 1004 - i);
+      await t.ctx.db.kysely
+        .insertInto('audit_log')
+        .values(Array.from({ length: n }, (_, j) => ({ at: new Date(base + (i + j) * 60_000).toISOString(), actor: 'test', action: `test.step_${i + j}`, account_id: accountId, person_id: personId, ip: null, correlation_id: null, details: '{}' })))
+        .execute();
+    }
+    const first = await apiClient(t.app).request('GET', '/api/v1/admin/accounts/busy1', undefined, adminHeaders);
+    assert.equal(first.status, 200);
+    const entries = first.body.timeline as Array<{ id: number; action: string }>;
+    assert.equal(entries.length, 1000);
+    assert.equal(first.body.timelineMore, true);
+    assert.equal(entries.at(-1)!.action, 'test.step_1003', 'the newest entry is there');
+    assert.ok(entries.every((e, i) => i === 0 || e.id > entries[i - 1]!.id), 'oldest first');
+    const older = await apiClient(t.app).request('GET', `/api/v1/admin/accounts/busy1?before=${entries[0]!.id}`, undefined, adminHeaders);
+    assert.equal(older.status, 200);
+    assert.equal(older.body.timelineMore, false);
+    const rest = (older.body.timeline as Array<{ action: string }>).map((e) => e.action);
+    assert.ok(rest.includes('test.step_0') && rest.at(-1) === `test.step_${1003 - 1000}`, rest.join());
+    for (const bad of ['abc', '0', '-3']) {
+      const r = await apiClient(t.app).request('GET', `/api/v1/admin/accounts/busy1?before=${bad}`, undefined, adminHeaders);
+      assert.equal(r.status, 422, bad);
+      assert.deepEqual(r.body.error.fields, { before: 'field.invalid' });
+    }
+  });
+
   it('keeps the audit log append-only in the database itself', async () => {
     await audit(t.ctx.db.kysely, new Date(), { actor: 'system', action: 'test.entry' });
     await assert.rejects(t.ctx.db.kysely.updateTable('audit_log').set({ action: 'tampered' }).execute());
