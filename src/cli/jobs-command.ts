@@ -37,6 +37,7 @@ export function jobsCommand(program: Command): void {
         const tty = process.stderr.isTTY && !opts.json;
         const report = await runJob(ctx, job, {
           dryRun: opts.dryRun === true,
+          by: { actor: 'cli' },
           ...(tty ? { progress: (n: number) => process.stderr.write(`\r${job}: ${n} accounts`) } : {}),
         });
         if (tty) process.stderr.write('\n');

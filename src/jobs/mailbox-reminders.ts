@@ -6,12 +6,15 @@ import { noticeAddress, referentPageUrl, sendMailboxMail } from '../mailboxes/ma
 import { completeRequestFlow } from '../mailboxes/requests.js';
 import { referentsOf } from '../org-units/referents.js';
 
+/** Each list holds the usernames of the requesters. */
 export interface MailboxRemindersReport {
   dryRun: boolean;
   /** Requests whose referents were (or would be) reminded. */
-  reminded: number;
+  reminded: string[];
+  /** Requests due for a reminder whose office has no referent left to remind (noted once). */
+  noReferent: string[];
   /** Requests that expired (or would expire) undecided. */
-  expired: number;
+  expired: string[];
 }
 
 /**
@@ -35,15 +38,28 @@ export const mailboxRemindersJob = {
       .where('expires_at', '>', nowIso)
       .execute();
     const toExpire = await db.selectFrom('mailbox_requests').selectAll().where('status', '=', 'pending').where('expires_at', '<=', nowIso).execute();
-    const report: MailboxRemindersReport = { dryRun: opts.dryRun, reminded: 0, expired: 0 };
-    if (opts.dryRun) return { ...report, reminded: toRemind.length, expired: toExpire.length };
+    const accountIds = [...new Set([...toRemind, ...toExpire].map((r) => r.account_id))];
+    const usernames = new Map<string, string>();
+    for (let i = 0; i < accountIds.length; i += 500) {
+      const rows = await db.selectFrom('accounts').select(['id', 'username']).where('id', 'in', accountIds.slice(i, i + 500)).execute();
+      for (const a of rows) usernames.set(a.id, a.username);
+    }
+    const who = (r: { account_id: string }) => usernames.get(r.account_id) ?? r.account_id;
+    const report: MailboxRemindersReport = { dryRun: opts.dryRun, reminded: [], noReferent: [], expired: [] };
+    if (opts.dryRun) {
+      for (const r of toRemind) {
+        const referents = r.org_unit ? await referentsOf(ctx, db, r.org_unit) : [];
+        (referents.length ? report.reminded : report.noReferent).push(who(r));
+      }
+      return { ...report, expired: toExpire.map(who) };
+    }
 
     for (const r of toRemind) {
       const person = await findPerson(db, r.person_id);
       if (!person) continue;
-      const done = await db.transaction().execute(async (tx) => {
+      const outcome = await db.transaction().execute(async (tx) => {
         const claimed = await tx.updateTable('mailbox_requests').set({ reminded_at: nowIso }).where('id', '=', r.id).where('status', '=', 'pending').where('reminded_at', 'is', null).executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) return false;
+        if (Number(claimed.numUpdatedRows) !== 1) return null;
         const referents = r.org_unit ? await referentsOf(ctx, tx, r.org_unit) : [];
         const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit ?? '—', date: romeDate(new Date(r.expires_at)), url: referentPageUrl(ctx) };
         for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ctx.config.institution.defaultLocale, params);
@@ -54,9 +70,9 @@ export const mailboxRemindersJob = {
           personId: r.person_id,
           details: { requestId: r.id, orgUnit: r.org_unit, referents: referents.map((x) => x.username) },
         });
-        return true;
+        return referents.length ? report.reminded : report.noReferent;
       });
-      if (done) report.reminded += 1;
+      outcome?.push(who(r));
     }
 
     for (const r of toExpire) {
@@ -77,9 +93,9 @@ export const mailboxRemindersJob = {
         });
         return true;
       });
-      if (done) report.expired += 1;
+      if (done) report.expired.push(who(r));
     }
-    if (report.reminded + report.expired > 0) ctx.kickOutbox();
+    if (report.reminded.length + report.expired.length > 0) ctx.kickOutbox();
     return report;
   },
 };

@@ -14,8 +14,9 @@ const mailboxReminders: JobDefinition = {
   description: 'remind referents of pending mailbox requests; expire those left undecided',
   async run(ctx, run) {
     const r = await mailboxRemindersJob.run(ctx, { dryRun: run.dryRun });
-    for (let i = 0; i < r.reminded; i++) run.record('reminded', 'mailbox-request');
-    for (let i = 0; i < r.expired; i++) run.record('expired', 'mailbox-request');
+    for (const username of r.reminded) run.record('reminded', username);
+    for (const username of r.noReferent) run.record('no_referent', username);
+    for (const username of r.expired) run.record('expired', username);
   },
 };
 const schoolMailboxes: JobDefinition = {

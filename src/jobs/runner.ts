@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { AppContext } from '../app/context.js';
+import { audit, type RequestMeta } from '../audit/audit.js';
 import { randomId } from '../app/secret.js';
 import { AppError } from '../errors/app-error.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
@@ -16,6 +17,12 @@ export interface RunOptions {
   progress?: (done: number) => void;
   /** Asked between batches; true stops the run cleanly (server shutdown). */
   shouldStop?: () => boolean;
+  /**
+   * Who asked for this run (an administrator through the API, the CLI): a real run is then
+   * audited as `job.run` under that actor, with the request's address and id, beside the entries
+   * the job itself writes as `job:<name>`. Scheduled runs have none.
+   */
+  by?: { actor: string; meta?: RequestMeta | undefined };
 }
 
 export const jobNames = () => Object.keys(jobDefinitions);
@@ -28,10 +35,22 @@ export const jobNames = () => Object.keys(jobDefinitions);
  */
 export async function runJob(ctx: AppContext, name: string, opts: RunOptions): Promise<JobReport> {
   if (!findJob(ctx, name)) throw new AppError('job.unknown');
-  if (!runsOnOwnThread(ctx)) return runJobInPlace(ctx, name, opts);
-  const report = await runJobOnThread(ctx, { job: name, dryRun: opts.dryRun, ...(opts.slot ? { slot: opts.slot } : {}) }, opts);
-  // Messages the job wrote (warnings, provisioning) leave through this process's dispatcher.
-  if (!opts.dryRun) ctx.kickOutbox();
+  let report: JobReport;
+  if (!runsOnOwnThread(ctx)) report = await runJobInPlace(ctx, name, opts);
+  else {
+    report = await runJobOnThread(ctx, { job: name, dryRun: opts.dryRun, ...(opts.slot ? { slot: opts.slot } : {}) }, opts);
+    // Messages the job wrote (warnings, provisioning) leave through this process's dispatcher.
+    if (!opts.dryRun) ctx.kickOutbox();
+  }
+  if (opts.by && !opts.dryRun) {
+    await audit(ctx.db.kysely, ctx.clock.now(), {
+      actor: opts.by.actor,
+      action: 'job.run',
+      ip: opts.by.meta?.ip ?? null,
+      correlationId: opts.by.meta?.correlationId ?? null,
+      details: { job: name, counts: report.counts, startedAt: report.startedAt },
+    });
+  }
   return report;
 }
 
