@@ -11,6 +11,7 @@ import { canTransition, registrarReason, statusForRegistrar, type AccountStatus 
 import { renderPattern } from '../domain/address-pattern.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { ImportRecord } from './record.js';
+import { moveRequestsWithPerson } from '../mailboxes/requests.js';
 
 /** A valid record of the file with its row number and source hash. */
 export interface BatchItem {
@@ -249,6 +250,9 @@ export async function writeBatch(
           provisioning: ctx,
         });
       }
+    }
+    if (changed.includes('org_unit')) {
+      await moveRequestsWithPerson(ctx, tx, { id: existing.person.id, givenName: r.givenName, familyName: r.familyName }, r.orgUnit, { actor: how.actor, at: how.at, meta: how.meta });
     }
     entries.push({
       ...base,

@@ -446,4 +446,29 @@ describe('staff mailbox requests whose office loses its referent', () => {
     assert.equal((await outbox(t.ctx, 'mailbox_request_reminder')).length, 0, 'nobody to remind');
     assert.deepEqual(await mailboxRemindersJob.run(t.ctx, { dryRun: false }), { dryRun: false, reminded: [], noReferent: [], expired: [] });
   });
+
+  it('a request follows its requester when the registrar moves them to another office', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S901', givenName: 'Dora', familyName: 'Villa', username: 'dora.villa', status: 'active', password: PW, orgUnit: 'DGSIS', personalEmail: 'dora@example.net' });
+    assert.equal((await nameReferent(t.app, 'DGSIS', 'sara.neri')).status, 200);
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'dora.villa', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    assert.equal((await me.submit('mailbox-request', flow.id, {})).status, 200);
+    const oldRef = apiClient(t.app, { bearer: await sessionToken(t.app, 'sara.neri', PW) });
+    const newRef = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    const id = (await oldRef.request('GET', '/api/v1/referent/requests')).body.requests.find((r: { username: string }) => r.username === 'dora.villa').id;
+
+    const moved = await t.app.inject({ method: 'POST', url: '/api/v1/admin/imports?population=staff', payload: 'externalId,orgUnit\nS901,DIP-ISTR\n', headers: { ...adminHeaders, 'content-type': 'text/csv' } });
+    assert.equal(moved.statusCode, 200, moved.body);
+    assert.equal(moved.json().updated, 1);
+
+    assert.equal((await oldRef.request('GET', '/api/v1/referent/requests')).body.requests.some((r: { id: string }) => r.id === id), false, 'the old office no longer sees it');
+    const refused = await oldRef.request('POST', `/api/v1/referent/requests/${id}/approve`, {});
+    assert.equal(refused.status, 404);
+    const seen = (await newRef.request('GET', '/api/v1/referent/requests')).body.requests.find((r: { id: string }) => r.id === id);
+    assert.equal(seen?.orgUnit, 'DIP-ISTR');
+    assert.ok((await outbox(t.ctx, 'mailbox_request')).some((m) => m.recipient === 'luca.bianchi@unidemo.example.org' && /Dora Villa/.test(m.text)), 'the new referent is told');
+    const approved = await newRef.request('POST', `/api/v1/referent/requests/${id}/approve`, {});
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.ok((await timelineActions(t.app, 'dora.villa')).includes('mailbox.request_moved'));
+  });
 });
