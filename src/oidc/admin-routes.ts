@@ -9,9 +9,20 @@ import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { deleteService, listServices, registerService, type Service } from './services.js';
 
+// Bounds for what an administrator registers through the API (the 1 MB body limit would let a
+// name of a million characters or thousands of addresses through, shown on every consent page).
+const apiText = z.string().min(1).max(200);
+const apiUri = returnUri.refine((u) => u.length <= 2000, 'too long');
 const serviceInput = serviceSchema
   .omit({ clientSecret: true })
-  .extend({ protocol: z.literal('oidc').default('oidc'), redirectUris: z.array(returnUri).min(1) })
+  .extend({
+    protocol: z.literal('oidc').default('oidc'),
+    name: z.union([apiText, z.object({ en: apiText, it: apiText.optional(), el: apiText.optional() }).strict()]),
+    redirectUris: z.array(apiUri).min(1).max(20),
+    postLogoutRedirectUris: z.array(apiUri).max(20).default([]),
+    jwksUri: z.url().max(2000).optional(),
+    backchannelLogoutUri: z.url().max(2000).optional(),
+  })
   .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' });
 
 const view = (s: Service) => ({
@@ -46,12 +57,19 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     });
 
   admin.post('/api/v1/admin/services', async (req, reply) => {
-    const parsed = serviceInput.safeParse(req.body ?? {});
+    const body: unknown = req.body ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('request.invalid');
+    const parsed = serviceInput.safeParse(body);
     if (!parsed.success) {
       const fields: Record<string, FieldCode> = {};
       for (const i of parsed.error.issues) {
+        if (i.code === 'unrecognized_keys') {
+          for (const k of i.keys) fields[k] ??= 'field.unknown';
+          continue;
+        }
         const name = String(i.path[0] ?? 'body');
-        fields[name] ??= i.code === 'invalid_type' && i.input === undefined ? 'field.required' : 'field.invalid';
+        // A key left out is required; one given with a wrong type or value is invalid.
+        fields[name] ??= i.code === 'invalid_type' && !(name in body) ? 'field.required' : i.code === 'too_big' && i.path.length === 1 && i.origin === 'string' ? 'field.too_long' : 'field.invalid';
       }
       throw new AppError('validation.failed', { fields });
     }

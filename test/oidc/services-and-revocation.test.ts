@@ -43,7 +43,17 @@ describe('campus services and the end of access', () => {
     assert.equal(bad.status, 422);
     const badBody = (await bad.json()) as { error: { code: string; fields: Record<string, string> } };
     assert.equal(badBody.error.code, 'validation.failed');
-    assert.ok(badBody.error.fields.id && badBody.error.fields.populations && badBody.error.fields.redirectUris);
+    assert.deepEqual(badBody.error.fields, { id: 'field.invalid', populations: 'field.invalid', redirectUris: 'field.required' });
+    // A value of the wrong type is invalid, not missing; an unknown key is named; sizes are bounded.
+    const wrongTypes = await admin(w, 'POST', '/api/v1/admin/services', { id: 5, name: 'Moodle', redirectUris: ['https://m.example/cb'], populations: 'staff', colour: 'red' });
+    assert.deepEqual(((await wrongTypes.json()) as { error: { fields: Record<string, string> } }).error.fields, { id: 'field.invalid', populations: 'field.invalid', colour: 'field.unknown' });
+    const huge = await admin(w, 'POST', '/api/v1/admin/services', {
+      id: 'moodle',
+      name: 'M'.repeat(5000),
+      redirectUris: Array.from({ length: 21 }, (_, i) => `https://m.example/cb${i}`),
+      populations: ['student'],
+    });
+    assert.deepEqual(((await huge.json()) as { error: { fields: Record<string, string> } }).error.fields, { name: 'field.too_long', redirectUris: 'field.invalid' });
     // Addresses the provider would refuse at every sign-in are refused at registration.
     for (const uri of [`${w.rp.base}/moodle/cb#x`, 'javascript:alert(1)']) {
       const r = await admin(w, 'POST', '/api/v1/admin/services', { id: 'moodle', name: 'Moodle', redirectUris: [uri], populations: ['student'] });
