@@ -12,6 +12,14 @@ export const booleanParam = z
   .regex(/^(?:true|false|1|0)$/i)
   .transform((v) => v === '1' || v.toLowerCase() === 'true');
 
+/** A page size: a plain decimal number from 1 to `max` (not `1e2`, not `0x10`). */
+export const limitParam = (max: number) =>
+  z
+    .string()
+    .regex(/^[1-9]\d{0,5}$/)
+    .transform(Number)
+    .refine((n) => n <= max);
+
 /** Understood by every route: the language of the messages. */
 const commonParams = { lang: z.string().optional() };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
+import { limitParam, parseAdminQuery } from '../admin/query.js';
 import { translate } from '../i18n/index.js';
 import { renderPage } from '../views/layout.js';
 import { keptChannels } from './senders.js';
@@ -11,17 +12,25 @@ const statuses = ['pending', 'sending', 'sent', 'dead'] as const;
 
 /**
  * Administrators see the outbox without message bodies (a PIN never reaches an operator's
- * screen): `GET /api/v1/admin/outbox?status=dead`, and put a dead message back in the queue with
- * `POST /api/v1/admin/outbox/{id}/retry`.
+ * screen): `GET /api/v1/admin/outbox?status=dead`, newest first, `?limit=` (1–500, default 100) at
+ * a time, `?before=<message id>` for the older ones (`more` says whether any remain); and put a
+ * dead message back in the queue with `POST /api/v1/admin/outbox/{id}/retry`.
  */
 export function registerOutboxAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/admin/outbox', async (req) => {
-    const q = z.object({ status: z.enum(statuses).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }).safeParse(req.query ?? {});
-    if (!q.success) throw new AppError('request.invalid', { fields: { status: 'field.invalid' } });
-    let query = ctx.db.kysely.selectFrom('outbox').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(q.data.limit);
-    if (q.data.status) query = query.where('status', '=', q.data.status);
-    const rows = await query.execute();
+    const q = parseAdminQuery(req.query, { status: z.enum(statuses).optional(), limit: limitParam(500).optional(), before: z.string().max(64).optional() });
+    const limit = q.limit ?? 100;
+    let query = ctx.db.kysely.selectFrom('outbox').selectAll();
+    if (q.status) query = query.where('status', '=', q.status);
+    if (q.before !== undefined) {
+      const from = await ctx.db.kysely.selectFrom('outbox').select(['id', 'created_at']).where('id', '=', q.before).executeTakeFirst();
+      if (!from) throw new AppError('not_found');
+      query = query.where((eb) => eb.or([eb('created_at', '<', from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', '>', from.id)])]));
+    }
+    const found = await query.orderBy('created_at', 'desc').orderBy('id').limit(limit + 1).execute();
+    const rows = found.slice(0, limit);
     return {
+      more: found.length > limit,
       messages: rows.map((r) => ({
         id: r.id,
         channel: r.channel,

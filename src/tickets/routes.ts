@@ -7,6 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { messagesOf } from '../flows/kernel/service.js';
 import { parseInput } from '../flows/kernel/input.js';
+import { limitParam, parseAdminQuery } from '../admin/query.js';
 import { createTicket, listTickets, normalizeContact, ticketExists, ticketInput } from './tickets.js';
 import { renderTicketDone, renderTicketForm } from './ticket-page.js';
 
@@ -80,11 +81,14 @@ export function registerTicketApiRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 }
 
-/** `GET /api/v1/admin/tickets`: helpdesk tickets, newest first (`?limit=`, at most 500). */
+/**
+ * `GET /api/v1/admin/tickets`: helpdesk tickets, newest first: `?limit=` (1–500, default 100) of
+ * them, `?before=<ticket id>` for those older than that one; `more` says whether older ones remain.
+ * Another parameter, or a bad value, is refused (`validation.failed`, naming it).
+ */
 export function registerTicketAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/admin/tickets', async (req) => {
-    const q = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).safeParse(req.query ?? {});
-    if (!q.success) throw new AppError('request.invalid', { fields: { limit: 'field.invalid' } });
-    return { tickets: await listTickets(ctx, q.data.limit) };
+    const q = parseAdminQuery(req.query, { limit: limitParam(500).optional(), before: z.string().regex(/^T-[A-Z0-9]{4,12}$/).optional() });
+    return listTickets(ctx, q.limit ?? 100, q.before);
   });
 }

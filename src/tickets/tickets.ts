@@ -1,4 +1,7 @@
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import type { TicketTable } from '../db/schema.js';
+import { AppError } from '../errors/app-error.js';
 import type { AppContext } from '../app/context.js';
 import { randomId } from '../app/secret.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
@@ -79,9 +82,24 @@ export async function ticketExists(ctx: AppContext, id: string): Promise<boolean
 }
 
 /** Tickets, newest first. */
-export async function listTickets(ctx: AppContext, limit: number): Promise<Ticket[]> {
-  const rows = await ctx.db.kysely.selectFrom('tickets').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => ({
+/**
+ * Tickets newest first, `limit` of them; with `before` (a ticket's id), those older than that
+ * ticket. `more` tells whether older ones remain (ask again with `before` = the last one's id).
+ * Produces `not_found` for a `before` that names no ticket.
+ */
+export async function listTickets(ctx: AppContext, limit: number, before?: string): Promise<{ tickets: Ticket[]; more: boolean }> {
+  let q = ctx.db.kysely.selectFrom('tickets').selectAll();
+  if (before !== undefined) {
+    const from = await ctx.db.kysely.selectFrom('tickets').select(['id', 'created_at']).where('id', '=', before).executeTakeFirst();
+    if (!from) throw new AppError('not_found');
+    q = q.where((eb) => eb.or([eb('created_at', '<', from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', '<', from.id)])]));
+  }
+  const found = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+  return { tickets: found.slice(0, limit).map(ticketOf), more: found.length > limit };
+}
+
+function ticketOf(r: Selectable<TicketTable>): Ticket {
+  return {
     id: r.id,
     createdAt: r.created_at,
     status: r.status,
@@ -94,5 +112,5 @@ export async function listTickets(ctx: AppContext, limit: number): Promise<Ticke
     name: r.name,
     message: r.message,
     locale: r.locale,
-  }));
+  };
 }
