@@ -57,8 +57,13 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
  * when not given). Bytes that are not valid in it become U+FFFD, which validation rejects per field.
  */
 export function readRows(format: ImportFormat, input: Readable, charset = 'utf-8'): AsyncGenerator<SourceRow> {
-  const text = charset === 'utf-8' ? input : toUtf8(input, charset);
+  const text = asUtf8(input, charset);
   return format === 'csv' ? readCsv(text) : readNdjson(text);
+}
+
+/** `input`, written in `charset` (a name from importCharset), as UTF-8 text. */
+export function asUtf8(input: Readable, charset: string): Readable {
+  return charset === 'utf-8' ? input : toUtf8(input, charset);
 }
 
 /**

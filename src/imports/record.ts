@@ -54,6 +54,15 @@ export type AbsentField =
  */
 const badText = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
 
+/**
+ * What is wrong with an imported text value, if anything: U+FFFD (bytes that were not valid in
+ * the file's character set) or a control character (NUL, a line break…) inside it.
+ */
+export function textProblem(v: string): 'field.invalid_encoding' | 'field.control_character' | null {
+  if (!badText.test(v)) return null;
+  return v.includes('\ufffd') ? 'field.invalid_encoding' : 'field.control_character';
+}
+
 export type Validated = { ok: true; record: ImportRecord } | { ok: false; externalId: string | null; errors: RowError[] };
 
 /** A cell as text: absent, empty and null are all "not given". Objects and booleans are not text. */
@@ -87,7 +96,8 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   const get = (field: string, max = 200): string | null => {
     const v = text(values[field]);
     if (v === undefined) return fail(field, 'field.invalid');
-    if (v !== null && badText.test(v)) return fail(field, v.includes('\ufffd') ? 'field.invalid_encoding' : 'field.control_character');
+    const problem = v === null ? null : textProblem(v);
+    if (problem) return fail(field, problem);
     if (v !== null && v.length > max) return fail(field, 'field.too_long');
     return v;
   };

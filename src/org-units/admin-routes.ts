@@ -7,6 +7,7 @@ import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { AppError } from '../errors/app-error.js';
 import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
 import { importOrgUnits } from './import.js';
+import { asUtf8, charsetOf, importCharset } from '../imports/readers.js';
 import { nameReferent, removeReferent } from './referents.js';
 
 const referentParams = z.object({ code: z.string().min(1).max(40), username: z.string().min(1).max(200) });
@@ -25,7 +26,11 @@ export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: Ap
       const dryRun = q.dryRun ?? false;
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
-      return importOrgUnits(ctx, req.body as Readable, format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
+      // The same character sets as the people import (a name in latin1 is read as latin1).
+      const declaredCharset = charsetOf(req.headers['content-type']);
+      const charset = importCharset(declaredCharset);
+      if (!charset) throw new AppError('import.unsupported_charset', { params: { charset: (declaredCharset ?? '').slice(0, 40) } });
+      return importOrgUnits(ctx, asUtf8(req.body as Readable, charset), format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
     });
 
     scope.put('/api/v1/admin/org-units/:code/referents/:username', async (req) => {

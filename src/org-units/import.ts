@@ -4,6 +4,7 @@ import { audit } from '../audit/audit.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { readRecords, type RecordFormat } from '../formats/records.js';
 import { loadOrgTree, wouldLoop } from './tree.js';
+import { textProblem } from '../imports/record.js';
 
 /** The report of an import, in the shape of the people import (API.md). */
 export interface ImportReport {
@@ -23,7 +24,8 @@ const codePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
  * up below itself. Rows with errors are reported and skipped; the others are created or updated
  * (each row in its own transaction). With `dryRun` nothing is written.
  * Row codes: `field.required`, `field.invalid`, `field.too_long`, `field.unknown`,
- * `field.duplicate`, `org_unit.type_invalid`, `org_unit.parent_invalid`.
+ * `field.duplicate`, `field.invalid_encoding`, `field.control_character`, `org_unit.type_invalid`,
+ * `org_unit.parent_invalid`.
  */
 export async function importOrgUnits(
   ctx: AppContext,
@@ -42,7 +44,13 @@ export async function importOrgUnits(
     }
     const v = rec.values;
     const errors: Array<{ field: string; code: FieldCode }> = [];
-    for (const k of Object.keys(v)) if (!(columns as readonly string[]).includes(k)) errors.push({ field: k, code: 'field.unknown' });
+    for (const k of Object.keys(v)) {
+      if (!(columns as readonly string[]).includes(k)) errors.push({ field: k, code: 'field.unknown' });
+      else {
+        const problem = typeof v[k] === 'string' ? textProblem(v[k]) : null;
+        if (problem) errors.push({ field: k, code: problem });
+      }
+    }
     const code = v.code ?? null;
     const name = v.name ?? null;
     const type = v.type ?? null;

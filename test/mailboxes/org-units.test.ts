@@ -68,6 +68,27 @@ describe('offices and referents', () => {
     assert.equal(dg.parent, null);
   });
 
+  it('reads the character set declared (latin1 names), refusing unknown ones, bad bytes and control characters', async () => {
+    const post = (body: Buffer | string, type: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: body, headers: { ...adminHeaders, 'content-type': type } });
+    const latin1 = Buffer.concat([Buffer.from('code,name,type,parent\nLAT1,Segreteria Nicol'), Buffer.from([0xf2]), Buffer.from(',Direzione,\n')]);
+    const ok = await post(latin1, 'text/csv; charset=iso-8859-1');
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().created, 1);
+    assert.equal((await t.ctx.db.kysely.selectFrom('org_units').select('name').where('code', '=', 'LAT1').executeTakeFirstOrThrow()).name, 'Segreteria Nicolò');
+    const unknown = await post(latin1, 'text/csv; charset=koi8-r');
+    assert.equal(unknown.statusCode, 415);
+    assert.equal(unknown.json().error.code, 'import.unsupported_charset');
+    const asUtf8 = await post(Buffer.concat([Buffer.from('code,name,type,parent\nLAT2,Segreteria Nicol'), Buffer.from([0xf2]), Buffer.from(',Direzione,\n')]), 'text/csv');
+    assert.deepEqual(asUtf8.json().rejected, [{ row: 1, externalId: 'LAT2', errors: [{ field: 'name', code: 'field.invalid_encoding' }] }]);
+    const control = await post('code,name,type,parent\nCTL1,Segre\u0000teria,Direzione,\nCTL2,Bell\u0007,Direzione,\n', 'text/csv');
+    assert.deepEqual(
+      control.json().rejected.map((r: { errors: unknown[] }) => r.errors),
+      [[{ field: 'name', code: 'field.control_character' }], [{ field: 'name', code: 'field.control_character' }]],
+    );
+    assert.equal((await t.ctx.db.kysely.selectFrom('org_units').select('code').where('code', 'in', ['LAT2', 'CTL1', 'CTL2']).execute()).length, 0);
+  });
+
   it('reads dryRun strictly: a misspelt or unclear one is refused and imports nothing', async () => {
     const before = (await t.ctx.db.kysely.selectFrom('org_units').select('code').execute()).length;
     const offices = 'code,name,type,parent\nDRY-1,Ufficio di prova,Dipartimento,\n';
