@@ -1,6 +1,6 @@
 import type { AppContext } from '../app/context.js';
 import type { RequestMeta } from '../audit/audit.js';
-import { audit } from '../audit/audit.js';
+import { audit, type AuditEntry } from '../audit/audit.js';
 import { findAccountByUsername } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { StepOutcome, Tx } from '../flows/kernel/types.js';
@@ -76,8 +76,17 @@ export async function checkCredentials(
   const keys: Array<[string, ThrottleRule]> = [[userKey(username), r.account], ...(meta.ip ? [[addressKey(meta.ip), r.address] as [string, ThrottleRule]] : [])];
   // The attempt takes its place before the hash, so parallel attempts cannot all get through; a
   // locked key (or one with no place left) answers at once, without a hash.
-  const locked = await reserveAttempt(db, keys, now);
-  if (locked) return lockedFailure(locked, locale, now);
+  const lockedNow: string[] = [];
+  const locked = await reserveAttempt(db, keys, now, lockedNow);
+  if (locked) {
+    // Attempts arriving together can fill the window before any is checked: the one whose
+    // reservation locked the account records the lock.
+    if (lockedNow.includes(userKey(username))) {
+      const account = await findAccountByUsername(db, username);
+      if (account) await audit(db, now, signInEntry(account, meta, locked));
+    }
+    return lockedFailure(locked, locale, now);
+  }
   const giveBack = async (tx: Tx) => {
     for (const [key] of keys) await releaseAttempt(tx, key);
   };
@@ -99,24 +108,14 @@ export async function checkCredentials(
   if (account?.federatedOnly) return { ok: false, code: 'auth.federated_only' };
 
   if (!verified) {
-    let lock: Date | null = null;
     return {
       ok: false,
       code: 'auth.invalid_credentials',
       commit: async (tx) => {
-        lock = await settleFailure(tx, userKey(username), r.account, now);
+        const settled = await settleFailure(tx, userKey(username), r.account, now);
         if (meta.ip) await settleFailure(tx, addressKey(meta.ip), r.address, now);
-        if (account) {
-          await audit(tx, now, {
-            actor: `account:${account.id}`,
-            action: lock ? 'login.locked' : 'login.failed',
-            accountId: account.id,
-            personId: account.personId,
-            ip: meta.ip,
-            correlationId: meta.correlationId,
-            details: lock ? { until: (lock as Date).toISOString() } : {},
-          });
-        }
+        // One `login.locked` per lock, from the failure that set it; the others are failures.
+        if (account) await audit(tx, now, signInEntry(account, meta, settled.lockedNow ? settled.until : null));
       },
     };
   }
@@ -133,6 +132,19 @@ export async function checkCredentials(
     if (meta.ip) await releaseAttempt(tx, addressKey(meta.ip));
   });
   return { ok: true, account: account!, rehash };
+}
+
+/** The audit entry of a failed sign-in: `login.locked` with the lock's end when it locked the account, else `login.failed`. */
+function signInEntry(account: Account, meta: RequestMeta, lockedUntil: Date | null): AuditEntry {
+  return {
+    actor: `account:${account.id}`,
+    action: lockedUntil ? 'login.locked' : 'login.failed',
+    accountId: account.id,
+    personId: account.personId,
+    ip: meta.ip,
+    correlationId: meta.correlationId,
+    details: lockedUntil ? { until: lockedUntil.toISOString() } : {},
+  };
 }
 
 export const invalidCredentialsText = (locale: Locale) => translate(locale, 'error.auth.invalid_credentials');

@@ -76,8 +76,9 @@ const deleteKey = preparedQuery((db, key: string) => db.deleteFrom('login_thrott
  * key locked, or no place left (it then locks the key), is refused without a hash. A window that
  * has passed, or a lock that has ended, starts the count again. Returns the lock end, if any.
  * A failure keeps its place (`settleFailure`); a success gives it back (`releaseAttempt`).
+ * `lockedNow`, when given, receives the keys this very call locked (so the lock is told once).
  */
-export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date): Promise<Date | null> {
+export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date, lockedNow?: string[]): Promise<Date | null> {
   const now = at.toISOString();
   let until: Date | null = null;
   // One statement per window length (the keys of a login share one): atomic on its own.
@@ -92,7 +93,7 @@ export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, 
       let lock = row.locked_until && row.locked_until > now ? new Date(row.locked_until) : null;
       if (!lock && row.failures > rule.maxFailures) {
         lock = new Date(at.getTime() + rule.lockMs);
-        await lockIfUnlocked.run(db, row.key, lock.toISOString());
+        if ((await lockIfUnlocked.run(db, row.key, lock.toISOString())) === 1) lockedNow?.push(row.key);
       }
       if (lock && (!until || lock > until)) until = lock;
     }
@@ -102,15 +103,16 @@ export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, 
 
 /**
  * A checked attempt failed: its place stays taken. The failure that fills the window locks the
- * key. Returns the lock end, if any.
+ * key. Returns the lock end, if any, and whether this failure set it (`lockedNow`; a lock
+ * already in force, set by a parallel attempt, is not set again).
  */
-export async function settleFailure(tx: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<Date | null> {
+export async function settleFailure(tx: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<{ until: Date | null; lockedNow: boolean }> {
   const row = await counterOf.first(tx, key);
-  if (!row || row.failures < rule.maxFailures) return null;
-  if (row.locked_until && row.locked_until > at.toISOString()) return new Date(row.locked_until);
+  if (!row || row.failures < rule.maxFailures) return { until: null, lockedNow: false };
+  if (row.locked_until && row.locked_until > at.toISOString()) return { until: new Date(row.locked_until), lockedNow: false };
   const lock = new Date(at.getTime() + rule.lockMs);
   await lockKey.run(tx, key, lock.toISOString());
-  return lock;
+  return { until: lock, lockedNow: true };
 }
 
 /** A checked attempt succeeded: the place it took on `key` is given back. */
