@@ -40,6 +40,22 @@ describe('username recovery and password reset', () => {
     assert.equal(spid.body.error.code, 'auth.federated_only');
   });
 
+  it('username-recovery: one email a minute to an address however it is spelt; a void registration is nobody\'s to recover', async () => {
+    await seedAccount(t.ctx, { externalId: 'ext-caps', population: 'external', username: 'anna.caps', email: 'Anna.Caps@Example.org', personalEmail: 'Anna.Caps@Example.org', status: 'active', password: 'Vecchia-Pass-77', givenName: 'Anna' });
+    const c = apiClient(t.app);
+    for (const spelling of ['anna.caps@example.org', 'ANNA.CAPS@EXAMPLE.ORG', 'Anna.Caps@Example.org']) {
+      assert.equal((await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: spelling })).status, 200);
+    }
+    assert.equal(await messageCount(t.ctx, 'Anna.Caps@Example.org', 'username_recovery'), 1);
+
+    // A registration past its lifetime, not yet removed by the job.
+    const { accountId } = await seedAccount(t.ctx, { externalId: 'ext-void', population: 'external', username: 'void.reg', email: 'void.reg@example.org', personalEmail: 'void.reg@example.org', status: 'pending_verification', password: 'Vecchia-Pass-88' });
+    const past = new Date(t.clock.now().getTime() - 3_600_000).toISOString();
+    await t.ctx.db.kysely.insertInto('registrations').values({ account_id: accountId, flow_id: null, email_lower: 'void.reg@example.org', created_at: past, expires_at: past, verified_at: null }).execute();
+    assert.equal((await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'void.reg@example.org' })).status, 200);
+    assert.equal(await messageCount(t.ctx, 'void.reg@example.org', 'username_recovery'), 0, 'no username of a void registration is sent');
+  });
+
   it('password-reset: code by email and SMS, attempts limited, sessions ended, new password works', async () => {
     const session = await createSession(t.ctx.db.kysely, (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username', '=', '20260001').executeTakeFirstOrThrow()).id, t.clock.now(), 3_600_000, { ip: null });
     const c = apiClient(t.app);

@@ -36,7 +36,7 @@ async function resetLimited(ctx: AppContext, tx: Tx, accountId: string): Promise
 
 async function accountFor(ctx: AppContext, identifier: string): Promise<Account | null> {
   if (!identifier.includes('@')) return findAccountByUsername(ctx.db.kysely, identifier);
-  const found = await accountsByEmail(ctx.db.kysely, identifier.trim().toLowerCase());
+  const found = await accountsByEmail(ctx.db.kysely, identifier.trim().toLowerCase(), ctx.clock.now());
   const pick = found.find((a) => a.status === 'active') ?? found[0];
   return pick ? findAccountById(ctx.db.kysely, pick.id) : null;
 }

@@ -7,10 +7,11 @@ import { usernameEmail } from '../registration/emails.js';
 import { emailOnly, fields, type UsernameRecoveryData, states } from './machine.js';
 
 /** Accounts whose address on file is `lower`: the person's personal email or the registration email. */
-export async function accountsByEmail(db: Tx, lower: string) {
+export async function accountsByEmail(db: Tx, lower: string, at: Date) {
   return db
     .selectFrom('accounts')
     .leftJoin('persons', 'persons.id', 'accounts.person_id')
+    .leftJoin('registrations', 'registrations.account_id', 'accounts.id')
     .select([
       'accounts.id as id',
       'accounts.username as username',
@@ -22,14 +23,18 @@ export async function accountsByEmail(db: Tx, lower: string) {
       'accounts.email as email',
     ])
     .where('accounts.status', 'not in', ['purged', 'expired'])
+    // A registration past its lifetime is void even before the job removes it: its username is
+    // free again and cannot sign in, so it is nobody's to recover.
+    .where((eb) => eb.or([eb('accounts.status', '!=', 'pending_verification'), eb('registrations.expires_at', 'is', null), eb('registrations.expires_at', '>', at.toISOString())]))
     .where((eb) => eb.or([eb('accounts.email_lower', '=', lower), eb('persons.personal_email_lower', '=', lower)]))
     .execute();
 }
 
 /** At most one reminder per address and minute: the form cannot be used to flood a mailbox. */
-async function recentlySent(ctx: AppContext, to: string, purpose: string): Promise<boolean> {
+/** Whether a message of `purpose` went to any of `to` (addresses as stored) in the last minute. */
+async function recentlySent(ctx: AppContext, to: string[], purpose: string): Promise<boolean> {
   const since = new Date(ctx.clock.now().getTime() - 60_000).toISOString();
-  const r = await ctx.db.kysely.selectFrom('outbox').select('id').where('purpose', '=', purpose).where('recipient', '=', to).where('created_at', '>=', since).executeTakeFirst();
+  const r = await ctx.db.kysely.selectFrom('outbox').select('id').where('purpose', '=', purpose).where('recipient', 'in', to).where('created_at', '>=', since).executeTakeFirst();
   return r !== undefined;
 }
 
@@ -51,11 +56,13 @@ export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
     const parsed = parseInput(emailOnly, input);
     if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
     const email = parsed.value.email;
-    const found = await accountsByEmail(ctx.db.kysely, email.toLowerCase());
-    if (found.length > 0 && found.every((a) => a.federatedOnly === 1)) return { ok: false, code: 'auth.federated_only' };
-    const targets = found.filter((a) => a.federatedOnly !== 1);
-    const skip = targets.length > 0 && (await recentlySent(ctx, email, 'username_recovery'));
     const now = ctx.clock.now();
+    const found = await accountsByEmail(ctx.db.kysely, email.toLowerCase(), now);
+    if (found.length > 0 && found.every((a) => a.federatedOnly === 1)) return { ok: false, code: 'auth.federated_only' };
+    // The address on file that matched (never an address typed by the caller that is not on file):
+    // the minute's limit is counted on it, however the caller spelt it.
+    const targets = found.filter((a) => a.federatedOnly !== 1).map((a) => ({ ...a, to: [a.personalEmail, a.email].find((x) => x?.toLowerCase() === email.toLowerCase())! }));
+    const skip = targets.length > 0 && (await recentlySent(ctx, [...new Set(targets.map((a) => a.to))], 'username_recovery'));
     return {
       ok: true,
       state: 'completed',
@@ -64,9 +71,7 @@ export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
       async commit(tx) {
         if (skip) return;
         for (const a of targets) {
-          // The address on file that matched (never an address typed by the caller that is not on file).
-          const to = [a.personalEmail, a.email].find((x) => x?.toLowerCase() === email.toLowerCase())!;
-          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to, name: a.givenName ?? a.username, username: a.username }));
+          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to: a.to, name: a.givenName ?? a.username, username: a.username }));
           await audit(tx, now, { actor: 'anonymous', action: 'username.recovery_sent', accountId: a.id, personId: a.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
         }
       },
