@@ -71,7 +71,8 @@ export async function countIssued(ctx: AppContext, purpose: string, subject: str
   return { count: rows.length, last: rows[0] ? new Date(rows[0].created_at) : null };
 }
 
-export type VerifyResult = 'ok' | 'invalid' | 'expired' | 'locked' | 'none';
+/** `superseded`: one of the subject's earlier codes, revoked when a newer one was issued. */
+export type VerifyResult = 'ok' | 'invalid' | 'superseded' | 'expired' | 'locked' | 'none';
 
 /** The newest code of a subject that was not revoked by a later one. */
 const newestCode = preparedQuery((db, purpose: string, subject: string) =>
@@ -98,6 +99,9 @@ const consumeCode = preparedQuery((db, id: string, codeHash: string, now: string
     .where('expires_at', '>', now)
     .where('attempts', '<', maxAttempts),
 );
+const revokedWithHash = preparedQuery((db, purpose: string, subject: string, codeHash: string) =>
+  db.selectFrom('one_time_codes').select('id').where('purpose', '=', purpose).where('subject', '=', subject).where('code_hash', '=', codeHash).where('revoked_at', 'is not', null).limit(1),
+);
 const countAttempt = preparedQuery((db, id: string) =>
   db
     .updateTable('one_time_codes')
@@ -110,7 +114,10 @@ const countAttempt = preparedQuery((db, id: string) =>
  * Checks a code for a subject and consumes it when right. The consuming UPDATE carries every
  * condition (unused, unexpired, attempts left, hash), so of many concurrent submissions of the
  * right code exactly one gets `ok`. A wrong code counts an attempt; at the limit the code is dead.
- * Costs one HMAC and two indexed statements: no slow hash.
+ * One of the subject's earlier codes, replaced by a newer one, is `superseded` and counts no
+ * attempt: someone opening the link of an older email (or a mail scanner opening it for them)
+ * must not use up the link of the newest. Costs one HMAC and two or three indexed statements:
+ * no slow hash.
  */
 export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose: string, subject: string, code: string): Promise<VerifyResult> {
   const now = ctx.clock.now().toISOString();
@@ -120,6 +127,7 @@ export async function verifyCode(ctx: AppContext, tx: Kysely<Database>, purpose:
   if (current.expires_at <= now) return 'expired';
   const hash = hashOf(ctx, purpose, subject, code.trim());
   if ((await consumeCode.run(tx, current.id, hash, now, current.max_attempts)) === 1) return 'ok';
+  if (await revokedWithHash.first(tx, purpose, subject, hash)) return 'superseded';
   await countAttempt.run(tx, current.id);
   return current.attempts + 1 >= current.max_attempts ? 'locked' : 'invalid';
 }

@@ -37,7 +37,7 @@ export function registerRecoveryViews(): void {
           </p>
         );
       }
-      const d = view.data as { email?: string; linkLifetimeHours?: number; resentTo?: string };
+      const d = view.data as { email?: string; linkLifetimeHours?: number; resentTo?: string; linkWorksUntil?: string };
       return (
         <>
           {d.resentTo ? (
@@ -45,7 +45,7 @@ export function registerRecoveryViews(): void {
               {t('registration.resent', { email: d.resentTo })}
             </p>
           ) : null}
-          <p>{t('registration.sentTo', { email: d.email ?? '', hours: d.linkLifetimeHours ?? 24 })}</p>
+          <p>{d.linkWorksUntil ? t('registration.sentToUntil', { email: d.email ?? '', until: d.linkWorksUntil }) : t('registration.sentTo', { email: d.email ?? '', hours: d.linkLifetimeHours ?? 24 })}</p>
           <p class="hint">{t('registration.notReceived')}</p>
         </>
       );

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { translate } from '../../src/i18n/index.js';
 import { after, before, describe, it } from 'node:test';
 import { makeApp, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
@@ -93,6 +94,8 @@ describe('lifecycle jobs', () => {
     assert.ok(mail);
     assert.match(mail.text, /recent\.c/);
     assert.match(mail.text, /http:\/\/localhost:3000\/flows\/login/);
+    // Nobody asked for this warning: it never says to ignore it.
+    for (const locale of ['it', 'en', 'el'] as const) assert.ok(!mail.text.includes(translate(locale, 'mail.ignore')), locale);
     t.clock.advance(DAY);
     assert.deepEqual((await runJob(t, 'purge-unused')).body.counts, {});
     assert.equal((await lastMessage(t.ctx, 'c@example.org', 'purge_warning'))!.count, 1);

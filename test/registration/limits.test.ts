@@ -146,7 +146,7 @@ describe('registration limits: checked again where the email is queued', () => {
       const row = await t2.ctx.db.kysely.selectFrom('flows').select('data').where('id', '=', f.id).executeTakeFirstOrThrow();
       const data = (JSON.parse(row.data) as { d: RegistrationData }).d;
       const req: StepRequest = { meta: { ip: '127.0.0.1', correlationId: null }, locale: 'en', session: null, channel: 'api' };
-      const next = { state: 'awaiting_verification', data };
+      const next = () => ({ state: 'awaiting_verification', data });
       const first = await resendOutcome(t2.ctx, data, req, next);
       const second = await resendOutcome(t2.ctx, data, req, next);
       assert.ok(first.ok && second.ok);

@@ -270,6 +270,49 @@ describe('registration through the API', () => {
     const acc = await t.ctx.db.kysely.selectFrom('accounts').select('status').where('username_lower', '=', 'double.click').executeTakeFirstOrThrow();
     assert.equal(acc.status, 'active');
   });
+
+  it('an older email\'s link, opened again and again, never uses up the newest one', async () => {
+    const { c, f } = await register({ username: 'old.link', email: 'old.link@example.org' });
+    const first = await verificationLink(t.ctx, 'old.link@example.org');
+    t.clock.advance(61_000);
+    assert.equal((await c.submit('registration', f.id, { action: 'resend' })).status, 200);
+    for (let i = 0; i < 6; i++) {
+      const r = await t.app.inject({ method: 'GET', url: first.path, headers: { accept: 'text/html' } });
+      assert.equal(r.statusCode, 422);
+      assert.match(r.body, /latest email/);
+    }
+    const newest = await verificationLink(t.ctx, 'old.link@example.org');
+    const done = await c.submit('registration', f.id, { token: newest.token });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.state, 'completed');
+  });
+
+  it('a link sent again late says until when it works', async () => {
+    const { c, f } = await register({ username: 'late.resend', email: 'late.resend@example.org' });
+    t.clock.advance(23 * HOUR);
+    const again = await c.submit('registration', f.id, { action: 'resend' });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const mail = await lastMessage(t.ctx, 'late.resend@example.org', 'email_verification');
+    assert.doesNotMatch(mail!.text, /24 hours/);
+    assert.match(mail!.text, /Open this link by \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}/);
+    assert.match(again.body.data.linkWorksUntil, /\d{2}:\d{2}/);
+  });
+
+  it('resending from the login page goes to the address now on file', async () => {
+    const { c, f } = await register({ username: 'typo.mail', email: 'typo@exmaple.org' });
+    const l = await login('typo.mail', 'Lago-Maggiore-71');
+    assert.equal(l.r.body.error.code, 'auth.email_not_verified');
+    t.clock.advance(61_000);
+    const corrected = await c.submit('registration', f.id, { action: 'change_email', email: 'right.address@example.org' });
+    assert.equal(corrected.status, 200, JSON.stringify(corrected.body));
+    t.clock.advance(61_000);
+    const again = await l.c.submit('login', l.f.id, { action: 'resend_verification' });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.data.verificationResentTo, 'right.address@example.org');
+    assert.equal(await messageCount(t.ctx, 'typo@exmaple.org', 'email_verification'), 1, 'only the first link went to the wrong address');
+    assert.equal(await messageCount(t.ctx, 'right.address@example.org', 'email_verification'), 2);
+  });
+
 });
 
 describe('registration with a configured link lifetime', () => {

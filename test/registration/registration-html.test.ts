@@ -115,4 +115,18 @@ describe('registration in the browser (no JavaScript)', () => {
     await b.submit(form({ username: 'slow.user', email: 'slow@example.org' }));
     assert.equal(b.status, 200);
   });
+
+  it('a registration past its lifetime says so on its page, in the title and the lead', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/registration');
+    await b.submit(form({ username: 'too.late', email: 'too.late@example.org' }));
+    assert.equal(b.status, 200);
+    const page = b.url;
+    t.clock.advance(25 * 3_600_000);
+    await b.get(page);
+    assert.match(b.html, /<h1>Registration expired<\/h1>/);
+    assert.match(b.text(), /was not confirmed in time/);
+    assert.doesNotMatch(b.text(), /email we have just sent/);
+    assert.match(b.html, /href="\/flows\/registration"/);
+  });
 });

@@ -49,7 +49,7 @@ export const loginFlow: FlowDefinition<LoginData> = {
     if (action === 'resend_verification' && flow.data.unverified) {
       const u = flow.data.unverified;
       const { unverified: _u, ...rest } = flow.data;
-      const out = await resendOutcome(ctx, u, req, { state: 'awaiting_credentials', data: { ...rest, verificationResentTo: u.email } });
+      const out = await resendOutcome(ctx, u, req, (to) => ({ state: 'awaiting_credentials', data: { ...rest, verificationResentTo: to } }));
       // The registration's failure data ("void") is not the login's: keep the login's own, without
       // the resend offer.
       return out.ok ? out : { ...out, data: rest };

@@ -3,6 +3,7 @@ import type { OutgoingMessage } from '../../outbox/enqueue.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
 import { nameProblem } from '../../domain/person-fields.js';
+import { formatTime } from '../../auth/credentials.js';
 
 /**
  * The emails and SMS of registration, recovery, reset, email change and lifecycle warnings,
@@ -31,6 +32,8 @@ interface Body {
   link?: string;
   after?: Array<{ key: string; params?: Params }>;
   sensitive?: boolean;
+  /** False for a message nobody asked for (a lifecycle warning): no "if you did not ask, ignore it". */
+  ignorable?: boolean;
 }
 
 function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
@@ -40,7 +43,7 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
     ...(b.name && nameProblem(b.name) === null ? [t('mail.greeting', { name: b.name.trim() })] : []),
     ...b.lines.map((l) => t(l.key, l.params)),
   ];
-  const after = [...(b.after ?? []).map((l) => t(l.key, l.params)), t('mail.ignore')];
+  const after = [...(b.after ?? []).map((l) => t(l.key, l.params)), ...(b.ignorable === false ? [] : [t('mail.ignore')])];
   const text = [...paragraphs, ...(b.link ? [b.link] : []), ...after, '--', t('mail.signature')].join('\n\n');
   const html = [
     `<!doctype html><html lang="${locale}"><body>`,
@@ -52,16 +55,23 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
   return { channel: 'email', purpose: b.purpose, to: b.to, subject: t(b.subjectKey), text, html, sensitive: b.sensitive ?? false };
 }
 
-export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string }): OutgoingMessage {
+/**
+ * The activation link. A link sent with the registration's whole lifetime ahead says how many
+ * hours it works; one sent again later (a resend, a corrected address: the lifetime is not
+ * extended) gives the time it stops working.
+ */
+export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string; expiresAt: Date }): OutgoingMessage {
   const hours = ctx.config.registration.linkLifetimeHours;
+  const whole = v.expiresAt.getTime() - ctx.clock.now().getTime() >= hours * 3_600_000 - 60_000;
+  const until = formatTime(v.expiresAt, locale);
   return email(ctx, locale, {
     purpose: 'email_verification',
     to: v.to,
     subjectKey: 'mail.verify.subject',
     name: v.name,
-    lines: [{ key: 'mail.verify.body', params: { username: v.username, hours } }],
+    lines: [whole ? { key: 'mail.verify.body', params: { username: v.username, hours } } : { key: 'mail.verify.bodyUntil', params: { username: v.username, until } }],
     link: publicLink(ctx, `/verify-email?token=${encodeURIComponent(v.token)}&lang=${locale}`),
-    after: [{ key: 'mail.verify.after', params: { hours } }],
+    after: [whole ? { key: 'mail.verify.after', params: { hours } } : { key: 'mail.verify.afterUntil' }],
     sensitive: true,
   });
 }
@@ -114,5 +124,6 @@ export function purgeWarningEmail(ctx: AppContext, locale: Locale, v: { to: stri
     lines: [{ key: 'mail.purgeWarning.body', params: { username: v.username, date: v.date } }],
     link: publicLink(ctx, `/flows/login?lang=${locale}`),
     after: [{ key: 'mail.purgeWarning.after' }],
+    ignorable: false,
   });
 }

@@ -79,7 +79,7 @@ export async function sendVerificationLink(
     maxAttempts: 5,
     destination: r.to,
   });
-  await enqueueMessage(tx, now, verificationEmail(ctx, r.locale, { to: r.to, name: r.name, username: r.username, token: `${r.accountId}.${code}` }));
+  await enqueueMessage(tx, now, verificationEmail(ctx, r.locale, { to: r.to, name: r.name, username: r.username, token: `${r.accountId}.${code}`, expiresAt: r.expiresAt }));
 }
 
 export async function auditRegistration(tx: Tx, at: Date, action: string, accountId: string, personId: string | null, meta: RequestMeta, details: Record<string, unknown> = {}) {

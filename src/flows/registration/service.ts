@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
+import { formatTime } from '../../auth/credentials.js';
 import { randomId } from '../../app/secret.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
@@ -180,7 +181,7 @@ function pastLifetime(ctx: AppContext, data: RegistrationData): boolean {
 }
 
 /** The registration behind a flow, when still pending and within its lifetime; else the failure to answer. */
-async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null } | Failure> {
+async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null; email: string | null } | Failure> {
   const reg = data.accountId ? await findRegistration(ctx.db.kysely, data.accountId) : null;
   const voided = voidedFailure();
   if (!reg || reg.verified_at) return voided;
@@ -188,32 +189,34 @@ async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ e
     await ctx.db.kysely.transaction().execute((tx) => voidRegistrations(ctx, tx, [data.accountId!]));
     return voided;
   }
-  const acc = await ctx.db.kysely.selectFrom('accounts').select('person_id').where('id', '=', data.accountId!).executeTakeFirst();
-  return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null };
+  const acc = await ctx.db.kysely.selectFrom('accounts').select(['person_id', 'email']).where('id', '=', data.accountId!).executeTakeFirst();
+  return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null, email: acc?.email ?? null };
 }
 
 /**
  * Sends the activation link again for a pending registration, to its address or to a corrected
  * one (from the registration flow, or from a login refused because the address is not confirmed),
- * under the registration's email limits (limits.ts). Produces `registration.link_expired`,
+ * under the registration's email limits (limits.ts). Without a correction the link goes to the
+ * address the account has now (it may have been corrected in another flow since this one read
+ * it); `next` is the step's outcome given that address. Produces `registration.link_expired`,
  * `registration.resend_too_soon`, `registration.too_many_emails`.
  */
 export async function resendOutcome<D>(
   ctx: AppContext,
   data: RegistrationData,
   req: StepRequest,
-  next: { state: string; data: D },
+  next: (to: string) => { state: string; data: D },
   change?: { email: string },
 ): Promise<StepOutcome<D>> {
   const live = await livePending(ctx, data);
   if ('ok' in live) return live as unknown as StepOutcome<D>;
   const limited = await emailLimit(ctx, data.accountId!);
   if (limited) return { ok: false, code: limited, status: 429 };
-  const to = change?.email ?? data.email!;
+  const to = change?.email ?? live.email ?? data.email!;
   const now = ctx.clock.now();
   return {
     ok: true,
-    ...next,
+    ...next(to),
     async commit(tx: Tx) {
       await holdEmailPlace(ctx, tx, data.accountId!);
       if (change) {
@@ -258,7 +261,13 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
     return {
       fields: verificationFields,
       actions: ['submit', 'resend', 'change_email'],
-      data: { email: data.email, username: data.username, linkLifetimeHours: ctx.config.registration.linkLifetimeHours, ...(data.resentTo ? { resentTo: data.resentTo } : {}) },
+      data: {
+        email: data.email,
+        username: data.username,
+        linkLifetimeHours: ctx.config.registration.linkLifetimeHours,
+        ...(data.linkExpiresAt ? { linkExpiresAt: data.linkExpiresAt } : {}),
+        ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: formatTime(new Date(data.linkExpiresAt ?? ctx.clock.now()), locale) } : {}),
+      },
     };
   },
   async refuse(ctx, flow) {
@@ -280,14 +289,14 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
   },
   async step(ctx, flow, action, input, req) {
     if (flow.state === 'awaiting_details') return details(ctx, flow, input, req);
-    if (action === 'resend') return resendOutcome(ctx, flow.data, req, { state: 'awaiting_verification', data: { ...flow.data, resentTo: flow.data.email! } });
+    if (action === 'resend') return resendOutcome(ctx, flow.data, req, (to) => ({ state: 'awaiting_verification', data: { ...flow.data, email: to, resentTo: to } }));
     if (action === 'change_email') {
       const parsed = parseInput(changeEmailInput, input);
       if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
       const email = parsed.value.email;
       const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, flow.data.accountId);
       if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
-      const out = await resendOutcome(ctx, flow.data, req, { state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }, { email });
+      const out = await resendOutcome(ctx, flow.data, req, () => ({ state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }), { email });
       if (out.ok && held.stale.length) {
         const inner = out.commit!;
         out.commit = async (tx) => {

@@ -24,10 +24,12 @@ export function renderFlowPage(p: FlowPageInput): string {
   const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
   const h = flowViewHooks(p.view.kind);
   const done = p.view.state === 'completed';
-  const stateTitleKey = `${p.view.kind}.${p.view.state}.title`;
+  // A state past its lifetime (a void registration) has its own title and lead where there are some.
+  const state = p.view.data.voided === true ? `${p.view.state}.voided` : p.view.state;
+  const stateTitleKey = `${p.view.kind}.${state}.title`;
   const stateTitle = t(stateTitleKey);
   const title = done ? t(`${p.view.kind}.doneTitle`) : stateTitle !== stateTitleKey ? stateTitle : t(`${p.view.kind}.title`);
-  const leadKey = done ? '' : `${p.view.kind}.${p.view.state}.lead`;
+  const leadKey = done ? '' : `${p.view.kind}.${state}.lead`;
   // A state's lead may quote the state's data (e.g. how many minutes a code stays valid).
   const leadParams = Object.fromEntries(Object.entries(p.view.data).filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'));
   const stateLead = leadKey ? t(leadKey, leadParams) : '';
