@@ -124,13 +124,3 @@ export class KyselyAdapter implements Adapter {
     await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
   }
 }
-
-/** Deletes expired rows; returns how many. Run on a timer by `serve` (start-hooks). */
-export async function sweepOidcPayloads(ctx: AppContext): Promise<number> {
-  const res = await ctx.db.kysely
-    .deleteFrom('oidc_payloads')
-    .where('expires_at', 'is not', null)
-    .where('expires_at', '<=', ctx.clock.now().toISOString())
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
-}

@@ -1,14 +1,8 @@
 import type { StartHook } from '../app/start-hooks.js';
 import { sweepThrottle } from '../auth/throttle.js';
-import { sweepOidcPayloads } from './adapter.js';
-import { lazyProvider } from './lazy-provider.js';
+import type { AppContext } from '../app/context.js';
 
 const EVERY_MS = 10 * 60_000;
-
-/** `serve` builds the provider at start, so the signing keys exist before the first request. */
-export const oidcWarmUp: StartHook = async (ctx) => {
-  await lazyProvider(ctx);
-};
 
 /**
  * `serve` sweeps, every ten minutes, expired provider rows and the sign-in counters whose window
@@ -31,3 +25,17 @@ export const oidcSweeper: StartHook = async (ctx) => {
   timer.unref();
   return () => clearInterval(timer);
 };
+
+/**
+ * Deletes the provider's expired rows (adapter.ts); returns how many. Here, not beside the adapter:
+ * `serve` runs it from the start, and the adapter module loads oidc-provider (some 12 MB) that an
+ * instance serving no single sign-on never needs.
+ */
+export async function sweepOidcPayloads(ctx: AppContext): Promise<number> {
+  const res = await ctx.db.kysely
+    .deleteFrom('oidc_payloads')
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<=', ctx.clock.now().toISOString())
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '../../src/db/connect.js';
-import { sweepOidcPayloads, KyselyAdapter } from '../../src/oidc/adapter.js';
+import { KyselyAdapter } from '../../src/oidc/adapter.js';
+import { sweepOidcPayloads } from '../../src/oidc/sweeper.js';
 import { loadSigningKeys } from '../../src/oidc/keys.js';
 import { makeApp, type TestApp } from '../helpers/app.js';
 
