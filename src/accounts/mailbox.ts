@@ -4,13 +4,16 @@ import { firstFree, renderPattern } from '../domain/address-pattern.js';
 import type { Person } from './types.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { PopulationId } from '../config/institution-schema.js';
-import { lockKey } from '../db/lock-key.js';
+import { lockKeys } from '../db/lock-key.js';
 
 /**
  * Populations whose mailbox comes by request (PRODUCT §9, `miur`): staff through their office's IT
  * referent, school staff once eligible. Their activation opens no mailbox.
  */
 export const mailboxOnRequest = (population: string): population is 'staff' | 'school_staff' => population === 'staff' || population === 'school_staff';
+
+/** The lock key of a name about to be given out (an address, a username): see lockKeys. */
+export const nameLock = (name: string) => `name:${name.toLowerCase()}`;
 
 /**
  * The institutional address for a person, from the population's pattern, with collisions resolved
@@ -26,7 +29,7 @@ export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Pr
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
   });
-  await lockKey(tx, ctx.db.dialect, `name:${base.toLowerCase()}`);
+  await lockKeys(tx, ctx.db.dialect, [nameLock(base)]);
   return firstFree(base, (c) => isAddressTaken(tx, c));
 }
 
@@ -48,6 +51,6 @@ export async function assignUsername(
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
   });
-  await lockKey(tx, ctx.db.dialect, `name:${base.toLowerCase()}`);
+  await lockKeys(tx, ctx.db.dialect, [nameLock(base)]);
   return firstFree(base, async (c) => (reserved?.has(c) ?? false) || (await isUsernameTaken(tx, c)));
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app/context.js';
-import { lockKey } from '../db/lock-key.js';
+import { lockKeys } from '../db/lock-key.js';
 import type { RequestMeta } from '../audit/audit.js';
 import type { ImportReport, SourceRow } from './columns.js';
 import { missingForNew, sourceHash, validateRecord, withStored } from './record.js';
@@ -44,7 +44,7 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
     const run = async (tx: AppContext['db']['kysely']) => {
       // Another import of the same population (another instance, another administrator) waits
       // until this batch is stored, then finds its people stored instead of creating them again.
-      if (!opts.dryRun) for (const population of new Set(items.map((i) => i.record.population))) await lockKey(tx, ctx.db.dialect, `import:${population}`);
+      if (!opts.dryRun) await lockKeys(tx, ctx.db.dialect, items.map((i) => `import:${i.record.population}`));
       const existing = await findExisting(tx, items);
       const decided: Array<{ item: BatchItem; existing: Existing | undefined; outcome: Outcome }> = [];
       for (const item of items) {

@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import { ConcurrentChangeError, registrarSuspension, transitionAccount } from '../accounts/lifecycle.js';
-import { assignUsername } from '../accounts/mailbox.js';
+import { assignUsername, nameLock } from '../accounts/mailbox.js';
+import { lockKeys } from '../db/lock-key.js';
 import type { AppContext } from '../app/context.js';
 import { auditMany, type AuditEntry, type RequestMeta } from '../audit/audit.js';
 import type { PopulationId } from '../config/institution-schema.js';
@@ -142,6 +143,9 @@ async function newAccounts(ctx: AppContext, tx: Tx, persons: Array<{ id: string;
     }),
   );
   const lowered = [...new Set(bases.map((b) => b.toLowerCase()))];
+  // Another transaction giving out the same names at once (an import of another population with
+  // the same pattern, a first SPID login) waits until this batch is stored, then sees them taken.
+  await lockKeys(tx, ctx.db.dialect, lowered.map(nameLock));
   const taken = new Set<string>();
   for (let i = 0; i < lowered.length; i += 500) {
     const rows = await tx.selectFrom('accounts').select('username_lower').where('username_lower', 'in', lowered.slice(i, i + 500)).execute();

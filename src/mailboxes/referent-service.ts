@@ -104,6 +104,8 @@ export async function decideRequest(
       .set({ status, decided_by: referent.id, decided_at: now.toISOString(), ...(decision === 'reject' ? { comment: reason } : {}) })
       .where('id', '=', req.id)
       .where('status', '=', 'pending')
+      // Still with the office it was read with: an import that moved it meanwhile hands it over.
+      .where('org_unit', '=', req.org_unit)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('mailbox.request_not_found');
     let address: string | null = null;

@@ -101,6 +101,8 @@ export class KyselyAdapter implements Adapter {
    */
   async consume(id: string): Promise<void> {
     if ((await consumeRow.run(this.db, this.model, id, this.ctx.clock.now().toISOString())) === 1) return;
+    // Other models consumed once (a pushed authorization request) are the provider's to judge.
+    if (!TOKEN_MODELS.includes(this.model)) return;
     const grantId = (await grantIdOf.first(this.db, this.model, id))?.grant_id;
     if (grantId) {
       await this.db
