@@ -6,7 +6,7 @@ import { populationIds } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { importPeople } from './pipeline.js';
-import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
+import { recordFormatOf } from '../formats/records.js';
 import { charsetOf, importCharset, readRows } from './readers.js';
 
 /** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
@@ -39,7 +39,10 @@ function limited(limit: number): Transform {
 export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
   // Its own scope, so these body parsers (which hand over the raw stream) serve only this route.
   admin.register(async (scope) => {
-    scope.addContentTypeParser(Object.keys(recordMediaTypes), { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
+    // Every body is handed over as a stream and the route judges its type: a JSON body (or any
+    // other) answers 415 like any type that is not CSV or NDJSON, not 400 for failing to parse.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/imports', async (req) => {
       // Strict: a misspelt `?dryrun=true` is refused, never read as a real import.

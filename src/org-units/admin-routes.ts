@@ -5,7 +5,7 @@ import type { AppContext } from '../app/context.js';
 import { metaOf } from '../app/request-context.js';
 import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { AppError } from '../errors/app-error.js';
-import { recordFormatOf, recordMediaTypes } from '../formats/records.js';
+import { recordFormatOf } from '../formats/records.js';
 import { importOrgUnits } from './import.js';
 import { asUtf8, charsetOf, importCharset } from '../imports/readers.js';
 import { nameReferent, removeReferent } from './referents.js';
@@ -19,7 +19,10 @@ const referentParams = z.object({ code: z.string().min(1).max(40), username: z.s
 export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: AppContext): Promise<void> {
   await admin.register(async (scope) => {
     // The body is handed over as a stream: the import reads it row by row.
-    scope.addContentTypeParser(Object.keys(recordMediaTypes), (_req, payload, done) => done(null, payload));
+    // Every body is handed over as a stream and the route judges its type: a JSON body (or any
+    // other) answers 415 like any type that is not CSV or NDJSON, not 400 for failing to parse.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
     scope.post('/api/v1/admin/org-units', async (req) => {
       const q = parseAdminQuery(req.query, { dryRun: booleanParam.optional() });

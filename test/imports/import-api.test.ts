@@ -256,6 +256,10 @@ describe('registrar import through the admin API', () => {
     const j = await postImport(t, '{"externalId":"1"}', 'population=student', 'application/json');
     assert.equal(j.status, 415);
     assert.equal(j.body.error.code, 'request.unsupported_media_type');
+    // A CSV sent as JSON by mistake is refused for its type too, not for failing to parse as JSON.
+    const mislabelled = await postImport(t, csv(['externalId'], ['30000900']), 'population=student', 'application/json');
+    assert.equal(mislabelled.status, 415);
+    assert.equal(mislabelled.body.error.code, 'request.unsupported_media_type');
     const p = await postImport(t, csv(['externalId']), 'population=wizards');
     assert.equal(p.status, 400);
     assert.deepEqual(p.body.error.fields, { population: 'population.invalid' });

@@ -107,6 +107,9 @@ describe('offices and referents', () => {
   it('refuses other content types and unreadable rows', async () => {
     const r = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: { code: 'X' }, headers: adminHeaders });
     assert.equal(r.statusCode, 415);
+    const mislabelled = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: OFFICES, headers: { ...adminHeaders, 'content-type': 'application/json' } });
+    assert.equal(mislabelled.statusCode, 415);
+    assert.equal(mislabelled.json().error.code, 'request.unsupported_media_type');
     const nd = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: '{"code":\n[1]\n', headers: { ...adminHeaders, 'content-type': 'application/x-ndjson' } });
     assert.deepEqual(nd.json().rejected.map((x: any) => x.errors[0].code), ['field.invalid', 'field.invalid']);
     const anon = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: OFFICES, headers: { 'content-type': 'text/csv' } });
