@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { connect, type Db } from '../../src/db/connect.js';
+import type { Db } from '../../src/db/connect.js';
+import { runCli, withSqliteFile } from '../helpers/cli.js';
 import { csv } from './helpers.js';
-
-const bin = fileURLToPath(new URL('../../bin/tessera.mjs', import.meta.url));
 
 describe('tessera import (CLI)', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'import', ...args], { cwd: dir, env: { ...env, ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const withDb = async <T>(fn: (db: Db) => Promise<T>) => {
-    const db = connect(`sqlite:${join(dir, 'tessera.db')}`);
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
+  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(['import', ...args], dir, { ...env, ...extra });
+  const withDb = <T>(fn: (db: Db) => Promise<T>) => withSqliteFile(join(dir, 'tessera.db'), fn);
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-import-'));

@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { connect } from '../../src/db/connect.js';
-
-const bin = fileURLToPath(new URL('../../bin/tessera.mjs', import.meta.url));
+import type { Db } from '../../src/db/connect.js';
+import { runCli, withSqliteFile } from '../helpers/cli.js';
 
 describe('tessera admin, jobs and migrate (CLI)', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  const run = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, ...args], { cwd: dir, env, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const query = async <T>(fn: (db: ReturnType<typeof connect>) => Promise<T>) => {
-    const db = connect(`sqlite:${join(dir, 'tessera.db')}`);
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  };
+  const run = (args: string[]) => runCli(args, dir, env);
+  const query = <T>(fn: (db: Db) => Promise<T>) => withSqliteFile(join(dir, 'tessera.db'), fn);
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-admin-cli-'));
