@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.js';
 import { accountStatuses, canTransition, isRegistrarSuspension, type AccountStatus } from '../domain/account-status.js';
 import { forgetConsents } from '../oidc/consents.js';
 import { revokeOidcForAccount } from '../oidc/revoke.js';
+import { revokeAccountSessions } from '../sessions/sessions.js';
 import type { AppContext } from '../app/context.js';
 import { enqueueAccountProvisioning, opsForTransition } from '../provisioning/enqueue.js';
 import type { Account } from './types.js';
@@ -34,9 +35,11 @@ export async function transitionAccount(
   }
   const changed = await setStatus.run(tx, account.id, account.version, account.version + 1, to, how.at.toISOString());
   if (changed !== 1) throw new ConcurrentChangeError(account.id);
-  // An account that can no longer sign in loses its single sign-on sessions and refresh tokens,
-  // and the consents it gave services.
+  // An account that can no longer sign in loses its Tessera sessions (a page or the API open in a
+  // browser stops at once), its single sign-on sessions and refresh tokens, and the consents it
+  // gave services.
   if (endsAccess.has(to)) {
+    await revokeAccountSessions(tx, account.id, how.at);
     await revokeOidcForAccount(tx, account.id);
     await forgetConsents(tx, account.id);
   }

@@ -4,6 +4,7 @@ import { makeApp, type TestApp } from '../helpers/app.js';
 import { apiClient, FormBrowser } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { createSession } from '../../src/sessions/sessions.js';
+import { transitionAccount } from '../../src/accounts/lifecycle.js';
 import { lastMessage, messageCount } from './outbox.js';
 
 const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)![1]!;
@@ -249,5 +250,34 @@ describe('email change', () => {
     assert.equal(b.status, 200);
     assert.match(b.text(), /Your registered address is now sara\.third@example\.org/);
     assert.doesNotMatch(b.html, new RegExp(link.searchParams.get('token')!));
+  });
+
+  it('a suspension ends the sessions at once, and an email change asked before it is not confirmed after', async () => {
+    const { accountId, personId } = await seedAccount(t.ctx, { externalId: 'ext-sus', population: 'external', username: 'susi.ok', email: 'susi@example.org', personalEmail: 'susi@example.org', status: 'active', password: 'Susi-Pass-2026' });
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/login');
+    await b.submit({ username: 'susi.ok', password: 'Susi-Pass-2026' });
+    await b.get('/flows/email-change');
+    await b.submit({ email: 'susi.new@example.org' });
+    const mail = await lastMessage(t.ctx, 'susi.new@example.org', 'email_change');
+    const link = /http:\/\/localhost:3000(\/confirm-email\?\S+)/.exec(mail!.text)![1]!;
+    const api = apiClient(t.app);
+    const l = await api.start('login');
+    const token = (await api.submit('login', l.body.id, { username: 'susi.ok', password: 'Susi-Pass-2026' })).body.result.sessionToken;
+
+    const account = await t.ctx.db.kysely.selectFrom('accounts').select(['status', 'version']).where('id', '=', accountId).executeTakeFirstOrThrow();
+    await t.ctx.db.kysely.transaction().execute((tx) =>
+      transitionAccount(tx, { id: accountId, personId, status: 'active', version: account.version }, 'suspended', { actor: 'test', reason: 'test', at: t.clock.now(), provisioning: t.ctx }),
+    );
+    // The browser's page and the API's bearer token stop at once.
+    const page = await t.app.inject({ method: 'GET', url: '/account', headers: { accept: 'text/html', cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    assert.equal(page.statusCode, 303);
+    assert.match(String(page.headers.location), /^\/flows\/login\//);
+    assert.equal((await apiClient(t.app, { bearer: token }).start('email-change')).status, 401);
+    // The link sent before the suspension does not change the address.
+    const confirm = await t.app.inject({ method: 'GET', url: link, headers: { accept: 'text/html' } });
+    assert.doesNotMatch(confirm.body, /susi\.new@example\.org/);
+    const stored = await t.ctx.db.kysely.selectFrom('accounts').select('email').where('id', '=', accountId).executeTakeFirstOrThrow();
+    assert.equal(stored.email, 'susi@example.org');
   });
 });

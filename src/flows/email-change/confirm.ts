@@ -1,3 +1,4 @@
+import { canLogIn } from '../../domain/account-status.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
 import { audit, type RequestMeta } from '../../audit/audit.js';
@@ -32,7 +33,9 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
     if (res === 'expired' || flow.expires_at <= now.toISOString()) return { ok: false, code: 'registration.link_expired' };
     if (res !== 'ok') return { ok: false, code: 'registration.link_invalid' };
     const account = await findAccountById(tx, flow.account_id);
-    if (!account || account.status === 'purged') return { ok: false, code: 'registration.link_invalid' };
+    // An account suspended (or otherwise ended) since the link was sent keeps its address: the
+    // address password recovery relies on is not changed behind a suspension.
+    if (!account || !canLogIn(account.status)) return { ok: false, code: 'registration.link_invalid' };
     const person = account.personId ? await findPerson(tx, account.personId) : null;
     const email = stored.d.newEmail;
     const lower = email.toLowerCase();
