@@ -23,33 +23,32 @@ function rules(ctx: AppContext): { account: ThrottleRule; address: ThrottleRule 
 }
 
 // Building a DateTimeFormat costs far more than formatting with one (every flow page shows a
-// time): one formatter per language, made on first use.
-const timeFormats = new Map<Locale, Intl.DateTimeFormat>();
+// time): one formatter per language and time zone, made on first use.
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
 
-export function formatTime(d: Date, locale: Locale): string {
-  let f = timeFormats.get(locale);
+/** A date and time as people read them in `locale`, in the institution's `timeZone`. */
+export function formatTime(d: Date, locale: Locale, timeZone: string): string {
+  const key = `${locale} ${timeZone}`;
+  let f = timeFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', {
-      dateStyle: 'short',
-      timeStyle: 'short',
-      timeZone: 'Europe/Rome',
-    });
-    timeFormats.set(locale, f);
+    f = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone });
+    timeFormats.set(key, f);
   }
   return f.format(d);
 }
 
 /**
- * A locked sign-in. The message tells the time in the person's language (Rome time); `params`
+ * A locked sign-in. The message tells the time in the person's language and the institution's
+ * time zone; `params`
  * also carries it for programs: `lockedUntil` (ISO 8601, UTC) and `retryAfter` (seconds, also
  * sent as the Retry-After header by the API).
  */
-export function lockedFailure(until: Date, locale: Locale, now: Date): Failure {
+export function lockedFailure(until: Date, locale: Locale, now: Date, timeZone: string): Failure {
   return {
     ok: false,
     code: 'auth.account_locked',
     status: 429,
-    params: { until: formatTime(until, locale), lockedUntil: until.toISOString(), retryAfter: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) },
+    params: { until: formatTime(until, locale, timeZone), lockedUntil: until.toISOString(), retryAfter: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)) },
   };
 }
 
@@ -85,7 +84,7 @@ export async function checkCredentials(
       const account = await findAccountByUsername(db, username);
       if (account) await audit(db, now, signInEntry(account, meta, locked));
     }
-    return lockedFailure(locked, locale, now);
+    return lockedFailure(locked, locale, now, ctx.config.institution.timeZone);
   }
   const giveBack = async (tx: Tx) => {
     for (const [key] of keys) await releaseAttempt(tx, key);

@@ -243,6 +243,18 @@ export const institutionSchema = z
         domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name such as uni.example.org'),
         defaultCountry: z.string().length(2).default('IT'),
         defaultLocale: z.enum(['it', 'en', 'el']).default('it'),
+        /** The institution's time zone (IANA): times shown to people (a lock's end, a link's deadline) are in it. */
+        timeZone: z
+          .string()
+          .refine((tz) => {
+            try {
+              new Intl.DateTimeFormat('en', { timeZone: tz });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'must be a time zone such as Europe/Rome or Europe/Athens')
+          .default('Europe/Rome'),
         helpdeskEmail: z.email().optional(),
         branding: z
           .object({

@@ -20,7 +20,7 @@ const FORM_FIELDS: FieldSpec[] = [
  * the time in the page's language. Null when there is nothing readable to show (the raw value
  * still travels in the hidden field, for the helpdesk).
  */
-export function contextText(k: ContextField, values: Record<string, string>, locale: Locale): string | null {
+export function contextText(k: ContextField, values: Record<string, string>, locale: Locale, timeZone: string): string | null {
   const v = values[k];
   if (!v) return null;
   const t = (key: string) => translate(locale, key);
@@ -36,7 +36,7 @@ export function contextText(k: ContextField, values: Record<string, string>, loc
       return hasMessage(`error.${v}`) ? t(`error.${v}`) : null;
     case 'time': {
       const d = new Date(v);
-      return Number.isNaN(d.getTime()) ? null : formatTime(d, locale);
+      return Number.isNaN(d.getTime()) ? null : formatTime(d, locale, timeZone);
     }
     case 'reference':
       return v;
@@ -68,7 +68,7 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
   );
   const context = CONTEXT_FIELDS.filter((k) => p.values[k]);
   const shown = context.flatMap((k) => {
-    const text = contextText(k, p.values, p.locale);
+    const text = contextText(k, p.values, p.locale, p.ctx.config.institution.timeZone);
     return text ? [{ k, text }] : [];
   });
   return renderPage({

@@ -251,3 +251,29 @@ describe('login, session and logout', () => {
     assert.equal(b.url, '/account');
   });
 });
+
+describe('login at an institution in another time zone', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({
+      config: testConfig((c) => {
+        c.login.maxFailuresPerAccount = 1;
+        c.institution.timeZone = 'Europe/Athens';
+      }),
+    });
+    await seedAccount(t.ctx, { externalId: 'athens1', status: 'active', password: 'Corretta-Pw1' });
+  });
+  after(() => t.close());
+
+  it('tells the end of a lock in the institution\'s time', async () => {
+    assert.equal((await login(t, 'athens1', 'wrong', { ip: '10.8.0.1' })).body.error.code, 'auth.invalid_credentials');
+    const locked = await login(t, 'athens1', 'Corretta-Pw1', { ip: '10.8.0.2', lang: 'en' });
+    assert.equal(locked.body.error.code, 'auth.account_locked');
+    const until = new Date(locked.body.error.params.lockedUntil);
+    const athens = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'Europe/Athens' }).format(until);
+    const rome = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'Europe/Rome' }).format(until);
+    assert.notEqual(athens, rome);
+    assert.ok(locked.body.error.message.includes(athens), locked.body.error.message);
+    assert.ok(!locked.body.error.message.includes(rome), locked.body.error.message);
+  });
+});

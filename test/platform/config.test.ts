@@ -30,6 +30,8 @@ describe('configuration', () => {
     assert.throws(() => parseInstitution(`${base}  colour: red\n`, 'inst.yaml'), /institution has unknown key\(s\): colour|unknown key/);
     assert.throws(() => parseInstitution('institution: [\n', 'inst.yaml'), /not valid YAML/);
     assert.throws(() => parseInstitution('institution:\n  id: x\n  name: X\n  domain: nodot\n', 'inst.yaml'), /institution\.domain must be a domain name/);
+    assert.throws(() => parseInstitution(`${base}  timeZone: Europe/Atlantis\n`, 'inst.yaml'), /institution\.timeZone must be a time zone/);
+    assert.equal(parseInstitution(`${base}  timeZone: Europe/Athens\n`, 'inst.yaml').institution.timeZone, 'Europe/Athens');
   });
 
   it('a campus service that could never sign anyone in stops the start, naming the key', () => {

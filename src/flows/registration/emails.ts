@@ -63,7 +63,7 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
 export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string; expiresAt: Date }): OutgoingMessage {
   const hours = ctx.config.registration.linkLifetimeHours;
   const whole = v.expiresAt.getTime() - ctx.clock.now().getTime() >= hours * 3_600_000 - 60_000;
-  const until = formatTime(v.expiresAt, locale);
+  const until = formatTime(v.expiresAt, locale, ctx.config.institution.timeZone);
   return email(ctx, locale, {
     purpose: 'email_verification',
     to: v.to,

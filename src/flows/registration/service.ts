@@ -266,7 +266,7 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
         username: data.username,
         linkLifetimeHours: ctx.config.registration.linkLifetimeHours,
         ...(data.linkExpiresAt ? { linkExpiresAt: data.linkExpiresAt } : {}),
-        ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: formatTime(new Date(data.linkExpiresAt ?? ctx.clock.now()), locale) } : {}),
+        ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: formatTime(new Date(data.linkExpiresAt ?? ctx.clock.now()), locale, ctx.config.institution.timeZone) } : {}),
       },
     };
   },

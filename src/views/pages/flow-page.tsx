@@ -69,7 +69,7 @@ export function renderFlowPage(p: FlowPageInput): string {
             <ErrorSummary messages={fieldMessages} general={general} t={t} fields={p.view.fields} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
-            <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale) })}</p>
+            <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale, p.ctx.config.institution.timeZone) })}</p>
             {p.view.messages.length > 0 ? (
               <p class="ticket-link">
                 {t('ticket.linkLead')}{' '}

@@ -52,7 +52,7 @@ export function renderReferentRequests(p: ReferentPageInput): string {
                 <dt>{t('referent.office')}</dt>
                 <dd>{r.orgUnitName ? `${r.orgUnitName} (${r.orgUnit})` : (r.orgUnit ?? '—')}</dd>
                 <dt>{t('referent.requestedAt')}</dt>
-                <dd>{formatTime(new Date(r.createdAt), p.locale)}</dd>
+                <dd>{formatTime(new Date(r.createdAt), p.locale, p.ctx.config.institution.timeZone)}</dd>
                 {r.note ? (
                   <>
                     <dt>{t('referent.note')}</dt>
