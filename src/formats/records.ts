@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { parse } from 'csv-parse';
 
 /** The record formats an import accepts. */
@@ -47,6 +48,16 @@ export const recordMediaTypes: Readonly<Record<string, RecordFormat>> = {
   'application/ndjson': 'ndjson',
   'application/jsonl': 'ndjson',
 };
+
+/**
+ * In `scope` (an import route's own plugin), every request body is handed to the route as a
+ * stream, read row by row; the route judges its type with recordFormatOf. So a JSON body, or any
+ * other, answers 415 like every type that is not CSV or NDJSON, not 400 for failing to parse.
+ */
+export function bodiesAsStreams(scope: FastifyInstance, opts: { bodyLimit?: number } = {}): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', opts, (_req, payload, done) => done(null, payload));
+}
 
 /** The format of a request's content type, or null when it is neither CSV nor NDJSON. */
 export function recordFormatOf(contentType: string | undefined): RecordFormat | null {

@@ -90,6 +90,17 @@ export function importCharset(label: string | undefined): string | null {
   }
 }
 
+/**
+ * The character set a request declares for an import body (UTF-8 when it declares none), as the
+ * decoder names it. One Tessera does not read is refused: 415 `import.unsupported_charset`.
+ */
+export function requestCharset(contentType: string | undefined): string {
+  const declared = charsetOf(contentType);
+  const charset = importCharset(declared);
+  if (!charset) throw new AppError('import.unsupported_charset', { params: { charset: (declared ?? '').slice(0, 40) } });
+  return charset;
+}
+
 /** The `charset` parameter of a content type, if any. */
 export function charsetOf(contentType: string | undefined): string | undefined {
   const m = /;\s*charset\s*=\s*("[^"]*"|[^;\s]*)/i.exec(contentType ?? '');

@@ -6,8 +6,8 @@ import { populationIds } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { importPeople } from './pipeline.js';
-import { recordFormatOf } from '../formats/records.js';
-import { charsetOf, importCharset, readRows } from './readers.js';
+import { bodiesAsStreams, recordFormatOf } from '../formats/records.js';
+import { readRows, requestCharset } from './readers.js';
 
 /** Large enough for a registrar's whole population (millions of rows), small enough to bound a mistake. */
 export const importBodyLimit = 2 * 1024 * 1024 * 1024;
@@ -39,10 +39,7 @@ function limited(limit: number): Transform {
 export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): void {
   // Its own scope, so these body parsers (which hand over the raw stream) serve only this route.
   admin.register(async (scope) => {
-    // Every body is handed over as a stream and the route judges its type: a JSON body (or any
-    // other) answers 415 like any type that is not CSV or NDJSON, not 400 for failing to parse.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { bodyLimit: importBodyLimit }, (_req, payload, done) => done(null, payload));
+    bodiesAsStreams(scope, { bodyLimit: importBodyLimit });
 
     scope.post('/api/v1/admin/imports', async (req) => {
       // Strict: a misspelt `?dryrun=true` is refused, never read as a real import.
@@ -52,9 +49,7 @@ export function registerImportRoutes(admin: FastifyInstance, ctx: AppContext): v
       });
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
-      const declaredCharset = charsetOf(req.headers['content-type']);
-      const charset = importCharset(declaredCharset);
-      if (!charset) throw new AppError('import.unsupported_charset', { params: { charset: (declaredCharset ?? '').slice(0, 40) } });
+      const charset = requestCharset(req.headers['content-type']);
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > importBodyLimit) throw new AppError('request.too_large');
       const body = (req.body as Readable).pipe(limited(importBodyLimit));

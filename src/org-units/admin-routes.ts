@@ -5,9 +5,9 @@ import type { AppContext } from '../app/context.js';
 import { metaOf } from '../app/request-context.js';
 import { booleanParam, parseAdminQuery } from '../admin/query.js';
 import { AppError } from '../errors/app-error.js';
-import { recordFormatOf } from '../formats/records.js';
+import { bodiesAsStreams, recordFormatOf } from '../formats/records.js';
 import { importOrgUnits } from './import.js';
-import { asUtf8, charsetOf, importCharset } from '../imports/readers.js';
+import { asUtf8, requestCharset } from '../imports/readers.js';
 import { nameReferent, removeReferent } from './referents.js';
 
 const referentParams = z.object({ code: z.string().min(1).max(40), username: z.string().min(1).max(200) });
@@ -19,10 +19,7 @@ const referentParams = z.object({ code: z.string().min(1).max(40), username: z.s
 export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: AppContext): Promise<void> {
   await admin.register(async (scope) => {
     // The body is handed over as a stream: the import reads it row by row.
-    // Every body is handed over as a stream and the route judges its type: a JSON body (or any
-    // other) answers 415 like any type that is not CSV or NDJSON, not 400 for failing to parse.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    bodiesAsStreams(scope);
 
     scope.post('/api/v1/admin/org-units', async (req) => {
       const q = parseAdminQuery(req.query, { dryRun: booleanParam.optional() });
@@ -30,10 +27,7 @@ export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: Ap
       const format = recordFormatOf(req.headers['content-type']);
       if (!format) throw new AppError('request.unsupported_media_type');
       // The same character sets as the people import (a name in latin1 is read as latin1).
-      const declaredCharset = charsetOf(req.headers['content-type']);
-      const charset = importCharset(declaredCharset);
-      if (!charset) throw new AppError('import.unsupported_charset', { params: { charset: (declaredCharset ?? '').slice(0, 40) } });
-      return importOrgUnits(ctx, asUtf8(req.body as Readable, charset), format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
+      return importOrgUnits(ctx, asUtf8(req.body as Readable, requestCharset(req.headers['content-type'])), format, { dryRun, actor: `admin:${req.admin?.name ?? 'unknown'}`, correlationId: String(req.id) });
     });
 
     scope.put('/api/v1/admin/org-units/:code/referents/:username', async (req) => {
