@@ -5,10 +5,15 @@ import type { Tx } from '../flows/kernel/types.js';
 import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { transitionAccount } from './lifecycle.js';
 import { assignAddress, mailboxOnRequest } from './mailbox.js';
+import type { Locale } from '../i18n/index.js';
 import type { Account, Person } from './types.js';
 
-const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null) =>
-  db.updateTable('accounts').set({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower }).where('id', '=', id),
+// The language the person activated in is remembered (kept as it was when they chose none).
+const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null, language: string | null) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower, locale: eb.fn.coalesce(eb.val(language), eb.ref('locale')) }))
+    .where('id', '=', id),
 );
 
 /**
@@ -21,11 +26,11 @@ const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: s
 export async function activateAccount(
   ctx: AppContext,
   tx: Tx,
-  o: { account: Account; person: Person; passwordHash: string; method: string; at: Date; meta: RequestMeta; details?: Record<string, unknown> },
+  o: { account: Account; person: Person; passwordHash: string; method: string; at: Date; meta: RequestMeta; language?: Locale | null | undefined; details?: Record<string, unknown> },
 ): Promise<string | null> {
   const { account, person, at } = o;
   const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person));
-  await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null);
+  await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, o.language ?? null);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
   // The transition enqueued `ensure`; the password goes to the targets as its own operation.
   await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);

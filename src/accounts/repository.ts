@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { preparedQuery } from '../db/prepared.js';
 import type { AccountTable, Database, PersonTable } from '../db/schema.js';
 import type { AccountStatus } from '../domain/account-status.js';
+import { isLocale } from '../i18n/index.js';
 import type { Account, Person } from './types.js';
 
 type Db = Kysely<Database>;
@@ -20,6 +21,7 @@ export function toAccount(r: Selectable<AccountTable>): Account {
     version: r.version,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    locale: isLocale(r.locale) ? r.locale : null,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/index.js';
 import type { AccountStatus } from '../domain/account-status.js';
 
 export interface Person {
@@ -36,4 +37,6 @@ export interface Account {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** The language the person last chose (signing in, activating, registering); null if never. */
+  locale: Locale | null;
 }

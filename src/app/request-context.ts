@@ -12,6 +12,8 @@ export const CSRF_COOKIE = 'tessera_csrf';
 declare module 'fastify' {
   interface FastifyRequest {
     locale: Locale;
+    /** The language chosen or asked for (`chosenLocale`); null when `locale` is a default. */
+    language: Locale | null;
     /** Resolved lazily: the live session of the cookie or bearer token, if any. */
     sessionInfo?: { sessionId: string; accountId: string } | null;
   }
@@ -24,6 +26,18 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
 
 /** Language: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language, then the institution's default. */
 export function resolveLocale(ctx: AppContext, req: FastifyRequest, reply: FastifyReply | null): Locale {
+  return chosenLocale(ctx, req, reply) ?? defaultLocaleOf(ctx, req);
+}
+
+/** The language when none was chosen: English for the API, the institution's default for pages. */
+export const defaultLocaleOf = (ctx: AppContext, req: FastifyRequest): Locale => (req.url.startsWith('/api/') ? 'en' : ctx.config.institution.defaultLocale);
+
+/**
+ * The language the person chose (`?lang=`, remembered in a cookie, or the cookie) or their
+ * browser or app asks for (Accept-Language); null when none of Tessera's languages was asked for
+ * and the answer falls back to a default. Only a chosen language is remembered with the account.
+ */
+export function chosenLocale(ctx: AppContext, req: FastifyRequest, reply: FastifyReply | null): Locale | null {
   const q = (req.query as Record<string, unknown> | undefined)?.lang;
   if (isLocale(q)) {
     reply?.setCookie(LANG_COOKIE, q, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 31_536_000, secure: isSecure(ctx) });
@@ -33,7 +47,7 @@ export function resolveLocale(ctx: AppContext, req: FastifyRequest, reply: Fasti
     const c = req.cookies?.[LANG_COOKIE];
     if (isLocale(c)) return c;
   }
-  return negotiateLocale(req.headers['accept-language'], req.url.startsWith('/api/') ? 'en' : ctx.config.institution.defaultLocale);
+  return negotiateLocale(req.headers['accept-language'], null);
 }
 
 /**

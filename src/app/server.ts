@@ -12,7 +12,7 @@ import { loggerOptions } from '../observability/logger.js';
 import { registerFlowViews } from '../views/flow-view-registry.js';
 import type { AppContext } from './context.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './error-handler.js';
-import { requestIdOf, resolveLocale } from './request-context.js';
+import { chosenLocale, defaultLocaleOf, requestIdOf } from './request-context.js';
 import { registerApiFlowRoutes } from './routes/api-flows.js';
 import { registerSessionRoutes } from './routes/api-session.js';
 import { registerHtmlFlowRoutes } from './routes/html-flows.js';
@@ -40,6 +40,7 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     clientErrorHandler,
   });
   app.decorateRequest('locale', 'en');
+  app.decorateRequest('language', null);
   app.decorateRequest('sessionInfo', undefined);
 
   await app.register(cookie);
@@ -66,7 +67,8 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     // OpenID provider) carry them too, and a route may still replace one (its own CSP).
     for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
     reply.header('x-request-id', String(req.id));
-    req.locale = resolveLocale(ctx, req, reply);
+    req.language = chosenLocale(ctx, req, reply);
+    req.locale = req.language ?? defaultLocaleOf(ctx, req);
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpDuration.observe(

@@ -41,6 +41,8 @@ export interface AccountTable {
   created_at: string;
   updated_at: string;
   version: number;
+  /** The language the person last chose on Tessera (it, en, el): their emails go out in it. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface FlowTable {

@@ -54,7 +54,7 @@ export function isLocale(v: unknown): v is Locale {
 }
 
 /** Picks it/en/el from an Accept-Language header by quality; `fallback` when none matches. */
-export function negotiateLocale(header: string | undefined, fallback: Locale): Locale {
+export function negotiateLocale<F extends Locale | null = Locale>(header: string | undefined, fallback: F): Locale | F {
   if (!header) return fallback;
   const ranked = header
     .split(',')

@@ -62,7 +62,7 @@ export const mailboxRemindersJob = {
         if (Number(claimed.numUpdatedRows) !== 1) return null;
         const referents = r.org_unit ? await referentsOf(ctx, tx, r.org_unit) : [];
         const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit ?? '—', date: romeDate(new Date(r.expires_at)), url: referentPageUrl(ctx) };
-        for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ctx.config.institution.defaultLocale, params);
+        for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ref.locale, params);
         await audit(tx, now, {
           actor: 'job:mailbox-reminders',
           action: 'mailbox.reminder_sent',

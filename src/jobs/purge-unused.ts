@@ -97,10 +97,12 @@ async function purge(ctx: AppContext, run: JobRun, since: string) {
 }
 
 /**
- * The language of a person's lifecycle emails: the one they registered in (kept with the record,
- * or the language of their registration's flow), else the institution's default.
+ * The language of a person's lifecycle emails: the one they last chose (kept with the account),
+ * else the one they registered in (kept with the record, or the language of their registration's
+ * flow), else the institution's default.
  */
-export function personLocale(ctx: AppContext, extra: string | null, flowLocale: string | null): Locale {
+export function personLocale(ctx: AppContext, accountLocale: string | null, extra: string | null, flowLocale: string | null): Locale {
+  if (isLocale(accountLocale)) return accountLocale;
   let kept: unknown;
   try {
     kept = extra ? (JSON.parse(extra) as { locale?: unknown }).locale : undefined;
@@ -130,7 +132,7 @@ async function warn(ctx: AppContext, run: JobRun, since: string, previous: strin
     const rows = await candidates(ctx, after, size)
       .leftJoin('registrations', 'registrations.account_id', 'accounts.id')
       .leftJoin('flows', 'flows.id', 'registrations.flow_id')
-      .select(['accounts.email as email', 'persons.personal_email as personalEmail', 'persons.given_name as givenName', 'persons.extra as extra', 'flows.locale as flowLocale'])
+      .select(['accounts.email as email', 'accounts.locale as accountLocale', 'persons.personal_email as personalEmail', 'persons.given_name as givenName', 'persons.extra as extra', 'flows.locale as flowLocale'])
       .where('accounts.created_at', '<', since)
       .where((eb) => unusedSince(eb as Eb, since))
       // Not already due now (those were purged above; in a dry run they are listed there).
@@ -144,7 +146,7 @@ async function warn(ctx: AppContext, run: JobRun, since: string, previous: strin
       await ctx.db.kysely.transaction().execute(async (tx) => {
         for (const r of rows) {
           const to = r.personalEmail ?? r.email;
-          const locale = personLocale(ctx, r.extra, r.flowLocale);
+          const locale = personLocale(ctx, r.accountLocale, r.extra, r.flowLocale);
           if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, date: dateIn(locale) }));
           await tx.insertInto('job_marks').values({ job: JOB, account_id: r.id, mark, at: now.toISOString() }).execute();
           await audit(tx, now, { actor: `job:${JOB}`, action: 'account.purge_warning_sent', accountId: r.id, details: { purgeOn: purgeDate.toISOString().slice(0, 10), emailed: to !== null } });

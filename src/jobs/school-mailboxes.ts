@@ -79,6 +79,7 @@ export const schoolMailboxesJob = {
             created_at: now.toISOString(),
             updated_at: now.toISOString(),
             version: 0,
+            locale: null,
           };
           await tx.insertInto('accounts').values(accountRow).execute();
         }

@@ -19,7 +19,8 @@ const purposes: Record<MailboxMail, string> = {
 export const referentPageUrl = (ctx: AppContext) => `${ctx.env.PUBLIC_URL}/referent/requests`;
 
 /**
- * Renders one of the mailbox emails in `locale` and puts it in the outbox inside `tx`. Messages
+ * Renders one of the mailbox emails in `locale` (the recipient's language; the institution's
+ * default when they have none on record) and puts it in the outbox inside `tx`. Messages
  * carrying an activation link are marked sensitive (their body is scrubbed once sent).
  */
 export async function sendMailboxMail(
@@ -27,7 +28,7 @@ export async function sendMailboxMail(
   tx: Tx,
   kind: MailboxMail,
   to: string,
-  locale: Locale | string,
+  locale: Locale | string | null,
   params: Record<string, string | number>,
 ): Promise<void> {
   const loc: Locale = isLocale(locale) ? locale : ctx.config.institution.defaultLocale;

@@ -64,7 +64,7 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
       const school = typeof person.extra.name === 'string' ? person.extra.name : person.externalId;
       await sendMailboxMail(ctx, tx, 'school', to, ctx.config.institution.defaultLocale, { school, address, url: link.url, hours: link.hours, date });
     } else {
-      await sendMailboxMail(ctx, tx, 'approved', to, ctx.config.institution.defaultLocale, { name: `${person.givenName} ${person.familyName}`, address, url: link.url, hours: link.hours });
+      await sendMailboxMail(ctx, tx, 'approved', to, account.locale, { name: `${person.givenName} ${person.familyName}`, address, url: link.url, hours: link.hours });
     }
     await audit(tx, now, {
       actor: how.actor,

@@ -25,7 +25,7 @@ describe('purge-unused warning language', () => {
     t.clock.set('2025-06-01T10:00:00Z');
     await registerIn('en', 'english.user', 'english@example.org');
     await registerIn('el', 'greek.user', 'greek@example.org');
-    // A registration stored before the language was kept with the record: its flow's language.
+    // A registration stored before the language was kept with the record and the account: its flow's language.
     const greek = await t.ctx.db.kysely
       .selectFrom('accounts')
       .innerJoin('persons', 'persons.id', 'accounts.person_id')
@@ -34,6 +34,7 @@ describe('purge-unused warning language', () => {
       .executeTakeFirstOrThrow();
     const { locale: _kept, ...rest } = JSON.parse(greek.extra) as Record<string, unknown>;
     await t.ctx.db.kysely.updateTable('persons').set({ extra: JSON.stringify(rest) }).where('id', '=', greek.id).execute();
+    await t.ctx.db.kysely.updateTable('accounts').set({ locale: null }).where('username_lower', '=', 'greek.user').execute();
     await seedAccount(t.ctx, { externalId: 'ext-old', population: 'external', username: 'imported.user', email: 'imported@example.org', personalEmail: 'imported@example.org', status: 'active' });
 
     t.clock.set('2026-12-03T03:00:00Z');

@@ -17,6 +17,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
   const stepRequest = async (req: Parameters<typeof sessionOf>[1]): Promise<StepRequest> => ({
     meta: metaOf(req),
     locale: req.locale,
+    language: req.language,
     session: await sessionOf(ctx, req),
     channel: 'api',
     browserCsrf: req.cookies?.[CSRF_COOKIE] ?? null,

@@ -110,7 +110,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
     }
     const action = typeof form.action === 'string' ? form.action : 'submit';
     const session = await sessionOf(ctx, req);
-    const res = await advanceFlow(ctx, p.kind, flow, action, form, { meta: metaOf(req), locale: req.locale, session, channel: 'browser' });
+    const res = await advanceFlow(ctx, p.kind, flow, action, form, { meta: metaOf(req), locale: req.locale, language: req.language, session, channel: 'browser' });
     if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);
     if (!res.ok) {
       const values: Record<string, string> = {};

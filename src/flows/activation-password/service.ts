@@ -65,7 +65,7 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
       result,
       async commit(tx) {
         // `password` was the method's name before the shared activation step; the audit keeps it.
-        result.email = await activateAccount(ctx, tx, { account, person, passwordHash: hash, method: 'password', at: now, meta: req.meta, details: { credential: 'enrolment_password' } });
+        result.email = await activateAccount(ctx, tx, { account, person, passwordHash: hash, method: 'password', at: now, meta: req.meta, language: req.language, details: { credential: 'enrolment_password' } });
       },
     };
   },

@@ -173,6 +173,7 @@ export async function stepPassword(ctx: AppContext, data: ActivationPinData, inp
         method: 'pin',
         at: now,
         meta: req.meta,
+        language: req.language,
         details: { suggested: parsed.value.suggestion !== undefined && password === parsed.value.suggestion },
       });
     },

@@ -48,6 +48,8 @@ export interface Flow<D = Record<string, unknown>> {
 export interface StepRequest {
   meta: RequestMeta;
   locale: Locale;
+  /** The language chosen or asked for; absent or null when `locale` is a default (remembered with the account only when given). */
+  language?: Locale | null;
   session: { sessionId: string; accountId: string } | null;
   channel: 'api' | 'browser';
   /**

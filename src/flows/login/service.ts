@@ -95,7 +95,15 @@ export const loginFlow: FlowDefinition<LoginData> = {
       data: flow.data,
       result: { username: account.username },
       async commit(tx) {
-        if (newHash) await tx.updateTable('accounts').set({ password_hash: newHash }).where('id', '=', account.id).execute();
+        // A hash under old parameters is replaced; a language chosen anew is remembered.
+        const language = req.language && req.language !== account.locale ? req.language : null;
+        if (newHash || language) {
+          await tx
+            .updateTable('accounts')
+            .set({ ...(newHash ? { password_hash: newHash } : {}), ...(language ? { locale: language } : {}) })
+            .where('id', '=', account.id)
+            .execute();
+        }
         const session = await createSession(tx, account.id, now, ctx.config.login.sessionHours * 3_600_000, {
           ip: req.meta.ip,
           userAgent: req.meta.userAgent ?? null,

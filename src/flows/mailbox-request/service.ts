@@ -79,7 +79,7 @@ async function routeToReferents(
       // The requester can follow the request on this flow's page until a day after it expires.
       await tx.updateTable('flows').set({ expires_at: new Date(expiresAt.getTime() + 86_400_000).toISOString() }).where('id', '=', flow.id).execute();
       for (const r of referents) {
-        if (r.email) await sendMailboxMail(ctx, tx, 'referentNew', r.email, ctx.config.institution.defaultLocale, { name, office, url: referentPageUrl(ctx) });
+        if (r.email) await sendMailboxMail(ctx, tx, 'referentNew', r.email, r.locale, { name, office, url: referentPageUrl(ctx) });
       }
       await audit(tx, now, {
         actor: `account:${who.account.id}`,

@@ -159,6 +159,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
             created_at: at,
             updated_at: at,
             version: 0,
+            // The language of the registration's form: its link and later notices go out in it.
+            locale: req.locale,
           })
           .execute();
       } catch (e) {
