@@ -15,6 +15,7 @@ const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: s
     .set((eb) => ({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower, locale: eb.fn.coalesce(eb.val(language), eb.ref('locale')) }))
     .where('id', '=', id),
 );
+const setAddress = preparedQuery((db, id: string, email: string | null, emailLower: string | null) => db.updateTable('accounts').set({ email, email_lower: emailLower }).where('id', '=', id));
 
 /**
  * The last step of every activation, inside the step's transaction: the chosen password (already
@@ -22,18 +23,22 @@ const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: s
  * pattern when the account has none (unless the population's mailbox comes by request), the
  * account becomes active (which enqueues its provisioning, then the new password), and
  * `account.activated` is audited. Returns the address.
+ *
+ * `passwordHash: null` is an activation through SPID: the account has no password of Tessera's
+ * (the caller has made it federated only); the rest is the same.
  */
 export async function activateAccount(
   ctx: AppContext,
   tx: Tx,
-  o: { account: Account; person: Person; passwordHash: string; method: string; at: Date; meta: RequestMeta; language?: Locale | null | undefined; details?: Record<string, unknown> },
+  o: { account: Account; person: Person; passwordHash: string | null; method: string; at: Date; meta: RequestMeta; language?: Locale | null | undefined; details?: Record<string, unknown> },
 ): Promise<string | null> {
   const { account, person, at } = o;
   const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person));
-  await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, o.language ?? null);
+  if (o.passwordHash !== null) await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, o.language ?? null);
+  else if (email !== account.email) await setAddress.run(tx, account.id, email, email?.toLowerCase() ?? null);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
   // The transition enqueued `ensure`; the password goes to the targets as its own operation.
-  await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);
+  if (o.passwordHash !== null) await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);
   await audit(tx, at, {
     actor: `account:${account.id}`,
     action: 'account.activated',

@@ -34,7 +34,7 @@ export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Pr
 }
 
 /**
- * The username for a new account of `person`, from the population's pattern, collisions suffixed.
+ * The username for a new account of `person`, from the population's pattern (or `pattern`), collisions suffixed.
  * `reserved` holds lowercased usernames already given out in the same transaction but not yet
  * stored (the importer inserts a batch of accounts at once).
  */
@@ -43,8 +43,8 @@ export async function assignUsername(
   tx: Tx,
   person: Pick<Person, 'population' | 'externalId' | 'givenName' | 'familyName'>,
   reserved?: ReadonlySet<string>,
+  pattern = ctx.config.populations[person.population as PopulationId]?.username ?? '{externalId}',
 ): Promise<string> {
-  const pattern = ctx.config.populations[person.population as PopulationId]?.username ?? '{externalId}';
   const base = renderPattern(pattern, {
     externalId: person.externalId,
     givenName: person.givenName,

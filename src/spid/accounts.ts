@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
-import { transitionAccount } from '../accounts/lifecycle.js';
+import { activateAccount } from '../accounts/activate.js';
 import { assignAddress, assignUsername, mailboxOnRequest } from '../accounts/mailbox.js';
 import { toAccount, toPerson } from '../accounts/repository.js';
 import type { Account, Person } from '../accounts/types.js';
@@ -9,6 +9,8 @@ import { canLogIn, spidMayUse } from '../domain/account-status.js';
 import { AppError } from '../errors/app-error.js';
 import type { Tx } from '../flows/kernel/types.js';
 import { createSession, sessionIdOf } from '../sessions/sessions.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
+import { foldName } from '../domain/address-pattern.js';
 import type { SpidIdentity } from './response-check.js';
 
 /** What a valid SPID response leads to. */
@@ -45,7 +47,16 @@ async function loginLinked(ctx: AppContext, tx: Tx, account: Account, id: SpidId
   return s;
 }
 
-async function link(tx: Tx, accountId: string, id: SpidIdentity, at: Date): Promise<void> {
+/**
+ * Links `accountId` to this SPID identity. A link the account still held to another codice fiscale
+ * is stale (the registrar corrected the record's): it is removed, and audited, first.
+ */
+export async function link(tx: Tx, accountId: string, personId: string | null, id: Pick<SpidIdentity, 'taxCode' | 'idp'>, at: Date, meta: RequestMeta): Promise<void> {
+  const stale = await tx.selectFrom('spid_identities').select('tax_code').where('account_id', '=', accountId).where('tax_code', '!=', id.taxCode).execute();
+  if (stale.length) {
+    await tx.deleteFrom('spid_identities').where('account_id', '=', accountId).where('tax_code', '!=', id.taxCode).execute();
+    await audit(tx, at, { actor: 'system:spid', action: 'spid.unlinked', accountId, personId, ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'tax_code_changed' } });
+  }
   await tx
     .insertInto('spid_identities')
     .values({ tax_code: id.taxCode, account_id: accountId, idp: id.idp, created_at: at.toISOString(), last_login_at: at.toISOString() })
@@ -60,34 +71,62 @@ async function link(tx: Tx, accountId: string, id: SpidIdentity, at: Date): Prom
  * Produces `spid.account_unavailable` (a linked or matched account that may not sign in).
  */
 export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: RequestMeta): Promise<SpidOutcome> {
+  try {
+    return await resolveOnce(ctx, id, meta);
+  } catch (e) {
+    // Two first logins of one identity at once (two tabs, a double submit of the IdP's form): the
+    // one that lost the race to create or link the account finds it made, and signs in to it.
+    if (isUniqueViolation(e)) return resolveOnce(ctx, id, meta);
+    throw e;
+  }
+}
+
+async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta): Promise<SpidOutcome> {
   const db = ctx.db.kysely;
   const at = ctx.clock.now();
   return db.transaction().execute(async (tx): Promise<SpidOutcome> => {
     const linked = await tx
       .selectFrom('spid_identities')
       .innerJoin('accounts', 'accounts.id', 'spid_identities.account_id')
+      .leftJoin('persons', 'persons.id', 'accounts.person_id')
       .selectAll('accounts')
+      .select('persons.tax_code as record_tax_code')
       .where('spid_identities.tax_code', '=', id.taxCode)
       .executeTakeFirst();
-    if (linked) {
+    if (linked && (linked.record_tax_code ?? '').toUpperCase() === id.taxCode) {
       const account = toAccount(linked);
       if (!canLogIn(account.status)) throw new AppError('spid.account_unavailable');
       const s = await loginLinked(ctx, tx, account, id, meta, at);
       return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
     }
+    if (linked) {
+      // The record behind the link no longer carries this codice fiscale (the registrar corrected
+      // it, or the account was purged): the identity is someone else's now, and is resolved anew.
+      await tx.deleteFrom('spid_identities').where('tax_code', '=', id.taxCode).execute();
+      await audit(tx, at, { actor: 'system:spid', action: 'spid.unlinked', accountId: linked.id, personId: linked.person_id, ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'tax_code_changed' } });
+    }
     const persons = (await tx.selectFrom('persons').selectAll().where('tax_code', '=', id.taxCode).orderBy('created_at').execute()).map(toPerson);
+    // One person may hold several records (a student who is also staff): the account with
+    // credentials of its own is aligned; else an account SPID may use is linked, an active one first.
+    const candidates: Array<{ account: Account; person: Person }> = [];
     for (const person of persons) {
       const row = await tx.selectFrom('accounts').selectAll().where('person_id', '=', person.id).executeTakeFirst();
-      if (!row) continue;
-      const account = toAccount(row);
-      if (!spidMayUse(account.status)) throw new AppError('spid.account_unavailable');
-      if (account.passwordHash && !account.federatedOnly) return { kind: 'align', account, person };
-      // A record without credentials of its own: it becomes this SPID identity's account.
-      if (account.status !== 'active') {
-        await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: 'spid_login', at, meta, provisioning: ctx });
-      }
+      if (row) candidates.push({ account: toAccount(row), person });
+    }
+    const usable = candidates.filter((c) => spidMayUse(c.account.status));
+    const withCredentials = usable.find((c) => c.account.passwordHash && !c.account.federatedOnly);
+    if (withCredentials) return { kind: 'align', account: withCredentials.account, person: withCredentials.person };
+    const chosen = usable.find((c) => c.account.status === 'active') ?? usable[0];
+    if (!chosen && candidates.length) throw new AppError('spid.account_unavailable');
+    if (chosen) {
+      // A record without credentials of its own: it becomes this SPID identity's account, and is
+      // activated as an activation with a password would (its institutional address included).
+      const { account, person } = chosen;
       await tx.updateTable('accounts').set({ federated_only: 1, updated_at: at.toISOString() }).where('id', '=', account.id).execute();
-      await link(tx, account.id, id, at);
+      if (account.status !== 'active') {
+        await activateAccount(ctx, tx, { account, person, passwordHash: null, method: 'spid', at, meta, details: { idp: id.idp, level: id.level } });
+      }
+      await link(tx, account.id, person.id, id, at, meta);
       await audit(tx, at, { actor: `account:${account.id}`, action: 'spid.linked', accountId: account.id, personId: person.id, ip: meta.ip, correlationId: meta.correlationId, details: { idp: id.idp, level: id.level } });
       const s = await loginLinked(ctx, tx, { ...account, status: 'active' }, id, meta, at);
       return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
@@ -146,7 +185,12 @@ export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: 
         .execute();
     }
     const accountId = randomUUID();
-    const username = await assignUsername(ctx, tx, person);
+    // Someone unknown to the registrar: their username is made of their name, never of the
+    // codice fiscale (it would reach every service as `preferred_username`, and it tells a birth
+    // date, sex and birthplace).
+    const username = record
+      ? await assignUsername(ctx, tx, person)
+      : await assignUsername(ctx, tx, person, undefined, foldName(person.givenName) && foldName(person.familyName) ? '{given}.{family}' : `spid-${randomUUID().slice(0, 8)}`);
     const email = mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person);
     await tx
       .insertInto('accounts')
@@ -167,7 +211,7 @@ export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: 
         version: 0,
       })
       .execute();
-    await link(tx, accountId, id, at);
+    await link(tx, accountId, person.id, id, at, meta);
     await audit(tx, at, {
       actor: `account:${accountId}`,
       action: 'account.created',

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors/catalog.js';
+import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
 import type { IdentityProvider } from './idp-metadata.js';
 import type { PendingRequest } from './pending-requests.js';
 import { levelRank, levelUri, type SpidRuntime } from './runtime.js';
@@ -48,7 +49,8 @@ function instant(v: string | null): Date | null {
 /** The codice fiscale in fiscalNumber (TINIT-<16 characters>), uppercased; null when malformed. */
 export function taxCodeOf(fiscalNumber: string): string | null {
   const m = /^TINIT-([A-Z0-9]{16})$/i.exec(fiscalNumber.trim());
-  return m ? m[1]!.toUpperCase() : null;
+  // The check character too: a mistyped or made-up code never becomes an account's.
+  return m ? normaliseCodiceFiscale(m[1]!) : null;
 }
 
 function checkInstant(v: string | null, what: string, pending: PendingRequest, now: Date): string | null {

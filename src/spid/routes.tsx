@@ -138,7 +138,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
     reply.clearCookie(SPID_COOKIE, cookieOpts(ctx));
     const checked = await checkResponse(rt, xml, pending, now);
     if (!checked.ok) {
-      req.log.warn({ code: checked.code, reason: checked.reason, idp: pending.idp }, 'spid: response refused');
+      req.log.warn({ refusal: checked.code, reason: checked.reason, idp: pending.idp }, 'spid: response refused');
       throw new AppError(checked.code, checked.code === 'spid.response_invalid' ? { params: { reason: checked.reason } } : {});
     }
     const meta = metaOf(req);

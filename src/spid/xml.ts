@@ -39,12 +39,36 @@ export function children(el: Element, ns: string, local: string): Element[] {
 export const child = (el: Element, ns: string, local: string): Element | undefined => children(el, ns, local)[0];
 export const textOf = (el: Element | undefined): string => (el?.textContent ?? '').trim();
 
+/** Signature and digest algorithms SPID's technical rules admit (SHA-256 or stronger; never SHA-1). */
+const signatureAlgorithms = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
+]);
+const digestAlgorithms = new Set(['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmldsig-more#sha384', 'http://www.w3.org/2001/04/xmlenc#sha512']);
+
+/** Whether the one signature of `node` uses only admitted algorithms (every reference's digest included). */
+function strongAlgorithms(node: Element): boolean {
+  const sigs = children(node, NS.ds, 'Signature');
+  if (sigs.length !== 1) return false;
+  const info = child(sigs[0]!, NS.ds, 'SignedInfo');
+  const method = info && child(info, NS.ds, 'SignatureMethod');
+  if (!info || !method || !signatureAlgorithms.has(method.getAttribute('Algorithm') ?? '')) return false;
+  const refs = children(info, NS.ds, 'Reference');
+  return refs.length > 0 && refs.every((r) => digestAlgorithms.has(child(r, NS.ds, 'DigestMethod')?.getAttribute('Algorithm') ?? ''));
+}
+
 /**
  * The signed content of `node` when it carries exactly one enveloped signature verifying with one
- * of `certs` (never a key found in the message), referencing the node itself; null otherwise.
+ * of `certs` (never a key found in the message), referencing the node itself, made with SHA-256 or
+ * stronger; null otherwise.
  * Wrapping defences (one signature, one reference, unique ID, reference = parent) come from node-saml.
  */
 export function verifiedXmlOf(fullXml: string, node: Element, certs: string[]): string | null {
+  if (!strongAlgorithms(node)) return null;
   try {
     return getVerifiedXml(fullXml, node, certs);
   } catch {

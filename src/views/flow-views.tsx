@@ -13,6 +13,8 @@ export interface FlowPageHooks {
   intro?: (view: FlowView, t: T, ctx: AppContext) => VNode | null;
   /** The page body of a completed flow. */
   done?: (view: FlowView, t: T, ctx: AppContext) => VNode;
+  /** The title of a completed flow, as a message key, when it depends on how it ended (default `<kind>.doneTitle`). */
+  doneTitle?: (view: FlowView) => string;
   /** The submit button's label for a state, as a message key. */
   submitLabel?: (view: FlowView) => string | undefined;
 }

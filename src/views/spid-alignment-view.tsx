@@ -40,6 +40,7 @@ export function registerSpidAlignmentView(): void {
       );
     },
     submitLabel: () => 'spid-alignment.confirm',
+    doneTitle: (view) => ((view.result as { linked?: boolean }).linked ? 'spid-alignment.doneTitle' : 'spid-alignment.cancelledTitle'),
     done: (view, t) => {
       const r = view.result as { linked: boolean; next?: string };
       return r.linked ? (

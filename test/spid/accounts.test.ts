@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestApp } from '../helpers/app.js';
 import { apiClient, FormBrowser } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
+import { codiceFiscaleCheckChar } from '../../src/domain/codice-fiscale.js';
 import { sessionIdOf } from '../../src/sessions/sessions.js';
 import { TestIdp } from './test-idp.js';
 import { mario, postResponse, spidApp, specFor, startLogin } from './harness.js';
@@ -12,7 +13,8 @@ let n = 0;
 /** A distinct person per test: names and a codice fiscale of their own. */
 function person(given: string, family: string) {
   n += 1;
-  const cf = `${family.slice(0, 3).toUpperCase()}${given.slice(0, 3).toUpperCase()}80A0${n % 10}F205${String.fromCharCode(65 + n)}`;
+  const first15 = `${family.slice(0, 3).toUpperCase()}${given.slice(0, 3).toUpperCase()}80A${String((n % 28) + 1).padStart(2, '0')}F205`;
+  const cf = first15 + codiceFiscaleCheckChar(first15);
   return { name: given, familyName: family, fiscalNumber: `TINIT-${cf}`, dateOfBirth: '1980-01-01', email: `${given}.${family}@example.com`.toLowerCase() };
 }
 
@@ -94,11 +96,67 @@ describe('SPID accounts: create, link, align', () => {
     const acc = await db().selectFrom('accounts').selectAll().where('id', '=', seeded.accountId).executeTakeFirstOrThrow();
     assert.equal(acc.status, 'active');
     assert.equal(acc.federated_only, 1);
+    // Activated as an activation with a password would be: the institutional address, and audited.
+    assert.equal(acc.email, '20269002@studenti.unidemo.example.org');
+    const activated = await db().selectFrom('audit_log').selectAll().where('account_id', '=', seeded.accountId).where('action', '=', 'account.activated').executeTakeFirstOrThrow();
+    assert.equal(JSON.parse(activated.details).method, 'spid');
+  });
+
+  it('a codice fiscale the registrar corrected: the old identity loses the record, the right one gets it', async () => {
+    const wrong = person('Dario', 'Fumo');
+    const right = person('Dario', 'Fumo');
+    const seeded = await seedAccount(t.ctx, { externalId: '20269010', givenName: 'Dario', familyName: 'Fumo', taxCode: cfOf(wrong), status: 'pending_activation' });
+    assert.equal((await spidLogin(wrong)).statusCode, 303);
+    assert.equal((await db().selectFrom('spid_identities').select('account_id').where('tax_code', '=', cfOf(wrong)).executeTakeFirstOrThrow()).account_id, seeded.accountId);
+    // The registrar's record had someone else's code: it is corrected.
+    await db().updateTable('persons').set({ tax_code: cfOf(right) }).where('id', '=', seeded.personId).execute();
+    // The owner of the old code no longer reaches the record: they are someone else to Tessera.
+    const stale = await spidLogin(wrong);
+    assert.equal(stale.statusCode, 303);
+    const staleSession = await db().selectFrom('sessions').select('account_id').where('id', '=', sessionIdOf(sessionCookie(stale)!)).executeTakeFirstOrThrow();
+    assert.notEqual(staleSession.account_id, seeded.accountId);
+    assert.ok((await db().selectFrom('audit_log').select('action').where('account_id', '=', seeded.accountId).execute()).some((a) => a.action === 'spid.unlinked'));
+    // The record's person signs in to it.
+    const owner = await spidLogin(right);
+    assert.equal(owner.statusCode, 303);
+    const ownerSession = await db().selectFrom('sessions').select('account_id').where('id', '=', sessionIdOf(sessionCookie(owner)!)).executeTakeFirstOrThrow();
+    assert.equal(ownerSession.account_id, seeded.accountId);
+    const links = await db().selectFrom('spid_identities').selectAll().where('account_id', '=', seeded.accountId).execute();
+    assert.deepEqual(links.map((l) => l.tax_code), [cfOf(right)]);
+  });
+
+  it('a person with two records: the one with a password of its own is aligned, whatever the older one is', async () => {
+    for (const older of [{ status: 'suspended', registrarStatus: 'suspended' }, { status: 'pending_activation', registrarStatus: 'enrolled' }]) {
+      const p = person('Irene', 'Villa');
+      await seedAccount(t.ctx, { externalId: `S-${cfOf(p)}`, taxCode: cfOf(p), ...older });
+      t.clock.advance(1000);
+      const staff = await seedAccount(t.ctx, { population: 'staff', externalId: `D-${cfOf(p)}`, username: `irene.villa.${older.status}`, taxCode: cfOf(p), status: 'active', password: 'Vecchia-Pass1' });
+      const r = await spidLogin(p);
+      assert.equal(r.statusCode, 303, older.status);
+      assert.match(String(r.headers.location), /^\/flows\/spid-alignment\//, older.status);
+      const view = await apiClient(t.app).request('GET', `/api/v1/flows/spid-alignment/${String(r.headers.location).split('/').pop()}`, undefined, sameBrowser(r));
+      assert.equal(view.status, 200);
+      const flow = await db().selectFrom('flows').select('data').where('id', '=', String(r.headers.location).split('/').pop()!).executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(flow.data).d.accountId, staff.accountId, older.status);
+      assert.equal(await db().selectFrom('spid_identities').select('tax_code').where('tax_code', '=', cfOf(p)).executeTakeFirst(), undefined, 'nothing linked before confirming');
+    }
+  });
+
+  it('two first logins of one new identity at once: one account, both signed in', async () => {
+    const p = person('Nora', 'Gatti');
+    const [a, b] = await Promise.all([spidLogin(p), spidLogin(p)]);
+    assert.deepEqual([a.statusCode, b.statusCode], [303, 303]);
+    assert.equal((await db().selectFrom('persons').select('id').where('tax_code', '=', cfOf(p)).execute()).length, 1);
+    const sessions = await Promise.all([a, b].map((r) => db().selectFrom('sessions').select('account_id').where('id', '=', sessionIdOf(sessionCookie(r)!)).executeTakeFirstOrThrow()));
+    assert.equal(sessions[0]!.account_id, sessions[1]!.account_id);
+    // Named after the person, never after the codice fiscale.
+    const acc = await db().selectFrom('accounts').select('username').where('id', '=', sessions[0]!.account_id).executeTakeFirstOrThrow();
+    assert.match(acc.username, /^nora\.gatti\d*$/);
   });
 
   it('never links to a record with a different codice fiscale', async () => {
     const p = person('Sara', 'Ferri');
-    const local = await seedAccount(t.ctx, { externalId: '20269003', givenName: 'Sara', familyName: 'Ferri', taxCode: 'FRRSRA80A41F205Z', status: 'active', password: 'Vecchia-Pass1' });
+    const local = await seedAccount(t.ctx, { externalId: '20269003', givenName: 'Sara', familyName: 'Ferri', taxCode: 'FRRSRA80A41F205H', status: 'active', password: 'Vecchia-Pass1' });
     const r = await spidLogin(p);
     assert.equal(r.statusCode, 303);
     const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
@@ -244,11 +302,21 @@ describe('SPID accounts: create, link, align', () => {
     const cancelled = await api.submit('spid-alignment', cancelId, { action: 'cancel' }, sameBrowser(first));
     assert.equal(cancelled.status, 200);
     assert.deepEqual(cancelled.body.result, { linked: false });
+    // Its page says it was not linked (not the title of a done alignment).
+    const page = await t.app.inject({ method: 'GET', url: `/flows/spid-alignment/${cancelId}`, headers: { accept: 'text/html', 'accept-language': 'it', ...sameBrowser(first) } });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<h1>Il tuo account non è stato collegato a SPID<\/h1>/);
+    assert.doesNotMatch(page.body, /è collegato a SPID/);
     const still = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
     assert.equal(still.federated_only, 0);
     assert.ok(still.password_hash);
     assert.equal(await db().selectFrom('spid_identities').select('tax_code').where('tax_code', '=', cfOf(p)).executeTakeFirst(), undefined);
 
+    // A refresh token a service holds from a password sign-in.
+    await db()
+      .insertInto('oidc_payloads')
+      .values({ model: 'RefreshToken', id: `rt-${local.accountId}`, payload: '{}', consumed_at: null, grant_id: 'g1', user_code: null, uid: null, account_id: local.accountId, client_id: 'webmail', expires_at: new Date(Date.now() + 86_400_000).toISOString() })
+      .execute();
     const second = await spidLogin(p);
     const id = String(second.headers.location).split('/').pop()!;
     const view = await api.request('GET', `/api/v1/flows/spid-alignment/${id}`, undefined, sameBrowser(second));
@@ -263,6 +331,8 @@ describe('SPID accounts: create, link, align', () => {
     assert.equal(typeof done.body.result.sessionToken, 'string');
     const acc = await db().selectFrom('accounts').selectAll().where('id', '=', local.accountId).executeTakeFirstOrThrow();
     assert.equal(acc.federated_only, 1);
+    // Whatever services got with the password (a refresh token here) ends with it.
+    assert.equal(await db().selectFrom('oidc_payloads').select('id').where('account_id', '=', local.accountId).executeTakeFirst(), undefined);
     // The same step cannot run twice.
     const twice = await api.submit('spid-alignment', id, { action: 'submit' }, sameBrowser(second));
     assert.equal(twice.status, 409);
@@ -273,7 +343,7 @@ describe('SPID accounts: create, link, align', () => {
     const local = await seedAccount(t.ctx, { externalId: '20263333', taxCode: cfOf(p), status: 'active', password: 'Vecchia-Pass1' });
     const r = await spidLogin(p);
     const id = String(r.headers.location).split('/').pop()!;
-    await db().updateTable('persons').set({ tax_code: 'RVIBRN80A01F205Q' }).where('id', '=', local.personId).execute();
+    await db().updateTable('persons').set({ tax_code: 'RVIBRN80A01F205J' }).where('id', '=', local.personId).execute();
     const res = await apiClient(t.app).submit('spid-alignment', id, { action: 'submit' }, sameBrowser(r));
     assert.equal(res.status, 409);
     assert.equal(res.body.error.code, 'spid.identity_mismatch');

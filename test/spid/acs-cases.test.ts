@@ -80,7 +80,7 @@ describe('SPID assertion consumer: the response table', () => {
     {
       name: 'assertion changed after signing (response unsigned)',
       spec: (s) => void (s.signResponse = false),
-      xml: (x) => x.replace('RSSMRA80A01F205X', 'VRDLGI70A01H501Y'),
+      xml: (x) => x.replace('RSSMRA80A01F205X', 'VRDLGI70A01H501C'),
       reject: invalid('assertion.signature'),
     },
     { name: 'assertion Version is not 2.0', spec: (s) => void (s.assertionVersion = '1.1'), reject: invalid('assertion.version') },
@@ -115,6 +115,9 @@ describe('SPID assertion consumer: the response table', () => {
     { name: 'a requested attribute missing', spec: (s) => void (s.attributes = { ...mario, email: undefined as unknown as string }, delete s.attributes.email), reject: invalid('assertion.attributes') },
     { name: 'an attribute not requested', spec: (s) => void (s.attributes = { ...mario, spidCode: 'ABCD1234567890' }), reject: invalid('assertion.attributes') },
     { name: 'fiscalNumber without TINIT-', spec: (s) => void (s.attributes = { ...mario, fiscalNumber: 'RSSMRA80A01F205X' }), reject: invalid('assertion.fiscal_number') },
+    { name: 'fiscalNumber with a wrong check character', spec: (s) => void (s.attributes = { ...mario, fiscalNumber: 'TINIT-RSSMRA80A01F205Y' }), reject: invalid('assertion.fiscal_number') },
+    { name: 'signed with RSA-SHA1 (response and assertion)', spec: (s) => void (s.sha1 = true), reject: invalid('response.signature') },
+    { name: 'assertion signed with RSA-SHA1, response unsigned', spec: (s) => void ((s.sha1 = true), (s.signResponse = false)), reject: invalid('assertion.signature') },
     { name: 'dateOfBirth not a date', spec: (s) => void (s.attributes = { ...mario, dateOfBirth: '01/01/1980' }), reject: invalid('assertion.date_of_birth') },
     // Signature wrapping shapes
     {
@@ -122,7 +125,7 @@ describe('SPID assertion consumer: the response table', () => {
       spec: (s) => void (s.signResponse = false),
       xml: (x) => {
         const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(x)![0];
-        const evil = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501Y').replace(/ID="[^"]+"/, 'ID="_evil"');
+        const evil = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501C').replace(/ID="[^"]+"/, 'ID="_evil"');
         return x.replace(signed, `${evil}<samlp:Extensions>${signed}</samlp:Extensions>`);
       },
       reject: invalid('assertion.count'),
@@ -132,7 +135,7 @@ describe('SPID assertion consumer: the response table', () => {
       spec: (s) => void (s.signResponse = false),
       xml: (x) => {
         const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(x)![0];
-        const evil = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501Y').replace(/ID="[^"]+"/, 'ID="_evil"');
+        const evil = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501C').replace(/ID="[^"]+"/, 'ID="_evil"');
         return x.replace(signed, `${signed}${evil}`);
       },
       reject: invalid('assertion.count'),
@@ -143,7 +146,7 @@ describe('SPID assertion consumer: the response table', () => {
       xml: (x) => {
         const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(x)![0];
         const sig = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(signed)![0];
-        const evil = signed.replace(sig, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501Y').replace('</saml:Assertion>', `${sig}<saml:Advice>${signed}</saml:Advice></saml:Assertion>`);
+        const evil = signed.replace(sig, '').replace('RSSMRA80A01F205X', 'VRDLGI70A01H501C').replace('</saml:Assertion>', `${sig}<saml:Advice>${signed}</saml:Advice></saml:Assertion>`);
         return x.replace(signed, evil);
       },
       reject: invalid('assertion.count'),
@@ -152,7 +155,7 @@ describe('SPID assertion consumer: the response table', () => {
       name: 'wrapping: the response signature moved onto a copy, the original response altered',
       xml: (x, s) => {
         // The signed response is nested in an Extensions of a new unsigned response with other data.
-        const outer = x.replace('RSSMRA80A01F205X', 'VRDLGI70A01H501Y');
+        const outer = x.replace('RSSMRA80A01F205X', 'VRDLGI70A01H501C');
         return outer.replace(/(<samlp:Status>)/, `<samlp:Extensions>${x.replace(/^<samlp:Response[^>]*>/, `<samlp:Response ID="${s.responseId}" Version="2.0">`)}</samlp:Extensions>$1`);
       },
       reject: invalid('response.signature'),

@@ -77,7 +77,10 @@ describe('a generic SAML identity provider (SimpleSAMLphp) through the same serv
       await page.locator('input[name="password"]').fill('Segreta-2026');
       await page.locator('input[name="password"]').press('Enter');
       await page.waitForURL(`${base}/account`, { timeout: 20_000 });
-      assert.match(await page.content(), /RSSMRA80A01F205X/i);
+      // The username is made of the name, never of the codice fiscale.
+      const content = await page.content();
+      assert.match(content, /Accesso effettuato come mario\.rossi/);
+      assert.doesNotMatch(content, /RSSMRA80A01F205X/i);
     } finally {
       await browser.close();
     }

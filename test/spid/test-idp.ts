@@ -29,15 +29,15 @@ const attrs = (o: Record<string, string | null | undefined>) =>
     .join('');
 
 /** Signs the element selected by `xpath` with an enveloped RSA-SHA256 signature placed after its Issuer. */
-export function signElement(xml: string, localName: 'Response' | 'Assertion' | 'LogoutRequest', keys: KeyPair): string {
+export function signElement(xml: string, localName: 'Response' | 'Assertion' | 'LogoutRequest', keys: KeyPair, sha1 = false): string {
   const path = localName === 'Assertion' ? "//*[local-name(.)='Assertion']" : `/*[local-name(.)='${localName}']`;
   const sig = new SignedXml({
     privateKey: keys.key,
     publicCert: keys.cert,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm: sha1 ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     canonicalizationAlgorithm: C14N,
   });
-  sig.addReference({ xpath: path, transforms: [ENVELOPED, C14N], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+  sig.addReference({ xpath: path, transforms: [ENVELOPED, C14N], digestAlgorithm: sha1 ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256' });
   // After the Issuer, as SAML's schema wants; first child when a test left the Issuer out.
   const hasIssuer = new RegExp(`<saml:${localName}[^>]*>\\s*<saml:Issuer`).test(xml) || (localName !== 'Assertion' && new RegExp(`^<samlp:${localName}[^>]*><saml:Issuer`).test(xml));
   const location = hasIssuer ? ({ reference: `${path}/*[local-name(.)='Issuer']`, action: 'after' } as const) : ({ reference: path, action: 'prepend' } as const);
@@ -76,6 +76,8 @@ export interface ResponseSpec {
   attributes: Record<string, string>;
   signAssertion: boolean;
   signResponse: boolean;
+  /** Sign with RSA-SHA1 and SHA-1 digests (which SPID does not admit). */
+  sha1?: boolean;
   /** Keys the IdP signs with (an attacker's keys in some cases). */
   signer: KeyPair | null;
 }
@@ -192,8 +194,8 @@ export class TestIdp {
       `${s.statusMessage === null ? '' : `<samlp:StatusMessage>${esc(s.statusMessage)}</samlp:StatusMessage>`}</samlp:Status>` +
       assertion +
       `</samlp:Response>`;
-    if (s.signer && s.signAssertion && s.includeAssertion) xml = signElement(xml, 'Assertion', s.signer);
-    if (s.signer && s.signResponse) xml = signElement(xml, 'Response', s.signer);
+    if (s.signer && s.signAssertion && s.includeAssertion) xml = signElement(xml, 'Assertion', s.signer, s.sha1);
+    if (s.signer && s.signResponse) xml = signElement(xml, 'Response', s.signer, s.sha1);
     return xml;
   }
 }

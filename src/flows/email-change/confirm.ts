@@ -1,4 +1,5 @@
 import { canLogIn } from '../../domain/account-status.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
 import { audit, type RequestMeta } from '../../audit/audit.js';
@@ -45,7 +46,7 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
       try {
         await tx.updateTable('accounts').set({ email, email_lower: lower, updated_at: at }).where('id', '=', account.id).execute();
       } catch (e) {
-        if (/unique|duplicate key/i.test(String((e as Error).message))) throw new AppError('registration.email_registered');
+        if (isUniqueViolation(e)) throw new AppError('registration.email_registered');
         throw e;
       }
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import { z } from 'zod';
 import { toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
@@ -19,7 +20,6 @@ import { addressAtLimit, emailLimit, holdEmailPlace, takeAddressPlace } from './
 type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
 /** True for a unique-index violation (a concurrent registration took the name first). */
-const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message ?? e));
 /**
  * The answer to a registration that lost a race for its username or email (the check before the
  * insert saw them free): the same code and field as when the check sees them taken. The index

@@ -1,10 +1,11 @@
 import { audit } from '../../audit/audit.js';
-import { transitionAccount } from '../../accounts/lifecycle.js';
+import { activateAccount } from '../../accounts/activate.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import { spidMayUse } from '../../domain/account-status.js';
 import { AppError } from '../../errors/app-error.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
-import { openSpidSession } from '../../spid/accounts.js';
+import { link, openSpidSession } from '../../spid/accounts.js';
+import { revokeOidcForAccount } from '../../oidc/revoke.js';
 import type { FlowDefinition } from '../kernel/types.js';
 import { alignedValues, spidSide, states, type AlignmentData } from './machine.js';
 
@@ -89,13 +90,15 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new AppError('flow.wrong_state');
         if (account.status !== 'active') {
-          await transitionAccount(tx, { ...account, version: account.version + 1 }, 'active', { actor, reason: 'spid_alignment', at: now, meta: req.meta, provisioning: ctx });
+          // Not yet activated (an enrolment password on file): activated as a password
+          // activation would be, its institutional address included.
+          await activateAccount(ctx, tx, { account: { ...account, version: account.version + 1 }, person, passwordHash: null, method: 'spid', at: now, meta: req.meta, details: { idp: d.identity.idp, level: d.identity.level } });
         }
-        await tx
-          .insertInto('spid_identities')
-          .values({ tax_code: d.identity.taxCode, account_id: account.id, idp: d.identity.idp, created_at: now.toISOString(), last_login_at: now.toISOString() })
-          .execute();
+        await link(tx, account.id, person.id, d.identity, now, req.meta);
         const ended = await revokeAccountSessions(tx, account.id, now);
+        // The password is gone: so is every single sign-on grant obtained with it (refresh tokens
+        // included), as after a password change.
+        await revokeOidcForAccount(tx, account.id);
         await tx
           .updateTable('one_time_codes')
           .set({ revoked_at: now.toISOString() })

@@ -28,7 +28,7 @@ export function renderFlowPage(p: FlowPageInput): string {
   const state = p.view.data.voided === true ? `${p.view.state}.voided` : p.view.state;
   const stateTitleKey = `${p.view.kind}.${state}.title`;
   const stateTitle = t(stateTitleKey);
-  const title = done ? t(`${p.view.kind}.doneTitle`) : stateTitle !== stateTitleKey ? stateTitle : t(`${p.view.kind}.title`);
+  const title = done ? t(h.doneTitle?.(p.view) ?? `${p.view.kind}.doneTitle`) : stateTitle !== stateTitleKey ? stateTitle : t(`${p.view.kind}.title`);
   const leadKey = done ? '' : `${p.view.kind}.${state}.lead`;
   // A state's lead may quote the state's data (e.g. how many minutes a code stays valid).
   const leadParams = Object.fromEntries(Object.entries(p.view.data).filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'));
