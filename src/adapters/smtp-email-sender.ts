@@ -7,7 +7,10 @@ import type { DeliverableMessage, MessageSender } from '../ports/message-sender.
  */
 export function smtpEmailSender(smtpUrl: string, from: string): MessageSender {
   let transport: Promise<Transporter> | undefined;
-  const open = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport(smtpUrl)));
+  // A send gives up well within the outbox's claim on the message (2 minutes), so that no other
+  // instance takes the message over while this one may still deliver it. SMTP_URL's own
+  // parameters (?connectionTimeout=…) win.
+  const open = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport({ url: smtpUrl, connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 60_000 })));
   return {
     channel: 'email',
     async send(m: DeliverableMessage) {

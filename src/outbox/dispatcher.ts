@@ -1,7 +1,7 @@
 import type { AppContext } from '../app/context.js';
 import type { DeliverableMessage, MessageSender } from '../ports/message-sender.js';
 import { onOutboxKick } from './wakeup.js';
-import { claimDueRows, exponentialBackoff, settleRows, type OutboxRow, type RetryPolicy, type SettleReport } from './rows.js';
+import { claimDueRows, exponentialBackoff, renewClaim, settleRows, type OutboxRow, type RetryPolicy, type SettleReport } from './rows.js';
 
 /**
  * A handler of many rows at once, for channels sharing a prefix (`provision:` — directory and mail
@@ -133,25 +133,37 @@ export class OutboxDispatcher {
     return report;
   }
 
+  /**
+   * One message at a time: its claim is renewed just before it is sent (a slow message earlier in
+   * the batch must not let the lease of the later ones lapse, nor another instance send them too),
+   * and its outcome is recorded as soon as it is known. A message whose claim was lost meanwhile
+   * is left to the instance that took it over.
+   */
   private async deliverMessages(rows: OutboxRow[]): Promise<SettleReport> {
-    const failures = new Map<string, unknown>();
+    const report: SettleReport = { sent: 0, retried: 0, dead: 0 };
     for (const row of rows) {
+      if (!(await renewClaim(this.ctx, row, this.leaseMs))) continue;
       const p = JSON.parse(row.payload) as MessagePayload;
       const m: DeliverableMessage = { id: row.id, channel: row.channel as 'email' | 'sms', purpose: row.purpose, to: row.recipient, subject: p.subject, text: p.text, html: p.html };
+      const failures = new Map<string, unknown>();
       try {
         await this.senders.get(row.channel)!.send(m);
         this.ctx.log.info({ outboxId: row.id, channel: row.channel, purpose: row.purpose }, 'message delivered');
       } catch (err) {
         failures.set(row.id, err);
       }
+      const r = await settleRows(this.ctx, [row], failures, this.policy, {
+        // A delivered PIN or link has no business staying in the database.
+        sentPayload: (sent) => {
+          const q = JSON.parse(sent.payload) as MessagePayload;
+          return q.sensitive ? JSON.stringify({ ...q, text: SCRUBBED_TEXT, html: null, scrubbed: true }) : undefined;
+        },
+      });
+      report.sent += r.sent;
+      report.retried += r.retried;
+      report.dead += r.dead;
     }
-    return settleRows(this.ctx, rows, failures, this.policy, {
-      // A delivered PIN or link has no business staying in the database.
-      sentPayload: (row) => {
-        const p = JSON.parse(row.payload) as MessagePayload;
-        return p.sensitive ? JSON.stringify({ ...p, text: SCRUBBED_TEXT, html: null, scrubbed: true }) : undefined;
-      },
-    });
+    return report;
   }
 
   /** Starts polling and listening to `ctx.kickOutbox()`; returns the stop function. */

@@ -64,6 +64,22 @@ export async function claimDueRows(ctx: AppContext, which: ChannelSelector, limi
     .execute();
 }
 
+/**
+ * Extends this processor's claim on `row` before it is delivered; false when the claim was lost
+ * (its lease lapsed and another processor claimed it: that one delivers it). A claim is known by
+ * its try number, which every claim increments.
+ */
+export async function renewClaim(ctx: AppContext, row: OutboxRow, leaseMs: number): Promise<boolean> {
+  const res = await ctx.db.kysely
+    .updateTable('outbox')
+    .set({ next_attempt_at: new Date(ctx.clock.now().getTime() + leaseMs).toISOString() })
+    .where('id', '=', row.id)
+    .where('status', '=', 'sending')
+    .where('attempts', '=', row.attempts)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
 export interface SettleReport {
   sent: number;
   retried: number;
@@ -86,19 +102,25 @@ export async function settleRows(
   const report: SettleReport = { sent: 0, retried: 0, dead: 0 };
   const now = ctx.clock.now();
   const sent = rows.filter((r) => !failures.has(r.id));
-  const plain = sent.filter((r) => hooks.sentPayload?.(r) === undefined).map((r) => r.id);
-  for (let i = 0; i < plain.length; i += 500) {
-    await db
-      .updateTable('outbox')
-      .set({ status: 'sent', sent_at: now.toISOString(), last_error: null })
-      .where('id', 'in', plain.slice(i, i + 500))
-      .where('status', '=', 'sending')
-      .execute();
+  // Only this processor's claim is settled (its try number): a row another processor took over
+  // after this one's lease lapsed is that one's to settle.
+  const plain = sent.filter((r) => hooks.sentPayload?.(r) === undefined);
+  for (const attempts of new Set(plain.map((r) => r.attempts))) {
+    const ids = plain.filter((r) => r.attempts === attempts).map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 500) {
+      await db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: now.toISOString(), last_error: null })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('status', '=', 'sending')
+        .where('attempts', '=', attempts)
+        .execute();
+    }
   }
   for (const r of sent) {
     const payload = hooks.sentPayload?.(r);
     if (payload === undefined) continue;
-    await db.updateTable('outbox').set({ status: 'sent', sent_at: now.toISOString(), last_error: null, payload }).where('id', '=', r.id).where('status', '=', 'sending').execute();
+    await db.updateTable('outbox').set({ status: 'sent', sent_at: now.toISOString(), last_error: null, payload }).where('id', '=', r.id).where('status', '=', 'sending').where('attempts', '=', r.attempts).execute();
   }
   report.sent = sent.length;
   for (const row of rows) {
@@ -111,6 +133,7 @@ export async function settleRows(
       .set({ status: dead ? 'dead' : 'pending', last_error: reason, next_attempt_at: new Date(now.getTime() + (dead ? 0 : policy.backoffMs(row.attempts))).toISOString() })
       .where('id', '=', row.id)
       .where('status', '=', 'sending')
+      .where('attempts', '=', row.attempts)
       .execute();
     if (dead) {
       await hooks.onDead?.(row, error);

@@ -6,6 +6,7 @@ import { SMTPServer } from 'smtp-server';
 import { enqueueMessage } from '../../src/outbox/enqueue.js';
 import { OutboxDispatcher, SCRUBBED_TEXT } from '../../src/outbox/dispatcher.js';
 import { sendersFromEnv } from '../../src/outbox/senders.js';
+import type { DeliverableMessage } from '../../src/ports/message-sender.js';
 import { adminHeaders, apiClient } from '../helpers/clients.js';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { makeAmka, seedStudent } from './helpers.js';
@@ -173,5 +174,34 @@ describe('real delivery: SMTP and the SMS webhook through the outbox', () => {
     assert.equal(ra.sent + rb.sent, 30);
     assert.equal(gw.received.length, 30);
     assert.equal(new Set(gw.received.map((m) => m.to)).size, 30);
+  });
+
+  it('a message that stalls past its claim: the instance that takes the batch over sends the rest, each once', async () => {
+    const to = ['+306900100001', '+306900100002', '+306900100003'];
+    await t.ctx.db.kysely.transaction().execute(async (tx) => {
+      for (const n of to) await enqueueMessage(tx, t.clock.now(), { channel: 'sms', purpose: 'test', to: n, text: `message to ${n}` });
+    });
+    const sent: string[] = [];
+    let release!: () => void;
+    const stall = new Promise<void>((r) => (release = r));
+    let stalled = false;
+    // Instance A's gateway hangs on its first message; instance B's answers at once.
+    const a = new OutboxDispatcher(t.ctx, {
+      senders: [{ channel: 'sms', send: async (m: DeliverableMessage) => { if (!stalled) { stalled = true; await stall; } sent.push(`A ${m.to}`); } }],
+      batch: 10,
+    });
+    const b = new OutboxDispatcher(t.ctx, { senders: [{ channel: 'sms', send: async (m: DeliverableMessage) => void sent.push(`B ${m.to}`) }], batch: 10 });
+    const roundA = a.runOnce();
+    while (!stalled) await new Promise((r) => setImmediate(r));
+    // A's claim (2 minutes) lapses while it waits: B takes the messages over and sends them.
+    t.clock.advance(121_000);
+    await b.drain();
+    release();
+    await roundA;
+    assert.deepEqual(sent.filter((x) => x.startsWith('B ')).sort(), to.map((n) => `B ${n}`));
+    // A delivers only the message it had already handed to its gateway, never the others.
+    assert.deepEqual(sent.filter((x) => x.startsWith('A ')), [`A ${to[0]}`]);
+    const rows = await t.ctx.db.kysely.selectFrom('outbox').select(['status', 'attempts']).where('recipient', 'in', to).execute();
+    assert.deepEqual(rows.map((r) => [r.status, r.attempts]), [['sent', 2], ['sent', 2], ['sent', 2]]);
   });
 });
