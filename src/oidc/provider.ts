@@ -4,7 +4,7 @@
 import { interactionPath, oidcRoutes } from './lazy-provider.js';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
-import { resolveSession, SESSION_COOKIE } from '../sessions/sessions.js';
+import { resolveSession, SESSION_COOKIE, sessionIdOfToken } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
 import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
@@ -196,7 +196,12 @@ async function formPostPolicy(k: KoaContextWithOIDC, next: () => Promise<void>):
 function revokeOnLogout(k: KoaContextWithOIDC): void {
   const { client, session } = k.oidc;
   const authorization = client && session?.authorizationFor(client.clientId);
-  if (authorization) authorization.persistsLogout = false;
+  if (!authorization) return;
+  authorization.persistsLogout = false;
+  // The Tessera session this grant was made under: signing out of Tessera ends it too
+  // (revokeOidcForSession). Its id, a hash of the cookie, never the cookie itself.
+  const tessera = sessionIdOfToken(k.cookies.get(SESSION_COOKIE, { signed: false }));
+  if (tessera) (authorization as { tessera?: string }).tessera = tessera;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { revokeOidcForSession } from '../../oidc/revoke.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import { audit } from '../../audit/audit.js';
 import { AppError } from '../../errors/app-error.js';
@@ -36,6 +37,8 @@ export async function endSession(ctx: AppContext, s: { sessionId: string; accoun
   const now = ctx.clock.now();
   await ctx.db.kysely.transaction().execute(async (tx) => {
     await revokeSession(tx, s.sessionId, now);
-    await audit(tx, now, { actor: `account:${s.accountId}`, action: 'logout', accountId: s.accountId, ip: meta.ip, correlationId: meta.correlationId });
+    // What services got through this session ends with it (their refresh tokens included).
+    const grants = await revokeOidcForSession(tx, s.accountId, s.sessionId);
+    await audit(tx, now, { actor: `account:${s.accountId}`, action: 'logout', accountId: s.accountId, ip: meta.ip, correlationId: meta.correlationId, ...(grants ? { details: { servicesSignedOut: grants } } : {}) });
   });
 }
