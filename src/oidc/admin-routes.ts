@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { z } from 'zod';
@@ -76,11 +77,18 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     const s = parsed.data;
     if ((await listServices(ctx)).some((x) => x.id === s.id)) throw new AppError('service.exists', { fields: { id: 'field.duplicate' } });
     const { protocol: _p, ...rest } = s;
-    const created = await ctx.db.kysely.transaction().execute(async (tx) => {
-      const c = await registerService(ctx, rest, tx);
-      await adminAudit(tx, req, 'service.registered', { id: s.id, populations: s.populations });
-      return c;
-    });
+    const created = await ctx.db.kysely
+      .transaction()
+      .execute(async (tx) => {
+        const c = await registerService(ctx, rest, tx);
+        await adminAudit(tx, req, 'service.registered', { id: s.id, populations: s.populations });
+        return c;
+      })
+      .catch((e: unknown) => {
+        // Registered at the same moment by another request (another instance): the same answer.
+        if (isUniqueViolation(e)) throw new AppError('service.exists', { fields: { id: 'field.duplicate' } });
+        throw e;
+      });
     return reply
       .status(201)
       .header('cache-control', 'no-store')

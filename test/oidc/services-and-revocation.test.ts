@@ -78,6 +78,10 @@ describe('campus services and the end of access', () => {
 
     assert.equal((await admin(w, 'POST', '/api/v1/admin/services', { id: 'moodle', name: 'x', redirectUris: ['https://x.example/cb'], populations: ['student'] })).status, 409);
     assert.equal((await admin(w, 'POST', '/api/v1/admin/services', { id: 'webmail', name: 'x', redirectUris: ['https://x.example/cb'], populations: ['student'] })).status, 409);
+    // The same new service registered twice at once (two instances): one 201, one 409, no 500.
+    const twice = await Promise.all([0, 1].map(() => admin(w, 'POST', '/api/v1/admin/services', { id: 'twice', name: 'x', redirectUris: ['https://x.example/cb'], populations: ['student'] })));
+    assert.deepEqual(twice.map((r) => r.status).sort(), [201, 409]);
+    assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/twice')).status, 204);
 
     const config = await client.discovery(new URL(w.issuer), 'moodle', undefined, client.ClientSecretBasic(created.clientSecret), {
       execute: [client.allowInsecureRequests],
