@@ -11,6 +11,7 @@ import { provisioning } from './migrations/0009-provisioning.js';
 import { oidcClients } from './migrations/0010-oidc-clients.js';
 import { personsAmka } from './migrations/0011-persons-amka.js';
 import { accountLocale } from './migrations/0012-account-locale.js';
+import { oidcKeyActivation } from './migrations/0013-oidc-key-activation.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -26,6 +27,7 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0010-oidc-clients', oidcClients],
   ['0011-persons-amka', personsAmka],
   ['0012-account-locale', accountLocale],
+  ['0013-oidc-key-activation', oidcKeyActivation],
 ];
 
 /**

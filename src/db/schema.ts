@@ -192,7 +192,10 @@ export interface OidcKeyTable {
   alg: string;
   sealed_jwk: string;
   created_at: string;
+  /** From then on the key no longer signs (it stays published for the overlap); may be ahead. */
   retired_at: string | null;
+  /** From then on the key signs; null: from its creation. A rotation's new keys sign later. */
+  signs_from: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OidcServiceTable {

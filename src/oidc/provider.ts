@@ -239,10 +239,16 @@ const KEY_CHECK_MS = 60_000;
 export async function providerFor(ctx: AppContext): Promise<Provider> {
   let h = holders.get(ctx);
   if (!h) {
-    const provider = build(ctx);
+    // The key set's fingerprint is read before the keys are loaded: a change in between is seen
+    // as a change at the next check (read after, it would hide it until the next change).
+    const version = keySetVersion(ctx);
+    const provider = version.then(() => build(ctx));
     h = { provider, version: '', checkedAt: Date.now() };
     holders.set(ctx, h);
-    provider.then(async () => (h!.version = await keySetVersion(ctx))).catch(() => holders.delete(ctx));
+    const held = h;
+    // On a first start the set was empty: the keys the build generated (under a lock, so the same
+    // for every instance) are the set it was built with.
+    provider.then(async () => (held.version = (await version) || (await keySetVersion(ctx)))).catch(() => holders.delete(ctx));
     return provider;
   }
   if (Date.now() - h.checkedAt > KEY_CHECK_MS) {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect } from '../../src/db/connect.js';
 import { KyselyAdapter } from '../../src/oidc/adapter.js';
 import { sweepOidcPayloads } from '../../src/oidc/sweeper.js';
-import { loadSigningKeys } from '../../src/oidc/keys.js';
+import { KEY_PUBLISH_MS, keySetVersion, loadSigningKeys, rotateSigningKeys } from '../../src/oidc/keys.js';
 import { makeApp, type TestApp } from '../helpers/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -33,6 +33,37 @@ describe('provider storage housekeeping', () => {
     assert.ok((await codes.find('long'))?.consumed, 'a consumed code says so');
     await codes.revokeByGrantId('g2');
     assert.equal(await codes.find('long'), undefined);
+  });
+
+  it('instances starting together make one key set', async () => {
+    await t.ctx.db.kysely.deleteFrom('oidc_keys').execute();
+    const sets = await Promise.all([0, 1, 2].map(() => loadSigningKeys(t.ctx)));
+    const kids = sets.map((s) => s.map((k) => (k as { kid: string }).kid).sort());
+    assert.deepEqual(kids[1], kids[0]);
+    assert.deepEqual(kids[2], kids[0]);
+    assert.equal((await t.ctx.db.kysely.selectFrom('oidc_keys').select('kid').execute()).length, 2, 'one key per algorithm');
+  });
+
+  it('a rotation publishes the new keys before they sign, and every instance notices when they begin', async () => {
+    const kidsOf = (keys: unknown[]) => keys.map((k) => (k as { kid: string; alg: string }).kid);
+    const before = kidsOf(await loadSigningKeys(t.ctx));
+    const version = await keySetVersion(t.ctx);
+    const r = await rotateSigningKeys(t.ctx);
+    const published = kidsOf(await loadSigningKeys(t.ctx));
+    // The current keys still sign (they come first, one per algorithm), the new ones are published.
+    assert.deepEqual(published.slice(0, 2).sort(), before.slice(0, 2).sort());
+    assert.ok(r.created.every((k) => published.includes(k)));
+    const duringPublication = await keySetVersion(t.ctx);
+    assert.notEqual(duringPublication, version);
+    t.clock.advance(KEY_PUBLISH_MS);
+    // The switch changes the fingerprint by itself: servers rebuild their provider with it.
+    assert.notEqual(await keySetVersion(t.ctx), duringPublication);
+    const switched = kidsOf(await loadSigningKeys(t.ctx));
+    assert.deepEqual(switched.slice(0, 2).sort(), [...r.created].sort());
+    assert.ok(r.retired.every((k) => switched.includes(k)), 'the retired keys stay published');
+    // A key thought compromised: replaced at once.
+    const now = await rotateSigningKeys(t.ctx, { immediately: true });
+    assert.deepEqual(kidsOf(await loadSigningKeys(t.ctx)).slice(0, 2).sort(), [...now.created].sort());
   });
 
   it('keys sealed with one TESSERA_SECRET do not open with another', async () => {

@@ -220,9 +220,15 @@ describe('campus services and the end of access', () => {
     forgetProvider(w.t.ctx);
     const after = (await jwks()).map((k) => k.kid);
     assert.ok(r.created.every((k) => after.includes(k)) && r.retired.every((k) => after.includes(k)), 'old and new keys published');
+    const kidOf = (t: { id_token?: string }) => (JSON.parse(Buffer.from(t.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    // Published first: until every server publishes them, the new keys do not sign.
+    const meanwhile = await signIn(w, config, 'webmail', 'S300004', old.b);
+    assert.ok(r.retired.includes(kidOf(meanwhile.tokens)), 'tokens are still signed with the current key');
+    w.t.clock.advance(3 * 60_000);
+    forgetProvider(w.t.ctx);
     const fresh = await signIn(w, config, 'webmail', 'S300004', old.b);
-    const header = JSON.parse(Buffer.from(fresh.tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
-    assert.ok(r.created.includes(header.kid), 'new tokens are signed with the new key');
+    assert.ok(r.created.includes(kidOf(fresh.tokens)), 'new tokens are signed with the new key');
+    assert.ok(r.retired.every((k) => after.includes(k)), 'the old keys stay published');
     // After the overlap the old key is dropped.
     w.t.clock.advance(8 * 24 * 3_600_000);
     forgetProvider(w.t.ctx);
