@@ -11,6 +11,7 @@ import { rememberConsent } from './consents.js';
 import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { renderConsentPage, renderContinuePage, renderRefusedPage } from './interaction-pages.js';
 import { interactionPath, lazyProvider } from './lazy-provider.js';
+import { publicRequest } from './mount.js';
 import { findServiceWithSecret } from './services.js';
 import { signInFirst } from '../app/routes/html-flows.js';
 
@@ -23,9 +24,9 @@ function uidOf(req: FastifyRequest): string {
 }
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-async function detailsOf(provider: Provider, req: FastifyRequest, reply: FastifyReply): Promise<Details> {
+async function detailsOf(ctx: AppContext, provider: Provider, req: FastifyRequest, reply: FastifyReply): Promise<Details> {
   try {
-    return await provider.interactionDetails(req.raw, reply.raw);
+    return await provider.interactionDetails(publicRequest(ctx, req), reply.raw);
   } catch {
     // Unknown, expired or another browser's interaction: the service must start again.
     throw new AppError('flow.expired');
@@ -82,7 +83,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
   const handle = async (req: FastifyRequest, reply: FastifyReply, afterForm: boolean) => {
     const uid = uidOf(req);
     const provider = await lazyProvider(ctx);
-    const details = await detailsOf(provider, req, reply);
+    const details = await detailsOf(ctx, provider, req, reply);
     const token = req.cookies[SESSION_COOKIE];
     const session = token ? await sessionAccount(ctx, token) : null;
     if (!session?.active) {
@@ -105,7 +106,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     if (!population || !(found.service.populations as string[]).includes(population)) {
       await record('sso.refused_population');
       const back = await provider.interactionResult(
-        req.raw,
+        publicRequest(ctx, req),
         reply.raw,
         { error: 'access_denied', error_description: 'access.service_not_available' },
         { mergeWithLastSubmission: false },
@@ -123,7 +124,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       if (fresh === 'other_person') {
         await record('sso.hint_mismatch');
         const back = await provider.interactionResult(
-          req.raw,
+          publicRequest(ctx, req),
           reply.raw,
           { error: 'login_required', error_description: 'signed in as another person than the id_token_hint names' },
           { mergeWithLastSubmission: false },
@@ -134,7 +135,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       // auth_time is when the password was typed (the Tessera session began), not now.
       const age = ctx.clock.now().getTime() - session.authenticatedAt.getTime();
       const next = await provider.interactionResult(
-        req.raw,
+        publicRequest(ctx, req),
         reply.raw,
         { login: { accountId: session.accountId, amr: ['pwd'], ts: Math.floor((Date.now() - Math.max(0, age)) / 1000) } },
         { mergeWithLastSubmission: false },
@@ -169,7 +170,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const uid = uidOf(req);
     const form = (req.body ?? {}) as Record<string, unknown>;
     const provider = await lazyProvider(ctx);
-    const details = await detailsOf(provider, req, reply);
+    const details = await detailsOf(ctx, provider, req, reply);
     const session = await sessionOf(ctx, req);
     if (!session || details.prompt.name !== 'consent' || details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
     if (form._csrf !== consentCsrf(ctx, uid, session.sessionId)) throw new AppError('auth.csrf');
@@ -186,9 +187,9 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       const grantId = await grant.save();
       // Remembered beyond this browser session: the next sign-in asks only for what is new.
       await rememberConsent(ctx.db.kysely, session.accountId, found.service.id, { scopes: (grant.getOIDCScope() || '').split(' ').filter(Boolean), claims: grant.getOIDCClaims() }, ctx.clock.now());
-      next = await provider.interactionResult(req.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      next = await provider.interactionResult(publicRequest(ctx, req), reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
     } else {
-      next = await provider.interactionResult(req.raw, reply.raw, { error: 'access_denied', error_description: 'consent refused' }, { mergeWithLastSubmission: false });
+      next = await provider.interactionResult(publicRequest(ctx, req), reply.raw, { error: 'access_denied', error_description: 'consent refused' }, { mergeWithLastSubmission: false });
     }
     // The language links lead on as the page does (this address takes posts only).
     const onward = new URL(next, ctx.env.PUBLIC_URL);

@@ -6,6 +6,31 @@ import { lazyProvider, oidcRoutes } from './lazy-provider.js';
 import { plainUserinfo } from './userinfo.js';
 
 type Callback = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The raw request as the provider is to see it: at PUBLIC_URL's host and scheme, whatever Host a
+ * balancer passed on (or a client made up), from the client address Fastify resolved (by
+ * TRUST_PROXY). Every address the provider writes (discovery, the way back after sign-in) is then
+ * PUBLIC_URL's. The provider reads these forwarded headers (provider.ts sets it to trust them);
+ * the values are Tessera's own, not the client's.
+ */
+export function publicRequest(ctx: AppContext, req: FastifyRequest): IncomingMessage {
+  const u = publicUrlOf(ctx.env.PUBLIC_URL);
+  req.raw.headers['x-forwarded-host'] = u.host;
+  req.raw.headers['x-forwarded-proto'] = u.proto;
+  req.raw.headers['x-forwarded-for'] = req.ip;
+  return req.raw;
+}
+const parsedUrls = new Map<string, { host: string; proto: string }>();
+function publicUrlOf(url: string): { host: string; proto: string } {
+  let u = parsedUrls.get(url);
+  if (!u) {
+    const p = new URL(url);
+    u = { host: p.host, proto: p.protocol.slice(0, -1) };
+    parsedUrls.set(url, u);
+  }
+  return u;
+}
 const callbacks = new WeakMap<Provider, Callback>();
 
 /** The provider's request handler, composed once per provider (composing it is not cheap). */
@@ -31,7 +56,7 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       const provider = await lazyProvider(ctx);
       reply.hijack();
-      await callbackOf(provider)(req.raw, reply.raw);
+      await callbackOf(provider)(publicRequest(ctx, req), reply.raw);
     };
     // Userinfo's plain case is answered without the provider's pipeline (see userinfo.ts).
     scope.get(oidcRoutes.userinfo, async (req, reply) => {

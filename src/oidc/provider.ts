@@ -156,7 +156,8 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
 
 async function build(ctx: AppContext): Promise<Provider> {
   const provider = new Provider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
-  provider.proxy = Boolean(ctx.env.TRUST_PROXY && ctx.env.TRUST_PROXY !== 'false');
+  // The forwarded headers it reads are set by Tessera itself from PUBLIC_URL (mount.ts publicRequest).
+  provider.proxy = true;
   provider.use(formPostPolicy);
   provider.on('authorization.success', revokeOnLogout);
   provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));

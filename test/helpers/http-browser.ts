@@ -12,6 +12,8 @@ export class HttpBrowser {
   stoppedAt: string | null = null;
   /** Every URL visited, in order (redirects included). */
   readonly visited: string[] = [];
+  /** Headers added to every request (e.g. a balancer's Host). */
+  headers: Record<string, string> = {};
 
   constructor(
     private readonly stopAt: string[],
@@ -75,6 +77,7 @@ export class HttpBrowser {
         accept: 'text/html',
         'accept-language': this.lang,
         cookie: this.cookieHeader(u),
+        ...this.headers,
         ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
       ...(body !== undefined ? { body } : {}),

@@ -149,6 +149,23 @@ describe('single sign-on: authorization code flow end to end', () => {
     assert.ok(b.stoppedAt?.startsWith(again.redirectUri), 'still signed in at Tessera: straight through');
   });
 
+  it('behind a balancer that passes on its own Host (an instance’s address), every address is PUBLIC_URL’s', async () => {
+    const config = await rpConfig(w, 'webmail');
+    const req = await authorize(w, config, 'webmail');
+    const b = browserFor(w);
+    b.headers = { host: 'tessera-node-7.internal:3251' };
+    await b.get(req.url);
+    await fillLogin(b, 'S100001');
+    assert.ok(b.stoppedAt?.startsWith(req.redirectUri), `back at the service: ${b.url}`);
+    const origin = new URL(w.issuer).origin;
+    assert.ok(b.visited.length > 3);
+    assert.ok(!b.html.includes('tessera-node-7'), 'no page names the instance');
+    // Discovery too, also when a client makes up forwarded headers.
+    const meta = await w.t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration', headers: { host: 'tessera-node-7.internal:3251', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+    const m = meta.json() as Record<string, unknown>;
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'end_session_endpoint']) assert.ok(String(m[k]).startsWith(`${origin}/`), `${k}: ${String(m[k])}`);
+  });
+
   it('private_key_jwt client authentication', async () => {
     const config = await rpConfig(w, 'documents');
     const req = await authorize(w, config, 'documents');
