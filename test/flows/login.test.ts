@@ -72,7 +72,7 @@ describe('login, session and logout', () => {
     const locked = await login(t, 'lockme', 'Corretta-Pw1', { ip: '10.2.0.99', lang: 'it' });
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'auth.account_locked');
-    assert.match(locked.body.error.message, /bloccato fino alle \d/);
+    assert.match(locked.body.error.message, /bloccato fino al \d\d\/\d\d\/\d\d, \d\d:\d\d\./);
     // For programs: the end of the lock in ISO 8601 and the seconds to wait, also as Retry-After.
     const until = Date.parse(locked.body.error.params.lockedUntil);
     assert.ok(until > t.clock.now().getTime());

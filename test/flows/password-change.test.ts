@@ -70,4 +70,19 @@ describe('password change', () => {
     await b.submit({ currentPassword: 'Carla-Pw-55', newPassword: 'Bianchi-Nuova-66', newPasswordConfirm: 'Bianchi-Nuova-66' });
     assert.match(b.text(), /Password cambiata/);
   });
+
+  it('a form sent after signing out (in another tab): the page offers to sign in and come back', async () => {
+    await seedAccount(t.ctx, { externalId: 'dario', status: 'active', password: 'Dario-Pw-55' });
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/password-change');
+    await b.submit({ username: 'dario', password: 'Dario-Pw-55' });
+    assert.match(b.url, /^\/flows\/password-change\//);
+    const form = b.html;
+    b.cookies.delete('tessera_session');
+    b.html = form;
+    await b.submit({ currentPassword: 'Dario-Pw-55', newPassword: 'Bianchi-Nuova-66', newPasswordConfirm: 'Bianchi-Nuova-66' });
+    assert.equal(b.status, 401);
+    assert.match(b.text(), /Accedi prima di continuare/);
+    assert.match(b.html, /<a class="button primary" href="\/flows\/password-change">Accedi<\/a>/);
+  });
 });

@@ -18,6 +18,8 @@ export function renderErrorPage(
   // (CSRF) elsewhere, the home page.
   const restartable = e.code === 'flow.expired' || e.code === 'flow.not_found' || e.code === 'flow.wrong_state' || e.code === 'auth.csrf';
   const restart = !restartable ? null : flowKind ? `/flows/${flowKind}` : e.code === 'auth.csrf' ? '/' : null;
+  // Signed out meanwhile (in another tab, or the session ended): sign in, then back to the flow's start.
+  const signIn = e.code === 'flow.session_required' ? (flowKind ? `/flows/${flowKind}` : '/flows/login') : null;
   return renderPage({
     ctx,
     locale: e.locale,
@@ -32,6 +34,13 @@ export function renderErrorPage(
           <p>
             <a class="button primary" href={restart}>
               {t('flow.restart')}
+            </a>
+          </p>
+        ) : null}
+        {signIn ? (
+          <p>
+            <a class="button primary" href={signIn}>
+              {t('home.signin.login')}
             </a>
           </p>
         ) : null}
