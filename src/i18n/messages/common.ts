@@ -180,7 +180,7 @@ export const common = defineMessages(
     'form.optional': 'προαιρετικό',
     'form.errorSummary': 'Διορθώστε τα παρακάτω:',
     'form.showPassword': 'Ο κωδικός κάνει διάκριση πεζών και κεφαλαίων.',
-    'flow.expiresAt': 'Η σελίδα παραμένει σε ισχύ έως {time}.',
+    'flow.expiresAt': 'Έως {time} η σελίδα παραμένει σε ισχύ.',
     'flow.restart': 'Έναρξη από την αρχή',
     'flow.expiredTitle': 'Η σελίδα έληξε',
     'flow.expiredText': 'Για την ασφάλειά σας κάθε βήμα ισχύει για περιορισμένο χρόνο. Ξεκινήστε ξανά.',

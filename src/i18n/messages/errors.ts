@@ -125,7 +125,7 @@ export const errors = defineMessages(
     'error.validation.failed': 'Ορισμένα πεδία δεν είναι έγκυρα.',
     'error.auth.invalid_credentials': 'Λάθος όνομα χρήστη ή κωδικός. Ελέγξτε πεζά και κεφαλαία: ο κωδικός κάνει διάκριση.',
     'error.auth.federated_only': 'Αυτός ο λογαριασμός συνδέεται μόνο μέσω SPID.',
-    'error.auth.account_locked': 'Πάρα πολλές αποτυχημένες προσπάθειες. Η σύνδεση είναι κλειδωμένη έως {until}.',
+    'error.auth.account_locked': 'Πάρα πολλές αποτυχημένες προσπάθειες. Έως {until} η σύνδεση είναι κλειδωμένη.',
     'error.auth.unauthenticated': 'Συνδεθείτε πρώτα.',
     'error.auth.forbidden': 'Δεν έχετε δικαίωμα για αυτή την ενέργεια.',
     'error.auth.csrf': 'Η φόρμα έληξε ή δεν στάλθηκε από αυτόν τον ιστότοπο. Δοκιμάστε ξανά.',
