@@ -6,6 +6,7 @@ import { checkNewPassword } from '../auth/new-password.js';
 import { hashPassword } from '../auth/passwords.js';
 import { peekCode, verifyCode } from '../codes/one-time-codes.js';
 import { AppError } from '../errors/app-error.js';
+import type { FieldCode } from '../errors/catalog.js';
 import type { StepOutcome } from '../flows/kernel/types.js';
 import { revokeAccountSessions } from '../sessions/sessions.js';
 import { MAILBOX_ACTIVATION, parseActivationToken } from './activation-link.js';
@@ -23,7 +24,7 @@ export async function activationLinkOpen(ctx: AppContext, token: unknown): Promi
  * the policy first (a weak one does not use up the link), then the link is consumed and the
  * password stored in one transaction; a pending account becomes active and other sessions end.
  * Produces `mailbox.link_invalid` (malformed, unknown, used, expired or attempt-limited link),
- * `password.policy`, `password.mismatch`.
+ * `validation.failed` (a field left empty or too long), `password.policy`, `password.mismatch`.
  */
 export async function activateMailbox(
   ctx: AppContext,
@@ -35,8 +36,13 @@ export async function activateMailbox(
   if (!t || !account) throw new AppError('mailbox.link_invalid');
   const password = typeof input.newPassword === 'string' ? input.newPassword : '';
   const confirm = typeof input.newPasswordConfirm === 'string' ? input.newPasswordConfirm : '';
-  if (password === '') return { ok: false, code: 'validation.failed', fields: { newPassword: 'field.required' } };
-  if (password.length > 1024) return { ok: false, code: 'validation.failed', fields: { newPassword: 'field.too_long' } };
+  // Each field says what it lacks, the confirmation too (as the password forms of the flows do).
+  const missing: Record<string, FieldCode> = {};
+  if (password === '') missing.newPassword = 'field.required';
+  else if (password.length > 1024) missing.newPassword = 'field.too_long';
+  if (confirm === '') missing.newPasswordConfirm = 'field.required';
+  else if (confirm.length > 1024) missing.newPasswordConfirm = 'field.too_long';
+  if (Object.keys(missing).length > 0) return { ok: false, code: 'validation.failed', fields: missing };
   const weak = checkNewPassword(ctx, password, confirm, { username: account.username });
   if (weak) return weak;
   const hash = await hashPassword(password, meta.ip);

@@ -7,6 +7,7 @@ import { errorBody } from '../app/error-handler.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf } from '../app/request-context.js';
 import { logoutCsrf } from '../app/routes/html-pages.js';
 import { randomId } from '../app/secret.js';
+import { seal, unseal } from '../app/seal.js';
 import { policyHint } from '../auth/new-password.js';
 import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
@@ -14,7 +15,7 @@ import { messagesOf } from '../flows/kernel/service.js';
 import type { FlowMessage } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
 import { renderMailboxActivate } from '../views/pages/mailbox-activate.js';
-import { renderReferentRequests } from '../views/pages/referent-requests.js';
+import { commentField, renderReferentRequests } from '../views/pages/referent-requests.js';
 import { activateMailbox, activationLinkOpen } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
 import { signInFirst } from '../app/routes/html-flows.js';
@@ -24,12 +25,19 @@ import { linkRecipient, maskEmail, resendActivationLink } from './resend-link.js
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const decisionBody = z.object({ comment: z.string().max(1000).optional().nullable() }).strict();
 
+/** What the activation link's page keeps for its language links: the token, or the outcome. */
+type KeptLink = { token: string; done?: undefined } | { token?: undefined; done: { username: string; address: string | null } };
+const LINK_COOKIE = 'tessera_mailbox_link';
+const LINK_PATH = '/mailbox/activate';
+const LINK_SECONDS = 3600;
+
 const referentCsrf = (ctx: AppContext, sessionId: string) => ctx.secrets.hmac('referent-requests', sessionId);
 
-function appErrorMessages(err: AppError, locale: Locale): FlowMessage[] {
+/** An error's messages for a page; `fieldOf` names a field as the page does (`comment` of one request). */
+function appErrorMessages(err: AppError, locale: Locale, fieldOf: (field: string) => string = (f) => f): FlowMessage[] {
   const fields = Object.entries(err.opts.fields ?? {});
   if (fields.length === 0) return [{ code: err.code, text: translate(locale, `error.${err.code}`, err.opts.params) }];
-  return fields.map(([field, code]) => ({ code, field, text: translate(locale, `error.${code}`) }));
+  return fields.map(([field, code]) => ({ code, field: fieldOf(field), text: translate(locale, `error.${code}`) }));
 }
 
 /** The referent's JSON API (API.md "Referents") and the mailbox activation call of the mobile app. */
@@ -143,7 +151,9 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
       try {
         await decideRequest(ctx, referent, p.data.id, decision, comment, metaOf(req));
       } catch (err) {
-        if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale), status: err.status });
+        // The reason belongs to this request's form: its field is `comment-<request id>`.
+        const fieldOf = (f: string) => (f === 'comment' ? commentField(p.data.id) : f);
+        if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale, fieldOf), status: err.status });
         throw err;
       }
       return reply.redirect(`/referent/requests?decided=${encodeURIComponent(p.data.id)}`, 303);
@@ -169,32 +179,79 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
     return reply.redirect(`/referent/requests?sent=${encodeURIComponent(username)}`, 303);
   });
 
-  const activateCsrf = (req: FastifyRequest, reply: FastifyReply): string => {
+  // The activation link's page keeps what it needs in a cookie of its own path, so that the
+  // language links (the bare path, like every form of the page) show the same page again: the
+  // link's token while the password is to be chosen (sealed: the browser cannot read it), then
+  // the outcome once it is. The token is never written into another address, nor logged; a
+  // token in the address is always used afresh.
+  const keepLink = (reply: FastifyReply, state: KeptLink) => {
+    const body = JSON.stringify({ ...state, exp: ctx.clock.now().getTime() + LINK_SECONDS * 1000 });
+    reply.setCookie(LINK_COOKIE, seal(ctx.secrets.key('mailbox-link'), body, LINK_PATH), { path: LINK_PATH, httpOnly: true, sameSite: 'lax', maxAge: LINK_SECONDS, secure: isSecure(ctx) });
+  };
+  const forgetLink = (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.cookies[LINK_COOKIE] !== undefined) reply.clearCookie(LINK_COOKIE, { path: LINK_PATH, httpOnly: true, sameSite: 'lax', secure: isSecure(ctx) });
+  };
+  const keptLink = (req: FastifyRequest): KeptLink | null => {
+    const sealed = req.cookies[LINK_COOKIE];
+    if (!sealed) return null;
+    try {
+      const v = JSON.parse(unseal(ctx.secrets.key('mailbox-link'), sealed, LINK_PATH)) as { token?: unknown; done?: { username?: unknown; address?: unknown }; exp?: unknown };
+      if (typeof v.exp !== 'number' || v.exp <= ctx.clock.now().getTime()) return null;
+      if (typeof v.token === 'string') return { token: v.token };
+      if (v.done && typeof v.done.username === 'string') return { done: { username: v.done.username, address: typeof v.done.address === 'string' ? v.done.address : null } };
+      return null;
+    } catch {
+      return null;
+    }
+  };
+
+  // The form's token binds it to this browser (its CSRF cookie) and to the link it was shown for:
+  // a form left open while another link was opened in the same browser does not use that one.
+  const activateCsrf = (req: FastifyRequest, reply: FastifyReply, token: string): string => {
     let c = req.cookies[CSRF_COOKIE];
     if (!c || !/^[A-Za-z0-9_-]{20,60}$/.test(c)) {
       c = randomId(24);
       reply.setCookie(CSRF_COOKIE, c, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(ctx) });
     }
-    return ctx.secrets.hmac('mailbox-activate', c);
+    return ctx.secrets.hmac('mailbox-activate', `${c}\n${token}`);
   };
   const hint = (locale: Locale) => policyHint(ctx, (k, p) => translate(locale, k, p));
+  const page = (req: FastifyRequest, reply: FastifyReply, p: { csrf: string; errors: FlowMessage[]; done: KeptLink['done'] | null }, status = 200) =>
+    html(reply, renderMailboxActivate({ ctx, locale: req.locale, policyHint: hint(req.locale), csrf: p.csrf, errors: p.errors, done: p.done ?? null }), status);
 
   app.get('/mailbox/activate', async (req, reply) => {
-    const token = (req.query as Record<string, unknown>).token;
+    const query = req.query as Record<string, unknown>;
+    // Without a token in the address (a language link): what this browser's link showed last.
+    const kept = 'token' in query ? null : keptLink(req);
+    if (kept?.done) return page(req, reply, { csrf: '', errors: [], done: kept.done });
+    const token = 'token' in query ? query.token : kept?.token;
     // Opening the link only shows the form: mail scanners that follow links use nothing up.
-    if (!(await activationLinkOpen(ctx, token))) throw new AppError('mailbox.link_invalid');
-    const csrf = activateCsrf(req, reply);
-    return html(reply, renderMailboxActivate({ ctx, locale: req.locale, path: req.url, token: String(token), csrf, policyHint: hint(req.locale), errors: [], done: null }));
+    if (typeof token !== 'string' || !(await activationLinkOpen(ctx, token))) {
+      forgetLink(req, reply);
+      throw new AppError('mailbox.link_invalid');
+    }
+    keepLink(reply, { token });
+    return page(req, reply, { csrf: activateCsrf(req, reply, token), errors: [], done: null });
   });
 
   app.post('/mailbox/activate', async (req, reply) => {
     const form = (req.body ?? {}) as Record<string, unknown>;
     const cookie = req.cookies[CSRF_COOKIE];
-    if (!cookie || typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('mailbox-activate', cookie, form._csrf)) throw new AppError('auth.csrf');
-    const token = form.token ?? (req.query as Record<string, unknown>).token;
-    const r = await activateMailbox(ctx, { token, newPassword: form.newPassword, newPasswordConfirm: form.newPasswordConfirm }, metaOf(req));
-    const base = { ctx, locale: req.locale, path: req.url, token: typeof token === 'string' ? token : '', csrf: form._csrf, policyHint: hint(req.locale) };
-    if (!r.ok) return html(reply, renderMailboxActivate({ ...base, errors: messagesOf(r, req.locale), done: null }), r.status ?? 422);
-    return html(reply, renderMailboxActivate({ ...base, token: '', errors: [], done: { username: r.username, address: r.address } }));
+    const token = keptLink(req)?.token ?? '';
+    if (!cookie || !token || typeof form._csrf !== 'string' || !ctx.secrets.hmacEquals('mailbox-activate', `${cookie}\n${token}`, form._csrf)) throw new AppError('auth.csrf');
+    let r: Awaited<ReturnType<typeof activateMailbox>>;
+    try {
+      r = await activateMailbox(ctx, { token, newPassword: form.newPassword, newPasswordConfirm: form.newPasswordConfirm }, metaOf(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'mailbox.link_invalid') forgetLink(req, reply);
+      throw err;
+    }
+    if (!r.ok) {
+      keepLink(reply, { token });
+      return page(req, reply, { csrf: form._csrf, errors: messagesOf(r, req.locale), done: null }, r.status ?? 422);
+    }
+    const done = { username: r.username, address: r.address };
+    keepLink(reply, { done });
+    return page(req, reply, { csrf: '', errors: [], done });
   });
 }

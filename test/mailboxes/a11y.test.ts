@@ -67,4 +67,57 @@ describe('mailbox pages in a real browser (WCAG 2.1 AA, axe)', { skip: existsSyn
     const link = /http:\/\/localhost:3000(\/mailbox\/activate\?token=\S+)/.exec((await outbox(t.ctx, 'mailbox_activation'))[0]!.text)![1]!;
     assert.deepEqual(await violations(link), []);
   });
+
+  async function axe(page: import('playwright-core').Page): Promise<string[]> {
+    await page.addScriptTag({ content: axeSource });
+    return page.evaluate(async () => {
+      const r = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return r.violations.map((v: { id: string; nodes: unknown[] }) => `${v.id} (${v.nodes.length})`);
+    });
+  }
+
+  it('the activation page after a language switch and with errors; the referent page with an error', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S2', givenName: 'Elio', familyName: 'Sala', username: 'elio.sala', status: 'pending_activation', orgUnit: 'DIP-ISTR', personalEmail: 'es@example.net' });
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    assert.equal((await ref.request('POST', '/api/v1/referent/accounts/elio.sala/mailbox-link', {})).status, 200);
+    const link = /http:\/\/localhost:3000(\/mailbox\/activate\?token=\S+)/.exec((await outbox(t.ctx, 'mailbox_activation')).find((m) => m.recipient === 'es@example.net')!.text)![1]!;
+    const context = await browser.newContext({ locale: 'it-IT', bypassCSP: true });
+    const page = await context.newPage();
+    assert.equal((await page.goto(`${base}${link}`))?.status(), 200);
+    // The language link, as a person follows it: the same form in English.
+    const [switched] = await Promise.all([page.waitForNavigation(), page.click('a[hreflang="en"]')]);
+    assert.equal(switched?.status(), 200);
+    assert.equal(await page.textContent('h1'), 'Activate your mailbox');
+    await page.fill('#f-newPassword', 'Posta-Nuova-2026');
+    await page.fill('#f-newPasswordConfirm', 'Posta-Nuova-2027');
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click('button[type="submit"].primary')]);
+    assert.equal(refused?.status(), 422);
+    assert.match(await page.title(), /^Error: Activate your mailbox/);
+    assert.equal(await page.getAttribute('#f-newPasswordConfirm', 'aria-invalid'), 'true');
+    assert.deepEqual(await axe(page), []);
+    await page.fill('#f-newPassword', 'Posta-Nuova-2026');
+    await page.fill('#f-newPasswordConfirm', 'Posta-Nuova-2026');
+    const [done] = await Promise.all([page.waitForNavigation(), page.click('button[type="submit"].primary')]);
+    assert.equal(done?.status(), 200);
+    assert.equal(await page.textContent('h1'), 'Your mailbox is active');
+    await context.close();
+
+    // A request to reject without a reason.
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S3', givenName: 'Rita', familyName: 'Moro', username: 'rita.moro', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'rm@example.net' });
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'rita.moro', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    assert.equal((await me.submit('mailbox-request', flow.id, {})).status, 200);
+    const id = (await ref.request('GET', '/api/v1/referent/requests')).body.requests.find((r: { username: string }) => r.username === 'rita.moro').id;
+    const refContext = await browser.newContext({ locale: 'it-IT', bypassCSP: true });
+    await refContext.addCookies([{ name: 'tessera_session', value: await sessionToken(t.app, 'luca.bianchi', PW), url: base }]);
+    const refPage = await refContext.newPage();
+    await refPage.goto(`${base}/referent/requests`);
+    const [rejected] = await Promise.all([refPage.waitForNavigation(), refPage.click(`form[action="/referent/requests/${id}/reject"] button`)]);
+    assert.equal(rejected?.status(), 422);
+    assert.match(await refPage.title(), /^Errore: /);
+    assert.equal(await refPage.getAttribute(`[id="f-comment-${id}"]`, 'aria-invalid'), 'true');
+    assert.equal(await refPage.getAttribute('.error-summary a', 'href'), `#f-comment-${id}`);
+    assert.deepEqual(await axe(refPage), []);
+    await refContext.close();
+  });
 });

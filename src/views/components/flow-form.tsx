@@ -8,14 +8,19 @@ type T = (k: string, p?: Record<string, string | number>) => string;
 const specific = (kind: string, group: 'field' | 'action', name: string): string =>
   hasMessage(`${kind}.${group}.${name}`) ? `${kind}.${group}.${name}` : `${group}.${name}`;
 
-function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: FlowMessage[]; t: T }) {
+/** A field's label as the form shows it, so that the error summary names the field the same way. */
+const fieldLabel = (f: FieldSpec, kind: string | undefined, t: T): string =>
+  f.labelText ?? t(f.label ?? (kind ? specific(kind, 'field', f.name) : `field.${f.name}`));
+
+/** One field with its label, hint and errors; `kind` picks a page's own labels (`<kind>.field.<name>`). */
+export function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: FlowMessage[]; t: T }) {
   const { f, value, t } = props;
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
   const errorIds = props.errors.map((_, i) => `${id}-err${i}`);
   const describedBy = [hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
   const invalid = props.errors.length > 0;
-  const label = f.labelText ?? t(f.label ?? specific(props.kind, 'field', f.name));
+  const label = fieldLabel(f, props.kind, t);
   const common = {
     id,
     name: f.name,
@@ -98,15 +103,16 @@ export function FieldError(props: { id: string; text: string; t: T }) {
 }
 
 /** Errors first, as a list linking to each field (WCAG 3.3.1), then the form. */
-export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[]; general?: FlowMessage[] }) {
+export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: FieldSpec[]; kind?: string; general?: FlowMessage[] }) {
   if (props.messages.length === 0) return null;
   // What went wrong as a whole, said once, before the fields to correct.
   const general = (props.general ?? []).filter((g) => !props.messages.some((m) => m.text === g.text));
   // A step may report one problem both generally and on its field: list it once, as the link.
   const onFields = new Set(props.messages.filter((m) => m.field).map((m) => m.text));
   const shown = props.messages.filter((m) => m.field || !onFields.has(m.text));
-  // "Username: this field is required." rather than the same sentence twice for two fields.
-  const labels = new Map((props.fields ?? []).map((f) => [f.name, props.t(f.label ?? `field.${f.name}`)]));
+  // "Username: this field is required." rather than the same sentence twice for two fields, with
+  // the label the field itself shows.
+  const labels = new Map((props.fields ?? []).map((f) => [f.name, fieldLabel(f, props.kind, props.t)]));
   const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
   return (
     <div class="error-summary" role="alert" tabIndex={-1} id="error-summary" aria-labelledby="error-summary-title">

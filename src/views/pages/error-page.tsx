@@ -20,11 +20,15 @@ export function renderErrorPage(
   const restart = !restartable ? null : flowKind ? `/flows/${flowKind}` : e.code === 'auth.csrf' ? '/' : null;
   // Signed out meanwhile (in another tab, or the session ended): sign in, then back to the flow's start.
   const signIn = e.code === 'flow.session_required' ? (flowKind ? `/flows/${flowKind}` : '/flows/login') : null;
+  // An emailed link's token stays in the address the email carried: the language links lead
+  // to the same path without it.
+  const url = new URL(req.url, 'http://x');
+  url.searchParams.delete('token');
   return renderPage({
     ctx,
     locale: e.locale,
     title,
-    path: req.url,
+    path: `${url.pathname}${url.search}`,
     children: (
       <div class="card narrow">
         <h1>{title}</h1>

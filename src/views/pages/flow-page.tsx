@@ -66,7 +66,7 @@ export function renderFlowPage(p: FlowPageInput): string {
                 ))}
               </div>
             ) : null}
-            <ErrorSummary messages={fieldMessages} general={general} t={t} fields={p.view.fields} />
+            <ErrorSummary messages={fieldMessages} general={general} t={t} fields={p.view.fields} kind={p.view.kind} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
             <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale, p.ctx.config.institution.timeZone) })}</p>
