@@ -178,3 +178,23 @@ export async function fillLogin(b: HttpBrowser, username: string, password = PAS
   await b.submit({ username, password }, { action: 'submit' });
   return b;
 }
+
+/** A raw call of the token endpoint as webmail (client_secret_basic), for tests that race or replay it. */
+export const webmailToken = (w: OidcWorld, body: Record<string, string>) =>
+  fetch(`${w.issuer}/oidc/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`webmail:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+  });
+
+/** A browser signed in to Tessera and to webmail through it (offline_access), and webmail's code. */
+export async function webmailCode(w: OidcWorld, username: string) {
+  const config = await rpConfig(w, 'webmail');
+  const req = await authorize(w, config, 'webmail', { scope: 'openid offline_access', prompt: 'consent' });
+  const b = browserFor(w);
+  await b.get(req.url);
+  await fillLogin(b, username);
+  if (!b.stoppedAt) await b.submit({}, { action: 'allow', formAction: /confirm/ });
+  if (!b.stoppedAt) throw new Error(`not back at the service: ${b.url}`);
+  return { browser: b, code: new URL(b.stoppedAt).searchParams.get('code')!, verifier: req.verifier, redirectUri: req.redirectUri };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { authorize, browserFor, fillLogin, rpConfig, SECRET, seedPerson, startWorld, type OidcWorld } from './harness.js';
+import { seedPerson, startWorld, webmailCode, webmailToken, type OidcWorld } from './harness.js';
 
 /**
  * Signing out of the portal itself (its sign-out button, or `DELETE /api/v1/session`) ends what
@@ -16,27 +16,15 @@ describe('single sign-on: signing out of the portal', () => {
   });
   after(() => w.close());
 
-  const token = (body: Record<string, string>) =>
-    fetch(`${w.issuer}/oidc/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`webmail:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(body).toString(),
-    }).then(async (r) => (await r.json()) as { access_token?: string; refresh_token?: string; error?: string });
+  const token = (body: Record<string, string>) => webmailToken(w, body).then(async (r) => (await r.json()) as { access_token?: string; refresh_token?: string; error?: string });
   const userinfo = (accessToken: string) => fetch(`${w.issuer}/oidc/me`, { headers: { authorization: `Bearer ${accessToken}` } }).then((r) => r.status);
 
   /** A browser signed in to the portal and to webmail through it; the tokens webmail got. */
   async function signedIn() {
-    const config = await rpConfig(w, 'webmail');
-    const req = await authorize(w, config, 'webmail', { scope: 'openid offline_access', prompt: 'consent' });
-    const b = browserFor(w);
-    await b.get(req.url);
-    await fillLogin(b, 'S400001');
-    if (!b.stoppedAt) await b.submit({}, { action: 'allow', formAction: /confirm/ });
-    assert.ok(b.stoppedAt, `back at the service: ${b.url}`);
-    const code = new URL(b.stoppedAt).searchParams.get('code')!;
-    const tokens = await token({ grant_type: 'authorization_code', code, redirect_uri: req.redirectUri, code_verifier: req.verifier });
+    const c = await webmailCode(w, 'S400001');
+    const tokens = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier });
     assert.ok(tokens.access_token && tokens.refresh_token, JSON.stringify(tokens));
-    return { browser: b, tokens: tokens as { access_token: string; refresh_token: string } };
+    return { browser: c.browser, tokens: tokens as { access_token: string; refresh_token: string } };
   }
 
   it('ends the tokens the services got through that session, not those of another device', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { authorize, browserFor, fillLogin, rpConfig, SECRET, seedPerson, startWorld, type OidcWorld } from './harness.js';
+import { seedPerson, startWorld, webmailCode, webmailToken, type OidcWorld } from './harness.js';
 
 /**
  * A code or a refresh token is good for one redemption, also when several arrive at once (a
@@ -15,23 +15,8 @@ describe('single sign-on: a code or refresh token redeemed several times at once
   });
   after(() => w.close());
 
-  const token = (body: Record<string, string>) =>
-    fetch(`${w.issuer}/oidc/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`webmail:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(body).toString(),
-    });
-
-  async function code() {
-    const config = await rpConfig(w, 'webmail');
-    const req = await authorize(w, config, 'webmail', { scope: 'openid offline_access', prompt: 'consent' });
-    const b = browserFor(w);
-    await b.get(req.url);
-    await fillLogin(b, 'S300001');
-    if (!b.stoppedAt) await b.submit({}, { action: 'allow', formAction: /confirm/ });
-    assert.ok(b.stoppedAt, `back at the service: ${b.url}`);
-    return { code: new URL(b.stoppedAt).searchParams.get('code')!, verifier: req.verifier, redirectUri: req.redirectUri };
-  }
+  const token = (body: Record<string, string>) => webmailToken(w, body);
+  const code = () => webmailCode(w, 'S300001');
 
   it('one code, four redemptions at once: one set of tokens, the rest invalid_grant', async () => {
     for (let round = 0; round < 5; round++) {
