@@ -29,7 +29,9 @@ const db = process.env.TEST_DATABASE_URL ?? 'sqlite';
 console.log(`tessera tests: ${files.length} files, database ${db.startsWith('postgres') ? 'postgresql' : 'sqlite'}, node ${process.version}`);
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  // A test that hangs (a browser waiting for a page that never comes) fails after 5 minutes instead
+  // of holding the run.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(res.status ?? 1);

@@ -9,7 +9,7 @@ import { KyselyAdapter } from './adapter.js';
 import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
-import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.js';
+import { logoutSource, postLogoutSuccessSource, providerPages, renderFormPost, renderProviderError } from './provider-pages.js';
 import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
 
 export { oidcRoutes };
@@ -154,11 +154,35 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
   };
 }
 
+type ResponseMode = (k: KoaContextWithOIDC, redirectUri: string, out: Record<string, unknown>) => Promise<void> | void;
+
+declare module 'oidc-provider' {
+  interface Provider {
+    registerResponseMode(name: string, handler: ResponseMode): void;
+  }
+}
+
+/**
+ * The provider, with Tessera's page for the `form_post` response mode. oidc-provider 8.8 has no
+ * setting for that page: it registers its response modes while it is constructed, each only if
+ * none is registered under that name, through `registerResponseMode`, which this class answers
+ * with Tessera's page for `form_post`.
+ */
+function tesseraProvider(ctx: AppContext) {
+  return class TesseraProvider extends Provider {
+    override registerResponseMode(name: string, handler: ResponseMode): void {
+      super.registerResponseMode(name, name === 'form_post' ? (k, redirectUri, out) => renderFormPost(ctx, k, redirectUri, out) : handler);
+    }
+  };
+}
+
 async function build(ctx: AppContext): Promise<Provider> {
-  const provider = new Provider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
+  const TesseraProvider = tesseraProvider(ctx);
+  const provider = new TesseraProvider(ctx.env.PUBLIC_URL, configuration(ctx, await loadSigningKeys(ctx)));
   // The forwarded headers it reads are set by Tessera itself from PUBLIC_URL (mount.ts publicRequest).
   provider.proxy = true;
   provider.use(formPostPolicy);
+  provider.use(providerPages(ctx));
   provider.on('authorization.success', revokeOnLogout);
   provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));
   provider.on('server_error', (_k: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
@@ -166,11 +190,11 @@ async function build(ctx: AppContext): Promise<Provider> {
 }
 
 /**
- * The `form_post` response mode under Tessera's Content-Security-Policy. The provider's page posts
- * the answer to the service with one inline script, whose hash it adds to the policy's
- * `script-src` when there is one: authorization answers get `script-src 'self'` (Tessera serves
- * no script files), and a form_post answer also lets its form post to the service's redirect URI
- * (registered, and checked by the provider before it answers there).
+ * The `form_post` response mode under Tessera's Content-Security-Policy. Its page (renderFormPost)
+ * posts the answer to the service with one inline script, whose hash it adds to the policy's
+ * `script-src`: authorization answers get `script-src 'self'` (Tessera serves no script files),
+ * and a form_post answer also lets its form post to the service's redirect URI (registered, and
+ * checked by the provider before it answers there).
  */
 async function formPostPolicy(k: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
   const authorization = k.path === oidcRoutes.authorization || k.path.startsWith(`${oidcRoutes.authorization}/`);

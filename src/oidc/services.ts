@@ -55,6 +55,14 @@ export async function listServices(ctx: AppContext): Promise<Service[]> {
   ];
 }
 
+/** The name of a service (for the pages that take a person back to it), or null. */
+export async function serviceNameOf(ctx: AppContext, id: string): Promise<LocalizedText | null> {
+  const fromFile = findConfigService(ctx, id);
+  if (fromFile) return fromFile.name;
+  const r = await ctx.db.kysely.selectFrom('oidc_services').select('name').where('id', '=', id).executeTakeFirst();
+  return r ? (JSON.parse(r.name) as LocalizedText) : null;
+}
+
 /** One service with its client secret (in clear, for the provider), or null. */
 export async function findServiceWithSecret(ctx: AppContext, id: string): Promise<{ service: Service; secret: string | null } | null> {
   const fromFile = ctx.config.services.find((s) => s.id === id && s.protocol === 'oidc');

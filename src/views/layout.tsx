@@ -19,7 +19,8 @@ export interface PageOptions {
 function withLang(path: string, lang: Locale): string {
   const url = new URL(path, 'http://x');
   url.searchParams.set('lang', lang);
-  return `${url.pathname}${url.search}`;
+  // A path such as `/a/..//host` resolves to `//host`, which a link would read as another site.
+  return `${url.pathname.replace(/^\/+/, '/')}${url.search}`;
 }
 
 /** Which main link, if any, the page belongs to (marked for assistive technology and styled). */

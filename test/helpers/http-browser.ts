@@ -8,6 +8,8 @@ export class HttpBrowser {
   private readonly jar = new Map<string, { name: string; value: string; path: string }>();
   html = '';
   status = 0;
+  /** The headers of the last answer. */
+  responseHeaders = new Headers();
   url = '';
   stoppedAt: string | null = null;
   /** Every URL visited, in order (redirects included). */
@@ -85,6 +87,7 @@ export class HttpBrowser {
     this.store(u, res.headers);
     this.url = url;
     this.status = res.status;
+    this.responseHeaders = res.headers;
     this.html = await res.text();
     if (res.status >= 300 && res.status < 400) return new URL(res.headers.get('location')!, u).href;
     const refresh = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(this.html);

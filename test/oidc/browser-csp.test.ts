@@ -71,4 +71,25 @@ describe('single sign-on in a real browser (Content-Security-Policy)', { skip },
     assert.deepEqual(violations, []);
     await page.close();
   });
+
+  it('signing out with no session at the provider reaches the service on its own: the page posts to the sign-out step', async () => {
+    const page = await browser.newPage({ locale: 'el-GR' });
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|violates/i.test(m.text())) violations.push(m.text());
+    });
+    const seen: string[] = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`${w.issuer}/oidc/session/end?`)) seen.push(r.url());
+    });
+    const bye = `${w.rp.base}/webmail/bye`;
+    await Promise.all([
+      page.waitForURL((u) => u.href.startsWith(bye), { timeout: 15_000 }),
+      page.goto(`${w.issuer}/oidc/session/end?client_id=webmail&post_logout_redirect_uri=${encodeURIComponent(bye)}&state=js`),
+    ]);
+    assert.equal(new URL(page.url()).searchParams.get('state'), 'js');
+    assert.equal(seen.length, 1);
+    assert.deepEqual(violations, []);
+    await page.close();
+  });
 });

@@ -12,7 +12,7 @@ async function signIn(w: OidcWorld, b: ReturnType<typeof browserFor>, id: 'webma
   if (login) await fillLogin(b, username);
   // Another person signed in in this browser: the provider ends the previous person's session on
   // a page that submits itself (here, without JavaScript, the person presses Continue).
-  if (!b.stoppedAt && /Submitting Callback/.test(b.text())) await b.submit({});
+  if (!b.stoppedAt && /<form id="continue" method="post" action="\/oidc\/session\/end\/confirm">/.test(b.html)) await b.submit({});
   assert.ok(b.stoppedAt, `came back to the service: ${b.url} ${b.text().slice(0, 900)}`);
   const back = new URL(b.stoppedAt!);
   if (back.searchParams.get('error')) return { login, error: back.searchParams.get('error'), tokens: null };
