@@ -20,7 +20,6 @@ describe('tessera import (CLI)', () => {
       NODE_ENV: 'test',
       DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
       TESSERA_DATA_DIR: join(dir, 'data'),
-      TESSERA_FROM_SOURCE: '1',
       LOG_LEVEL: 'warn',
     };
     writeFileSync(

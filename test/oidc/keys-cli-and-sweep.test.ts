@@ -84,7 +84,7 @@ describe('npx tessera oidc rotate-keys', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const run = () =>
     spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), 'oidc', 'rotate-keys', '--json'], {
-      env: { ...process.env, TESSERA_FROM_SOURCE: '1', DATABASE_URL: `sqlite:${join(dir, 't.db')}`, TESSERA_SECRET: 'cli-secret-cli-secret-cli-secret-0123', LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 't.db')}`, TESSERA_SECRET: 'cli-secret-cli-secret-cli-secret-0123', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
     });
 

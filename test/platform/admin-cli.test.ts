@@ -14,7 +14,7 @@ describe('tessera admin, jobs and migrate (CLI)', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-admin-cli-'));
-    env = { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`, TESSERA_DATA_DIR: join(dir, 'data'), TESSERA_FROM_SOURCE: '1', LOG_LEVEL: 'warn' };
+    env = { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`, TESSERA_DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn' };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -75,7 +75,7 @@ describe('configuration', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'institution:\n  id: x\n  name: X\n  domain: uni.example.org\nlogin:\n  lockMinutes: 0\n');
     const r = spawnSync(process.execPath, [join(root, 'bin/tessera.mjs'), 'serve'], {
-      env: { ...process.env, TESSERA_CONFIG: file, TESSERA_FROM_SOURCE: '1', DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, TESSERA_DATA_DIR: dir, PORT: '0' },
+      env: { ...process.env, TESSERA_CONFIG: file, DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, TESSERA_DATA_DIR: dir, PORT: '0' },
       encoding: 'utf8',
       timeout: 60_000,
     });
