@@ -48,15 +48,19 @@ async function loginLinked(ctx: AppContext, tx: Tx, account: Account, id: SpidId
 }
 
 /**
- * Links `accountId` to this SPID identity. A link the account still held to another codice fiscale
- * is stale (the registrar corrected the record's): it is removed, and audited, first.
+ * Drops the SPID link of an account (an account has at most one) whose record no longer carries
+ * the linked codice fiscale (the registrar corrected it, or the account was purged), audited.
  */
-export async function link(tx: Tx, accountId: string, personId: string | null, id: Pick<SpidIdentity, 'taxCode' | 'idp'>, at: Date, meta: RequestMeta): Promise<void> {
-  const stale = await tx.selectFrom('spid_identities').select('tax_code').where('account_id', '=', accountId).where('tax_code', '!=', id.taxCode).execute();
-  if (stale.length) {
-    await tx.deleteFrom('spid_identities').where('account_id', '=', accountId).where('tax_code', '!=', id.taxCode).execute();
+async function dropLink(tx: Tx, accountId: string, personId: string | null, meta: RequestMeta, at: Date): Promise<void> {
+  const res = await tx.deleteFrom('spid_identities').where('account_id', '=', accountId).executeTakeFirst();
+  if (Number(res.numDeletedRows) > 0) {
     await audit(tx, at, { actor: 'system:spid', action: 'spid.unlinked', accountId, personId, ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'tax_code_changed' } });
   }
+}
+
+/** Links `accountId` to this SPID identity, in place of a stale link the account still held. */
+export async function link(tx: Tx, accountId: string, personId: string | null, id: Pick<SpidIdentity, 'taxCode' | 'idp'>, at: Date, meta: RequestMeta): Promise<void> {
+  await dropLink(tx, accountId, personId, meta, at);
   await tx
     .insertInto('spid_identities')
     .values({ tax_code: id.taxCode, account_id: accountId, idp: id.idp, created_at: at.toISOString(), last_login_at: at.toISOString() })
@@ -102,8 +106,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta)
     if (linked) {
       // The record behind the link no longer carries this codice fiscale (the registrar corrected
       // it, or the account was purged): the identity is someone else's now, and is resolved anew.
-      await tx.deleteFrom('spid_identities').where('tax_code', '=', id.taxCode).execute();
-      await audit(tx, at, { actor: 'system:spid', action: 'spid.unlinked', accountId: linked.id, personId: linked.person_id, ip: meta.ip, correlationId: meta.correlationId, details: { reason: 'tax_code_changed' } });
+      await dropLink(tx, linked.id, linked.person_id, meta, at);
     }
     const persons = (await tx.selectFrom('persons').selectAll().where('tax_code', '=', id.taxCode).orderBy('created_at').execute()).map(toPerson);
     // One person may hold several records (a student who is also staff): the account with
