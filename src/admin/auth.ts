@@ -53,7 +53,8 @@ export function adminTokenName(raw: string): string {
  */
 export async function issueAdminToken(ctx: AppContext, name: string): Promise<{ id: string; token: string }> {
   const token = `tsa_${randomBytes(32).toString('base64url')}`;
-  const id = randomId();
+  // Never starting with '-': `tessera admin revoke ID` would read such an id as an option.
+  const id = randomId().replace(/^-/, 'A');
   const now = ctx.clock.now();
   const checked = adminTokenName(name);
   await ctx.db.kysely.transaction().execute(async (tx) => {
