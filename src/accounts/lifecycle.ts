@@ -40,7 +40,7 @@ export async function transitionAccount(
   // gave services.
   if (endsAccess.has(to)) {
     await revokeAccountSessions(tx, account.id, how.at);
-    await revokeOidcForAccount(tx, account.id);
+    await revokeOidcForAccount(tx, account.id, { config: how.provisioning.config, at: how.at });
     await forgetConsents(tx, account.id);
   }
   await audit(tx, how.at, {

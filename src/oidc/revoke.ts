@@ -1,37 +1,50 @@
 import type { Kysely } from 'kysely';
+import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
+import { enqueueLogoutNotices, noticesOf } from './backchannel.js';
+
+/** When, and under which institution's services (those taking back-channel logout notices). */
+export interface Revocation {
+  config: AppContext['config'];
+  at: Date;
+}
 
 /**
  * Ends every single sign-on session of an account and revokes everything issued to it (grants,
  * codes, access and refresh tokens), inside the caller's transaction. Called when the password
- * changes and when the account is suspended, locked, expired or purged. Services learn of it
- * when their tokens stop working (refresh and introspection fail); back-channel logout notices
- * are sent only for sign-outs the person makes.
+ * changes and when the account is suspended, locked, expired or purged. The services signed in
+ * through those sessions that take back-channel logout notices are told in the same transaction
+ * (backchannel.ts); the others learn of it when their tokens stop working. Returns the notices
+ * written.
  */
-export async function revokeOidcForAccount(tx: Kysely<Database>, accountId: string): Promise<number> {
-  const res = await tx.deleteFrom('oidc_payloads').where('account_id', '=', accountId).executeTakeFirst();
-  return Number(res.numDeletedRows);
+export async function revokeOidcForAccount(tx: Kysely<Database>, accountId: string, how: Revocation): Promise<number> {
+  const sessions = await tx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('account_id', '=', accountId).execute();
+  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions));
+  await tx.deleteFrom('oidc_payloads').where('account_id', '=', accountId).execute();
+  return notices;
 }
 
 /**
  * Signing out of Tessera: the services this Tessera session signed in to (through the provider's
  * browser session, whose authorizations carry the Tessera session they were made under, see
  * `revokeOnLogout` in provider.ts) lose their grants with every code and token, `offline_access`
- * included, and that browser session of the provider ends. Grants made in the person's other
- * sessions (another device) stay. Inside the caller's transaction; returns the grants ended.
+ * included, those taking back-channel logout notices are told, and that browser session of the
+ * provider ends. Grants made in the person's other sessions (another device) stay. Inside the
+ * caller's transaction.
  */
-export async function revokeOidcForSession(tx: Kysely<Database>, accountId: string, sessionId: string): Promise<number> {
+export async function revokeOidcForSession(tx: Kysely<Database>, accountId: string, sessionId: string, how: Revocation): Promise<{ grants: number; notices: number }> {
   const rows = await tx.selectFrom('oidc_payloads').select(['id', 'payload']).where('model', '=', 'Session').where('account_id', '=', accountId).execute();
   const grants: string[] = [];
-  const sessions: string[] = [];
+  const sessions: Array<{ id: string; payload: string }> = [];
+  const mine = (a: { tessera?: string }) => a.tessera === sessionId;
   for (const r of rows) {
-    const auths = Object.values((JSON.parse(r.payload) as { authorizations?: Record<string, { grantId?: string; tessera?: string }> }).authorizations ?? {});
-    const mine = auths.filter((a) => a.tessera === sessionId);
-    if (mine.length === 0) continue;
-    sessions.push(r.id);
-    for (const a of mine) if (a.grantId) grants.push(a.grantId);
+    const auths = Object.values((JSON.parse(r.payload) as { authorizations?: Record<string, { grantId?: string; tessera?: string }> }).authorizations ?? {}).filter(mine);
+    if (auths.length === 0) continue;
+    sessions.push(r);
+    for (const a of auths) if (a.grantId) grants.push(a.grantId);
   }
+  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions, mine));
   if (grants.length) await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
-  if (sessions.length) await tx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', 'in', sessions).execute();
-  return grants.length;
+  if (sessions.length) await tx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', 'in', sessions.map((s) => s.id)).execute();
+  return { grants: grants.length, notices };
 }

@@ -1,7 +1,11 @@
+import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
+import { backchannelHandler } from '../../src/oidc/backchannel-delivery.js';
+import { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
@@ -18,6 +22,8 @@ export async function startRpServer() {
   const pair = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
   const jwk = { ...(await webcrypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'rp-1', alg: 'ES256', use: 'sig' };
   const logoutTokens: string[] = [];
+  /** What the back-channel logout endpoint answers (a test sets 503 to see the notices retried). */
+  const backchannel = { status: 200 };
   /** Answers posted to a callback (response_mode=form_post), as form bodies. */
   const posted: URLSearchParams[] = [];
   const server: Server = createServer((req, res) => {
@@ -41,7 +47,8 @@ export async function startRpServer() {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         const token = new URLSearchParams(body).get('logout_token');
-        if (token) logoutTokens.push(token);
+        res.statusCode = backchannel.status;
+        if (token && backchannel.status === 200) logoutTokens.push(token);
         res.end();
       });
       return;
@@ -53,7 +60,7 @@ export async function startRpServer() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, privateKey: pair.privateKey, logoutTokens, posted, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { base, privateKey: pair.privateKey, logoutTokens, backchannel, posted, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export type RpServer = Awaited<ReturnType<typeof startRpServer>>;
@@ -197,4 +204,19 @@ export async function webmailCode(w: OidcWorld, username: string) {
   if (!b.stoppedAt) await b.submit({}, { action: 'allow', formAction: /confirm/ });
   if (!b.stoppedAt) throw new Error(`not back at the service: ${b.url}`);
   return { browser: b, code: new URL(b.stoppedAt).searchParams.get('code')!, verifier: req.verifier, redirectUri: req.redirectUri };
+}
+
+/** Delivers the back-channel logout notices waiting in the outbox, as a running instance would. */
+export const deliverLogoutNotices = (w: OidcWorld) => new OutboxDispatcher(w.t.ctx, { senders: [], batchHandlers: [backchannelHandler(w.t.ctx)] }).drain();
+
+/**
+ * A logout token as a service checks it (Back-Channel Logout 1.0 §2.6): signed with a key of
+ * Tessera's JWKS, for this service, with the logout event, a `sid` and no nonce. Its claims.
+ */
+export async function verifyLogoutToken(w: OidcWorld, token: string, clientId: string) {
+  const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${w.issuer}/oidc/jwks`)), { issuer: w.issuer, audience: clientId, typ: 'logout+jwt', maxTokenAge: '2 minutes' });
+  assert.ok((payload.events as Record<string, unknown> | undefined)?.['http://schemas.openid.net/event/backchannel-logout'], 'the logout event');
+  assert.equal(payload.nonce, undefined);
+  assert.equal(typeof payload.sid, 'string');
+  return payload as { sub: string; sid: string; jti: string };
 }

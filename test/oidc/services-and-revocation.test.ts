@@ -9,7 +9,7 @@ import { ADMIN_TOKEN } from '../helpers/app.js';
 import { apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { lastMessage } from '../registration/outbox.js';
-import { authorize, browserFor, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, startWorld, type OidcWorld } from './harness.js';
+import { authorize, browserFor, deliverLogoutNotices, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, startWorld, verifyLogoutToken, type OidcWorld } from './harness.js';
 
 const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
   fetch(`${w.issuer}${path}`, {
@@ -156,6 +156,8 @@ describe('campus services and the end of access', () => {
     const config = await rpConfig(w, 'webmail');
     const other = await signIn(w, config, 'webmail', 'S300002');
     const mine = await signIn(w, config, 'webmail', 'S300002');
+    await deliverLogoutNotices(w);
+    const sent = w.rp.logoutTokens.length;
     // The password change, through the real form in the second browser.
     await mine.b.get(`${w.issuer}/flows/password-change`);
     await mine.b.submit({ currentPassword: PASSWORD, newPassword: 'Brand-New-Path-77', newPasswordConfirm: 'Brand-New-Path-77' }, { action: 'submit' });
@@ -168,12 +170,18 @@ describe('campus services and the end of access', () => {
     const again = await authorize(w, config, 'webmail');
     await other.b.get(again.url);
     assert.match(other.b.url, /\/flows\/login\//);
+    // Webmail is told of both sessions by back-channel logout, each by the sid of its ID token.
+    assert.equal((await deliverLogoutNotices(w)).sent, 2);
+    const told = await Promise.all(w.rp.logoutTokens.slice(sent).map((t) => verifyLogoutToken(w, t, 'webmail')));
+    assert.deepEqual(told.map((n) => n.sid).sort(), [other.tokens.claims()!.sid, mine.tokens.claims()!.sid].sort());
+    assert.ok(told.every((n) => n.sub === mine.tokens.claims()!.sub));
   });
 
   it('resetting a forgotten password ends the single sign-on sessions and revokes every token', async () => {
     await seedAccount(w.t.ctx, { externalId: 'S300005', population: 'student', status: 'active', password: PASSWORD, email: 'S300005@studenti.unidemo.example.org', personalEmail: 's300005@example.org' });
     const config = await rpConfig(w, 'webmail');
     const { tokens } = await signIn(w, config, 'webmail', 'S300005');
+    await deliverLogoutNotices(w);
     const c = apiClient(w.t.app);
     const f = (await c.start('password-reset')).body;
     await c.submit('password-reset', f.id, { identifier: 'S300005' });
@@ -182,6 +190,9 @@ describe('campus services and the end of access', () => {
     assert.equal((await c.submit('password-reset', f.id, { password: 'Reset-New-Path-88', passwordConfirm: 'Reset-New-Path-88' })).body.state, 'completed');
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
     await assert.rejects(client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub), (e: unknown) => (e as { status?: number }).status === 401);
+    const sent = w.rp.logoutTokens.length;
+    assert.equal((await deliverLogoutNotices(w)).sent, 1);
+    assert.equal((await verifyLogoutToken(w, w.rp.logoutTokens[sent]!, 'webmail')).sid, tokens.claims()!.sid);
   });
 
   it('suspending an account ends its single sign-on sessions and revokes its refresh tokens', async () => {
@@ -196,6 +207,10 @@ describe('campus services and the end of access', () => {
     );
     assert.equal((await w.t.ctx.db.kysely.selectFrom('oidc_payloads').select('model').where('account_id', '=', accountId).execute()).length, 0);
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+    // Webmail's own session of the person ends too: it is told by back-channel logout.
+    const sent = w.rp.logoutTokens.length;
+    assert.equal((await deliverLogoutNotices(w)).sent, 1);
+    assert.equal((await verifyLogoutToken(w, w.rp.logoutTokens[sent]!, 'webmail')).sid, tokens.claims()!.sid);
     const again = await authorize(w, config, 'webmail');
     await b.get(again.url);
     assert.match(b.url, /\/flows\/login\//, 'no pass-through for a suspended account');

@@ -38,7 +38,9 @@ export async function endSession(ctx: AppContext, s: { sessionId: string; accoun
   await ctx.db.kysely.transaction().execute(async (tx) => {
     await revokeSession(tx, s.sessionId, now);
     // What services got through this session ends with it (their refresh tokens included).
-    const grants = await revokeOidcForSession(tx, s.accountId, s.sessionId);
+    const { grants } = await revokeOidcForSession(tx, s.accountId, s.sessionId, { config: ctx.config, at: now });
     await audit(tx, now, { actor: `account:${s.accountId}`, action: 'logout', accountId: s.accountId, ip: meta.ip, correlationId: meta.correlationId, ...(grants ? { details: { servicesSignedOut: grants } } : {}) });
   });
+  // Back-channel logout notices go out now, not at the next poll.
+  ctx.kickOutbox();
 }

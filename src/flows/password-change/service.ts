@@ -55,7 +55,7 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
         await enqueueAccountProvisioning(ctx, tx, now, me.id, ['set_password']);
         const ended = await revokeAccountSessions(tx, me.id, now, req.session?.sessionId);
         // Single sign-on sessions and refresh tokens issued to campus services end as well.
-        await revokeOidcForAccount(tx, me.id);
+        await revokeOidcForAccount(tx, me.id, { config: ctx.config, at: now });
         await audit(tx, now, {
           actor: `account:${me.id}`,
           action: 'password.changed',

@@ -146,7 +146,7 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
         const ended = await revokeAccountSessions(tx, account.id, now);
         // As a password change does: single sign-on sessions, grants and tokens end with it (a
         // reset is how someone takes back an account another had the password of).
-        await revokeOidcForAccount(tx, account.id);
+        await revokeOidcForAccount(tx, account.id, { config: ctx.config, at: now });
         await clearFailures(tx, userKey(account.username));
         await audit(tx, now, { actor: `account:${account.id}`, action: 'password.reset', accountId: account.id, personId: account.personId, ip: req.meta.ip, correlationId: req.meta.correlationId, details: { sessionsEnded: ended } });
       },

@@ -98,7 +98,7 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
         const ended = await revokeAccountSessions(tx, account.id, now);
         // The password is gone: so is every single sign-on grant obtained with it (refresh tokens
         // included), as after a password change.
-        await revokeOidcForAccount(tx, account.id);
+        await revokeOidcForAccount(tx, account.id, { config: ctx.config, at: now });
         await tx
           .updateTable('one_time_codes')
           .set({ revoked_at: now.toISOString() })
