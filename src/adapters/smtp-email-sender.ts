@@ -20,7 +20,7 @@ export function smtpEmailSender(smtpUrl: string, from: string): MessageSender {
         subject: m.subject ?? '',
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
-        headers: { 'X-Tessera-Message': m.id, 'Auto-Submitted': 'auto-generated' },
+        headers: { 'X-Tessera-Message': m.id, 'Auto-Submitted': 'auto-generated', ...(m.lang ? { 'Content-Language': m.lang } : {}) },
       });
     },
     close: async () => {

@@ -39,6 +39,7 @@ export async function sendMailboxMail(
     subject: translate(loc, `mail.mailbox.${kind}.subject`, params),
     text: translate(loc, `mail.mailbox.${kind}.text`, params),
     sensitive: kind === 'approved' || kind === 'school',
+    lang: loc,
   });
 }
 

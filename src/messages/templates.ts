@@ -57,10 +57,10 @@ export function renderMessage(name: string, channel: 'email' | 'sms', locale: Lo
   if (channel === 'email') {
     if (!t.email) throw new Error(`template ${name} has no email`);
     const e = t.email[locale](params);
-    return { channel, purpose, to, subject: e.subject, text: e.text, ...(e.html ? { html: e.html } : {}), sensitive: t.sensitive };
+    return { channel, purpose, to, subject: e.subject, text: e.text, ...(e.html ? { html: e.html } : {}), sensitive: t.sensitive, lang: locale };
   }
   if (!t.sms) throw new Error(`template ${name} has no sms`);
-  return { channel, purpose, to, text: t.sms[locale](params), sensitive: t.sensitive };
+  return { channel, purpose, to, text: t.sms[locale](params), sensitive: t.sensitive, lang: locale };
 }
 
 /** True when `text` needs only the GSM 03.38 alphabet (else the SMS is sent as UCS-2). */

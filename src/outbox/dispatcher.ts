@@ -42,6 +42,7 @@ interface MessagePayload {
   text: string;
   html: string | null;
   sensitive: boolean;
+  lang?: string;
 }
 
 /**
@@ -144,7 +145,7 @@ export class OutboxDispatcher {
     for (const row of rows) {
       if (!(await renewClaim(this.ctx, row, this.leaseMs))) continue;
       const p = JSON.parse(row.payload) as MessagePayload;
-      const m: DeliverableMessage = { id: row.id, channel: row.channel as 'email' | 'sms', purpose: row.purpose, to: row.recipient, subject: p.subject, text: p.text, html: p.html };
+      const m: DeliverableMessage = { id: row.id, channel: row.channel as 'email' | 'sms', purpose: row.purpose, to: row.recipient, subject: p.subject, text: p.text, html: p.html, lang: p.lang };
       const failures = new Map<string, unknown>();
       try {
         await this.senders.get(row.channel)!.send(m);

@@ -17,6 +17,8 @@ export interface OutgoingMessage {
   text: string;
   html?: string;
   sensitive?: boolean;
+  /** The language it is written in (BCP 47): sent as Content-Language, marked on /dev/outbox. */
+  lang?: string;
 }
 
 const insertMessage = preparedQuery((db, id: string, channel: string, purpose: string, recipient: string, payload: string, at: string) =>
@@ -41,7 +43,7 @@ const insertMessage = preparedQuery((db, id: string, channel: string, purpose: s
  */
 export async function enqueueMessage(tx: Kysely<Database>, at: Date, m: OutgoingMessage): Promise<string> {
   const id = randomId();
-  const payload = JSON.stringify({ subject: m.subject ?? null, text: m.text, html: m.html ?? null, sensitive: m.sensitive ?? false });
+  const payload = JSON.stringify({ subject: m.subject ?? null, text: m.text, html: m.html ?? null, sensitive: m.sensitive ?? false, ...(m.lang ? { lang: m.lang } : {}) });
   await insertMessage.run(tx, id, m.channel, m.purpose, m.to, payload, at.toISOString());
   return id;
 }

@@ -72,8 +72,8 @@ async function keptMessages(ctx: AppContext) {
   if (channels.length === 0) return [];
   const rows = await ctx.db.kysely.selectFrom('outbox').selectAll().where('channel', 'in', channels).orderBy('created_at', 'desc').orderBy('id').limit(200).execute();
   return rows.map((r) => {
-    const p = JSON.parse(r.payload) as { subject: string | null; text: string; html: string | null };
-    return { id: r.id, channel: r.channel, purpose: r.purpose, to: r.recipient, subject: p.subject, text: p.text, html: p.html, status: r.status, createdAt: r.created_at };
+    const p = JSON.parse(r.payload) as { subject: string | null; text: string; html: string | null; lang?: string };
+    return { id: r.id, channel: r.channel, purpose: r.purpose, to: r.recipient, subject: p.subject, text: p.text, html: p.html, lang: p.lang ?? null, status: r.status, createdAt: r.created_at };
   });
 }
 
@@ -107,13 +107,13 @@ export function registerDevOutboxHtmlRoutes(app: FastifyInstance, ctx: AppContex
                 {m.subject ? (
                   <>
                     <dt>{t('outbox.subject')}</dt>
-                    <dd>{m.subject}</dd>
+                    <dd lang={m.lang ?? undefined}>{m.subject}</dd>
                   </>
                 ) : null}
                 <dt>{t('outbox.status')}</dt>
                 <dd>{m.status}</dd>
               </dl>
-              <pre>{m.text}</pre>
+              <pre lang={m.lang ?? undefined}>{m.text}</pre>
             </article>
           ))}
         </div>

@@ -7,6 +7,8 @@ export interface DeliverableMessage {
   subject: string | null;
   text: string;
   html: string | null;
+  /** The language it is written in, when known. */
+  lang?: string | undefined;
 }
 
 /**

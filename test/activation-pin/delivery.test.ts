@@ -96,6 +96,7 @@ describe('real delivery: SMTP and the SMS webhook through the outbox', () => {
       const m = await mail;
       assert.deepEqual(m.to, ['nikos@example.org']);
       assert.match(m.raw, /Subject: UniDemo: your activation PIN/);
+      assert.match(m.raw, /^Content-Language: en\r?$/m, 'the language it is written in, for mail clients and screen readers');
       assert.match(m.raw, /Content-Type: text\/plain/);
       assert.match(m.raw, /Content-Type: text\/html/);
       const pin = pinIn(m.raw);

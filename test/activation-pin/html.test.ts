@@ -128,6 +128,8 @@ describe('activation-pin through HTML forms (no JavaScript)', () => {
     assert.equal(b.status, 200);
     assert.match(b.text(), /activation_pin/);
     assert.match(b.text(), /PIN ενεργοποίησης: \d{6}/);
+    // A Greek message on an English page is marked as Greek (WCAG 3.1.2, language of parts).
+    assert.match(b.html, /<pre lang="el">[^<]*PIN ενεργοποίησης/);
   });
 });
 

@@ -52,7 +52,7 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
     ...after.map((p) => `<p>${escapeHtml(p)}</p>`),
     `<p>-- <br>${escapeHtml(t('mail.signature'))}</p></body></html>`,
   ].join('\n');
-  return { channel: 'email', purpose: b.purpose, to: b.to, subject: t(b.subjectKey), text, html, sensitive: b.sensitive ?? false };
+  return { channel: 'email', purpose: b.purpose, to: b.to, subject: t(b.subjectKey), text, html, sensitive: b.sensitive ?? false, lang: locale };
 }
 
 /**
