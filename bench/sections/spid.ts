@@ -42,6 +42,7 @@ export const spidBench: BenchSection = {
       browser_hash: 'b',
       return_to: null,
       locale: 'it',
+      language: null,
       issue_instant: now.toISOString(),
       expires_at: new Date(now.getTime() + 600_000).toISOString(),
       consumed_at: null,

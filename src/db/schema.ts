@@ -268,6 +268,8 @@ export interface SpidRequestTable {
   browser_hash: string;
   return_to: string | null;
   locale: string;
+  /** The language chosen or asked for at the start (kept with the account), null for a default. */
+  language: string | null;
   issue_instant: string;
   expires_at: string;
   consumed_at: string | null;

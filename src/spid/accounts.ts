@@ -7,6 +7,7 @@ import { toAccount, toPerson } from '../accounts/repository.js';
 import type { Account, Person } from '../accounts/types.js';
 import { canLogIn, spidMayUse } from '../domain/account-status.js';
 import { AppError } from '../errors/app-error.js';
+import { isLocale, type Locale } from '../i18n/index.js';
 import type { Tx } from '../flows/kernel/types.js';
 import { createSession, sessionIdOf } from '../sessions/sessions.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
@@ -32,8 +33,13 @@ export async function openSpidSession(ctx: AppContext, tx: Tx, accountId: string
   return s;
 }
 
-async function loginLinked(ctx: AppContext, tx: Tx, account: Account, id: SpidIdentity, meta: RequestMeta, at: Date) {
+/**
+ * Signs a linked account in; a language chosen (or asked for) when the person went to SPID is
+ * remembered with the account, as a password login remembers it.
+ */
+async function loginLinked(ctx: AppContext, tx: Tx, account: Pick<Account, 'id' | 'personId' | 'locale'>, id: SpidIdentity, meta: RequestMeta, at: Date, language: Locale | null) {
   await tx.updateTable('spid_identities').set({ last_login_at: at.toISOString(), idp: id.idp }).where('tax_code', '=', id.taxCode).execute();
+  if (language && language !== account.locale) await tx.updateTable('accounts').set({ locale: language }).where('id', '=', account.id).execute();
   const s = await openSpidSession(ctx, tx, account.id, id, meta, at);
   await audit(tx, at, {
     actor: `account:${account.id}`,
@@ -74,18 +80,18 @@ export async function link(tx: Tx, accountId: string, personId: string | null, i
  * activated; anyone else gets a new active external account at once.
  * Produces `spid.account_unavailable` (a linked or matched account that may not sign in).
  */
-export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: RequestMeta): Promise<SpidOutcome> {
+export async function resolveSpidLogin(ctx: AppContext, id: SpidIdentity, meta: RequestMeta, language: Locale | null = null): Promise<SpidOutcome> {
   try {
-    return await resolveOnce(ctx, id, meta);
+    return await resolveOnce(ctx, id, meta, language);
   } catch (e) {
     // Two first logins of one identity at once (two tabs, a double submit of the IdP's form): the
     // one that lost the race to create or link the account finds it made, and signs in to it.
-    if (isUniqueViolation(e)) return resolveOnce(ctx, id, meta);
+    if (isUniqueViolation(e)) return resolveOnce(ctx, id, meta, language);
     throw e;
   }
 }
 
-async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta): Promise<SpidOutcome> {
+async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta, language: Locale | null): Promise<SpidOutcome> {
   const db = ctx.db.kysely;
   const at = ctx.clock.now();
   return db.transaction().execute(async (tx): Promise<SpidOutcome> => {
@@ -100,7 +106,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta)
     if (linked && (linked.record_tax_code ?? '').toUpperCase() === id.taxCode) {
       const account = toAccount(linked);
       if (!canLogIn(account.status)) throw new AppError('spid.account_unavailable');
-      const s = await loginLinked(ctx, tx, account, id, meta, at);
+      const s = await loginLinked(ctx, tx, account, id, meta, at, language);
       return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
     }
     if (linked) {
@@ -131,7 +137,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta)
       }
       await link(tx, account.id, person.id, id, at, meta);
       await audit(tx, at, { actor: `account:${account.id}`, action: 'spid.linked', accountId: account.id, personId: person.id, ip: meta.ip, correlationId: meta.correlationId, details: { idp: id.idp, level: id.level } });
-      const s = await loginLinked(ctx, tx, { ...account, status: 'active' }, id, meta, at);
+      const s = await loginLinked(ctx, tx, account, id, meta, at, language);
       return { kind: 'session', accountId: account.id, token: s.token, expiresAt: s.expiresAt, created: false };
     }
     // A registrar record without an account gives its population; otherwise an external person.
@@ -212,6 +218,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta)
         created_at: at.toISOString(),
         updated_at: at.toISOString(),
         version: 0,
+        locale: language,
       })
       .execute();
     await link(tx, accountId, person.id, id, at, meta);
@@ -224,7 +231,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta)
       correlationId: meta.correlationId,
       details: { via: 'spid', population: person.population, registrarRecord: Boolean(record), idp: id.idp },
     });
-    const s = await loginLinked(ctx, tx, { id: accountId, personId: person.id } as Account, id, meta, at);
+    const s = await loginLinked(ctx, tx, { id: accountId, personId: person.id, locale: language }, id, meta, at, language);
     return { kind: 'session', accountId, token: s.token, expiresAt: s.expiresAt, created: true };
   });
 }

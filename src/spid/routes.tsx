@@ -99,6 +99,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
       browser_hash: ctx.secrets.hmac('spid-browser', browser),
       return_to: safeReturnTo(q.data.return_to) ?? null,
       locale: req.locale,
+      language: req.language,
       issue_instant: issueInstant.toISOString(),
       expires_at: new Date(now.getTime() + rt.cfg.requestLifetimeSeconds * 1000).toISOString(),
       consumed_at: null,
@@ -142,7 +143,7 @@ export async function registerSpidRoutes(app: FastifyInstance, ctx: AppContext):
       throw new AppError(checked.code, checked.code === 'spid.response_invalid' ? { params: { reason: checked.reason } } : {});
     }
     const meta = metaOf(req);
-    const outcome = await resolveSpidLogin(ctx, checked.identity, meta);
+    const outcome = await resolveSpidLogin(ctx, checked.identity, meta, isLocale(pending.language) ? pending.language : null);
     reply.header('cache-control', 'no-store');
     if (outcome.kind === 'session') {
       setSessionCookie(ctx, reply, outcome.token, outcome.expiresAt);

@@ -30,8 +30,8 @@ describe('SPID accounts: create, link, align', () => {
   const db = () => t.ctx.db.kysely;
 
   /** A SPID login through the ACS; returns the response (not followed). */
-  async function spidLogin(attrs: Record<string, string>, opts: { returnTo?: string; cookies?: string; level?: string } = {}) {
-    const s = await startLogin(t, idp, opts.returnTo);
+  async function spidLogin(attrs: Record<string, string>, opts: { returnTo?: string; cookies?: string; level?: string; lang?: string } = {}) {
+    const s = await startLogin(t, idp, opts.returnTo, opts.lang);
     const spec = specFor(t, idp, s, attrs);
     if (opts.level) spec.authnContext = `https://www.spid.gov.it/${opts.level}`;
     return postResponse(t, s, idp.responseXml(spec), { html: true, ...(opts.cookies ? { extraCookies: opts.cookies } : {}) });
@@ -66,6 +66,20 @@ describe('SPID accounts: create, link, align', () => {
     assert.equal(accounts.length, 1);
     const audits = await db().selectFrom('audit_log').select('action').where('account_id', '=', session.account_id).execute();
     assert.deepEqual(audits.map((a) => a.action).sort(), ['account.created', 'login.succeeded', 'login.succeeded']);
+  });
+
+  it('remembers the language the person chose before going to SPID (the answer carries no cookie)', async () => {
+    const p = person('Eleni', 'Papadaki');
+    const localeOf = async () => (await db().selectFrom('accounts').innerJoin('persons', 'persons.id', 'accounts.person_id').select('accounts.locale').where('persons.tax_code', '=', cfOf(p)).executeTakeFirstOrThrow()).locale;
+    // Chosen on the portal in Greek; the identity provider's answer arrives with Accept-Language: it.
+    assert.equal((await spidLogin(p, { lang: 'el' })).statusCode, 303);
+    assert.equal(await localeOf(), 'el', 'a new account keeps it');
+    // A login started without choosing one (no cookie, no Accept-Language) changes nothing.
+    assert.equal((await spidLogin(p)).statusCode, 303);
+    assert.equal(await localeOf(), 'el');
+    // Chosen anew: remembered anew.
+    assert.equal((await spidLogin(p, { lang: 'en' })).statusCode, 303);
+    assert.equal(await localeOf(), 'en');
   });
 
   it('honours return_to after a SPID login', async () => {

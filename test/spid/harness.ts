@@ -53,8 +53,8 @@ export interface Started {
   verifiesWithSpCert: (cert: string) => boolean;
 }
 
-export async function startLogin(t: TestApp, idp: TestIdp, returnTo?: string): Promise<Started> {
-  const q = new URLSearchParams({ idp: idp.entityId, ...(returnTo ? { return_to: returnTo } : {}) });
+export async function startLogin(t: TestApp, idp: TestIdp, returnTo?: string, lang?: string): Promise<Started> {
+  const q = new URLSearchParams({ idp: idp.entityId, ...(returnTo ? { return_to: returnTo } : {}), ...(lang ? { lang } : {}) });
   const r = await t.app.inject({ method: 'GET', url: `/spid/login?${q}` });
   if (r.statusCode !== 302) throw new Error(`login start: ${r.statusCode} ${r.body}`);
   const location = String(r.headers.location);
