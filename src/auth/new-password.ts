@@ -6,15 +6,21 @@ type Failure = Extract<StepOutcome<never>, { ok: false }>;
 
 /**
  * Checks a new password and its confirmation against the institution's policy.
- * Produces `password.mismatch` and `password.policy` (with one detail line per broken rule).
+ * Produces `password.same_as_current` (with `current`, the password it replaces), `password.mismatch`
+ * and `password.policy` (with one detail line per broken rule).
  */
 export function checkNewPassword(
   ctx: AppContext,
   password: string,
   confirm: string,
-  opts: { username?: string | undefined; field?: string; confirmField?: string },
+  opts: { username?: string | undefined; field?: string; confirmField?: string; current?: string | undefined },
 ): Failure | null {
   const field = opts.field ?? 'newPassword';
+  // A new password the same as the one it replaces (the enrolment password, the current one)
+  // would leave the old secret in use; said before any hash is computed.
+  if (opts.current !== undefined && password === opts.current) {
+    return { ok: false, code: 'password.same_as_current', fields: { [field]: 'password.same_as_current' } };
+  }
   const violations = checkPasswordPolicy(password, ctx.config.passwordPolicy, {
     username: opts.username,
     isCommon: ctx.isCommonPassword,

@@ -25,6 +25,7 @@ export const errorCatalog = {
   'national_id.invalid': 422,
   'password.policy': 422,
   'password.mismatch': 422,
+  'password.same_as_current': 422,
   'registration.username_taken': 409,
   'registration.email_registered': 409,
   'registration.link_expired': 410,

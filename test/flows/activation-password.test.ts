@@ -88,12 +88,17 @@ describe('activation with the enrolment password', () => {
       ['Password1', 'Password1', 'password.policy'],
       ['Myqz71secret9X', 'Myqz71secret9X', 'password.policy'],
       ['Good-Pass-77', 'Good-Pass-78', 'password.mismatch'],
+      // "Una password nuova": the enrolment password itself (it passes the policy) is refused.
+      ['Enrol-2026', 'Enrol-2026', 'password.same_as_current'],
     ];
     for (const [p, c2, code] of cases) {
       const r = await c.submit('activation-password', f.id, { population: 'student', username: 'QZ71', currentPassword: 'Enrol-2026', newPassword: p, newPasswordConfirm: c2 });
       assert.equal(r.status, 422, p);
       assert.equal(r.body.error.code, code, p);
     }
+    const same = await c.submit('activation-password', f.id, { population: 'student', username: 'QZ71', currentPassword: 'Enrol-2026', newPassword: 'Enrol-2026', newPasswordConfirm: 'Enrol-2026' });
+    assert.deepEqual(same.body.error.fields, { newPassword: 'password.same_as_current' });
+    assert.match(same.body.error.message, /διαφορετικό/);
     const r = await c.submit('activation-password', f.id, { population: 'student', username: 'QZ71', currentPassword: 'Enrol-2026', newPassword: 'x', newPasswordConfirm: 'x' });
     assert.ok(r.body.messages.some((m: { text: string }) => /χαρακτήρες/.test(m.text)), JSON.stringify(r.body.messages));
   });

@@ -38,6 +38,9 @@ describe('password change', () => {
     assert.deepEqual(wrong.body.error.fields, { currentPassword: 'auth.invalid_credentials' });
     const weak = await c.submit('password-change', f.body.id, { currentPassword: 'Vecchia-Pw1', newPassword: 'anna2026A', newPasswordConfirm: 'anna2026A' });
     assert.equal(weak.body.error.code, 'password.policy');
+    const same = await c.submit('password-change', f.body.id, { currentPassword: 'Vecchia-Pw1', newPassword: 'Vecchia-Pw1', newPasswordConfirm: 'Vecchia-Pw1' });
+    assert.equal(same.status, 422);
+    assert.equal(same.body.error.code, 'password.same_as_current');
     const ok = await c.submit('password-change', f.body.id, { currentPassword: 'Vecchia-Pw1', newPassword: 'Nuova-Pw-22', newPasswordConfirm: 'Nuova-Pw-22' });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.deepEqual(ok.body.result, { username: 'anna' });

@@ -43,7 +43,7 @@ export const activationPasswordFlow: FlowDefinition<ActivationPasswordData> = {
     const v = parsed.value;
     const allowed = passwordPopulations(ctx, req.locale).some((p) => p.id === v.population);
     if (!allowed) return { ok: false, code: 'validation.failed', fields: { population: 'population.invalid' } };
-    const weak = checkNewPassword(ctx, v.newPassword, v.newPasswordConfirm, { username: v.username });
+    const weak = checkNewPassword(ctx, v.newPassword, v.newPasswordConfirm, { username: v.username, current: v.currentPassword });
     if (weak) return weak;
 
     const checked = await checkCredentials(ctx, v.username, v.currentPassword, req.meta, req.locale, {

@@ -33,7 +33,7 @@ export const passwordChangeFlow: FlowDefinition<PasswordChangeData> = {
     const v = parsed.value;
     const me = await findAccountById(ctx.db.kysely, flow.accountId!);
     if (!me) return { ok: false, code: 'auth.unauthenticated', status: 401 };
-    const weak = checkNewPassword(ctx, v.newPassword, v.newPasswordConfirm, { username: me.username });
+    const weak = checkNewPassword(ctx, v.newPassword, v.newPasswordConfirm, { username: me.username, current: v.currentPassword });
     if (weak) return weak;
     const checked = await checkCredentials(ctx, me.username, v.currentPassword, req.meta, req.locale, {
       accept: (a) => a.id === me.id && a.status === 'active',
