@@ -39,6 +39,11 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     frameworkErrors: (err, req, reply) => frameworkErrors(ctx)(err, req, reply),
     clientErrorHandler,
   });
+  // A request with `Content-Type: application/json` and no body (what many HTTP clients send with
+  // every POST or DELETE) has no input, as one without the header: not a malformed body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : json(req, String(body), done)));
   app.decorateRequest('locale', 'en');
   app.decorateRequest('language', null);
   app.decorateRequest('sessionInfo', undefined);
@@ -98,6 +103,8 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   });
   // JSON API: JSON bodies only, so no other site can post to it from a plain form.
   await app.register(async (api) => {
+    // Plain text is not JSON: 415, as a form body is (not a 400 for a body read as a string).
+    api.removeContentTypeParser('text/plain');
     registerApiFlowRoutes(api, ctx);
     registerSessionRoutes(api, ctx);
     for (const add of apiRoutes) await add(api, ctx);

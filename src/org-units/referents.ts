@@ -48,8 +48,9 @@ export async function nameReferent(ctx: AppContext, code: string, username: stri
 }
 
 /**
- * Removes `username` as referent of office `code`; the role goes when no office is left.
- * Produces `org_unit.not_found`, `account.not_found` (also when the account was not a referent of it).
+ * Removes `username` as referent of office `code`; the role goes when no office is left. Removing
+ * someone who is not (or no longer) a referent of the office changes nothing, as naming twice does.
+ * Produces `org_unit.not_found`, `account.not_found`.
  */
 export async function removeReferent(ctx: AppContext, code: string, username: string, how: { actor: string; meta: RequestMeta }): Promise<void> {
   const db = ctx.db.kysely;
@@ -60,7 +61,8 @@ export async function removeReferent(ctx: AppContext, code: string, username: st
     const res = await tx.deleteFrom('org_unit_referents').where('org_unit', '=', code).where('account_id', '=', account.id).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) {
       const unit = await tx.selectFrom('org_units').select('code').where('code', '=', code).executeTakeFirst();
-      throw new AppError(unit ? 'account.not_found' : 'org_unit.not_found');
+      if (!unit) throw new AppError('org_unit.not_found');
+      return;
     }
     const left = await tx.selectFrom('org_unit_referents').select('org_unit').where('account_id', '=', account.id).executeTakeFirst();
     if (!left) await setRoles(tx, account, account.roles.filter((r) => r !== REFERENT_ROLE), now);

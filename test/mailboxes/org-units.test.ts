@@ -131,6 +131,9 @@ describe('offices and referents', () => {
     assert.deepEqual(await roles(), ['referent']);
     await c.request('DELETE', '/api/v1/admin/org-units/AT-MI/referents/anna.verdi', undefined, adminHeaders);
     assert.deepEqual(await roles(), []);
+    // Removing again changes nothing (as naming twice does) and is not an unknown account.
+    assert.equal((await c.request('DELETE', '/api/v1/admin/org-units/AT-MI/referents/anna.verdi', undefined, adminHeaders)).status, 204);
+    assert.equal((await c.request('DELETE', '/api/v1/admin/org-units/NOPE/referents/anna.verdi', undefined, adminHeaders)).body.error.code, 'org_unit.not_found');
     const missing = await c.request('PUT', '/api/v1/admin/org-units/NOPE/referents/anna.verdi', undefined, adminHeaders);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'org_unit.not_found');

@@ -78,11 +78,12 @@ describe('registration through the API', () => {
   it('answers username_taken and email_registered (case-insensitively), changing nothing', async () => {
     await seedAccount(t.ctx, { externalId: 'X1', population: 'external', username: 'giulia', email: 'giulia@example.org', status: 'active', password: 'Whatever-12' });
     const taken = await register({ username: 'GIULIA', email: 'other@example.org' });
-    assert.equal(taken.r.status, 409);
+    // A wrong input (API.md): 422 with the unchanged flow, never the 409 of a wrong state.
+    assert.equal(taken.r.status, 422);
     assert.equal(taken.r.body.error.code, 'registration.username_taken');
     assert.equal(taken.r.body.error.fields.username, 'registration.username_taken');
     const dup = await register({ username: 'giulia2', email: 'Giulia@Example.org' }, 'it');
-    assert.equal(dup.r.status, 409);
+    assert.equal(dup.r.status, 422);
     assert.equal(dup.r.body.error.code, 'registration.email_registered');
     assert.match(dup.r.body.error.message, /Recupera il nome utente o la password/);
     assert.equal(await messageCount(t.ctx, 'other@example.org'), 0);

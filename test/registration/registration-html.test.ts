@@ -92,7 +92,7 @@ describe('registration in the browser (no JavaScript)', () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/registration');
     await b.submit(form({ username: 'someone.else', email: 'Mario@example.org' }));
-    assert.equal(b.status, 409);
+    assert.equal(b.status, 422);
     assert.match(b.text(), /already registered/);
     assert.match(b.html, /href="\/flows\/username-recovery"/);
     assert.match(b.html, /href="\/flows\/password-reset"/);

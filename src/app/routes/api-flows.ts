@@ -43,6 +43,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     const parsed = body.safeParse(req.body ?? {});
     if (!parsed.success) throw new AppError('request.invalid');
     const input = parsed.data;
+    if (input.action !== undefined && typeof input.action !== 'string') throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
     const action = typeof input.action === 'string' ? input.action : 'submit';
     const res = await advanceFlow(ctx, p.kind, p.id!, action, input, await stepRequest(req));
     if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);

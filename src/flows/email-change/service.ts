@@ -49,7 +49,7 @@ export const emailChangeFlow: FlowDefinition<EmailChangeData> = {
       const current = person?.personalEmail ?? me.email;
       if (current?.toLowerCase() === email.toLowerCase()) return { ok: false, code: 'email_change.same', fields: { email: 'email_change.same' } };
       const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, me.id);
-      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
+      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
     } else {
       email = flow.data.newEmail!;
       const { last } = await countIssued(ctx, CONFIRM_PURPOSE, flow.id, new Date(now.getTime() - ctx.config.registration.resendIntervalSeconds * 1000));

@@ -25,7 +25,9 @@ export function parseInput<S extends z.ZodType>(
     }
     const name = String(issue.path[0] ?? '_');
     if (fields[name]) continue;
-    if (/^[a-z_]+\.[a-z_]+$/.test(issue.message)) fields[name] = issue.message;
+    // Sent, but not of the type the field takes (a PIN as a JSON number): invalid, not missing.
+    if (issue.code === 'invalid_type' && cleaned[name] !== undefined) fields[name] = 'field.invalid';
+    else if (/^[a-z_]+\.[a-z_]+$/.test(issue.message)) fields[name] = issue.message;
     else if (issue.code === 'invalid_type' && cleaned[name] === undefined) fields[name] = 'field.required';
     else if (issue.code === 'too_big') fields[name] = 'field.too_long';
     else fields[name] = 'field.invalid';

@@ -233,9 +233,9 @@ export async function advanceFlow(
     // A state that takes no action (waiting for someone else, e.g. a referent's decision) is not
     // one a submission can move: the step was done already.
     if (described.actions.length === 0) throw new AppError('flow.wrong_state');
-    if (!described.actions.includes(action)) {
-      throw new AppError('request.invalid', { fields: { action: 'field.invalid' } });
-    }
+    // An action this state does not offer (`resend` before any PIN was sent): the flow is not
+    // in the state that takes it (API.md: 409 flow.wrong_state).
+    if (!described.actions.includes(action)) throw new AppError('flow.wrong_state');
   }
   const outcome = refused ?? (await def.step(ctx, flow, action, input, req));
   const now = ctx.clock.now();

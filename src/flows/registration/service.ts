@@ -97,8 +97,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   if (await addressAtLimit(ctx, req.meta.ip)) return { ok: false, code: 'registration.too_many_registrations', status: 429 };
   const emailLower = v.email.toLowerCase();
   const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
-  if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
-  if (held.usernameTaken) return { ok: false, code: 'registration.username_taken', status: 409, fields: { username: 'registration.username_taken' } };
+  if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
+  if (held.usernameTaken) return { ok: false, code: 'registration.username_taken', status: 422, fields: { username: 'registration.username_taken' } };
 
   const hash = await hashPassword(v.password, req.meta.ip);
   const accountId = randomUUID();
@@ -297,7 +297,7 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
       if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
       const email = parsed.value.email;
       const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, flow.data.accountId);
-      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 409, fields: { email: 'registration.email_registered' } };
+      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
       const out = await resendOutcome(ctx, flow.data, req, () => ({ state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }), { email });
       if (out.ok && held.stale.length) {
         const inner = out.commit!;
