@@ -27,12 +27,16 @@ export function parseInstitution(text: string, file = 'institution.yaml'): Insti
     const e = doc.errors[0]!;
     throw new ConfigError(file, `line ${e.linePos?.[0]?.line ?? '?'}`, `is not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const parsed = institutionSchema.safeParse(doc.toJS() ?? {});
+  const input: unknown = doc.toJS() ?? {};
+  const parsed = institutionSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join('.');
+    // A key the file leaves out is said to be missing, not "Invalid input".
+    let at: unknown = input;
+    for (const k of issue.path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[k] : undefined;
     const reason =
-      issue.code === 'unrecognized_keys' ? `has unknown key(s): ${issue.keys.join(', ')}` : issue.message;
+      issue.code === 'unrecognized_keys' ? `has unknown key(s): ${issue.keys.join(', ')}` : at === undefined && issue.path.length > 0 ? 'is required but missing' : issue.message;
     throw new ConfigError(file, key, reason);
   }
   return parsed.data;

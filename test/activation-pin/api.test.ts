@@ -70,6 +70,11 @@ describe('activation-pin through the JSON API', () => {
     r = await c.submit(KIND, started.body.id, { dataAccurate: false, consents: { terms: true } });
     assert.equal(r.status, 422);
     assert.equal(r.body.error.fields.dataAccurate, 'field.required');
+    // A consent the institution does not ask for (a mistyped id) is refused, not dropped.
+    r = await c.submit(KIND, started.body.id, { dataAccurate: true, consents: { terms: true, directroy: true } });
+    assert.equal(r.status, 422);
+    assert.deepEqual(r.body.error.fields, { 'consents.directroy': 'field.invalid' });
+    assert.equal(r.body.state, 'awaiting_consent');
 
     r = await c.submit(KIND, started.body.id, { dataAccurate: true, consents: { directory: true, terms: true } });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -132,6 +132,8 @@ describe('school staff mailbox requests', () => {
       const items = r.body.messages.slice(1);
       assert.equal(items.length, 1, JSON.stringify(r.body.messages));
       assert.match(items[0].text, itemTexts[item]);
+      // The item a person can correct on the form is named as its field, in messages and in error.fields alike.
+      assert.deepEqual(r.body.error.fields, item === 'tax_code' ? { taxCode: 'mailbox.not_eligible' } : {});
       const acc = await t.ctx.db.kysely.selectFrom('accounts').select('email').where('id', '=', me.accountId).executeTakeFirstOrThrow();
       assert.equal(acc.email, null);
       const decisions = await t.ctx.db.kysely.selectFrom('audit_log').select('details').where('account_id', '=', me.accountId).where('action', '=', 'mailbox.eligibility_checked').execute();
@@ -161,6 +163,8 @@ describe('school staff mailbox requests', () => {
     const r = await me.c.submit('mailbox-request', flow.id, { documentType: 'tessera', documentExpiry: '31/01/2030', taxCode: 'x' });
     assert.equal(r.status, 422);
     assert.deepEqual(r.body.error.fields, { documentType: 'field.invalid', documentNumber: 'field.required', documentIssuer: 'field.required', documentExpiry: 'date.invalid', taxCode: 'tax_code.invalid' });
+    const missing = await me.c.submit('mailbox-request', flow.id, { documentNumber: 'CA12345AB' });
+    assert.equal(missing.body.error.fields.documentType, 'field.required', 'a document type left out is missing, not invalid');
     assert.equal((await t.ctx.db.kysely.selectFrom('audit_log').select('id').where('account_id', '=', me.accountId).where('action', 'like', 'mailbox.%').execute()).length, 0);
   });
 

@@ -204,8 +204,8 @@ describe('staff mailbox requests', () => {
     assert.equal(unknownKey.status, 422);
     assert.deepEqual(unknownKey.body.error.fields, { x: 'field.invalid' });
     const notJson = await t.app.inject({ method: 'POST', url: `/api/v1/referent/requests/${mine.id}/reject`, headers: { authorization: `Bearer ${refToken}`, 'content-type': 'text/plain' }, payload: 'comment=ok' });
-    assert.equal(notJson.statusCode, 400);
-    assert.equal(notJson.json().error.code, 'request.invalid');
+    assert.equal(notJson.statusCode, 415);
+    assert.equal(notJson.json().error.code, 'request.unsupported_media_type');
     const rejected = await ref.request('POST', `/api/v1/referent/requests/${mine.id}/reject`, { comment: 'Contratto non ancora registrato' });
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
     assert.deepEqual(rejected.body, { id: mine.id, status: 'rejected', address: null });

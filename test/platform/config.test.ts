@@ -32,6 +32,8 @@ describe('configuration', () => {
     assert.throws(() => parseInstitution('institution:\n  id: x\n  name: X\n  domain: nodot\n', 'inst.yaml'), /institution\.domain must be a domain name/);
     assert.throws(() => parseInstitution(`${base}  timeZone: Europe/Atlantis\n`, 'inst.yaml'), /institution\.timeZone must be a time zone/);
     assert.equal(parseInstitution(`${base}  timeZone: Europe/Athens\n`, 'inst.yaml').institution.timeZone, 'Europe/Athens');
+    // A key left out is said to be missing (it read "Invalid input").
+    assert.throws(() => parseInstitution('institution:\n  id: x\n  domain: example.org\n', 'inst.yaml'), /inst\.yaml: institution\.name is required but missing/);
   });
 
   it('a campus service that could never sign anyone in stops the start, naming the key', () => {

@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { parseInput } from '../kernel/input.js';
 import { summarizeRecord } from './record-summary.js';
-import { consentField, consentInput, nationalIdInput, passwordInput, readConsents, type ActivationPinData } from './machine.js';
+import { consentField, consentInput, nationalIdInput, passwordInput, readConsents, unknownConsents, type ActivationPinData } from './machine.js';
 import { fail, type Outcome, type Req } from './outcome.js';
 
 /** The institution's consents in `locale`, with their versions. */
@@ -104,6 +104,7 @@ export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Rec
   const choices = readConsents(input, consents.map((c) => c.id));
   const fields: Record<string, string> = {};
   for (const c of consents) if (c.required && !choices[c.id]) fields[consentField(c.id)] = 'field.required';
+  for (const id of unknownConsents(input, consents.map((c) => c.id))) fields[consentField(id)] = 'field.invalid';
   if (!parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
   if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
   const now = ctx.clock.now();

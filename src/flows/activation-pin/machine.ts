@@ -71,6 +71,16 @@ export function cleanPin(s: string): string | null {
 /** The consent checkboxes are named `consents.<id>` in forms; the API sends an object. */
 export const consentField = (id: string) => `consents.${id}`;
 
+/**
+ * Consents named in the input that the institution does not ask for (a mistyped id): each is an
+ * invalid field, so a choice the person believes recorded is never silently dropped.
+ */
+export function unknownConsents(input: Record<string, unknown>, ids: string[]): string[] {
+  const obj = (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
+  const named = [...Object.keys(obj), ...Object.keys(input).filter((k) => k.startsWith('consents.')).map((k) => k.slice('consents.'.length))];
+  return [...new Set(named.filter((id) => !ids.includes(id)))];
+}
+
 /** Reads the consents from a form (`consents.<id>`) or a JSON object (`consents: {id: bool}`). */
 export function readConsents(input: Record<string, unknown>, ids: string[]): Record<string, boolean> {
   const obj = (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;

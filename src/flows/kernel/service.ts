@@ -268,7 +268,9 @@ export async function advanceFlow(
       error: {
         code: outcome.code,
         message: translate(req.locale, `error.${outcome.code}`, outcome.params),
-        fields: Object.fromEntries(Object.entries(outcome.fields ?? {})),
+        // A detail naming a field (a school's codice fiscale that does not match the record) names
+        // it in `fields` too, under the failure's code, as every message on a field does.
+        fields: { ...Object.fromEntries((outcome.details ?? []).flatMap((d) => (d.field ? [[d.field, outcome.code]] : []))), ...outcome.fields },
         ...(outcome.params ? { params: outcome.params } : {}),
       },
     };

@@ -21,7 +21,7 @@ const optionalText = (max: number) => z.string().trim().max(max, 'field.too_long
 export const staffInput = z.object({ note: optionalText(500) });
 
 export const schoolStaffInput = z.object({
-  documentType: z.enum(documentTypes, { error: 'field.invalid' }),
+  documentType: z.enum(documentTypes, { error: (iss) => (iss.input === undefined ? 'field.required' : 'field.invalid') }),
   documentNumber: text(40),
   documentIssuer: text(120),
   documentExpiry: z.string({ error: 'field.required' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'date.invalid').refine((s) => !Number.isNaN(Date.parse(s)), 'date.invalid'),
