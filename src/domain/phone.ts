@@ -47,3 +47,15 @@ export function maskPhone(e164: string): string {
   const groups = [masked.slice(0, 4), masked.slice(4, 7), masked.slice(7)].filter((g) => g.length > 0);
   return `+${cc} ${groups.join(' ')}`;
 }
+
+/** The kinds of number an SMS can reach; a number of unknown kind is given the benefit of the doubt. */
+const smsKinds = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE', 'PERSONAL_NUMBER', 'VOIP']);
+
+/**
+ * False for a valid number no SMS reaches (a landline, a toll-free, premium-rate or shared-cost
+ * number): given as a mobile, a PIN sent to it would never arrive.
+ */
+export function canTakeSms(e164: string): boolean {
+  const type = parsePhoneNumberFromString(e164)?.getType();
+  return type === undefined || smsKinds.has(type);
+}

@@ -97,6 +97,8 @@ export const fieldCodes = [
   'name.invalid',
   'email.invalid',
   'phone.invalid',
+  // A landline (or toll-free, premium-rate number) given where a mobile receives SMS.
+  'phone.not_mobile',
   'date.invalid',
   'tax_code.invalid',
   'amka.invalid',

@@ -186,6 +186,7 @@ describe('activation-pin through the JSON API', () => {
   });
 
   it('rejects bad contacts with field errors and changes nothing', async () => {
+    const smsBefore = (await t.ctx.db.kysely.selectFrom('outbox').select('id').where('channel', '=', 'sms').execute()).length;
     const c = apiClient(t.app, { lang: 'it' });
     const s = await c.start(KIND);
     let r = await c.submit(KIND, s.body.id, {});
@@ -196,6 +197,14 @@ describe('activation-pin through the JSON API', () => {
     assert.equal(r.body.error.fields.mobile, 'phone.invalid');
     assert.equal(r.body.error.fields.email, 'email.invalid');
     assert.equal(r.body.state, 'awaiting_contact');
+    // A landline (Milan) or a toll-free number would never receive the PIN: said at once, nothing sent.
+    for (const landline of ['+39 02 1234 5678', '+39 800 123456', '0030 210 322 1234']) {
+      r = await c.submit(KIND, s.body.id, { mobile: landline });
+      assert.equal(r.status, 422, landline);
+      assert.deepEqual(r.body.error.fields, { mobile: 'phone.not_mobile' }, landline);
+      assert.match(r.body.messages.find((m: { field?: string }) => m.field === 'mobile').text, /non è un numero di cellulare/);
+    }
+    assert.equal((await t.ctx.db.kysely.selectFrom('outbox').select('id').where('channel', '=', 'sms').execute()).length, smsBefore);
   });
 
   it('PIN: 5 wrong tries lock it (429), expiry, resend cool-down and hourly cap', async () => {

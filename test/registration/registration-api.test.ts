@@ -104,6 +104,8 @@ describe('registration through the API', () => {
     assert.equal(m.r.body.error.code, 'password.mismatch');
     const ph = await register({ username: 'valid.name', email: 'v@example.org', mobile: '+39 12' });
     assert.equal(ph.r.body.error.fields.mobile, 'phone.invalid');
+    const fixed = await register({ username: 'valid.name', email: 'v@example.org', mobile: '02 1234 5678' });
+    assert.equal(fixed.r.body.error.fields.mobile, 'phone.not_mobile', 'a landline is not a mobile');
   });
 
   it('reports every invalid field of one submission at once', async () => {

@@ -2,7 +2,7 @@ import type { AppContext } from '../../app/context.js';
 import { audit } from '../../audit/audit.js';
 import { verifyCode } from '../../codes/one-time-codes.js';
 import { maskEmail, normalizeEmail } from '../../domain/email-mask.js';
-import { maskPhone, toE164 } from '../../domain/phone.js';
+import { canTakeSms, maskPhone, toE164 } from '../../domain/phone.js';
 import { parseInput } from '../kernel/input.js';
 import { PIN_PURPOSE, cleanPin, contactInput, pinInput, type ActivationPinData } from './machine.js';
 import { matchRecord } from './matching.js';
@@ -26,6 +26,7 @@ export async function stepContact(ctx: AppContext, flowId: string, data: Activat
   const fields: Record<string, string> = {};
   const e164 = mobile ? toE164(mobile, ctx.config.institution.defaultCountry) : null;
   if (mobile && !e164) fields.mobile = 'phone.invalid';
+  else if (e164 && !canTakeSms(e164)) fields.mobile = 'phone.not_mobile';
   const lower = email ? normalizeEmail(email) : null;
   if (email && !lower) fields.email = 'email.invalid';
   if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../db/unique-violation.js';
 import { z } from 'zod';
-import { toE164 } from '../../domain/phone.js';
+import { canTakeSms, toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { formatTime } from '../../auth/credentials.js';
 import { randomId } from '../../app/secret.js';
@@ -59,7 +59,11 @@ function detailValue<K extends keyof typeof detailsInput.shape>(input: Record<st
 function detailsProblems(ctx: AppContext, input: Record<string, unknown>, shape: Record<string, string>): Failure | null {
   const fields: Record<string, string> = { ...shape };
   const mobile = detailValue(input, 'mobile');
-  if (mobile !== undefined && !normaliseMobile(ctx, mobile)) fields.mobile = 'phone.invalid';
+  if (mobile !== undefined) {
+    const e164 = normaliseMobile(ctx, mobile);
+    if (!e164) fields.mobile = 'phone.invalid';
+    else if (!canTakeSms(e164)) fields.mobile = 'phone.not_mobile';
+  }
   const birthDate = detailValue(input, 'birthDate');
   if (birthDate !== undefined && (birthDate >= ctx.clock.now().toISOString().slice(0, 10) || birthDate < '1900-01-01')) fields.birthDate = 'date.invalid';
   const password = detailValue(input, 'password');
