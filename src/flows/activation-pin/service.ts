@@ -32,13 +32,24 @@ const emptyData = (): ActivationPinData => ({
  */
 function mobileHint(ctx: AppContext, locale: Locale): string {
   const cc = ctx.config.institution.defaultCountry.toUpperCase();
-  let country = cc;
-  try {
-    country = new Intl.DisplayNames([locale], { type: 'region' }).of(cc) ?? cc;
-  } catch {
-    // An unknown region code keeps its code.
+  return translate(locale, 'activation-pin.mobileHelp', { country: countryName(cc, locale) });
+}
+
+// Building Intl.DisplayNames costs more than the rest of a step's page: one name per language and code.
+const countryNames = new Map<string, string>();
+function countryName(cc: string, locale: Locale): string {
+  const key = `${locale}:${cc}`;
+  let name = countryNames.get(key);
+  if (name === undefined) {
+    try {
+      name = new Intl.DisplayNames([locale], { type: 'region' }).of(cc) ?? cc;
+    } catch {
+      // An unknown region code keeps its code.
+      name = cc;
+    }
+    countryNames.set(key, name);
   }
-  return translate(locale, 'activation-pin.mobileHelp', { country });
+  return name;
 }
 
 /**
