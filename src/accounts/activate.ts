@@ -33,7 +33,7 @@ export async function activateAccount(
   o: { account: Account; person: Person; passwordHash: string | null; method: string; at: Date; meta: RequestMeta; language?: Locale | null | undefined; details?: Record<string, unknown> },
 ): Promise<string | null> {
   const { account, person, at } = o;
-  const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person));
+  const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person, account.username));
   if (o.passwordHash !== null) await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, o.language ?? null);
   else if (email !== account.email) await setAddress.run(tx, account.id, email, email?.toLowerCase() ?? null);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });

@@ -18,9 +18,11 @@ export const nameLock = (name: string) => `name:${name.toLowerCase()}`;
 /**
  * The institutional address for a person, from the population's pattern, with collisions resolved
  * by a numeric suffix. Call inside the transaction that stores it (a unique index backs it up).
- * Returns null when the population has no mailbox.
+ * `username` is the person's account's: when the pattern gives the same name as the username was
+ * made of, the address takes the username's own suffix. Returns null when the population has no
+ * mailbox.
  */
-export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Promise<string | null> {
+export async function assignAddress(ctx: AppContext, tx: Tx, person: Person, username: string | null): Promise<string | null> {
   const pop = ctx.config.populations[person.population as PopulationId];
   if (!pop?.mailbox) return null;
   const base = renderPattern(pop.mailbox, {
@@ -28,8 +30,20 @@ export async function assignAddress(ctx: AppContext, tx: Tx, person: Person): Pr
     givenName: person.givenName,
     familyName: person.familyName,
     domain: ctx.config.institution.domain,
+    // Names that fold to nothing: the address is named after the account, like the username
+    // (when the username is fit for an address; otherwise the external id, folded).
+    fallback: username && /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/i.test(username) ? username.toLowerCase() : undefined,
   });
-  await lockKeys(tx, ctx.db.dialect, [nameLock(base)]);
+  const at = base.indexOf('@');
+  const local = (at === -1 ? base : base.slice(0, at)).toLowerCase();
+  const domain = at === -1 ? '' : base.slice(at);
+  // Two Mario Rossi hold mario.rossi and mario.rossi2; suffixes counted for the address alone
+  // would give mario.rossi@ to whichever of them asks first. Each takes the address of their own
+  // username while it is free.
+  const user = username?.toLowerCase() ?? '';
+  const own = user.startsWith(local) && /^\d*$/.test(user.slice(local.length)) ? `${user}${domain}` : null;
+  await lockKeys(tx, ctx.db.dialect, own ? [nameLock(base), nameLock(own)] : [nameLock(base)]);
+  if (own && !(await isAddressTaken(tx, own.toLowerCase()))) return own;
   return firstFree(base, (c) => isAddressTaken(tx, c));
 }
 

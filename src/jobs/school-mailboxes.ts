@@ -89,7 +89,7 @@ export const schoolMailboxesJob = {
           await transitionAccount(tx, account, 'pending_activation', { actor: 'job:school-mailboxes', reason: 'school_mailbox.opened', at: now, provisioning: ctx });
           account = { ...account, status: 'pending_activation', version: account.version + 1 };
         }
-        const address = await assignAddress(ctx, tx, person);
+        const address = await assignAddress(ctx, tx, person, account.username);
         if (!address) return null;
         const claimed = await tx
           .updateTable('accounts')

@@ -110,7 +110,7 @@ export async function decideRequest(
     if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('mailbox.request_not_found');
     let address: string | null = null;
     if (decision === 'approve') {
-      address = account.email ?? (await assignAddress(ctx, tx, person));
+      address = account.email ?? (await assignAddress(ctx, tx, person, account.username));
       if (!address) throw new AppError('mailbox.not_available');
       await tx
         .updateTable('accounts')

@@ -35,7 +35,7 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
   const address = await ctx.db.kysely.transaction().execute(async (tx) => {
     let address = account.email;
     if (opens) {
-      address = await assignAddress(ctx, tx, person);
+      address = await assignAddress(ctx, tx, person, account.username);
       if (!address) throw new AppError('mailbox.not_available');
       // Two referents at once: the account row's version lets one open it.
       const res = await tx

@@ -200,7 +200,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta,
     const username = record
       ? await assignUsername(ctx, tx, person)
       : await assignUsername(ctx, tx, person, undefined, foldName(person.givenName) && foldName(person.familyName) ? '{given}.{family}' : `spid-${randomUUID().slice(0, 8)}`);
-    const email = mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person);
+    const email = mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person, username);
     await tx
       .insertInto('accounts')
       .values({

@@ -28,7 +28,7 @@ describe('addresses and usernames given out at once', () => {
         t.ctx.db.kysely.transaction().execute(async (tx) => {
           const row = persons.find((x) => x.id === p.personId)!;
           const person = { population: row.population, externalId: row.external_id, givenName: row.given_name, familyName: row.family_name } as Person;
-          const address = (await assignAddress(t.ctx, tx, person))!;
+          const address = (await assignAddress(t.ctx, tx, person, null))!;
           const username = await assignUsername(t.ctx, tx, person);
           await tx.updateTable('accounts').set({ email: address, email_lower: address.toLowerCase(), username, username_lower: username.toLowerCase() }).where('id', '=', p.accountId).execute();
           return [address, username] as const;

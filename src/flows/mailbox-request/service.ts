@@ -196,7 +196,7 @@ export const mailboxRequestFlow: FlowDefinition<MailboxRequestData> = {
       result,
       async commit(tx) {
         await decision(tx);
-        const address = await assignAddress(ctx, tx, who.person);
+        const address = await assignAddress(ctx, tx, who.person, who.account.username);
         if (!address) throw new AppError('mailbox.not_available');
         result.address = address;
         await tx
