@@ -44,3 +44,11 @@ export function parseAmka(input: string): string | null {
   const v = normalizeAmka(input);
   return isValidAmka(v) ? v : null;
 }
+
+/**
+ * Whether a stored (11-digit) AMKA carries the birth date `isoDate` (YYYY-MM-DD) as its first six
+ * digits (DDMMYY): one that does not is someone else's number or a typo (`amka.birth_date_mismatch`).
+ */
+export function amkaMatchesBirthDate(amka: string, isoDate: string): boolean {
+  return amka.slice(0, 6) === `${isoDate.slice(8, 10)}${isoDate.slice(5, 7)}${isoDate.slice(2, 4)}`;
+}

@@ -15,7 +15,10 @@ let lastParsed: { e164: string; countryCallingCode: string; nationalNumber: stri
  * not a valid number.
  */
 export function toE164(input: string, defaultCountry: string): string | null {
-  let s = input.trim();
+  // Word processors and phone keyboards turn the dashes people type into Unicode ones (hyphen,
+  // non-breaking hyphen, figure, en and em dash, minus, full-width): they separate digit groups
+  // just as an ASCII dash does.
+  let s = input.trim().replace(/[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]/g, '-');
   if (s.length === 0 || s.length > 40) return null;
   if (!/^[+0-9\s().\-/]+$/.test(s)) return null;
   // "00" is the international prefix in most of Europe; libphonenumber reads it only with a country.

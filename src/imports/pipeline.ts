@@ -2,7 +2,7 @@ import type { AppContext } from '../app/context.js';
 import { lockKeys } from '../db/lock-key.js';
 import type { RequestMeta } from '../audit/audit.js';
 import type { ImportReport, SourceRow } from './columns.js';
-import { missingForNew, sourceHash, validateRecord, withStored } from './record.js';
+import { conflictsWithStored, missingForNew, sourceHash, validateRecord, withStored } from './record.js';
 import { classify, findExisting, keyOf, writeBatch, type BatchItem, type Existing, type Outcome } from './store.js';
 
 export interface ImportOptions {
@@ -24,7 +24,8 @@ export interface ImportOptions {
  * transaction, so a row is written whole or not at all; a row whose normalised values hash the same
  * as the stored ones is `unchanged` and not written. A row that leaves fields out (withStored) is
  * completed from the stored person first, and is also `unchanged` when it would write the stored
- * values; a new person it cannot create (no names) is rejected. Bad rows, and rows repeating an externalId
+ * values; a new person it cannot create (no names) is rejected, and so is a row whose AMKA or
+ * birth date contradicts the other one stored. Bad rows, and rows repeating an externalId
  * seen earlier in the file (`field.duplicate`), are reported and skipped. A dry run computes the
  * same report and writes nothing.
  */
@@ -35,6 +36,8 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
   let batch: BatchItem[] = [];
   let read = 0;
   let lateRejections = false;
+  // One date for the whole file: a birth date is in the future against the import's clock.
+  const now = ctx.clock.now();
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -57,7 +60,13 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
             continue;
           }
           if (ex) {
-            item.record = withStored(item.record, ex.person);
+            const completed = withStored(item.record, ex.person);
+            const conflicts = conflictsWithStored(item.record, completed);
+            if (conflicts.length > 0) {
+              late.push({ row: item.row, externalId: item.record.externalId, errors: conflicts });
+              continue;
+            }
+            item.record = completed;
             item.partial = true;
           }
           item.hash = sourceHash(item.record);
@@ -78,7 +87,7 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
 
   for await (const src of rows) {
     read++;
-    const v = validateRecord(src.values, opts.population, ctx.config);
+    const v = validateRecord(src.values, opts.population, ctx.config, now);
     const errors = [...(src.errors ?? []), ...(v.ok ? [] : v.errors)];
     const externalId = v.ok ? v.record.externalId : v.externalId;
     if (v.ok || !errors.some((e) => e.field === 'externalId' || e.field === 'population')) {

@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../errors/app-error.js';
 import { readNdjson, type RecordFormat } from '../formats/records.js';
@@ -9,19 +9,21 @@ export type ImportFormat = RecordFormat;
 
 /**
  * Reads CSV records one at a time from a stream (never the whole file): the first record is the
- * header; comma or semicolon separated (spreadsheets in Italy and Greece write semicolons); a
- * UTF-8 byte-order mark is skipped. A row with a different number of cells than the header is
- * reported, not guessed at. A broken file (an unclosed quote) throws `import.malformed`.
+ * header; one separator per file, told by the header (csvDelimiter: spreadsheets in Italy and Greece
+ * write semicolons); a UTF-8 byte-order mark is skipped. A row with a different number of cells than
+ * the header is reported, not guessed at; a row of separators only is a blank line, skipped. A broken
+ * file (an unclosed quote) throws `import.malformed`.
  */
 export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
-  const parser = input.pipe(
-    parse({ bom: true, delimiter: [',', ';'], relax_column_count: true, skip_empty_lines: true, trim: false }),
-  );
-  input.on('error', (err) => parser.destroy(err));
   let header: string[] | null = null;
   const headerErrors: RowError[] = [];
   let row = 0;
   try {
+    const { head, whole } = await peekHeader(input);
+    const parser = whole.pipe(
+      parse({ bom: true, delimiter: csvDelimiter(head), relax_column_count: true, skip_empty_lines: true, trim: false }),
+    );
+    whole.on('error', (err) => parser.destroy(err));
     for await (const cells of parser as AsyncIterable<string[]>) {
       if (header === null) {
         header = cells.map((h) => h.trim());
@@ -33,6 +35,9 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
         continue;
       }
       row++;
+      // Spreadsheets export a blank line as separators only (`;;;;`): skipped as an empty line is,
+      // without a report entry; its number stays used, so later rows keep theirs.
+      if (cells.every((c) => c.trim() === '')) continue;
       const values: Record<string, unknown> = {};
       const errors = [...headerErrors];
       if (cells.length !== header.length) errors.push({ field: 'row', code: 'field.invalid' });
@@ -50,6 +55,72 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
     }
     throw err;
   }
+}
+
+/** How much of a file its header line is looked for in; a longer header is judged on that much. */
+const headerPeekBytes = 64 * 1024;
+
+/** Where the first line of `text` ends (a line break outside quotes), or -1 when it does not in `text`. */
+function firstLineEnd(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) return i;
+  }
+  return -1;
+}
+
+/**
+ * The separator of a CSV file, told by its header line (the start of `text`): a semicolon when the
+ * header has semicolons and no comma outside quotes, a tab when it has tabs and neither, a comma
+ * otherwise. Every row is split by that one separator, so a comma in an unquoted value of a
+ * semicolon file (an argon2 hash's `m=65536,t=3,p=4`, `Núñez, Jr`) stays in its value.
+ */
+export function csvDelimiter(text: string): ',' | ';' | '\t' {
+  const end = firstLineEnd(text);
+  const header = end < 0 ? text : text.slice(0, end);
+  const seen = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of header) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) seen[ch]++;
+  }
+  if (seen[','] > 0) return ',';
+  if (seen[';'] > 0) return ';';
+  return seen['\t'] > 0 ? '\t' : ',';
+}
+
+/**
+ * The start of `input` up to the end of its header line (or headerPeekBytes, or the whole of a
+ * shorter file) as text, and the whole file again as a stream, those bytes first: the separator
+ * must be known before the parser reads the first byte.
+ */
+async function peekHeader(input: Readable): Promise<{ head: string; whole: Readable }> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const read: Buffer[] = [];
+  let size = 0;
+  let head = '';
+  let ended = false;
+  // Read by hand, not in a for-await loop: leaving that loop would destroy the stream.
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+    read.push(chunk);
+    size += chunk.length;
+    head = Buffer.concat(read).toString('utf8');
+    if (firstLineEnd(head) >= 0 || size >= headerPeekBytes) break;
+  }
+  async function* again(): AsyncGenerator<Buffer | string> {
+    yield* read;
+    if (ended) return;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  return { head, whole: Readable.from(again(), { objectMode: false }) };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { PersonTable } from '../db/schema.js';
 import { hashScheme } from '../auth/passwords.js';
 import { populationIds, type InstitutionConfig } from '../config/institution-schema.js';
 import { registrarStatuses, type RegistrarStatus } from '../domain/account-status.js';
-import { parseAmka } from '../domain/amka.js';
+import { amkaMatchesBirthDate, parseAmka } from '../domain/amka.js';
 import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
 import { checkInsuranceNumber } from '../domain/insurance-number.js';
 import { normaliseCountry } from '../domain/iso-country.js';
@@ -13,7 +13,7 @@ import {
   normaliseSchoolCode,
   normaliseSchoolYear,
 } from '../domain/person-fields.js';
-import { toE164 } from '../domain/phone.js';
+import { canTakeSms, toE164 } from '../domain/phone.js';
 import { contractTypes, isImportColumn, type RowError } from './columns.js';
 
 /** A valid, normalised registrar record, ready to store. */
@@ -37,8 +37,9 @@ export interface ImportRecord {
   extra: Record<string, string>;
   initialPasswordHash: string | null;
   /**
-   * The fields the row did not give (an NDJSON key or a CSV column missing, not an empty value):
-   * a stored person keeps its values for them (withStored). Undefined when the row gave them all.
+   * The fields the row did not give (an NDJSON key or a CSV column missing, not an empty value,
+   * except for the status, which an empty value does not give either): a stored person keeps its
+   * values for them (withStored). Undefined when the row gave them all.
    */
   absent?: AbsentField[] | undefined;
 }
@@ -78,14 +79,22 @@ function text(v: unknown): string | null | undefined {
  * Validates and normalises one record. `population` is the one given for the whole import (query or
  * CLI option); a row may give its own only when none was given or when it says the same.
  * Field codes: field.required, field.invalid, field.too_long, field.unknown, email.invalid,
- * phone.invalid, date.invalid, tax_code.invalid, amka.invalid, insurance.invalid, country.invalid,
+ * phone.invalid, date.invalid (also a birth date after `now`), tax_code.invalid, amka.invalid,
+ * amka.birth_date_mismatch (an AMKA whose DDMMYY is not the row's birth date), insurance.invalid, country.invalid,
  * password_hash.unsupported, status.invalid, population.invalid, contract_type.invalid,
  * field.invalid_encoding (text that was not valid in the file's character set),
  * field.control_character (a NUL, a line break or another control character inside a value).
  * A field whose key (NDJSON) or column (CSV) is missing is listed in `absent`, not cleared; the
  * fields a new person needs are checked by missingForNew once it is known whether it is new.
+ * An empty (or null) status is not given either: a registrar's blank cell must not enrol again a
+ * record that ceased or is provisional; a new person gets the population's default.
  */
-export function validateRecord(values: Record<string, unknown>, population: string | undefined, config: InstitutionConfig): Validated {
+export function validateRecord(
+  values: Record<string, unknown>,
+  population: string | undefined,
+  config: InstitutionConfig,
+  now: Date = new Date(),
+): Validated {
   const errors: RowError[] = [];
   const fail = (field: string, code: string) => {
     errors.push({ field, code });
@@ -151,9 +160,16 @@ export function validateRecord(values: Record<string, unknown>, population: stri
     if (familyName === null && (given('familyName') || externalId === null) && !errors.some((e) => e.field === 'familyName')) fail('familyName', 'field.required');
   }
 
-  const birthDate = check('birthDate', get('birthDate', 10), normaliseDate, 'date.invalid');
-  const taxCode = check('taxCode', get('taxCode', 16), normaliseCodiceFiscale, 'tax_code.invalid');
-  const amka = check('amka', get('amka', 11), parseAmka, 'amka.invalid');
+  const date = check('birthDate', get('birthDate', 10), normaliseDate, 'date.invalid');
+  // Nobody is born after the import: such a date is a typo (or another column's value).
+  const birthDate = date !== null && date > now.toISOString().slice(0, 10) ? fail('birthDate', 'date.invalid') : date;
+  // People write these codes in groups (`BNC GLI 05D52 H501B`, `150105-23452`): the limit only
+  // bounds the raw text, the validators check the length once spaces and dashes are gone.
+  const taxCode = check('taxCode', get('taxCode', 40), normaliseCodiceFiscale, 'tax_code.invalid');
+  const amka = check('amka', get('amka', 40), parseAmka, 'amka.invalid');
+  // The activation flow refuses an AMKA that does not carry the birth date on file; the import
+  // does not store one either.
+  if (amka !== null && birthDate !== null && !amkaMatchesBirthDate(amka, birthDate)) fail('amka', 'amka.birth_date_mismatch');
   const insuranceCountry = check('insuranceCountry', get('insuranceCountry', 2), normaliseCountry, 'country.invalid');
   // The number is checked by its country's rule (the same check as the activation flow's).
   const insuranceNumberRaw = get('insuranceNumber', 40);
@@ -168,6 +184,8 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   if (hasCountry && !hasNumber) fail('insuranceNumber', 'field.required');
   if (hasNumber && !hasCountry) fail('insuranceCountry', 'field.required');
   const mobile = check('mobile', get('mobile', 32), (v) => toE164(v, config.institution.defaultCountry), 'phone.invalid');
+  // The mobile is where activation PINs go by SMS: a landline there would take them nowhere.
+  if (mobile !== null && !canTakeSms(mobile)) fail('mobile', 'phone.not_mobile');
   const personalEmail = check('personalEmail', get('personalEmail', 254), normaliseEmail, 'email.invalid');
 
   const statusRaw = get('status', 40);
@@ -202,6 +220,8 @@ export function validateRecord(values: Record<string, unknown>, population: stri
   let absent: AbsentField[] | undefined;
   const leftOut = (f: AbsentField) => (absent ??= []).push(f);
   for (const f of optionalFields) if (!given(f)) leftOut(f);
+  // Spreadsheets leave a status cell blank when they have nothing to say: the stored status stays.
+  if (given('status') && statusRaw === null) leftOut('status');
   if (!given('insuranceCountry') && !given('insuranceNumber')) leftOut('insurance');
   if (!isSchool) {
     if (!given('givenName')) leftOut('givenName');
@@ -243,6 +263,18 @@ const optionalFields = ['birthDate', 'taxCode', 'amka', 'mobile', 'personalEmail
 export function missingForNew(r: ImportRecord): RowError[] {
   const need: AbsentField[] = r.population === 'school' ? ['name'] : ['givenName', 'familyName'];
   return need.filter((f) => r.absent?.includes(f)).map((field) => ({ field, code: 'field.required' }));
+}
+
+/**
+ * What is wrong with a partial row once completed from the stored person (`completed`, of
+ * withStored): an AMKA it gives must carry the stored birth date, a birth date it gives the stored
+ * AMKA's. A row giving both was checked by validateRecord; one giving neither changes neither.
+ */
+export function conflictsWithStored(r: ImportRecord, completed: ImportRecord): RowError[] {
+  const absent = r.absent ?? [];
+  if (absent.includes('amka') === absent.includes('birthDate')) return [];
+  const { amka, birthDate } = completed;
+  return amka !== null && birthDate !== null && !amkaMatchesBirthDate(amka, birthDate) ? [{ field: 'amka', code: 'amka.birth_date_mismatch' }] : [];
 }
 
 /** The stored person columns a partial record is completed from (persons). */

@@ -89,12 +89,14 @@ describe('registrar import through the admin API', () => {
 
   it('rejects every kind of bad row with row number, externalId, field and code, and imports the good rows', async () => {
     const h = [...header, 'insuranceCountry', 'insuranceNumber', 'initialPasswordHash', 'contractType'];
-    const good = ['30000200', 'Anna', 'Neri', '2004-06-30', 'RSSMRA80A01H501U', '01019012341', '347 555 0104', 'anna@example.org', 'enrolled', '', '', '', ''];
+    const good = ['30000200', 'Anna', 'Neri', '2004-06-30', 'RSSMRA80A01H501U', '30060412340', '347 555 0104', 'anna@example.org', 'enrolled', '', '', '', ''];
     const cases: Array<[string, string, string]> = [
       ['taxCode', 'RSSMRA80A01H501X', 'tax_code.invalid'],
       ['amka', '01019012342', 'amka.invalid'],
       ['birthDate', '2023-02-29', 'date.invalid'],
       ['mobile', '12', 'phone.invalid'],
+      // A landline as the mobile: the activation PIN would be sent by SMS to it.
+      ['mobile', '+39 02 1234 5678', 'phone.not_mobile'],
       ['personalEmail', 'anna@', 'email.invalid'],
       ['status', 'graduated-maybe', 'status.invalid'],
       ['insuranceCountry', 'XX', 'country.invalid'],
@@ -423,5 +425,123 @@ describe('registrar import: character sets, control characters, partial rows, re
     assert.deepEqual([await status('31000400'), await status('31000401')], ['suspended', 'suspended']);
     for (const id of ['31000400', '31000401']) assert.equal((await post(row(id, 'enrolled'), 'population=student', 'text/csv')).body.updated, 1);
     assert.deepEqual([await status('31000400'), await status('31000401')], ['active', 'pending_activation']);
+  });
+
+  it('reads an empty status cell (or an NDJSON "" or null) as not given: a ceased or provisional record keeps its status, a new one gets the default', async () => {
+    const k = t.ctx.db.kysely;
+    const h = ['externalId', 'givenName', 'familyName', 'status'];
+    const state = async (id: string) => {
+      const r = await k.selectFrom('persons').innerJoin('accounts', 'accounts.person_id', 'persons.id').select(['registrar_status', 'status']).where('external_id', '=', id).executeTakeFirstOrThrow();
+      return [r.registrar_status, r.status];
+    };
+    await post(csv(h, ['31000500', 'Giulia', 'Bianchi', 'enrolled'], ['31000501', 'Eleni', 'Papadopoulou', 'provisional']), 'population=student', 'text/csv');
+    await k.updateTable('accounts').set({ status: 'active' }).where('username_lower', '=', '31000500').execute();
+    await post(csv(h, ['31000500', 'Giulia', 'Bianchi', 'ceased']), 'population=student', 'text/csv');
+    assert.deepEqual([await state('31000500'), await state('31000501')], [['ceased', 'suspended'], ['provisional', 'provisional']]);
+
+    const before = await counts(t);
+    const blank = await post(csv(h, ['31000500', 'Giulia', 'Bianchi', ''], ['31000501', 'Eleni', 'Papadopoulou', ' ']), 'population=student', 'text/csv');
+    assert.deepEqual(blank.body, { dryRun: false, created: 0, updated: 0, unchanged: 2, rejected: [] });
+    for (const status of ['', null]) {
+      const n = await post(ndjson({ externalId: '31000500', givenName: 'Giulia', familyName: 'Bianchi', status }, { externalId: '31000501', status }), 'population=student', 'application/x-ndjson');
+      assert.deepEqual(n.body, { dryRun: false, created: 0, updated: 0, unchanged: 2, rejected: [] }, JSON.stringify(status));
+    }
+    assert.deepEqual(await counts(t), before, 'nothing written, not even audit entries');
+    // Another field changes; the status stays the stored one.
+    const renamed = await post(csv(h, ['31000500', 'Giulia Maria', 'Bianchi', '']), 'population=student', 'text/csv');
+    assert.equal(renamed.body.updated, 1);
+    assert.deepEqual([await state('31000500'), await state('31000501')], [['ceased', 'suspended'], ['provisional', 'provisional']]);
+    assert.equal((await person('31000500'))?.given_name, 'Giulia Maria');
+
+    // A new person with an empty status is enrolled, as without the column; the same file again changes nothing.
+    const fresh = csv(h, ['31000502', 'Marco', 'Ricci', '']);
+    assert.equal((await post(fresh, 'population=student', 'text/csv')).body.created, 1);
+    assert.deepEqual(await state('31000502'), ['enrolled', 'pending_activation']);
+    assert.deepEqual((await post(fresh, 'population=student', 'text/csv')).body, { dryRun: false, created: 0, updated: 0, unchanged: 1, rejected: [] });
+  });
+
+  it('splits a CSV by the one separator its header uses: commas in unquoted values of a semicolon file stay in the value', async () => {
+    const hash = await argonHash('Enrol-argon2', { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    const semicolons = `externalId;givenName;familyName;initialPasswordHash\n31000600;José;Núñez, Jr;${hash}\n31000601;Anna;Rossi;\n`;
+    const r = await post(semicolons, 'population=student', 'text/csv');
+    assert.deepEqual(r.body, { dryRun: false, created: 2, updated: 0, unchanged: 0, rejected: [] });
+    const a = await t.ctx.db.kysely.selectFrom('accounts').select('password_hash').where('username_lower', '=', '31000600').executeTakeFirstOrThrow();
+    assert.equal(a.password_hash, hash);
+    assert.equal((await person('31000600'))?.family_name, 'Núñez, Jr');
+    assert.equal((await post(semicolons, 'population=student', 'text/csv')).body.unchanged, 2, 'the same file again changes nothing');
+
+    // A comma file keeps a semicolon in a value; a header quoted with a semicolon inside is still a comma file; tabs too.
+    const commas = '"externalId","givenName","familyName;"\n31000602,Chiara,D\'Angelo;Neri\n';
+    assert.deepEqual((await post(commas, 'population=student&dryRun=true', 'text/csv')).body.rejected, [{ row: 1, externalId: '31000602', errors: [{ field: 'familyName;', code: 'field.unknown' }] }]);
+    const plain = await post('externalId,givenName,familyName\n31000602,Chiara,D\'Angelo;Neri\n', 'population=student', 'text/csv');
+    assert.equal(plain.body.created, 1, JSON.stringify(plain.body));
+    assert.equal((await person('31000602'))?.family_name, "D'Angelo;Neri");
+    const tabs = await post('externalId\tgivenName\tfamilyName\n31000603\tNikos\tPappas, Jr; II\n', 'population=student', 'text/csv');
+    assert.equal(tabs.body.created, 1, JSON.stringify(tabs.body));
+    assert.equal((await person('31000603'))?.family_name, 'Pappas, Jr; II');
+  });
+
+  it('accepts a tax code, an AMKA and a mobile written in groups (spaces, dashes, Unicode dashes) and stores them normalised', async () => {
+    const h = ['externalId', 'givenName', 'familyName', 'birthDate', 'taxCode', 'amka', 'mobile'];
+    const body = csv(
+      h,
+      ['31000700', 'Giulia', 'Bianchi', '2005-04-12', 'BNC GLI 05D52 H501B', '', '347\u2013123\u20134567'],
+      ['31000701', 'Eleni', 'Papadopoulou', '2005-01-15', '', '150105 23452', '+30\u2014691\u2014234\u20145678'],
+      ['31000702', 'Eleni', 'Pappa', '2005-01-15', '', '150105-23460', '347\u2212555\u22120104'],
+      ['31000703', 'Nikos', 'Pappas', '', '', '', '347\u2011555\u20110105'],
+    );
+    const r = await post(body, 'population=student', 'text/csv');
+    assert.deepEqual(r.body, { dryRun: false, created: 4, updated: 0, unchanged: 0, rejected: [] });
+    const stored = await t.ctx.db.kysely.selectFrom('persons').select(['tax_code', 'amka', 'mobile']).where('external_id', 'in', ['31000700', '31000701', '31000702', '31000703']).orderBy('external_id').execute();
+    assert.deepEqual(stored, [
+      { tax_code: 'BNCGLI05D52H501B', amka: null, mobile: '+393471234567' },
+      { tax_code: null, amka: '15010523452', mobile: '+306912345678' },
+      { tax_code: null, amka: '15010523460', mobile: '+393475550104' },
+      { tax_code: null, amka: null, mobile: '+393475550105' },
+    ]);
+    assert.equal((await post(body, 'population=student', 'text/csv')).body.unchanged, 4, 'the same file again changes nothing');
+  });
+
+  it('rejects an AMKA that contradicts the birth date (in the row or stored) and a birth date in the future, writing nothing of the row', async () => {
+    const h = ['externalId', 'givenName', 'familyName', 'birthDate', 'amka'];
+    const r = await post(
+      csv(h, ['31000800', 'Eleni', 'Papadopoulou', '2005-01-16', '15010523452'], ['31000801', 'Nikos', 'Pappas', '2026-11-24', ''], ['31000802', 'Eleni', 'Pappa', '2005-01-15', '150105 23452']),
+      'population=student',
+      'text/csv',
+    );
+    assert.deepEqual(r.body, {
+      dryRun: false, created: 1, updated: 0, unchanged: 0,
+      rejected: [
+        { row: 1, externalId: '31000800', errors: [{ field: 'amka', code: 'amka.birth_date_mismatch' }] },
+        { row: 2, externalId: '31000801', errors: [{ field: 'birthDate', code: 'date.invalid' }] },
+      ],
+    });
+    assert.deepEqual([await person('31000800'), await person('31000801')], [undefined, undefined]);
+
+    // A row giving one of the two is checked against the other one stored, and leaves the person as it was.
+    const before = await person('31000802');
+    const partial = await post(ndjson({ externalId: '31000802', amka: '01019012341', role: 'tutor' }, { externalId: '31000802', birthDate: '1990-01-01' }), 'population=student', 'application/x-ndjson');
+    assert.deepEqual(partial.body.rejected, [
+      { row: 1, externalId: '31000802', errors: [{ field: 'amka', code: 'amka.birth_date_mismatch' }] },
+      { row: 2, externalId: '31000802', errors: [{ field: 'externalId', code: 'field.duplicate' }] },
+    ]);
+    const alone = await post(ndjson({ externalId: '31000802', birthDate: '1990-01-01' }), 'population=student', 'application/x-ndjson');
+    assert.deepEqual(alone.body.rejected, [{ row: 1, externalId: '31000802', errors: [{ field: 'amka', code: 'amka.birth_date_mismatch' }] }]);
+    assert.deepEqual(await person('31000802'), before);
+    // Both changed together, consistently: updated.
+    const both = await post(ndjson({ externalId: '31000802', birthDate: '1990-01-01', amka: '01019012341' }), 'population=student', 'application/x-ndjson');
+    assert.deepEqual(both.body, { dryRun: false, created: 0, updated: 1, unchanged: 0, rejected: [] });
+  });
+
+  it('skips rows made of separators only (blank spreadsheet lines) without a report entry; later rows keep their numbers', async () => {
+    const semicolons = 'externalId;givenName;familyName;status\n31000900;Anna;Neri;enrolled\n;;;\n31000901;Luca;Neri;\n ; ;;\n;;\nbad id;Eva;Neri;\n';
+    const r = await post(semicolons, 'population=student', 'text/csv');
+    assert.deepEqual(r.body, { dryRun: false, created: 2, updated: 0, unchanged: 0, rejected: [{ row: 6, externalId: 'bad id', errors: [{ field: 'externalId', code: 'field.invalid' }] }] });
+    const commas = 'externalId,givenName,familyName,status\n,,,\n31000902,Sara,Neri,enrolled\n,,,,,\nbad id,Eva,Neri,\n';
+    const c = await post(commas, 'population=student', 'text/csv');
+    assert.deepEqual(c.body, { dryRun: false, created: 1, updated: 0, unchanged: 0, rejected: [{ row: 4, externalId: 'bad id', errors: [{ field: 'externalId', code: 'field.invalid' }] }] });
+    const only = await post('externalId;givenName;familyName\n;;\n;;\n', 'population=student', 'text/csv');
+    assert.deepEqual(only.body, { dryRun: false, created: 0, updated: 0, unchanged: 0, rejected: [] });
   });
 });

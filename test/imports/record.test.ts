@@ -5,6 +5,7 @@ import { sourceHash, validateRecord } from '../../src/imports/record.js';
 
 const config = testConfig();
 const base = { externalId: '20260001', givenName: 'Giulia', familyName: 'Bianchi' };
+const today = new Date('2026-11-23T09:00:00Z');
 
 describe('validateRecord', () => {
   const rejected: Array<[string, Record<string, unknown>, string | undefined, Array<{ field: string; code: string }>]> = [
@@ -21,10 +22,12 @@ describe('validateRecord', () => {
     ['an externalId with spaces', { ...base, externalId: '2026 0001' }, 'student', [{ field: 'externalId', code: 'field.invalid' }]],
     ['a population the institution does not have', base, 'martians', [{ field: 'population', code: 'population.invalid' }]],
     ['a plain MD5 as initial password', { ...base, initialPasswordHash: '{MD5}X03MO1qnZdYdgyfeuILPmQ==' }, 'student', [{ field: 'initialPasswordHash', code: 'password_hash.unsupported' }]],
+    ['an AMKA whose DDMMYY is not the birth date', { ...base, birthDate: '2005-01-16', amka: '15010523452' }, 'student', [{ field: 'amka', code: 'amka.birth_date_mismatch' }]],
+    ['a birth date after today', { ...base, birthDate: '2026-11-24' }, 'student', [{ field: 'birthDate', code: 'date.invalid' }]],
   ];
   for (const [name, values, population, errors] of rejected) {
     it(`rejects ${name}`, () => {
-      const v = validateRecord(values, population, config);
+      const v = validateRecord(values, population, config, today);
       assert.equal(v.ok, false);
       if (!v.ok) assert.deepEqual(v.errors, errors);
     });
@@ -55,6 +58,49 @@ describe('validateRecord', () => {
       const v = validateRecord({ ...base, insuranceCountry: country, insuranceNumber: number }, 'student', config);
       assert.ok(v.ok, `${country} ${number}: ${JSON.stringify(v)}`);
       assert.equal(v.record.insuranceNumber, stored);
+    }
+  });
+
+  it('reads an empty or null status as not given: a stored person keeps its own, a new one gets the default', () => {
+    for (const status of ['', '  ', null]) {
+      const v = validateRecord({ ...base, status }, 'student', config);
+      assert.ok(v.ok, JSON.stringify(status));
+      assert.deepEqual(v.record.absent?.includes('status'), true, JSON.stringify(status));
+      assert.equal(v.record.status, 'enrolled');
+    }
+    const school = validateRecord({ externalId: 'RMIC8A100X', name: 'IC Roma 8', status: '' }, 'school', config);
+    assert.ok(school.ok);
+    assert.equal(school.record.status, 'active');
+    const given = validateRecord({ ...base, status: 'ceased' }, 'student', config);
+    assert.ok(given.ok);
+    assert.equal(given.record.absent?.includes('status') ?? false, false);
+  });
+
+  it('normalises grouped codes before checking their length: a tax code and an AMKA with spaces or dashes', () => {
+    for (const [taxCode, amka] of [['BNC GLI 05D52 H501B', '150105 23452'], ['bnc gli 05d52 h501b', '150105-23452'], [' BNCGLI05D52H501B ', '15 01 05 23 45 2']]) {
+      const v = validateRecord({ ...base, birthDate: '2005-01-15', taxCode, amka }, 'student', config, today);
+      assert.ok(v.ok, `${taxCode} ${amka}: ${JSON.stringify(v)}`);
+      assert.deepEqual([v.record.taxCode, v.record.amka], ['BNCGLI05D52H501B', '15010523452']);
+    }
+  });
+
+  it('accepts an AMKA carrying the birth date, a birth date of today, and an AMKA or a date alone', () => {
+    for (const values of [
+      { ...base, birthDate: '2005-01-15', amka: '150105-23452' },
+      { ...base, birthDate: '2026-11-23' },
+      { ...base, amka: '15010523452' },
+      { ...base, birthDate: '1990-01-01' },
+    ]) {
+      const v = validateRecord(values, 'student', config, today);
+      assert.ok(v.ok, JSON.stringify(v));
+    }
+  });
+
+  it('reads a mobile written with Unicode dashes like one with ASCII dashes', () => {
+    for (const mobile of ['347-123-4567', '347\u2013123\u20134567', '347\u2014123\u20144567', '347\u2212123\u22124567', '347\u2011123\u20114567']) {
+      const v = validateRecord({ ...base, mobile }, 'student', config, today);
+      assert.ok(v.ok, `${mobile}: ${JSON.stringify(v)}`);
+      assert.equal(v.record.mobile, '+393471234567');
     }
   });
 

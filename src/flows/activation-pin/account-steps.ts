@@ -6,7 +6,7 @@ import { audit } from '../../audit/audit.js';
 import { checkNewPassword } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { suggestPasswords } from '../../auth/suggest-passwords.js';
-import { isValidAmka, normalizeAmka } from '../../domain/amka.js';
+import { amkaMatchesBirthDate, isValidAmka, normalizeAmka } from '../../domain/amka.js';
 import { checkInsuranceNumber } from '../../domain/insurance-number.js';
 import type { Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
@@ -21,9 +21,6 @@ import { fail, type Outcome, type Req } from './outcome.js';
 export function consentsOf(ctx: AppContext, locale: Locale) {
   return ctx.config.activation.consents.map((c) => ({ id: c.id, text: localized(c.text, locale), version: c.version, required: c.required }));
 }
-
-/** DDMMYY of a YYYY-MM-DD date: the first six digits an AMKA carries. */
-const amkaDatePart = (isoDate: string) => `${isoDate.slice(8, 10)}${isoDate.slice(5, 7)}${isoDate.slice(2, 4)}`;
 
 /**
  * AMKA, or country + insurance / EHIC number. An AMKA must carry the record's birth date
@@ -45,7 +42,7 @@ export async function stepNationalId(ctx: AppContext, data: ActivationPinData, a
   if (v.amka) {
     if (!isValidAmka(v.amka)) return fail('national_id.invalid', { fields: { amka: 'amka.invalid' } });
     const amka = normalizeAmka(v.amka);
-    if (person.birthDate && amka.slice(0, 6) !== amkaDatePart(person.birthDate)) {
+    if (person.birthDate && !amkaMatchesBirthDate(amka, person.birthDate)) {
       return fail('national_id.invalid', { fields: { amka: 'amka.birth_date_mismatch' } });
     }
     if (await amkaHeldByAnother(ctx.db.kysely, amka, person.id)) return fail('national_id.invalid', { fields: { amka: 'amka.in_use' } });
