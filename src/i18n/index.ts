@@ -10,11 +10,12 @@ import { registrationMessages } from './messages/registration.js';
 import { activationPin } from './messages/activation-pin.js';
 import { spid } from './messages/spid.js';
 import { provisioning } from './messages/provisioning.js';
+import { accountNotices } from './messages/account-notices.js';
 
 export { locales, type Locale } from './define.js';
 
 /** Every area's messages. A new area adds one line here. */
-const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc, registrationMessages, activationPin, spid, provisioning] as const;
+const areas = [common, errors, flowsCore, imports, portal, mailboxes, oidc, registrationMessages, activationPin, spid, provisioning, accountNotices] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { en: infer E } ? keyof E : never;

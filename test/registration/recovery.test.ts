@@ -57,6 +57,38 @@ describe('username recovery and password reset', () => {
     assert.equal(await messageCount(t.ctx, 'void.reg@example.org', 'username_recovery'), 0, 'no username of a void registration is sent');
   });
 
+  it('username-recovery: an account not active yet is pointed to its activation, never to a reset; one email per address names every account', async () => {
+    const c = apiClient(t.app, { lang: 'it' });
+    const recover = async (email: string) => c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email });
+    // A student whose record is imported but not activated: a reset would send nothing.
+    await seedAccount(t.ctx, { externalId: '20269999', username: '20269999', personalEmail: 'pend@example.org', status: 'pending_activation', givenName: 'Marta' });
+    await recover('pend@example.org');
+    const pending = (await lastMessage(t.ctx, 'pend@example.org', 'username_recovery'))!;
+    assert.match(pending.text, /20269999/);
+    assert.match(pending.text, /non è ancora attivo: attivalo qui/);
+    assert.match(pending.text, /\/flows\/activation-pin\?lang=it/);
+    assert.doesNotMatch(pending.text, /password-reset/);
+    // A registration not confirmed yet (within its link's lifetime): confirm it, or sign in to have the link again.
+    const { accountId } = await seedAccount(t.ctx, { externalId: 'ext-unconf', population: 'external', username: 'new.comer', email: 'new.comer@example.org', personalEmail: 'new.comer@example.org', status: 'pending_verification', password: 'Vecchia-Pass-99' });
+    const later = new Date(t.clock.now().getTime() + 3_600_000).toISOString();
+    await t.ctx.db.kysely.insertInto('registrations').values({ account_id: accountId, flow_id: null, email_lower: 'new.comer@example.org', created_at: t.clock.now().toISOString(), expires_at: later, verified_at: null }).execute();
+    await recover('new.comer@example.org');
+    const unconfirmed = (await lastMessage(t.ctx, 'new.comer@example.org', 'username_recovery'))!;
+    assert.match(unconfirmed.text, /registrazione non è ancora confermata/);
+    assert.match(unconfirmed.text, /\/flows\/login\?lang=it/);
+    // One address, two accounts (an external user who is also staff not yet activated by the referent): one email.
+    await seedAccount(t.ctx, { externalId: 'ext-two', population: 'external', username: 'gino.ext', email: 'gino@example.org', personalEmail: 'gino@example.org', status: 'active', password: 'Vecchia-Pass-55' });
+    await seedAccount(t.ctx, { externalId: 'STF-9', population: 'staff', username: 'gino.staff', personalEmail: 'gino@example.org', status: 'pending_activation' });
+    await recover('gino@example.org');
+    assert.equal(await messageCount(t.ctx, 'gino@example.org', 'username_recovery'), 1);
+    const both = (await lastMessage(t.ctx, 'gino@example.org', 'username_recovery'))!;
+    assert.match(both.text, /Lo usano questi account/);
+    assert.match(both.text, /gino\.ext/);
+    assert.match(both.text, /gino\.staff \(non ancora attivo\)/);
+    assert.match(both.text, /\/flows\/password-reset\?lang=it/);
+    assert.match(both.text, /referente informatico della tua struttura/);
+  });
+
   it('password-reset: code by email and SMS, attempts limited, sessions ended, new password works', async () => {
     const session = await createSession(t.ctx.db.kysely, (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username', '=', '20260001').executeTakeFirstOrThrow()).id, t.clock.now(), 3_600_000, { ip: null });
     const c = apiClient(t.app);
@@ -233,6 +265,48 @@ describe('email change', () => {
     assert.doesNotMatch(guess.body, /sara\.new@example\.org/);
     const acc = await t.ctx.db.kysely.selectFrom('accounts').select(['email']).where('username_lower', '=', 'sara.blu').executeTakeFirstOrThrow();
     assert.equal(acc.email, 'sara.new@example.org');
+    // The replaced address is told, with the new one masked.
+    const notice = (await lastMessage(t.ctx, 'sara@example.org', 'email_changed'))!;
+    assert.match(notice.text, /sara\.blu/);
+    assert.match(notice.text, /s\*\*\*@example\.org/);
+    assert.doesNotMatch(notice.text, /sara\.new@/);
+    assert.equal(await messageCount(t.ctx, 'sara.new@example.org', 'email_changed'), 0);
+  });
+
+  it('the link works for the hours its email says, counted from when it was sent, not from when the form was opened', async () => {
+    await seedAccount(t.ctx, { externalId: 'ext-late', population: 'external', username: 'lena.late', email: 'lena@example.org', personalEmail: 'lena@example.org', status: 'active', password: 'Lena-Pass-2026' });
+    const anon = apiClient(t.app, { lang: 'it' });
+    const l = await anon.start('login');
+    const token = (await anon.submit('login', l.body.id, { username: 'lena.late', password: 'Lena-Pass-2026' })).body.result.sessionToken;
+    const c = apiClient(t.app, { bearer: token, lang: 'it' });
+    const f = (await c.start('email-change')).body;
+    t.clock.advance(11 * 3_600_000);
+    assert.equal((await c.submit('email-change', f.id, { email: 'lena.new@example.org' })).body.state, 'awaiting_confirmation');
+    const link = /http:\/\/localhost:3000(\/confirm-email\?\S+)/.exec((await lastMessage(t.ctx, 'lena.new@example.org', 'email_change'))!.text)![1]!;
+    t.clock.advance(14 * 3_600_000);
+    const ok = await t.app.inject({ method: 'GET', url: link, headers: { accept: 'text/html' } });
+    assert.equal(ok.statusCode, 200, 'opened 14 hours after it was sent (25 after the form)');
+    assert.match(ok.body, /lena\.new@example\.org/);
+    // The old address is told, in the language the person used.
+    assert.match((await lastMessage(t.ctx, 'lena@example.org', 'email_changed'))!.text, /è appena stato cambiato/);
+  });
+
+  it('an expired link says to change the address again, not to register again', async () => {
+    await seedAccount(t.ctx, { externalId: 'ext-old', population: 'external', username: 'olga.old', email: 'olga@example.org', personalEmail: 'olga@example.org', status: 'active', password: 'Olga-Pass-2026' });
+    const anon = apiClient(t.app);
+    const l = await anon.start('login');
+    const token = (await anon.submit('login', l.body.id, { username: 'olga.old', password: 'Olga-Pass-2026' })).body.result.sessionToken;
+    const c = apiClient(t.app, { bearer: token });
+    const f = (await c.start('email-change')).body;
+    await c.submit('email-change', f.id, { email: 'olga.new@example.org' });
+    const link = /http:\/\/localhost:3000(\/confirm-email\?\S+)/.exec((await lastMessage(t.ctx, 'olga.new@example.org', 'email_change'))!.text)![1]!;
+    t.clock.advance(25 * 3_600_000);
+    const late = await t.app.inject({ method: 'GET', url: link.replace(/lang=\w+/, 'lang=en'), headers: { accept: 'text/html' } });
+    assert.equal(late.statusCode, 410);
+    assert.match(late.body, /change your email address again/);
+    assert.match(late.body, /href="\/flows\/email-change"/);
+    assert.doesNotMatch(late.body, /register again/i);
+    assert.equal(await messageCount(t.ctx, 'olga@example.org', 'email_changed'), 0);
   });
 
   it('in the browser: from the account page, the emailed link confirms', async () => {

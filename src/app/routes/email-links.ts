@@ -70,6 +70,8 @@ export function registerEmailLinkRoutes(app: FastifyInstance, ctx: AppContext): 
   });
   linkRoute('/confirm-email', 'email-change', async (token, req) => {
     const res = await confirmEmailChange(ctx, token, metaOf(req), { completeFlow: true });
+    // The notice to the replaced address goes out now, not at the next poll.
+    if (res.ok) ctx.kickOutbox();
     return res.ok ? { kind: 'email-change', ok: true, email: res.email } : { kind: 'email-change', ok: false, code: res.code };
   });
 }

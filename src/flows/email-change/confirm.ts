@@ -5,6 +5,10 @@ import type { AppContext } from '../../app/context.js';
 import { audit, type RequestMeta } from '../../audit/audit.js';
 import { verifyCode, wasUsed } from '../../codes/one-time-codes.js';
 import { AppError } from '../../errors/app-error.js';
+import { isLocale } from '../../i18n/index.js';
+import { maskEmail } from '../../mailboxes/resend-link.js';
+import { enqueueMessage } from '../../outbox/enqueue.js';
+import { emailChangedNotice } from '../registration/emails.js';
 import { parseToken } from '../registration/machine.js';
 import { CONFIRM_PURPOSE, type EmailChangeData } from './machine.js';
 
@@ -42,6 +46,8 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
     const lower = email.toLowerCase();
     const at = now.toISOString();
     const accountUsesPersonal = !!account.email && (!person || person.population === 'external' || account.email.toLowerCase() === person.personalEmail?.toLowerCase());
+    // The address being replaced hears of it, in the same transaction as the change.
+    const previous = person?.personalEmail ?? (accountUsesPersonal ? account.email : null);
     if (accountUsesPersonal) {
       try {
         await tx.updateTable('accounts').set({ email, email_lower: lower, updated_at: at }).where('id', '=', account.id).execute();
@@ -52,6 +58,10 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
     }
     if (person) await tx.updateTable('persons').set({ personal_email: email, personal_email_lower: lower, updated_at: at }).where('id', '=', person.id).execute();
     await audit(tx, now, { actor: `account:${account.id}`, action: 'account.email_changed', accountId: account.id, personId: account.personId, ip: meta.ip, correlationId: meta.correlationId });
+    if (previous && previous.toLowerCase() !== lower) {
+      const locale = isLocale(account.locale) ? account.locale : isLocale(flow.locale) ? flow.locale : ctx.config.institution.defaultLocale;
+      await enqueueMessage(tx, now, emailChangedNotice(ctx, locale, { to: previous, name: person?.givenName ?? account.username, username: account.username, masked: maskEmail(email) }));
+    }
     if (opts.completeFlow) {
       await tx
         .updateTable('flows')

@@ -61,6 +61,9 @@ export const emailChangeFlow: FlowDefinition<EmailChangeData> = {
       data: { newEmail: email },
       async commit(tx) {
         const { code } = await issueCode(ctx, tx, { purpose: CONFIRM_PURPOSE, subject: flow.id, ttlMs: LINK_HOURS * 3_600_000, format: 'token', destination: email });
+        // The email says the link works for LINK_HOURS from now: the flow lives as long, however
+        // long ago the form was opened.
+        await tx.updateTable('flows').set({ expires_at: new Date(now.getTime() + LINK_HOURS * 3_600_000).toISOString() }).where('id', '=', flow.id).execute();
         await enqueueMessage(tx, now, emailChangeEmail(ctx, req.locale, { to: email, name: person?.givenName ?? me.username, username: me.username, token: `${flow.id}.${code}`, hours: LINK_HOURS }));
         await audit(tx, now, { actor: `account:${me.id}`, action: 'account.email_change_requested', accountId: me.id, personId: me.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
       },

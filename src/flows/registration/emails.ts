@@ -76,14 +76,50 @@ export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: stri
   });
 }
 
-export function usernameEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string }): OutgoingMessage {
+/**
+ * What a username reminder tells to do next with an account: reset the password (it can sign in),
+ * activate it (by PIN, with the enrolment password, or through the office's referent), confirm
+ * the registration, or nothing (suspended, locked: a reset would not help).
+ */
+export type UsernameNext = 'reset' | 'activate-pin' | 'activate-password' | 'referent' | 'confirm' | 'none';
+
+const nextStep: Record<Exclude<UsernameNext, 'none'>, { key: string; path: string | null }> = {
+  reset: { key: 'mail.username.reset', path: '/flows/password-reset' },
+  'activate-pin': { key: 'mail.username.activatePin', path: '/flows/activation-pin' },
+  'activate-password': { key: 'mail.username.activatePassword', path: '/flows/activation-password' },
+  referent: { key: 'mail.username.activateReferent', path: null },
+  confirm: { key: 'mail.username.confirmRegistration', path: '/flows/login' },
+};
+
+/**
+ * The username reminder: one email per address, naming every account registered with it, with
+ * the step that helps each (a password reset only for an account that can sign in; an account
+ * not yet active is pointed to its activation, never to a reset that would send nothing).
+ */
+export function usernameEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; accounts: Array<{ username: string; next: UsernameNext }> }): OutgoingMessage {
+  const link = (path: string) => publicLink(ctx, `${path}?lang=${locale}`);
+  const base = { purpose: 'username_recovery', to: v.to, subjectKey: 'mail.username.subject', name: v.name };
+  if (v.accounts.length === 1) {
+    const a = v.accounts[0]!;
+    const step = a.next === 'none' ? null : nextStep[a.next];
+    return email(ctx, locale, {
+      ...base,
+      lines: [{ key: 'mail.username.body', params: { username: a.username } }, ...(step ? [{ key: step.key }] : [])],
+      ...(step?.path ? { link: link(step.path) } : {}),
+    });
+  }
+  const items = v.accounts.map((a) => ({ key: a.next === 'reset' || a.next === 'none' ? 'mail.username.item' : 'mail.username.itemInactive', params: { username: a.username } }));
+  // A reset for those that can sign in; the way to activate the others, each named once.
+  const activations = [...new Set(v.accounts.map((a) => a.next).filter((n): n is Exclude<UsernameNext, 'reset' | 'none'> => n !== 'reset' && n !== 'none'))];
+  const resettable = v.accounts.some((a) => a.next === 'reset');
   return email(ctx, locale, {
-    purpose: 'username_recovery',
-    to: v.to,
-    subjectKey: 'mail.username.subject',
-    name: v.name,
-    lines: [{ key: 'mail.username.body', params: { username: v.username } }, { key: 'mail.username.reset' }],
-    link: publicLink(ctx, `/flows/password-reset?lang=${locale}`),
+    ...base,
+    lines: [{ key: 'mail.username.several' }, ...items, ...(resettable ? [{ key: 'mail.username.reset' }] : [])],
+    ...(resettable ? { link: link('/flows/password-reset') } : {}),
+    after: activations.flatMap((n) => {
+      const step = nextStep[n];
+      return [{ key: step.key }, ...(step.path ? [{ key: 'mail.username.link', params: { link: link(step.path) } }] : [])];
+    }),
   });
 }
 
@@ -112,6 +148,22 @@ export function emailChangeEmail(ctx: AppContext, locale: Locale, v: { to: strin
     lines: [{ key: 'mail.emailChange.body', params: { username: v.username, hours: v.hours } }],
     link: publicLink(ctx, `/confirm-email?token=${encodeURIComponent(v.token)}&lang=${locale}`),
     sensitive: true,
+  });
+}
+
+/**
+ * To the address an email change replaced: the change is said (the new address masked), so that
+ * someone who took over a session cannot move the account's recovery address in silence.
+ */
+export function emailChangedNotice(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; masked: string }): OutgoingMessage {
+  const helpdesk = ctx.config.institution.helpdeskEmail;
+  return email(ctx, locale, {
+    purpose: 'email_changed',
+    to: v.to,
+    subjectKey: 'mail.emailChanged.subject',
+    name: v.name,
+    lines: [{ key: 'mail.emailChanged.body', params: { username: v.username, masked: v.masked } }, helpdesk ? { key: 'mail.emailChanged.notYou', params: { helpdesk } } : { key: 'mail.emailChanged.notYouNoHelpdesk' }],
+    ignorable: false,
   });
 }
 

@@ -3,7 +3,8 @@ import { audit } from '../../audit/audit.js';
 import { enqueueMessage } from '../../outbox/enqueue.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, Tx } from '../kernel/types.js';
-import { usernameEmail } from '../registration/emails.js';
+import type { PopulationId } from '../../config/institution-schema.js';
+import { usernameEmail, type UsernameNext } from '../registration/emails.js';
 import { emailOnly, fields, type UsernameRecoveryData, states } from './machine.js';
 
 /** Accounts whose address on file is `lower`: the person's personal email or the registration email. */
@@ -18,6 +19,7 @@ export async function accountsByEmail(db: Tx, lower: string, at: Date) {
       'accounts.status as status',
       'accounts.federated_only as federatedOnly',
       'accounts.person_id as personId',
+      'persons.population as population',
       'persons.given_name as givenName',
       'persons.personal_email as personalEmail',
       'accounts.email as email',
@@ -28,6 +30,22 @@ export async function accountsByEmail(db: Tx, lower: string, at: Date) {
     .where((eb) => eb.or([eb('accounts.status', '!=', 'pending_verification'), eb('registrations.expires_at', 'is', null), eb('registrations.expires_at', '>', at.toISOString())]))
     .where((eb) => eb.or([eb('accounts.email_lower', '=', lower), eb('persons.personal_email_lower', '=', lower)]))
     .execute();
+}
+
+/**
+ * What the reminder tells an account to do: an account that can sign in may reset its password; one
+ * not yet active is activated the way its population is (a reset would send nothing); a
+ * registration not yet confirmed is confirmed; a suspended or locked account gets its name only.
+ */
+function nextFor(ctx: AppContext, a: { status: string; population: string | null }): UsernameNext {
+  if (a.status === 'active') return 'reset';
+  if (a.status === 'pending_verification') return 'confirm';
+  if (a.status !== 'pending_activation') return 'none';
+  const ways = (a.population ? ctx.config.populations[a.population as PopulationId]?.activation : undefined) ?? [];
+  if (ways.includes('pin')) return 'activate-pin';
+  if (ways.includes('password')) return 'activate-password';
+  if (ways.includes('referent')) return 'referent';
+  return 'none';
 }
 
 /** At most one reminder per address and minute: the form cannot be used to flood a mailbox. */
@@ -70,9 +88,13 @@ export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
       result: {},
       async commit(tx) {
         if (skip) return;
-        for (const a of targets) {
-          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to: a.to, name: a.givenName ?? a.username, username: a.username }));
-          await audit(tx, now, { actor: 'anonymous', action: 'username.recovery_sent', accountId: a.id, personId: a.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
+        // One email per address, naming each of its accounts with the step that helps it.
+        const byAddress = new Map<string, typeof targets>();
+        for (const a of targets) byAddress.set(a.to, [...(byAddress.get(a.to) ?? []), a]);
+        for (const [to, accounts] of byAddress) {
+          const first = accounts[0]!;
+          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to, name: first.givenName ?? first.username, accounts: accounts.map((a) => ({ username: a.username, next: nextFor(ctx, a) })) }));
+          for (const a of accounts) await audit(tx, now, { actor: 'anonymous', action: 'username.recovery_sent', accountId: a.id, personId: a.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
         }
       },
     };

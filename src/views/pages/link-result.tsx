@@ -42,6 +42,20 @@ export function renderLinkResult(ctx: AppContext, locale: Locale, path: string, 
         </p>
       </>
     );
+  } else if (!r.ok && r.kind === 'email-change' && (r.code === 'registration.link_expired' || r.code === 'registration.link_invalid')) {
+    // Not a registration: the way on is to change the address again from the account.
+    const expired = r.code === 'registration.link_expired';
+    title = t(expired ? 'link.emailChange.expiredTitle' : 'link.emailChange.invalidTitle');
+    body = (
+      <>
+        <p role="alert">{t(expired ? 'link.emailChange.expired' : 'link.emailChange.invalid')}</p>
+        <p>
+          <a class="button primary" href="/flows/email-change">
+            {t('email-change.again')}
+          </a>
+        </p>
+      </>
+    );
   } else {
     title = t(`error.${(r as { code: string }).code}`);
     body = <p role="alert">{t(`error.${(r as { code: string }).code}`)}</p>;
