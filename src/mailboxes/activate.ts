@@ -4,7 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { checkNewPassword } from '../auth/new-password.js';
 import { hashPassword } from '../auth/passwords.js';
-import { peekCode, verifyCode } from '../codes/one-time-codes.js';
+import { peekCode, verifyCode, wasUsed } from '../codes/one-time-codes.js';
 import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import type { StepOutcome } from '../flows/kernel/types.js';
@@ -17,6 +17,18 @@ type Failure = Extract<StepOutcome<never>, { ok: false }>;
 export async function activationLinkOpen(ctx: AppContext, token: unknown): Promise<boolean> {
   const t = parseActivationToken(token);
   return t !== null && (await peekCode(ctx, ctx.db.kysely, MAILBOX_ACTIVATION, t.accountId, t.code));
+}
+
+/**
+ * True when `token` is the link that already activated its account (opened again afterwards):
+ * its page then says the account is active, not that the link is invalid. Only the exact link
+ * that was used, of an account that is active, qualifies.
+ */
+export async function activationLinkUsed(ctx: AppContext, token: unknown): Promise<boolean> {
+  const t = parseActivationToken(token);
+  if (!t || !(await wasUsed(ctx, ctx.db.kysely, MAILBOX_ACTIVATION, t.accountId, t.code))) return false;
+  const account = await ctx.db.kysely.selectFrom('accounts').select('status').where('id', '=', t.accountId).executeTakeFirst();
+  return account?.status === 'active';
 }
 
 /**

@@ -16,7 +16,7 @@ import type { FlowMessage } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
 import { renderMailboxActivate } from '../views/pages/mailbox-activate.js';
 import { commentField, renderReferentRequests } from '../views/pages/referent-requests.js';
-import { activateMailbox, activationLinkOpen } from './activate.js';
+import { activateMailbox, activationLinkOpen, activationLinkUsed } from './activate.js';
 import { accountInOffices, decideRequest, listPendingRequests, requireReferent } from './referent-service.js';
 import { signInFirst } from '../app/routes/html-flows.js';
 import { parseInput } from '../flows/kernel/input.js';
@@ -216,8 +216,8 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
     return ctx.secrets.hmac('mailbox-activate', `${c}\n${token}`);
   };
   const hint = (locale: Locale) => policyHint(ctx, (k, p) => translate(locale, k, p));
-  const page = (req: FastifyRequest, reply: FastifyReply, p: { csrf: string; errors: FlowMessage[]; done: KeptLink['done'] | null }, status = 200) =>
-    html(reply, renderMailboxActivate({ ctx, locale: req.locale, policyHint: hint(req.locale), csrf: p.csrf, errors: p.errors, done: p.done ?? null }), status);
+  const page = (req: FastifyRequest, reply: FastifyReply, p: { csrf: string; errors: FlowMessage[]; done: KeptLink['done'] | null; used?: boolean }, status = 200) =>
+    html(reply, renderMailboxActivate({ ctx, locale: req.locale, policyHint: hint(req.locale), csrf: p.csrf, errors: p.errors, done: p.done ?? null, used: p.used ?? false }), status);
 
   app.get('/mailbox/activate', async (req, reply) => {
     const query = req.query as Record<string, unknown>;
@@ -227,6 +227,12 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
     const token = 'token' in query ? query.token : kept?.token;
     // Opening the link only shows the form: mail scanners that follow links use nothing up.
     if (typeof token !== 'string' || !(await activationLinkOpen(ctx, token))) {
+      // The link that did the activation, opened again: the account is active, sign in (kept for
+      // the page's language links, which then say the same).
+      if (typeof token === 'string' && (await activationLinkUsed(ctx, token))) {
+        keepLink(reply, { token });
+        return page(req, reply, { csrf: '', errors: [], done: null, used: true }, 410);
+      }
       forgetLink(req, reply);
       throw new AppError('mailbox.link_invalid');
     }

@@ -117,15 +117,19 @@ describe('mailbox activation page', () => {
     await b.get('/mailbox/activate?lang=it');
     assert.equal(b.status, 200, b.text());
     assert.match(b.text(), new RegExp(`La tua casella è attiva.*Il tuo indirizzo è ${username}@unidemo\\.example\\.org`));
-    // The spent link is refused, and so is its page afterwards.
+    // The spent link is refused (410) with what it did: the account is active, sign in; not
+    // "ask the referent for a new one".
     await b.get(link);
     assert.equal(b.status, 410);
-    assert.match(b.text(), /link di attivazione non è più valido/);
+    assert.match(b.text(), /Questo link è già stato usato/);
+    assert.match(b.text(), /account è già attivo: accedi/);
+    assert.match(b.html, /href="\/flows\/login"/);
+    assert.doesNotMatch(b.text(), /referente/);
     assert.ok(!b.html.includes('token='), 'not even a spent token goes into the language links');
     assert.match(b.html, /<a href="\/mailbox\/activate\?lang=en"/);
     await b.get('/mailbox/activate?lang=en');
     assert.equal(b.status, 410);
-    assert.match(b.text(), /This activation link is not valid any more/);
+    assert.match(b.text(), /This link has already been used/);
     // A browser that never opened the link has nothing to show.
     const other = new FormBrowser(t.app, 'en');
     await other.get('/mailbox/activate?lang=en');

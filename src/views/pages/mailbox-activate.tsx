@@ -12,6 +12,8 @@ export interface ActivatePageInput {
   policyHint: string;
   errors: FlowMessage[];
   done: { username: string; address: string | null } | null;
+  /** The link was opened again after it activated the account. */
+  used?: boolean;
 }
 
 /** The fields of the form, as a flow's step describes its own (labels `field.<name>`). */
@@ -27,7 +29,7 @@ const fields = (policyHint: string): FieldSpec[] => [
  */
 export function renderMailboxActivate(p: ActivatePageInput): string {
   const t = (k: string, params?: Record<string, string | number>) => translate(p.locale, k, params);
-  const title = p.done ? t('mailbox-activate.doneTitle') : t('mailbox-activate.title');
+  const title = p.done ? t('mailbox-activate.doneTitle') : p.used ? t('mailbox-activate.usedTitle') : t('mailbox-activate.title');
   const specs = fields(p.policyHint);
   // Problems that no field fixes are listed in the summary as they are.
   const known = new Set(specs.map((f) => f.name));
@@ -47,6 +49,11 @@ export function renderMailboxActivate(p: ActivatePageInput): string {
             <p class="success" role="status">
               {t('mailbox-activate.doneText', { address: p.done.address ?? '—', username: p.done.username })}
             </p>
+            <SignInLink t={t} />
+          </>
+        ) : p.used ? (
+          <>
+            <p role="status">{t('mailbox-activate.usedText')}</p>
             <SignInLink t={t} />
           </>
         ) : (
