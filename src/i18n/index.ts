@@ -36,6 +36,9 @@ for (const area of areas) {
 /** Keys that two areas define with different texts (a test keeps this empty: one key, one text). */
 export const conflictingKeys = (): string[] => [...conflicts];
 
+/** Every message key (English is the source: the other languages have the same keys). */
+export const messageKeys = (): string[] => [...catalogs.en.keys()];
+
 export function hasMessage(key: string, locale: Locale = 'en'): boolean {
   return catalogs[locale].has(key);
 }

@@ -1,7 +1,6 @@
 import { findAccountById, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
-import { romeDate } from '../mailboxes/school-year.js';
 import { noticeAddress, referentPageUrl, sendMailboxMail } from '../mailboxes/mail.js';
 import { completeRequestFlow } from '../mailboxes/requests.js';
 import { referentsOf } from '../org-units/referents.js';
@@ -61,7 +60,7 @@ export const mailboxRemindersJob = {
         const claimed = await tx.updateTable('mailbox_requests').set({ reminded_at: nowIso }).where('id', '=', r.id).where('status', '=', 'pending').where('reminded_at', 'is', null).executeTakeFirst();
         if (Number(claimed.numUpdatedRows) !== 1) return null;
         const referents = r.org_unit ? await referentsOf(ctx, tx, r.org_unit) : [];
-        const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit ?? '—', date: romeDate(new Date(r.expires_at)), url: referentPageUrl(ctx) };
+        const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit, expiresAt: new Date(r.expires_at), url: referentPageUrl(ctx) };
         for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ref.locale, params);
         await audit(tx, now, {
           actor: 'job:mailbox-reminders',

@@ -117,16 +117,8 @@ export function personLocale(ctx: AppContext, accountLocale: string | null, extr
 /** Those that the next 1 January's run will purge, not yet warned for it. */
 async function warn(ctx: AppContext, run: JobRun, since: string, previous: string, purgeDate: Date) {
   const size = ctx.config.lifecycle.batchSize;
-  const mark = `warned:${purgeDate.toISOString().slice(0, 10)}`;
-  const dates = new Map<Locale, string>();
-  const dateIn = (locale: Locale) => {
-    let d = dates.get(locale);
-    if (d === undefined) {
-      d = new Intl.DateTimeFormat(locale === 'el' ? 'el-GR' : locale === 'it' ? 'it-IT' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(purgeDate);
-      dates.set(locale, d);
-    }
-    return d;
-  };
+  const purgeOn = purgeDate.toISOString().slice(0, 10);
+  const mark = `warned:${purgeOn}`;
   let after = '';
   for (;;) {
     const rows = await candidates(ctx, after, size)
@@ -147,9 +139,9 @@ async function warn(ctx: AppContext, run: JobRun, since: string, previous: strin
         for (const r of rows) {
           const to = r.personalEmail ?? r.email;
           const locale = personLocale(ctx, r.accountLocale, r.extra, r.flowLocale);
-          if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, date: dateIn(locale) }));
+          if (to) await enqueueMessage(tx, now, purgeWarningEmail(ctx, locale, { to, name: r.givenName, username: r.username, purgeOn }));
           await tx.insertInto('job_marks').values({ job: JOB, account_id: r.id, mark, at: now.toISOString() }).execute();
-          await audit(tx, now, { actor: `job:${JOB}`, action: 'account.purge_warning_sent', accountId: r.id, details: { purgeOn: purgeDate.toISOString().slice(0, 10), emailed: to !== null } });
+          await audit(tx, now, { actor: `job:${JOB}`, action: 'account.purge_warning_sent', accountId: r.id, details: { purgeOn, emailed: to !== null } });
         }
       });
     }

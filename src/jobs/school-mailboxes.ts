@@ -5,7 +5,7 @@ import { toAccount, toPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import { issueActivationLink } from '../mailboxes/activation-link.js';
-import { sendMailboxMail } from '../mailboxes/mail.js';
+import { linkReplacesPassword, sendMailboxMail } from '../mailboxes/mail.js';
 import { mailboxEffectiveDate, romeDate } from '../mailboxes/school-year.js';
 
 export interface SchoolMailboxesReport {
@@ -101,7 +101,7 @@ export const schoolMailboxesJob = {
         if (head) {
           const link = await issueActivationLink(ctx, tx, account.id);
           const school = typeof person.extra.name === 'string' ? person.extra.name : person.externalId;
-          await sendMailboxMail(ctx, tx, 'school', head, ctx.config.institution.defaultLocale, { school, address, url: link.url, hours: link.hours, date: effectiveFrom });
+          await sendMailboxMail(ctx, tx, 'school', head, ctx.config.institution.defaultLocale, { school, address, url: link.url, hours: link.hours, from: effectiveFrom, replacesPassword: linkReplacesPassword(account) });
         }
         await audit(tx, now, {
           actor: 'job:school-mailboxes',

@@ -6,7 +6,7 @@ import { audit, type RequestMeta } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
 import { officesCoveredBy } from '../org-units/referents.js';
 import { issueActivationLink } from './activation-link.js';
-import { noticeAddress, sendMailboxMail } from './mail.js';
+import { linkReplacesPassword, noticeAddress, sendMailboxMail } from './mail.js';
 import { completeRequestFlow } from './requests.js';
 
 /** A pending request as a referent sees it. */
@@ -119,7 +119,7 @@ export async function decideRequest(
         .execute();
       await tx.updateTable('mailbox_requests').set({ address }).where('id', '=', req.id).execute();
       const link = await issueActivationLink(ctx, tx, account.id);
-      if (to) await sendMailboxMail(ctx, tx, 'approved', to, req.locale, { name, address, url: link.url, hours: link.hours });
+      if (to) await sendMailboxMail(ctx, tx, 'approved', to, req.locale, { name, address, url: link.url, hours: link.hours, replacesPassword: linkReplacesPassword(account) });
     } else if (to) {
       await sendMailboxMail(ctx, tx, 'rejected', to, req.locale, { name, comment: reason });
     }

@@ -51,7 +51,7 @@ export async function moveRequestsWithPerson(
     // Nobody decides their own request.
     const referents = to ? (await referentsOf(ctx, tx, to)).filter((x) => x.id !== r.account_id) : [];
     for (const ref of referents) {
-      if (ref.email) await sendMailboxMail(ctx, tx, 'referentNew', ref.email, ref.locale, { name: `${person.givenName} ${person.familyName}`, office: to!, url: referentPageUrl(ctx) });
+      if (ref.email) await sendMailboxMail(ctx, tx, 'referentNew', ref.email, ref.locale, { name: `${person.givenName} ${person.familyName}`, office: to, url: referentPageUrl(ctx) });
     }
     await audit(tx, how.at, {
       actor: how.actor,

@@ -6,7 +6,7 @@ import { audit, type RequestMeta } from '../audit/audit.js';
 import type { PopulationId } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { issueActivationLink } from './activation-link.js';
-import { sendMailboxMail } from './mail.js';
+import { linkReplacesPassword, sendMailboxMail } from './mail.js';
 import { mailboxEffectiveDate, romeDate } from './school-year.js';
 
 /** Shows where a link went without giving the whole address away: `d***@example.net`. */
@@ -60,11 +60,11 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
     const link = await issueActivationLink(ctx, tx, account.id);
     if (isSchool) {
       const schoolYear = typeof person.extra.schoolYear === 'string' ? person.extra.schoolYear : '';
-      const date = mailboxEffectiveDate(schoolYear, new Date(person.createdAt)) ?? romeDate(now);
+      const from = mailboxEffectiveDate(schoolYear, new Date(person.createdAt)) ?? romeDate(now);
       const school = typeof person.extra.name === 'string' ? person.extra.name : person.externalId;
-      await sendMailboxMail(ctx, tx, 'school', to, ctx.config.institution.defaultLocale, { school, address, url: link.url, hours: link.hours, date });
+      await sendMailboxMail(ctx, tx, 'school', to, ctx.config.institution.defaultLocale, { school, address, url: link.url, hours: link.hours, from, replacesPassword: linkReplacesPassword(account) });
     } else {
-      await sendMailboxMail(ctx, tx, 'approved', to, account.locale, { name: `${person.givenName} ${person.familyName}`, address, url: link.url, hours: link.hours });
+      await sendMailboxMail(ctx, tx, 'approved', to, account.locale, { name: `${person.givenName} ${person.familyName}`, address, url: link.url, hours: link.hours, replacesPassword: linkReplacesPassword(account) });
     }
     await audit(tx, now, {
       actor: how.actor,

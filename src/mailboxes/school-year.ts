@@ -1,3 +1,5 @@
+import { calendarDate } from '../i18n/dates.js';
+
 /**
  * When a school's institutional mailbox takes effect: on 1 September of its school year (Italian
  * time), or at once when that day has already come. Pure.
@@ -5,11 +7,13 @@
 
 const ROME = 'Europe/Rome';
 
-/** The calendar date (YYYY-MM-DD) of an instant in Italy. */
+/**
+ * The calendar date (YYYY-MM-DD) of an instant in Italy. Only for the Italian school year, whose
+ * days are Italy's whatever the institution's time zone; a date shown to people as the
+ * institution's is computed in its configured `timeZone` instead.
+ */
 export function romeDate(at: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: ROME, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get('year')}-${get('month')}-${get('day')}`;
+  return calendarDate(at, ROME);
 }
 
 /** The first year of a school year written `2026/27` or `2026/2027`; null when it is not one. */

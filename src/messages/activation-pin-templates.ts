@@ -73,8 +73,8 @@ export function registerActivationPinTemplates(): void {
     sms: {
       en: (p) => `${p.institution} activation PIN: ${p.pin}. Valid ${p.minutes} min. Do not share it.`,
       it: (p) => `${p.institution} PIN di attivazione: ${p.pin}. Valido ${p.minutes} min. Non condividerlo.`,
-      // Greek needs UCS-2: 70 characters at most for one segment.
-      el: (p) => `${p.institution} PIN ενεργοποίησης: ${p.pin}. Ισχύει ${p.minutes} λεπτά.`,
+      // Greek needs UCS-2: 70 characters at most for one segment (with a 10-character short name).
+      el: (p) => `${p.institution} PIN ενεργοποίησης: ${p.pin}. Ισχύει ${p.minutes} λεπτά. Μην τον δώσετε.`,
     },
   });
 }

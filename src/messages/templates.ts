@@ -32,6 +32,9 @@ export function registerTemplate(t: MessageTemplate): void {
   templates.set(t.name, t);
 }
 
+/** The names of the templates registered so far. */
+export const templateNames = (): string[] => [...templates.keys()];
+
 export function getTemplate(name: string): MessageTemplate {
   const t = templates.get(name);
   if (!t) throw new Error(`unknown message template ${name}`);

@@ -13,6 +13,8 @@ export interface OutboxMail {
   recipient: string;
   subject: string | null;
   text: string;
+  html: string | null;
+  lang: string | null;
   sensitive: boolean;
 }
 
@@ -22,8 +24,8 @@ export async function outbox(ctx: AppContext, purpose?: string): Promise<OutboxM
   if (purpose) q = q.where('purpose', '=', purpose);
   const rows = await q.execute();
   return rows.map((r) => {
-    const p = JSON.parse(r.payload) as { subject: string | null; text: string; sensitive: boolean };
-    return { purpose: r.purpose, recipient: r.recipient, subject: p.subject, text: p.text, sensitive: p.sensitive };
+    const p = JSON.parse(r.payload) as { subject: string | null; text: string; html?: string; lang?: string; sensitive: boolean };
+    return { purpose: r.purpose, recipient: r.recipient, subject: p.subject, text: p.text, html: p.html ?? null, lang: p.lang ?? null, sensitive: p.sensitive };
   });
 }
 

@@ -68,16 +68,46 @@ describe('the language of the emails others’ actions send', () => {
     }
     const notices = await outbox(t.ctx, 'mailbox_request');
     const toEleni = notices.find((m) => m.recipient === 'eleni@unidemo.example.org')!;
-    assert.equal(toEleni.subject, 'Αίτηση γραμματοκιβωτίου από Maria Conti');
+    assert.equal(toEleni.subject, 'Πανεπιστήμιο Demo: αίτηση γραμματοκιβωτίου από Maria Conti');
+    assert.match(toEleni.text, /^Ο\/Η Maria Conti \(Ambito territoriale di Milano\) ζητά θεσμικό γραμματοκιβώτιο\./);
+    assert.match(toEleni.text, /\n--\n\nΠανεπιστήμιο Demo$/);
+    assert.match(toEleni.html!, /^<!doctype html><html lang="el">/);
     const toPaolo = notices.find((m) => m.recipient === 'paolo@unidemo.example.org')!;
-    assert.equal(toPaolo.subject, 'Richiesta di casella di posta da Piero Sala');
+    assert.equal(toPaolo.subject, 'Università Demo: richiesta di casella di posta da Piero Sala');
 
     t.clock.advance(49 * 3_600_000);
     const report = await mailboxRemindersJob.run(t.ctx, { dryRun: false });
     assert.deepEqual([...report.reminded].sort(), ['maria.conti', 'piero.sala']);
     const reminders = await outbox(t.ctx, 'mailbox_request_reminder');
-    assert.match(reminders.find((m) => m.recipient === 'eleni@unidemo.example.org')!.subject!, /^Υπενθύμιση: αίτηση γραμματοκιβωτίου από Maria Conti$/);
-    assert.match(reminders.find((m) => m.recipient === 'paolo@unidemo.example.org')!.subject!, /^Promemoria: richiesta di casella di posta da Piero Sala$/);
+    const toEleniAgain = reminders.find((m) => m.recipient === 'eleni@unidemo.example.org')!;
+    assert.equal(toEleniAgain.subject, 'Πανεπιστήμιο Demo: υπενθύμιση για την αίτηση γραμματοκιβωτίου από Maria Conti');
+    assert.match(toEleniAgain.text, /Λήγει στις 7 Δεκεμβρίου 2026\./);
+    const toPaoloAgain = reminders.find((m) => m.recipient === 'paolo@unidemo.example.org')!;
+    assert.equal(toPaoloAgain.subject, 'Università Demo: promemoria della richiesta di casella di posta da Piero Sala');
+    assert.match(toPaoloAgain.text, /Scade il 7 dicembre 2026\./);
+  });
+
+  it('a mailbox link goes out in the person’s language: Greek greets without the name, English starts its sentence in capitals', async () => {
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'eleni.referent', PW) });
+    for (const [externalId, username, givenName, familyName, locale] of [
+      ['S-EL2', 'nikos.pappas', 'Νίκος', 'Παππάς', 'el'],
+      ['S-EN2', 'john.smith', 'John', 'Smith', 'en'],
+    ] as const) {
+      await seedAccount(t.ctx, { population: 'staff', externalId, givenName, familyName, username, status: 'pending_activation', orgUnit: 'AT-MI', personalEmail: `${username}@example.net` });
+      await t.ctx.db.kysely.updateTable('accounts').set({ locale }).where('username_lower', '=', username).execute();
+      assert.equal((await ref.request('POST', `/api/v1/referent/accounts/${username}/mailbox-link`, {})).status, 200);
+    }
+    const links = await outbox(t.ctx, 'mailbox_activation');
+    const el = links.find((m) => m.recipient === 'nikos.pappas@example.net')!;
+    assert.equal(el.subject, 'Πανεπιστήμιο Demo: ενεργοποιήστε το θεσμικό σας γραμματοκιβώτιο');
+    assert.match(el.text, /^Γεια σας,\n\nΗ θεσμική σας διεύθυνση είναι \S+@unidemo\.example\.org\. Για να επιλέξετε κωδικό/);
+    assert.doesNotMatch(el.text, /Νίκος|Αγαπητ/);
+    assert.match(el.text, /\n--\n\nΠανεπιστήμιο Demo$/);
+    assert.match(el.html!, /^<!doctype html><html lang="el">/);
+    const en = links.find((m) => m.recipient === 'john.smith@example.net')!;
+    assert.equal(en.subject, 'Demo University: activate your institutional mailbox');
+    assert.match(en.text, /^Hello John Smith,\n\nYour institutional address is \S+@unidemo\.example\.org\. To choose its password, open this link/);
+    assert.match(en.text, /We will never send a password by email\.\n\n--\n\nDemo University$/);
   });
 
   it('an activation remembers the language it was made in', async () => {

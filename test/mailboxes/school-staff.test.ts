@@ -103,7 +103,7 @@ describe('school staff mailbox requests', () => {
 
   const itemTexts: Record<EligibilityItem, RegExp> = {
     account_active: /utenza di accesso al portale non è attiva/,
-    istanze_online: /non sei abilitato al servizio Istanze OnLine/i,
+    istanze_online: /non hai l’abilitazione al servizio Istanze OnLine/i,
     personal_email: /indirizzo di posta elettronica personale verificato/,
     identity_document: /documento di identità è incompleto o scaduto/,
     tax_code: /codice fiscale non corrisponde/,
@@ -177,6 +177,11 @@ describe('school staff mailbox requests', () => {
     const mail = (await outbox(t.ctx, 'mailbox_assigned')).find((m) => m.recipient === `docente${n}@example.net`);
     assert.ok(mail);
     assert.match(mail.text, /anna\.dellorto@scuole\.unidemo\.example\.org/);
+    // Like the other emails: who sends it in the subject and the signature, a greeting, an HTML part.
+    assert.equal(mail.subject, 'Università Demo: la tua casella di posta istituzionale è pronta');
+    assert.match(mail.text, /^Gentile Anna Maria Dell’Orto,\n\nIl tuo indirizzo istituzionale è anna\.dellorto@scuole\.unidemo\.example\.org\. Accedi/);
+    assert.match(mail.text, /\n--\n\nUniversità Demo$/);
+    assert.match(mail.html!, /^<!doctype html><html lang="it">/);
     const actions = await timelineActions(t.app, `docente${n}`);
     assert.ok(actions.includes('mailbox.eligibility_checked') && actions.includes('mailbox.assigned'), actions.join());
     const again = await me.c.start('mailbox-request');

@@ -111,8 +111,15 @@ describe('school mailboxes job', () => {
 
     const mails = await outbox(t.ctx, 'school_mailbox_activation');
     assert.deepEqual(mails.map((m) => m.recipient), ['dirigente.b@example.net', 'dirigente.a@example.net', 'dirigente.c@example.net']);
-    assert.match(mails[1]!.text, /Istituto MIIC8AB001/);
-    assert.match(mails[1]!.text, /miic8ab001@istruzione\.unidemo\.example\.org, è attiva dal 2026-09-01/);
+    assert.match(mails[1]!.text, /^Al Dirigente scolastico di Istituto MIIC8AB001,\n\nLa casella/);
+    // The date written out, the first of the month as an ordinal.
+    assert.match(mails[1]!.text, /miic8ab001@istruzione\.unidemo\.example\.org, è attiva dal 1° settembre 2026\./);
+    assert.match(mails[0]!.text, /rmic8cd002@istruzione\.unidemo\.example\.org, è attiva dal 10 luglio 2026\./);
+    assert.equal(mails[1]!.subject, 'Università Demo: casella di posta istituzionale di Istituto MIIC8AB001');
+    assert.match(mails[1]!.text, /\n--\n\nUniversità Demo$/);
+    assert.match(mails[1]!.html!, /^<!doctype html><html lang="it">/);
+    // A school that never had a password has none to lose.
+    assert.ok(mails.every((m) => !/sostituirà/.test(m.text)));
     assert.ok(mails.every((m) => m.sensitive));
   });
 
@@ -146,6 +153,13 @@ describe('school mailboxes job', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const actions = await timelineActions(t.app, 'naic8ef003');
     for (const a of ['mailbox.school_opened', 'account.status_changed', 'mailbox.activated']) assert.ok(actions.includes(a), actions.join());
+
+    // A new link for the school, now that it signs in with a password: the email says that one stops working.
+    t.clock.advance(60_000);
+    assert.equal((await apiClient(t.app).request('POST', '/api/v1/admin/accounts/NAIC8EF003/mailbox-link', {}, adminHeaders)).status, 200);
+    const again = (await outbox(t.ctx, 'school_mailbox_activation')).filter((m) => m.recipient === 'dirigente.c@example.net').at(-1)!;
+    assert.match(again.text, /è attiva dal 1° settembre 2027\./);
+    assert.match(again.text, /La password che sceglierai sostituirà quella del tuo account: quella che usi ora non funzionerà più\./);
   });
 
   it('the link expires after the configured hours', async () => {

@@ -54,8 +54,14 @@ describe('staff mailbox requests', () => {
     const notices = await outbox(t.ctx, 'mailbox_request');
     assert.equal(notices.length, 1);
     assert.equal(notices[0]!.recipient, 'luca.bianchi@unidemo.example.org');
-    assert.match(notices[0]!.text, /Nicolò D'Amico \(DIP-ISTR\)/);
+    // The office by its name, not its code; the institution in the subject and the signature.
+    assert.equal(notices[0]!.subject, "Università Demo: richiesta di casella di posta da Nicolò D'Amico");
+    assert.match(notices[0]!.text, /^Nicolò D'Amico \(Dipartimento per il sistema educativo\) chiede una casella di posta istituzionale\./);
+    assert.doesNotMatch(notices[0]!.text, /DIP-ISTR/);
     assert.match(notices[0]!.text, /http:\/\/localhost:3000\/referent\/requests/);
+    assert.match(notices[0]!.text, /\n--\n\nUniversità Demo$/);
+    assert.match(notices[0]!.html!, /^<!doctype html><html lang="it">/);
+    assert.equal(notices[0]!.lang, 'it');
 
     const referent = new FormBrowser(t.app, 'it');
     await referent.get('/referent/requests');
@@ -88,6 +94,12 @@ describe('staff mailbox requests', () => {
     assert.equal(links[0]!.recipient, 'nicolo@example.net');
     assert.equal(links[0]!.sensitive, true);
     assert.doesNotMatch(links[0]!.text, new RegExp(PW));
+    assert.equal(links[0]!.subject, 'Università Demo: attiva la tua casella di posta istituzionale');
+    assert.match(links[0]!.text, /^Gentile Nicolò D'Amico,\n\nIl tuo indirizzo istituzionale è nicolo\.damico2@unidemo\.example\.org\./);
+    // He signs in to the portal with a password: the email says the link replaces it.
+    assert.match(links[0]!.text, /La password che sceglierai sostituirà quella del tuo account: quella che usi ora non funzionerà più\./);
+    assert.match(links[0]!.text, /\n--\n\nUniversità Demo$/);
+    assert.match(links[0]!.html!, /^<!doctype html><html lang="it">[\s\S]*<a href="http:\/\/localhost:3000\/mailbox\/activate\?token=[\s\S]*Università Demo<\/p><\/body><\/html>$/);
     const link = /http:\/\/localhost:3000(\/mailbox\/activate\?token=\S+)/.exec(links[0]!.text)?.[1];
     assert.ok(link, links[0]!.text);
 
@@ -131,6 +143,10 @@ describe('staff mailbox requests', () => {
     assert.deepEqual(acc, { status: 'pending_activation', email: 'dario.villa@unidemo.example.org' });
     const mailsTo = async () => (await outbox(t.ctx, 'mailbox_activation')).filter((m) => m.recipient === 'dario@example.net').map((m) => /token=(\S+)/.exec(m.text)![1]!);
     const [first] = await mailsTo();
+    // An account not activated yet has no password of its own to lose.
+    const firstMail = (await outbox(t.ctx, 'mailbox_activation')).find((m) => m.recipient === 'dario@example.net')!;
+    assert.match(firstMail.text, /^Gentile Dario Villa,\n\nIl tuo indirizzo istituzionale è dario\.villa@unidemo\.example\.org\./);
+    assert.doesNotMatch(firstMail.text, /sostituirà/);
     // Asked again, it is a new link for the same mailbox (the first stops working).
     assert.deepEqual((await ref.request('POST', '/api/v1/referent/accounts/dario.villa/mailbox-link', {})).body, { sentTo: 'd***@example.net' });
     const tokens = await mailsTo();
@@ -217,6 +233,11 @@ describe('staff mailbox requests', () => {
     assert.equal(mails[0]!.recipient, 'giulia@example.net');
     assert.match(mails[0]!.text, /Contratto non ancora registrato/);
     assert.match(mails[0]!.subject!, /respinta/);
+    // Where to ask again, as a link; who sends it.
+    assert.equal(mails[0]!.subject, 'Università Demo: la tua richiesta di casella di posta è stata respinta');
+    assert.match(mails[0]!.text, /^Gentile Giulia Conti,\n\nLa tua richiesta/);
+    assert.match(mails[0]!.text, /Puoi inviare una nuova richiesta dalla pagina del tuo account:\n\nhttp:\/\/localhost:3000\/account\?lang=it\n/);
+    assert.ok(mails[0]!.html!.includes('Contratto non ancora registrato'));
     const done = await me.get('mailbox-request', flow.id);
     assert.equal(done.body.state, 'completed');
     assert.deepEqual(done.body.result, { address: null, status: 'rejected' });
@@ -364,6 +385,10 @@ describe('staff mailbox requests', () => {
     assert.deepEqual(await mailboxRemindersJob.run(t.ctx, { dryRun: false }), { dryRun: false, reminded: [], noReferent: [], expired: [] });
     const reminders = (await outbox(t.ctx, 'mailbox_request_reminder')).filter((m) => /Elena Fabbri/.test(m.text));
     assert.deepEqual(reminders.map((m) => m.recipient), ['sara.neri@unidemo.example.org']);
+    // The office by name, the expiry as a date written out (in the institution's time zone).
+    assert.match(reminders[0]!.text, /Elena Fabbri \(Ambito territoriale di Milano\)/);
+    assert.match(reminders[0]!.text, /Scade il 7 dicembre 2026\./);
+    assert.doesNotMatch(reminders[0]!.text, /\d{4}-\d{2}-\d{2}/);
 
     t.clock.advance(13 * 86_400_000);
     const expired = await mailboxRemindersJob.run(t.ctx, { dryRun: false });
@@ -373,7 +398,9 @@ describe('staff mailbox requests', () => {
     const signedInAgain = apiClient(t.app, { bearer: await sessionToken(t.app, 'elena.fabbri', PW) });
     const mine = await signedInAgain.get('mailbox-request', flow.id);
     assert.deepEqual(mine.body.result, { address: null, status: 'expired' });
-    assert.ok((await outbox(t.ctx, 'mailbox_request_expired')).some((m) => m.recipient === 'elena@example.net'));
+    const expiredMail = (await outbox(t.ctx, 'mailbox_request_expired')).find((m) => m.recipient === 'elena@example.net');
+    assert.ok(expiredMail);
+    assert.match(expiredMail.text, /http:\/\/localhost:3000\/account\?lang=(it|en|el)\n/);
     const actions = await timelineActions(t.app, 'elena.fabbri');
     assert.ok(actions.includes('mailbox.reminder_sent') && actions.includes('mailbox.request_expired'), actions.join());
     // A new request may be sent now (in a new session: the first one has ended meanwhile).

@@ -7,7 +7,7 @@ export async function lastMessage(ctx: AppContext, to: string, purpose?: string)
   const rows = await q.execute();
   const row = rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0)).at(-1);
   if (!row) return null;
-  const p = JSON.parse(row.payload) as { subject: string | null; text: string; html: string | null };
+  const p = JSON.parse(row.payload) as { subject: string | null; text: string; html: string | null; lang?: string };
   return { ...p, purpose: row.purpose, channel: row.channel, count: rows.length };
 }
 

@@ -100,6 +100,10 @@ describe('username recovery and password reset', () => {
     const sms = await lastMessage(t.ctx, '+393401112233', 'password_reset');
     assert.ok(mail && sms);
     assert.equal(sms.channel, 'sms');
+    // The SMS says which language it is written in, like the email.
+    assert.equal(sms.lang, 'en');
+    assert.equal(mail.lang, 'en');
+    assert.equal(mail.subject, 'Demo University: your password reset code');
     const code = codeIn(mail.text);
     assert.equal(codeIn(sms.text), code);
     // Never to the institutional mailbox whose password is being reset.

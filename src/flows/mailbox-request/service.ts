@@ -6,11 +6,11 @@ import { randomId } from '../../app/secret.js';
 import { audit } from '../../audit/audit.js';
 import type { PopulationId } from '../../config/institution-schema.js';
 import { AppError } from '../../errors/app-error.js';
+import { calendarDate } from '../../i18n/dates.js';
 import { translate } from '../../i18n/index.js';
 import { checkEligibility } from '../../mailboxes/eligibility.js';
 import { noticeAddress, referentPageUrl, sendMailboxMail } from '../../mailboxes/mail.js';
 import { pendingRequestOf } from '../../mailboxes/requests.js';
-import { romeDate } from '../../mailboxes/school-year.js';
 import { referentsOf } from '../../org-units/referents.js';
 import { parseInput } from '../kernel/input.js';
 import type { Flow, FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
@@ -161,7 +161,8 @@ export const mailboxRequestFlow: FlowDefinition<MailboxRequestData> = {
       contractType: who.person.contractType,
       document: { type: v.documentType, number: v.documentNumber, issuer: v.documentIssuer, expiry: v.documentExpiry },
       givenTaxCode: v.taxCode,
-      today: romeDate(now),
+      // A document expires at the end of its day where the institution is.
+      today: calendarDate(now, ctx.config.institution.timeZone),
     });
     const decision = async (tx: Tx) =>
       audit(tx, now, {

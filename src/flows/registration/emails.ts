@@ -1,59 +1,18 @@
 import type { AppContext } from '../../app/context.js';
 import type { OutgoingMessage } from '../../outbox/enqueue.js';
 import { translate, type Locale } from '../../i18n/index.js';
-import { localized } from '../../views/localized.js';
-import { nameProblem } from '../../domain/person-fields.js';
 import { formatTime } from '../../auth/credentials.js';
+import { datePhrase, timeZoneLabel } from '../../i18n/dates.js';
+import { institutionEmail as email, institutionName, publicLink } from '../../messages/email.js';
+
+export { publicLink } from '../../messages/email.js';
 
 /**
  * The emails and SMS of registration, recovery, reset, email change and lifecycle warnings,
- * rendered in the recipient's language when enqueued. Links are absolute under PUBLIC_URL, and
- * are the only links: the one piece of text a person typed that an email carries is their given
- * name in the greeting, and only a name that passes the name checks (no control characters, no
- * web or email address, not too long); with any other the email has no greeting line.
+ * rendered in the recipient's language when enqueued (see messages/email.ts for what every email
+ * carries). The one piece of text a person typed that these emails carry is their given name in
+ * the greeting, and only a name that passes the name checks.
  */
-type Params = Record<string, string | number>;
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** An absolute link under the portal's public address. */
-export const publicLink = (ctx: AppContext, path: string) => `${ctx.env.PUBLIC_URL}${path}`;
-
-function institutionName(ctx: AppContext, locale: Locale): string {
-  return localized(ctx.config.institution.name, locale);
-}
-
-interface Body {
-  purpose: string;
-  to: string;
-  subjectKey: string;
-  name?: string | undefined;
-  lines: Array<{ key: string; params?: Params }>;
-  link?: string;
-  after?: Array<{ key: string; params?: Params }>;
-  sensitive?: boolean;
-  /** False for a message nobody asked for (a lifecycle warning): no "if you did not ask, ignore it". */
-  ignorable?: boolean;
-}
-
-function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
-  const institution = institutionName(ctx, locale);
-  const t = (key: string, p: Params = {}) => translate(locale, key, { institution, ...p });
-  const paragraphs = [
-    ...(b.name && nameProblem(b.name) === null ? [t('mail.greeting', { name: b.name.trim() })] : []),
-    ...b.lines.map((l) => t(l.key, l.params)),
-  ];
-  const after = [...(b.after ?? []).map((l) => t(l.key, l.params)), ...(b.ignorable === false ? [] : [t('mail.ignore')])];
-  const text = [...paragraphs, ...(b.link ? [b.link] : []), ...after, '--', t('mail.signature')].join('\n\n');
-  const html = [
-    `<!doctype html><html lang="${locale}"><body>`,
-    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
-    ...(b.link ? [`<p><a href="${escapeHtml(b.link)}">${escapeHtml(b.link)}</a></p>`] : []),
-    ...after.map((p) => `<p>${escapeHtml(p)}</p>`),
-    `<p>-- <br>${escapeHtml(t('mail.signature'))}</p></body></html>`,
-  ].join('\n');
-  return { channel: 'email', purpose: b.purpose, to: b.to, subject: t(b.subjectKey), text, html, sensitive: b.sensitive ?? false, lang: locale };
-}
 
 /**
  * The activation link. A link sent with the registration's whole lifetime ahead says how many
@@ -63,7 +22,9 @@ function email(ctx: AppContext, locale: Locale, b: Body): OutgoingMessage {
 export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string; expiresAt: Date }): OutgoingMessage {
   const hours = ctx.config.registration.linkLifetimeHours;
   const whole = v.expiresAt.getTime() - ctx.clock.now().getTime() >= hours * 3_600_000 - 60_000;
-  const until = formatTime(v.expiresAt, locale, ctx.config.institution.timeZone);
+  const tz = ctx.config.institution.timeZone;
+  // The deadline is read wherever the person is: it names the institution's time zone.
+  const until = `${formatTime(v.expiresAt, locale, tz)} (${timeZoneLabel(v.expiresAt, locale, tz)})`;
   return email(ctx, locale, {
     purpose: 'email_verification',
     to: v.to,
@@ -136,7 +97,7 @@ export function resetCodeEmail(ctx: AppContext, locale: Locale, v: { to: string;
 
 export function resetCodeSms(ctx: AppContext, locale: Locale, v: { to: string; code: string; minutes: number }): OutgoingMessage {
   const text = translate(locale, 'sms.reset', { institution: ctx.config.institution.shortName ?? institutionName(ctx, locale), code: v.code, minutes: v.minutes });
-  return { channel: 'sms', purpose: 'password_reset', to: v.to, text, sensitive: true };
+  return { channel: 'sms', purpose: 'password_reset', to: v.to, text, sensitive: true, lang: locale };
 }
 
 export function emailChangeEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; token: string; hours: number }): OutgoingMessage {
@@ -167,13 +128,14 @@ export function emailChangedNotice(ctx: AppContext, locale: Locale, v: { to: str
   });
 }
 
-export function purgeWarningEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; date: string }): OutgoingMessage {
+/** `purgeOn`: the calendar date (YYYY-MM-DD) of the purge. */
+export function purgeWarningEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; username: string; purgeOn: string }): OutgoingMessage {
   return email(ctx, locale, {
     purpose: 'purge_warning',
     to: v.to,
     subjectKey: 'mail.purgeWarning.subject',
     name: v.name,
-    lines: [{ key: 'mail.purgeWarning.body', params: { username: v.username, date: v.date } }],
+    lines: [{ key: 'mail.purgeWarning.body', params: { username: v.username, onDate: datePhrase(v.purgeOn, locale, 'on') } }],
     link: publicLink(ctx, `/flows/login?lang=${locale}`),
     after: [{ key: 'mail.purgeWarning.after' }],
     ignorable: false,
