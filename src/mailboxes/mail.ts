@@ -109,7 +109,9 @@ export async function sendMailboxMail<K extends MailboxMail>(
 ): Promise<void> {
   const loc: Locale = isLocale(locale) ? locale : ctx.config.institution.defaultLocale;
   const b = await body(ctx, tx, kind, loc, params);
-  await enqueueMessage(tx, ctx.clock.now(), institutionEmail(ctx, loc, { ...b, purpose: purposes[kind], to }));
+  // The activation page a link opens speaks the email's language, whatever the browser's.
+  const link = b.link?.startsWith(`${ctx.env.PUBLIC_URL}/mailbox/activate?`) ? `${b.link}&lang=${loc}` : b.link;
+  await enqueueMessage(tx, ctx.clock.now(), institutionEmail(ctx, loc, { ...b, ...(link ? { link } : {}), purpose: purposes[kind], to }));
 }
 
 /**
