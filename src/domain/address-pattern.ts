@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import anyAscii from 'any-ascii';
+import { createRequire } from 'node:module';
+
+// The transliteration tables are loaded with the first name that needs them (a server that never
+// meets a letter outside ASCII and Greek never holds them in memory).
+let transliterate: ((s: string) => string) | undefined;
+const anyAscii = (s: string): string =>
+  /^[\x00-\x7f]*$/.test(s) ? s : (transliterate ??= (createRequire(import.meta.url)('any-ascii') as { default: (s: string) => string }).default)(s);
 
 /**
  * Usernames and institutional addresses from a population's pattern, e.g.
@@ -100,9 +106,10 @@ function foldedExternalId(externalId: string): string {
 }
 
 export function renderPattern(pattern: string, input: PatternInput): string {
-  // The first word of the given name that leaves letters (`Maria Elena` → maria).
-  const given = input.givenName.trim().split(/\s+/).map(foldName).find(Boolean) ?? '';
-  const family = foldName(input.familyName);
+  // The first word of the given name that leaves letters (`Maria Elena` → maria); names are folded
+  // only for a pattern that uses them (an import of 100k `{externalId}` usernames folds none).
+  const given = pattern.includes('{given}') ? (input.givenName.trim().split(/\s+/).map(foldName).find(Boolean) ?? '') : '';
+  const family = pattern.includes('{family}') ? foldName(input.familyName) : '';
   const render = (p: string) =>
     p
       .replace(/\{externalId\}/g, input.externalId.toLowerCase())

@@ -7,7 +7,7 @@ const parsePhoneNumberFromString: typeof Parse = (...args: Parameters<typeof Par
   (parser ??= (createRequire(import.meta.url)('libphonenumber-js/max') as { parsePhoneNumberFromString: typeof Parse }).parsePhoneNumberFromString)(...args);
 
 /** The parts of the number toE164 returned last: a number is often masked right after it is read. */
-let lastParsed: { e164: string; countryCallingCode: string; nationalNumber: string } | undefined;
+let lastParsed: { e164: string; countryCallingCode: string; nationalNumber: string; type: () => string | undefined } | undefined;
 
 /**
  * A phone number in E.164 (`+306912345678`) from any common notation: `+30 69…`, `0030 69…`,
@@ -25,7 +25,7 @@ export function toE164(input: string, defaultCountry: string): string | null {
   if (s.startsWith('00')) s = `+${s.slice(2)}`;
   const p = parsePhoneNumberFromString(s, defaultCountry.toUpperCase() as CountryCode);
   if (!p || !p.isValid()) return null;
-  lastParsed = { e164: p.number, countryCallingCode: p.countryCallingCode, nationalNumber: String(p.nationalNumber) };
+  lastParsed = { e164: p.number, countryCallingCode: p.countryCallingCode, nationalNumber: String(p.nationalNumber), type: () => p.getType() };
   return p.number;
 }
 
@@ -59,6 +59,7 @@ const smsKinds = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE', 'PERSONAL_NUMBER', '
  * number): given as a mobile, a PIN sent to it would never arrive.
  */
 export function canTakeSms(e164: string): boolean {
-  const type = parsePhoneNumberFromString(e164)?.getType();
+  // Usually asked right after toE164 read the number: its parse is reused.
+  const type = lastParsed?.e164 === e164 ? lastParsed.type() : parsePhoneNumberFromString(e164)?.getType();
   return type === undefined || smsKinds.has(type);
 }

@@ -3,7 +3,7 @@ import type { BatchHandler } from '../outbox/dispatcher.js';
 import type { Client } from 'oidc-provider';
 import { exponentialBackoff, type OutboxRow } from '../outbox/rows.js';
 import { BACKCHANNEL_PREFIX } from './backchannel.js';
-import { providerFor } from './provider.js';
+import { lazyProvider } from './lazy-provider.js';
 
 /**
  * Delivers the notices: each a logout token signed with the provider's keys, POSTed to the
@@ -18,7 +18,8 @@ export function backchannelHandler(ctx: AppContext): BatchHandler {
     policy: { maxAttempts: 8, backoffMs: exponentialBackoff(5_000, 600_000, 0.2) },
     async deliver(rows: OutboxRow[]) {
       const failures = new Map<string, unknown>();
-      const provider = await providerFor(ctx);
+      // Loaded with the first notice (an instance that never sends one never loads the provider).
+      const provider = await lazyProvider(ctx);
       await Promise.all(
         rows.map(async (row) => {
           try {
