@@ -96,6 +96,11 @@ describe('username recovery and password reset', () => {
     const r1 = await c.submit('password-reset', f.id, { identifier: '20260001' });
     assert.equal(r1.body.state, 'awaiting_code');
     assert.equal(r1.body.data.accountId, undefined);
+    // The identifier sent again (a double submit): the flow has left that step, and no second code goes out.
+    const twice = await c.submit('password-reset', f.id, { identifier: '20260001' });
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.error.code, 'flow.wrong_state');
+    assert.equal(await messageCount(t.ctx, 'paolo@example.org', 'password_reset'), 1);
     const mail = await lastMessage(t.ctx, 'paolo@example.org', 'password_reset');
     const sms = await lastMessage(t.ctx, '+393401112233', 'password_reset');
     assert.ok(mail && sms);

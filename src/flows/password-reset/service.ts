@@ -66,6 +66,13 @@ export const passwordResetFlow: FlowDefinition<PasswordResetData> = {
   kind: 'password-reset',
   states,
   secretFields: ['code', 'password', 'passwordConfirm'],
+  // The identifier sent again once the code is asked for (a double submit, a stale page) is a step
+  // the flow has left: 409 flow.wrong_state, as every flow answers it, not "the code is required".
+  stateInputs: {
+    awaiting_identifier: ['identifier'],
+    awaiting_code: ['code'],
+    awaiting_password: ['password', 'passwordConfirm'],
+  },
   async start() {
     return { state: 'awaiting_identifier', data: {} };
   },
