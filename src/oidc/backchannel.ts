@@ -26,19 +26,21 @@ export interface LogoutNotice {
   sid: string;
 }
 
-interface SessionPayload {
+/** What Tessera reads of a provider session's stored payload. */
+export interface SessionPayload {
   accountId?: string;
-  authorizations?: Record<string, { sid?: string; tessera?: string }>;
+  authorizations?: Record<string, { sid?: string; tessera?: string; grantId?: string }>;
 }
+
+export const parseSession = (payload: string): SessionPayload => JSON.parse(payload) as SessionPayload;
 
 /**
  * The notices owed for provider sessions about to end: one per service signed in through them
  * (`only`, when given, keeps the authorizations made under that Tessera session).
  */
-export function noticesOf(sessions: ReadonlyArray<{ payload: string }>, only?: (a: { tessera?: string }) => boolean): LogoutNotice[] {
+export function noticesOf(sessions: readonly SessionPayload[], only?: (a: { tessera?: string }) => boolean): LogoutNotice[] {
   const out: LogoutNotice[] = [];
-  for (const s of sessions) {
-    const p = JSON.parse(s.payload) as SessionPayload;
+  for (const p of sessions) {
     if (!p.accountId) continue;
     for (const [clientId, a] of Object.entries(p.authorizations ?? {})) {
       if (a.sid && (!only || only(a))) out.push({ clientId, accountId: p.accountId, sid: a.sid });

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
-import { enqueueLogoutNotices, noticesOf } from './backchannel.js';
+import { enqueueLogoutNotices, noticesOf, parseSession, type SessionPayload } from './backchannel.js';
 
 /** When, and under which institution's services (those taking back-channel logout notices). */
 export interface Revocation {
@@ -19,7 +19,7 @@ export interface Revocation {
  */
 export async function revokeOidcForAccount(tx: Kysely<Database>, accountId: string, how: Revocation): Promise<number> {
   const sessions = await tx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('account_id', '=', accountId).execute();
-  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions));
+  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions.map((s) => parseSession(s.payload))));
   await tx.deleteFrom('oidc_payloads').where('account_id', '=', accountId).execute();
   return notices;
 }
@@ -35,15 +35,16 @@ export async function revokeOidcForAccount(tx: Kysely<Database>, accountId: stri
 export async function revokeOidcForSession(tx: Kysely<Database>, accountId: string, sessionId: string, how: Revocation): Promise<{ grants: number; notices: number }> {
   const rows = await tx.selectFrom('oidc_payloads').select(['id', 'payload']).where('model', '=', 'Session').where('account_id', '=', accountId).execute();
   const grants: string[] = [];
-  const sessions: Array<{ id: string; payload: string }> = [];
+  const sessions: Array<{ id: string; session: SessionPayload }> = [];
   const mine = (a: { tessera?: string }) => a.tessera === sessionId;
   for (const r of rows) {
-    const auths = Object.values((JSON.parse(r.payload) as { authorizations?: Record<string, { grantId?: string; tessera?: string }> }).authorizations ?? {}).filter(mine);
+    const session = parseSession(r.payload);
+    const auths = Object.values(session.authorizations ?? {}).filter(mine);
     if (auths.length === 0) continue;
-    sessions.push(r);
+    sessions.push({ id: r.id, session });
     for (const a of auths) if (a.grantId) grants.push(a.grantId);
   }
-  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions, mine));
+  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions.map((s) => s.session), mine));
   if (grants.length) await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
   if (sessions.length) await tx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', 'in', sessions.map((s) => s.id)).execute();
   return { grants: grants.length, notices };

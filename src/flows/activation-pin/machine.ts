@@ -69,6 +69,9 @@ export function cleanPin(s: string): string | null {
 }
 
 /** The consent checkboxes are named `consents.<id>` in forms; the API sends an object. */
+const consentObject = (input: Record<string, unknown>): Record<string, unknown> =>
+  (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
+
 export const consentField = (id: string) => `consents.${id}`;
 
 /**
@@ -76,14 +79,14 @@ export const consentField = (id: string) => `consents.${id}`;
  * invalid field, so a choice the person believes recorded is never silently dropped.
  */
 export function unknownConsents(input: Record<string, unknown>, ids: string[]): string[] {
-  const obj = (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
+  const obj = consentObject(input);
   const named = [...Object.keys(obj), ...Object.keys(input).filter((k) => k.startsWith('consents.')).map((k) => k.slice('consents.'.length))];
   return [...new Set(named.filter((id) => !ids.includes(id)))];
 }
 
 /** Reads the consents from a form (`consents.<id>`) or a JSON object (`consents: {id: bool}`). */
 export function readConsents(input: Record<string, unknown>, ids: string[]): Record<string, boolean> {
-  const obj = (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
+  const obj = consentObject(input);
   const truthy = (v: unknown) => v === true || v === 'true' || v === 'on' || v === '1';
   return Object.fromEntries(ids.map((id) => [id, truthy(obj[id]) || truthy(input[consentField(id)])]));
 }
