@@ -31,7 +31,7 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     logger: opts.logger === false ? false : { ...loggerOptions(ctx.env.LOG_LEVEL), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: (req) => requestIdOf(req),
     requestIdHeader: false,
-    trustProxy: ctx.env.TRUST_PROXY === 'true' ? true : (ctx.env.TRUST_PROXY ?? false),
+    trustProxy: trustProxyOf(ctx.env.TRUST_PROXY),
     bodyLimit: 1_048_576,
     // Path segments up to 256 characters (usernames may have 120); longer ones answer 414 in the
     // error envelope, as do malformed URLs and requests the HTTP parser refuses.
@@ -112,6 +112,17 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   registerAdminRoutes(app, ctx, adminRoutes.map((add) => (admin: FastifyInstance) => add(admin, ctx)));
   for (const add of rootRoutes) await add(app, ctx);
   return app;
+}
+
+/**
+ * Which proxies' `X-Forwarded-For` is believed: their addresses (or subnets), or `true` for the
+ * one balancer in front of Tessera, whichever address it has. Only the hop that balancer added
+ * is read (the address it saw), never the entries before it, which the client writes itself: a
+ * made-up address per request would escape the per-address login limits.
+ */
+export function trustProxyOf(value: string | undefined): string | ((address: string, hop: number) => boolean) | false {
+  if (!value) return false;
+  return value === 'true' ? (_address, hop) => hop === 0 : value;
 }
 
 /**

@@ -136,6 +136,9 @@ export async function verifyPassword(stored: string, password: string, client: s
     return { ok, rehash: ok };
   }
   if (scheme === 'ssha') {
+    // A salted SHA-1 takes microseconds: the dummy verification gives it the cost of an unknown
+    // username's, so response times do not tell which accounts hold such a hash.
+    await verifyDummy(password, client);
     const raw = Buffer.from(stored.slice(6), 'base64');
     if (raw.length <= 20) return { ok: false, rehash: false };
     const digest = raw.subarray(0, 20);

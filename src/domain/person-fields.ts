@@ -47,6 +47,9 @@ export function normaliseSchoolCode(input: string): string | null {
  * (bidirectional overrides and isolates, zero-width spaces), and U+FFFD (text that was not valid).
  */
 const nameControl = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ufffd]/;
+/** Whether a name holds a control character or an invisible mark that reorders or hides text. */
+export const hasNameControl = (v: string): boolean => nameControl.test(v);
+
 /** Marks of a web or email address (a scheme, "www.", "@", a slash or angle brackets): a name never holds one. */
 const nameAddress = /:\/\/|www\.|[@/\\<>]/i;
 

@@ -8,6 +8,7 @@ import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
 import { checkInsuranceNumber } from '../domain/insurance-number.js';
 import { normaliseCountry } from '../domain/iso-country.js';
 import {
+  hasNameControl,
   normaliseDate,
   normaliseEmail,
   normaliseSchoolCode,
@@ -137,10 +138,16 @@ export function validateRecord(
   }
 
   const given = (field: string) => values[field] !== undefined;
-  const name = get('name');
+  // Names are shown to others (referents' emails, services' claims): no invisible marks that
+  // reorder or hide the text around them, as for a name typed in at registration.
+  const nameOf = (field: string, max?: number): string | null => {
+    const v = get(field, max);
+    return v !== null && hasNameControl(v) ? fail(field, 'field.control_character') : v;
+  };
+  const name = nameOf('name');
   const schoolYearRaw = get('schoolYear', 20);
-  let givenName = get('givenName', 100);
-  let familyName = get('familyName', 100);
+  let givenName = nameOf('givenName', 100);
+  let familyName = nameOf('familyName', 100);
   const extra: Record<string, string> = {};
   if (isSchool) {
     if (name === null) {

@@ -249,6 +249,28 @@ describe('login, session and logout', () => {
     await b.get('/flows/login?return_to=//evil.example/x');
     await b.submit({ username: 'mario.rossi', password: 'Corretta-Pw1' });
     assert.equal(b.url, '/account');
+    // Nor to one that dot segments turn into `//evil.example`.
+    const b2 = new FormBrowser(t.app, 'en');
+    await b2.get('/flows/login?return_to=/..//evil.example/x');
+    await b2.submit({ username: 'mario.rossi', password: 'Corretta-Pw1' });
+    assert.equal(b2.url, '/account');
+  });
+});
+
+describe('login return addresses given twice', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  it('a return address given twice is no return address, not a server error', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/flows/login?return_to=/account&return_to=//evil.example', headers: { accept: 'text/html' } });
+    assert.equal(page.statusCode, 303);
+    assert.match(String(page.headers.location), /^\/flows\/login\/[A-Za-z0-9_-]+$/);
+    const api = await apiClient(t.app).start('login', '?return_to=/account&return_to=/account');
+    assert.equal(api.status, 201);
+    assert.equal(api.body.data.returnTo, undefined);
   });
 });
 
@@ -275,5 +297,29 @@ describe('login at an institution in another time zone', () => {
     assert.notEqual(athens, rome);
     assert.ok(locked.body.error.message.includes(athens), locked.body.error.message);
     assert.ok(!locked.body.error.message.includes(rome), locked.body.error.message);
+  });
+});
+
+describe('login behind a balancer (TRUST_PROXY=true)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({ env: { TRUST_PROXY: 'true' }, config: testConfig((c) => (c.login.maxFailuresPerAddress = 3)) });
+  });
+  after(() => t.close());
+
+  // The balancer (10.0.0.1) appends the address it sees to whatever X-Forwarded-For the client sent.
+  const viaBalancer = async (client: string, claimed: string, username: string) => {
+    const c = apiClient(t.app, { ip: '10.0.0.1' });
+    const f = await c.start('login');
+    return c.submit('login', f.body.id, { username, password: 'wrong' }, { 'x-forwarded-for': `${claimed}, ${client}` });
+  };
+
+  it('counts failures by the address the balancer saw, not by one the client made up', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await viaBalancer('203.0.113.7', `198.51.100.${i}`, `nobody${i}`)).status, 422);
+    const r = await viaBalancer('203.0.113.7', '198.51.100.99', 'nobody99');
+    assert.equal(r.status, 429);
+    assert.equal(r.body.error.code, 'auth.account_locked');
+    // Another client behind the same balancer is not locked out.
+    assert.equal((await viaBalancer('203.0.113.8', '203.0.113.7', 'nobody100')).status, 422);
   });
 });

@@ -15,6 +15,11 @@ describe('validateRecord', () => {
     ['a bad card number', { ...base, insuranceCountry: 'DE', insuranceNumber: 'A-1' }, 'student', [{ field: 'insuranceNumber', code: 'insurance.invalid' }]],
     ['a German health-insurance number with a wrong check digit', { ...base, insuranceCountry: 'DE', insuranceNumber: 'A123456789' }, 'student', [{ field: 'insuranceNumber', code: 'insurance.invalid' }]],
     ['a French social-security number with a wrong key', { ...base, insuranceCountry: 'FR', insuranceNumber: '2 95 10 99 126 111 94' }, 'student', [{ field: 'insuranceNumber', code: 'insurance.invalid' }]],
+    // Marks that reorder or hide text (as a person typing their name may not use either): in a
+    // referent's email or a service's name claim they would turn the text around them.
+    ['a right-to-left override in a family name', { ...base, familyName: 'Bianchi\u202e' }, 'student', [{ field: 'familyName', code: 'field.control_character' }]],
+    ['a bidirectional isolate in a given name', { ...base, givenName: '\u2067Giulia' }, 'student', [{ field: 'givenName', code: 'field.control_character' }]],
+    ['a zero-width space in a school name', { externalId: 'RMIC8A100X', name: 'Istituto\u200bRoma' }, 'school', [{ field: 'name', code: 'field.control_character' }]],
     ['a name over 100 characters', { ...base, familyName: 'x'.repeat(101) }, 'student', [{ field: 'familyName', code: 'field.too_long' }]],
     ['a boolean where text is expected (NDJSON)', { ...base, mobile: true }, 'student', [{ field: 'mobile', code: 'field.invalid' }]],
     ['an object as entitlements', { ...base, entitlements: { a: 1 } }, 'student', [{ field: 'entitlements', code: 'field.invalid' }]],

@@ -363,4 +363,36 @@ describe('email change', () => {
     const stored = await t.ctx.db.kysely.selectFrom('accounts').select('email').where('id', '=', accountId).executeTakeFirstOrThrow();
     assert.equal(stored.email, 'susi@example.org');
   });
+
+  it('an email change asked before the password changed is not confirmed after (someone who had the password)', async () => {
+    const { accountId } = await seedAccount(t.ctx, { externalId: 'ext-tk', population: 'external', username: 'tina.k', email: 'tina@example.org', personalEmail: 'tina@example.org', status: 'active', password: 'Tina-Pass-2026' });
+    const signIn = async (password: string) => {
+      const api = apiClient(t.app);
+      const l = await api.start('login');
+      return apiClient(t.app, { bearer: (await api.submit('login', l.body.id, { username: 'tina.k', password })).body.result.sessionToken });
+    };
+    // Someone else, signed in with the password, asks to move the address to theirs.
+    const other = await signIn('Tina-Pass-2026');
+    const f = (await other.start('email-change')).body;
+    assert.equal((await other.submit('email-change', f.id, { email: 'intruder@example.org' })).body.state, 'awaiting_confirmation');
+    const link = /http:\/\/localhost:3000(\/confirm-email\?\S+)/.exec((await lastMessage(t.ctx, 'intruder@example.org', 'email_change'))!.text)![1]!;
+    t.clock.advance(60_000);
+    // The owner changes the password: the other session ends, and so does what it asked for.
+    const owner = await signIn('Tina-Pass-2026');
+    const pc = (await owner.start('password-change')).body;
+    assert.equal((await owner.submit('password-change', pc.id, { currentPassword: 'Tina-Pass-2026', newPassword: 'Tina-Back-2027', newPasswordConfirm: 'Tina-Back-2027' })).body.state, 'completed');
+    const confirm = await t.app.inject({ method: 'GET', url: link, headers: { accept: 'text/html' } });
+    assert.equal(confirm.statusCode, 422);
+    assert.doesNotMatch(confirm.body, /intruder@example\.org/);
+    const stored = await t.ctx.db.kysely.selectFrom('persons as p').innerJoin('accounts as a', 'a.person_id', 'p.id').select(['a.email', 'p.personal_email']).where('a.id', '=', accountId).executeTakeFirstOrThrow();
+    assert.deepEqual(stored, { email: 'tina@example.org', personal_email: 'tina@example.org' });
+    assert.equal(await messageCount(t.ctx, 'tina@example.org', 'email_changed'), 0);
+    // A change the owner asks for after the new password still works.
+    const again = (await owner.start('email-change')).body;
+    await owner.submit('email-change', again.id, { email: 'tina.new@example.org' });
+    const mine = /http:\/\/localhost:3000(\/confirm-email\?\S+)/.exec((await lastMessage(t.ctx, 'tina.new@example.org', 'email_change'))!.text)![1]!;
+    const ok = await t.app.inject({ method: 'GET', url: mine, headers: { accept: 'text/html' } });
+    assert.equal(ok.statusCode, 200);
+    assert.match(ok.body, /tina\.new@example\.org/);
+  });
 });

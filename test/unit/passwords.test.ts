@@ -31,6 +31,26 @@ describe('password hashes', () => {
     assert.equal((await verifyPassword('plaintext', 'plaintext')).ok, false);
   });
 
+  it('takes as long to refuse a password against a {SSHA} hash as against no account at all', async () => {
+    // A salted SHA-1 is checked in microseconds, an unknown username costs an argon2id
+    // verification: without the same cost, response times tell which usernames were imported
+    // with a legacy hash.
+    const salt = Buffer.from('12345678');
+    const ssha = `{SSHA}${Buffer.concat([createHash('sha1').update('Enrol-1').update(salt).digest(), salt]).toString('base64')}`;
+    // CPU time (this process and its hashing threads), not the clock: the machine's load does not
+    // change how much work each refusal does.
+    const timed = async (stored: string) => {
+      const start = process.cpuUsage();
+      await verifyPassword(stored, 'Wrong-1');
+      const d = process.cpuUsage(start);
+      return (d.user + d.system) / 1000;
+    };
+    await timed('unknown-scheme');
+    const unknown = Math.min(await timed('unknown-scheme'), await timed('unknown-scheme'));
+    const legacy = Math.min(await timed(ssha), await timed(ssha));
+    assert.ok(legacy >= unknown / 2, `{SSHA}: ${legacy.toFixed(2)} ms of CPU, no account: ${unknown.toFixed(2)} ms`);
+  });
+
   it('queues hashes beyond its concurrency and refuses past the queue bound (server.busy)', async () => {
     const gate = new HashGate({ concurrency: 1, perKey: 4, total: 1 });
     let release!: () => void;

@@ -20,6 +20,12 @@ describe('return addresses after sign-in', () => {
       '/\r\n/evil.example',
       '/ /evil.example',
       '\t//evil.example',
+      // Dot segments that the URL parser removes, leaving a path that starts with '//'.
+      '/..//evil.example',
+      '/.//evil.example',
+      '/a/..//evil.example/x',
+      '/%2e%2e//evil.example',
+      '/%2E//evil.example',
       'javascript:alert(1)',
       'account',
       '',
@@ -28,6 +34,7 @@ describe('return addresses after sign-in', () => {
       assert.equal(safeReturnTo(v), undefined, JSON.stringify(v));
     }
     assert.equal(safeReturnTo(undefined), undefined);
+    assert.equal(safeReturnTo(['/account', '/account']), undefined);
   });
 });
 

@@ -41,6 +41,9 @@ export async function confirmEmailChange(ctx: AppContext, token: string, meta: R
     // An account suspended (or otherwise ended) since the link was sent keeps its address: the
     // address password recovery relies on is not changed behind a suspension.
     if (!account || !canLogIn(account.status)) return { ok: false, code: 'registration.link_invalid' };
+    // Nor is one asked before the password was changed or reset: whoever asked may have been
+    // someone who knew the old password, and the new address would let them reset it again.
+    if (account.passwordChangedAt && account.passwordChangedAt > flow.created_at) return { ok: false, code: 'registration.link_invalid' };
     const person = account.personId ? await findPerson(tx, account.personId) : null;
     const email = stored.d.newEmail;
     const lower = email.toLowerCase();

@@ -36,17 +36,20 @@ const SITE = 'https://site.invalid';
  * Only same-site paths are accepted as a return address (no open redirects). The address is read
  * as a browser reads it (the URL standard drops tabs and line breaks and turns `\` into `/`, so
  * `/<TAB>/evil.example` is another site): it must start with one `/`, hold no control
- * character, space or backslash, and still be on this site once parsed. What is kept is the
- * parsed path, query and fragment.
+ * character, space or backslash, and still be on this site once parsed (its parsed path starting
+ * with one `/` too). What is kept is the parsed path, query and fragment.
  */
-export function safeReturnTo(v: string | undefined): string | undefined {
-  if (!v || v.length > 500 || !v.startsWith('/') || v.startsWith('//') || /[\u0000-\u0020\u007f-\u009f\\]/.test(v)) return undefined;
+export function safeReturnTo(v: unknown): string | undefined {
+  // A parameter given twice arrives as a list: no return address, as any other malformed one.
+  if (typeof v !== 'string' || !v || v.length > 500 || !v.startsWith('/') || v.startsWith('//') || /[\u0000-\u0020\u007f-\u009f\\]/.test(v)) return undefined;
   let u: URL;
   try {
     u = new URL(v, SITE);
   } catch {
     return undefined;
   }
-  if (u.origin !== SITE) return undefined;
+  // Dot segments are resolved by the parser: `/..//evil.example` becomes `//evil.example`, which a
+  // browser reads as another site.
+  if (u.origin !== SITE || u.pathname.startsWith('//')) return undefined;
   return `${u.pathname}${u.search}${u.hash}`;
 }
