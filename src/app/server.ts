@@ -1,11 +1,12 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { registerAdminRoutes } from '../admin/routes.js';
 import { migrationsApplied } from '../db/migrate.js';
+import { AppError } from '../errors/app-error.js';
 import { registerFlows } from '../flows/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { loggerOptions } from '../observability/logger.js';
@@ -15,6 +16,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandler } from './erro
 import { chosenLocale, defaultLocaleOf, requestIdOf } from './request-context.js';
 import { registerApiFlowRoutes } from './routes/api-flows.js';
 import { registerSessionRoutes } from './routes/api-session.js';
+import { SESSION_COOKIE } from '../sessions/sessions.js';
 import { registerHtmlFlowRoutes } from './routes/html-flows.js';
 import { registerHtmlPageRoutes } from './routes/html-pages.js';
 import { adminRoutes, apiRoutes, htmlRoutes, rootRoutes } from './features.js';
@@ -105,6 +107,7 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   await app.register(async (api) => {
     // Plain text is not JSON: 415, as a form body is (not a 400 for a body read as a string).
     api.removeContentTypeParser('text/plain');
+    api.addHook('onRequest', async (req) => refuseCrossSiteWrite(req));
     registerApiFlowRoutes(api, ctx);
     registerSessionRoutes(api, ctx);
     for (const add of apiRoutes) await add(api, ctx);
@@ -112,6 +115,19 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   registerAdminRoutes(app, ctx, adminRoutes.map((add) => (admin: FastifyInstance) => add(admin, ctx)));
   for (const add of rootRoutes) await add(app, ctx);
   return app;
+}
+
+/**
+ * A change asked of the JSON API with the session cookie must come from Tessera's own pages. A
+ * POST without a body (approve a request, send a link, sign out) needs no CORS preflight, and
+ * SameSite=Lax still sends the cookie from the institution's other sites (a student's page on
+ * another subdomain is "same-site"): the browser's Sec-Fetch-Site header tells such requests
+ * apart. Programs authenticate with a bearer token and send no such header.
+ */
+function refuseCrossSiteWrite(req: FastifyRequest): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+  const site = req.headers['sec-fetch-site'];
+  if ((site === 'cross-site' || site === 'same-site') && req.cookies?.[SESSION_COOKIE] !== undefined) throw new AppError('auth.csrf');
 }
 
 /**

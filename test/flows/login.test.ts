@@ -217,6 +217,24 @@ describe('login, session and logout', () => {
     assert.equal(r.json().error.code, 'request.unsupported_media_type');
   });
 
+  it('a change asked of the API with the session cookie from another site, even a sibling subdomain, is refused', async () => {
+    const token = (await login(t, 'mario.rossi', 'Corretta-Pw1')).body.result.sessionToken as string;
+    const signOut = (headers: Record<string, string>) => t.app.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: `tessera_session=${token}`, ...headers } });
+    for (const site of ['cross-site', 'same-site']) {
+      const r = await signOut({ 'sec-fetch-site': site, 'accept-language': 'it' });
+      assert.equal(r.statusCode, 403, site);
+      assert.equal(r.json().error.code, 'auth.csrf', site);
+      assert.ok(r.json().error.message.length > 0);
+    }
+    // Reading is not a change; the session is still there.
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: `tessera_session=${token}`, 'sec-fetch-site': 'cross-site' } });
+    assert.equal(me.statusCode, 200);
+    // Tessera's own pages, and programs (no such header, or a bearer token), go through.
+    assert.equal((await signOut({ 'sec-fetch-site': 'same-origin' })).statusCode, 204);
+    const other = (await login(t, 'mario.rossi', 'Corretta-Pw1')).body.result.sessionToken as string;
+    assert.equal((await apiClient(t.app, { bearer: other }).request('DELETE', '/api/v1/session', undefined, { 'sec-fetch-site': 'cross-site' })).status, 204);
+  });
+
   it('logs in and out in the browser without JavaScript, returning to the page asked for', async () => {
     // Straight to a login page that returns to the account: one redirect, not two.
     const first = await t.app.inject({ method: 'GET', url: '/account', headers: { accept: 'text/html' } });
