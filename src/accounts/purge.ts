@@ -97,6 +97,11 @@ export async function purgeSelected(
   await tx.deleteFrom('oidc_consents').where('account_id', 'in', purged).execute();
   await tx.deleteFrom('sessions').where('account_id', 'in', purged).execute();
   await tx.deleteFrom('one_time_codes').where('subject', 'in', purged).execute();
+  // Codes issued to a flow of the account (an address change's link) hold the address they went to.
+  await tx
+    .deleteFrom('one_time_codes')
+    .where('subject', 'in', (eb) => eb.selectFrom('flows').select('flows.id').where('flows.account_id', 'in', purged))
+    .execute();
   // A registration's flow holds the name and address typed in: only "void" stays of it, so a late
   // visit still reads that the registration expired.
   await tx

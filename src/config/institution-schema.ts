@@ -170,6 +170,16 @@ const lifecycleSchema = z
   })
   .strict();
 
+/** An IANA time zone name. */
+const timeZoneName = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a time zone such as Europe/Rome or Europe/Athens');
+
 const cronExpression = z.string().refine((v) => {
   try {
     CronExpressionParser.parse(v);
@@ -183,7 +193,8 @@ const jobsSchema = z
   .object({
     /** When each lifecycle job runs (cron expressions); a job not listed runs only on demand. */
     schedule: z.partialRecord(z.enum(['expire-unverified', 'purge-unused', 'expire-ceased', 'mailbox-reminders', 'school-mailboxes']), cronExpression).default({}),
-    timezone: z.string().default('Europe/Rome'),
+    /** The time zone of the cron expressions; the institution's `timeZone` when not given. */
+    timezone: timeZoneName.optional(),
   })
   .strict();
 
@@ -244,17 +255,7 @@ export const institutionSchema = z
         defaultCountry: z.string().length(2).default('IT'),
         defaultLocale: z.enum(['it', 'en', 'el']).default('it'),
         /** The institution's time zone (IANA): times shown to people (a lock's end, a link's deadline) are in it. */
-        timeZone: z
-          .string()
-          .refine((tz) => {
-            try {
-              new Intl.DateTimeFormat('en', { timeZone: tz });
-              return true;
-            } catch {
-              return false;
-            }
-          }, 'must be a time zone such as Europe/Rome or Europe/Athens')
-          .default('Europe/Rome'),
+        timeZone: timeZoneName.default('Europe/Rome'),
         helpdeskEmail: z.email().optional(),
         branding: z
           .object({

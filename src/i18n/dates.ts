@@ -28,6 +28,26 @@ export function calendarDate(at: Date, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
+/**
+ * The instant a calendar date (YYYY-MM-DD) begins in `timeZone`: its local midnight, e.g.
+ * 2027-01-01 in Europe/Rome is 2026-12-31T23:00:00Z.
+ */
+export function startOfDate(ymd: string, timeZone: string): Date {
+  const midnightUtc = dayOf(ymd).at.getTime();
+  const wall = format(`wall ${timeZone}`, () =>
+    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+  );
+  // The zone's offset from UTC at `t`: its wall-clock time read as if it were UTC, minus `t`.
+  const offsetAt = (t: number) => {
+    const p = Object.fromEntries(wall.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(t / 1000) * 1000;
+  };
+  // Twice: the offset at the guess may differ from the one at the answer across a change of offset.
+  let t = midnightUtc - offsetAt(midnightUtc);
+  t = midnightUtc - offsetAt(t);
+  return new Date(t);
+}
+
 function dayOf(ymd: string): { at: Date; day: number } {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
   if (!m) throw new Error(`not a calendar date: ${ymd}`);

@@ -2,7 +2,7 @@ import { findAccountById, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import { noticeAddress, referentPageUrl, sendMailboxMail } from '../mailboxes/mail.js';
-import { completeRequestFlow } from '../mailboxes/requests.js';
+import { completeRequestFlow, requestSetAsideStatuses } from '../mailboxes/requests.js';
 import { referentsOf } from '../org-units/referents.js';
 
 /** Each list holds the usernames of the requesters. */
@@ -35,6 +35,8 @@ export const mailboxRemindersJob = {
       .where('reminded_at', 'is', null)
       .where('created_at', '<=', remindBefore)
       .where('expires_at', '>', nowIso)
+      // Set aside while the account is suspended or ended: referents could not decide it.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'mailbox_requests.account_id').where('accounts.status', 'in', requestSetAsideStatuses))))
       .execute();
     const toExpire = await db.selectFrom('mailbox_requests').selectAll().where('status', '=', 'pending').where('expires_at', '<=', nowIso).execute();
     const accountIds = [...new Set([...toRemind, ...toExpire].map((r) => r.account_id))];

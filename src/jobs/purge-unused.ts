@@ -4,12 +4,14 @@ import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { purgeWarningEmail } from '../flows/registration/emails.js';
+import { calendarDate, startOfDate } from '../i18n/dates.js';
 import { isLocale, type Locale } from '../i18n/index.js';
 import { enqueueMessage } from '../outbox/enqueue.js';
 import { BatchSizer, type JobDefinition, type JobRun } from './types.js';
 
 const JOB = 'purge-unused';
-const yearStart = (y: number) => new Date(Date.UTC(y, 0, 1)).toISOString();
+/** 1 January of `y` as the institution's people count years: its midnight in `timeZone`. */
+const yearStart = (y: number, timeZone: string) => startOfDate(`${y}-01-01`, timeZone).toISOString();
 
 type Eb = ExpressionBuilder<Database & { a: Database['accounts'] }, 'accounts' | 'persons'>;
 
@@ -56,11 +58,14 @@ export const purgeUnused: JobDefinition = {
     const pu = ctx.config.lifecycle.purgeUnused;
     if (!pu.enabled) return;
     const now = ctx.clock.now();
-    const y = now.getUTCFullYear();
-    await purge(ctx, run, yearStart(y - 1));
-    const purgeDate = new Date(yearStart(y + 1));
+    // Years as the institution counts them: a registration made on 1 January at 00:30 in Rome
+    // (23:30 UTC the day before) belongs to the new year.
+    const tz = ctx.config.institution.timeZone;
+    const y = Number(calendarDate(now, tz).slice(0, 4));
+    await purge(ctx, run, yearStart(y - 1, tz));
+    const purgeDate = new Date(yearStart(y + 1, tz));
     if (pu.warnDaysBefore > 0 && now.getTime() >= purgeDate.getTime() - pu.warnDaysBefore * 86_400_000) {
-      await warn(ctx, run, yearStart(y), yearStart(y - 1), purgeDate);
+      await warn(ctx, run, yearStart(y, tz), yearStart(y - 1, tz), `${y + 1}-01-01`);
     }
   },
 };
@@ -115,9 +120,8 @@ export function personLocale(ctx: AppContext, accountLocale: string | null, extr
 }
 
 /** Those that the next 1 January's run will purge, not yet warned for it. */
-async function warn(ctx: AppContext, run: JobRun, since: string, previous: string, purgeDate: Date) {
+async function warn(ctx: AppContext, run: JobRun, since: string, previous: string, purgeOn: string) {
   const size = ctx.config.lifecycle.batchSize;
-  const purgeOn = purgeDate.toISOString().slice(0, 10);
   const mark = `warned:${purgeOn}`;
   let after = '';
   for (;;) {

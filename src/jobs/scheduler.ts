@@ -7,8 +7,18 @@ import { runJob } from './runner.js';
 const MAX_WAIT = 6 * 3_600_000;
 
 /**
+ * The first time after `now` that the cron expression `expr` names, read in `jobs.timezone` (the
+ * institution's time zone when not set): "0 3 * * *" is 03:00 on the institution's clocks, winter
+ * and summer. On the night the clocks go forward a time that does not exist runs an hour later;
+ * on the night they go back a time that occurs twice runs once.
+ */
+export function nextRun(ctx: Pick<AppContext, 'config'>, expr: string, now: Date): Date {
+  return CronExpressionParser.parse(expr, { currentDate: now, tz: ctx.config.jobs.timezone ?? ctx.config.institution.timeZone }).next().toDate();
+}
+
+/**
  * Runs the lifecycle jobs on the institution's schedule (`jobs.schedule`, cron expressions in
- * `jobs.timezone`). Every instance runs a scheduler; the job lease and the run's slot (its
+ * `jobs.timezone`, see nextRun). Every instance runs a scheduler; the job lease and the run's slot (its
  * scheduled time) make each scheduled run happen on one instance only. Returns a stop function
  * that cancels the timers and lets a running job stop after its current batch.
  */
@@ -20,7 +30,7 @@ export function startScheduler(ctx: AppContext): () => Promise<void> {
   const plan = (job: string, expr: string) => {
     if (stopping) return;
     const now = new Date();
-    const next = CronExpressionParser.parse(expr, { currentDate: now, tz: ctx.config.jobs.timezone }).next().toDate();
+    const next = nextRun(ctx, expr, now);
     const wait = next.getTime() - now.getTime();
     const timer = setTimeout(() => {
       timers.delete(timer);

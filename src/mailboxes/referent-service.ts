@@ -7,7 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import { officesCoveredBy } from '../org-units/referents.js';
 import { issueActivationLink } from './activation-link.js';
 import { linkReplacesPassword, noticeAddress, sendMailboxMail } from './mail.js';
-import { completeRequestFlow } from './requests.js';
+import { completeRequestFlow, requestSetAsideStatuses } from './requests.js';
 
 /** A pending request as a referent sees it. */
 export interface PendingRequestView {
@@ -46,6 +46,7 @@ export async function listPendingRequests(ctx: AppContext, referent: Account): P
     .leftJoin('org_units as o', 'o.code', 'r.org_unit')
     .select(['r.id', 'a.username', 'p.given_name', 'p.family_name', 'p.population', 'r.org_unit', 'o.name as org_name', 'r.comment', 'r.created_at', 'r.expires_at'])
     .where('r.status', '=', 'pending')
+    .where('a.status', 'not in', requestSetAsideStatuses)
     .where('r.org_unit', 'in', offices)
     .where('r.expires_at', '>', ctx.clock.now().toISOString())
     // Nobody decides their own request: it waits for another referent of the office.
@@ -71,7 +72,7 @@ export async function listPendingRequests(ctx: AppContext, referent: Account): P
  * address by the population's pattern and mails a one-time activation link to the person's
  * personal address; rejection mails the referent's reason. The decision, the flow's outcome, the
  * message and the audit entry commit together; of two concurrent decisions one wins.
- * Produces `mailbox.request_not_found` (unknown, decided, expired, of another office or the referent's own),
+ * Produces `mailbox.request_not_found` (unknown, decided, expired, of another office, the referent's own, or set aside),
  * `validation.failed` (a rejection without a reason), `mailbox.not_available`.
  */
 export async function decideRequest(
@@ -94,7 +95,7 @@ export async function decideRequest(
   }
   const account = await findAccountById(db, req.account_id);
   const person = await findPerson(db, req.person_id);
-  if (!account || !person) throw new AppError('mailbox.request_not_found');
+  if (!account || !person || requestSetAsideStatuses.includes(account.status)) throw new AppError('mailbox.request_not_found');
   const name = `${person.givenName} ${person.familyName}`;
   const to = noticeAddress(person, account);
   const out = await db.transaction().execute(async (tx) => {

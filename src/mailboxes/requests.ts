@@ -2,11 +2,20 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, MailboxRequestTable } from '../db/schema.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { AppContext } from '../app/context.js';
+import type { AccountStatus } from '../domain/account-status.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { referentsOf } from '../org-units/referents.js';
 import { referentPageUrl, sendMailboxMail } from './mail.js';
 
 export type MailboxRequestRow = Selectable<MailboxRequestTable>;
+
+/**
+ * Account statuses that set a pending request aside (the registrar's record ceased or was
+ * suspended, the account ended): referents neither see it nor decide it, nor are reminded of it,
+ * since the activation link an approval sends could not be used. It comes back if the account
+ * does before the request expires.
+ */
+export const requestSetAsideStatuses: AccountStatus[] = ['suspended', 'expired', 'purged'];
 
 /** The pending request of an account, if any. */
 export async function pendingRequestOf(db: Kysely<Database>, accountId: string): Promise<MailboxRequestRow | null> {
