@@ -1,12 +1,14 @@
 import type { StartHook } from '../app/start-hooks.js';
 import { sweepThrottle } from '../auth/throttle.js';
+import { sweepEnded } from '../app/retention.js';
 import type { AppContext } from '../app/context.js';
 
 const EVERY_MS = 10 * 60_000;
 
 /**
- * `serve` sweeps, every ten minutes, expired provider rows and the sign-in counters whose window
- * is over (any instance may; it is idempotent).
+ * `serve` sweeps, every ten minutes, expired provider rows, the sign-in counters whose window
+ * is over, and the flows, sessions and one-time codes that ended long enough ago (app/retention.ts;
+ * any instance may; it is idempotent).
  */
 export const oidcSweeper: StartHook = async (ctx) => {
   const run = () =>
@@ -19,6 +21,8 @@ export const oidcSweeper: StartHook = async (ctx) => {
         return sweepThrottle(ctx.db.kysely, new Date(now.getTime() - windowMs), now);
       })
       .then((n) => n && ctx.log.debug({ deleted: n }, 'sign-in counters swept'))
+      .then(() => sweepEnded(ctx.db.kysely, ctx.clock.now()))
+      .then((n) => (n.flows || n.sessions || n.codes) && ctx.log.debug(n, 'ended flows, sessions and codes swept'))
       .catch((err: unknown) => ctx.log.error({ err }, 'sweeping expired rows failed'));
   await run();
   const timer = setInterval(run, EVERY_MS);
