@@ -4,7 +4,7 @@ import { createContext } from './app/container.js';
 import { buildServer } from './app/server.js';
 import { startHooks } from './app/start-hooks.js';
 import { pino } from 'pino';
-import { readEnv } from './config/env.js';
+import { productionWarnings, readEnv } from './config/env.js';
 import { connect } from './db/connect.js';
 import { whenDatabaseAnswers } from './db/wait.js';
 import { loggerOptions } from './observability/logger.js';
@@ -16,6 +16,7 @@ import { loggerOptions } from './observability/logger.js';
 export async function serve(): Promise<{ app: FastifyInstance; ctx: AppContext }> {
   const env = readEnv();
   const startLog = pino({ ...loggerOptions(env.LOG_LEVEL), base: { service: 'tessera' } });
+  for (const warning of productionWarnings(env)) startLog.warn(warning);
   // PostgreSQL may still be starting (or restarting): wait for it up to a minute, saying so.
   const ctx = await whenDatabaseAnswers(
     async () => {

@@ -32,7 +32,7 @@ export const loginSection: BenchSection = {
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
     const db = connect(`sqlite:${join(dir, 'tessera.db')}`);
-    const env = readEnv({ NODE_ENV: 'production', TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-01', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dir });
+    const env = readEnv({ NODE_ENV: 'production', TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-01', PUBLIC_URL: 'http://localhost:3000', LOG_LEVEL: 'silent', TESSERA_DATA_DIR: dir });
     const ctx = await createContext({ env, config: testConfig(), db, logLevel: 'silent' });
     const app = await buildServer(ctx, { logger: false });
     await app.ready();

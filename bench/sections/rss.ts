@@ -79,6 +79,7 @@ async function measure(launcher: string, label: string, extraEnv: Record<string,
   const { child, url } = await startServer(launcher, {
     NODE_ENV: 'production',
     TESSERA_SECRET: 'bench-secret-bench-secret-bench-secret-01',
+    PUBLIC_URL: 'http://localhost:3000',
     TESSERA_DATA_DIR: dir,
     // Production needs an institution's file: the demo one, named explicitly (no demo people).
     TESSERA_CONFIG: join(root, 'config/demo.yaml'),

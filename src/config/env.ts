@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const envSchema = z.object({
@@ -21,10 +22,26 @@ const envSchema = z.object({
   LDAP_BIND_PASSWORD: z.string().min(1).optional(),
   LDAP_BASE_DN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z.string().optional(),
+  /**
+   * `true`, or the proxies' addresses and ranges (comma-separated). A number of hops is refused:
+   * Fastify trusts no hop count (it cannot check the peer), and `1` would be read as 0.0.0.1.
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine((v) => v === 'true' || v.split(',').every((a) => isProxyAddress(a.trim())), 'must be true or the addresses of the proxies in front of Tessera (such as 10.0.0.1, 10.0.0.0/8)')
+    .optional(),
   /** SPID identity providers for testing and development: comma-separated URLs or file paths of IdP metadata. */
   SPID_IDP_METADATA: z.string().optional(),
 });
+
+/** An address or range the proxy-trust check understands: an IP, a CIDR range, or a named range. */
+function isProxyAddress(a: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return true;
+  const [ip, bits, ...rest] = a.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };
 
@@ -41,8 +58,27 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (env.NODE_ENV === 'production' && !env.TESSERA_SECRET) {
     throw new ConfigError('environment', 'TESSERA_SECRET', 'is required when NODE_ENV=production');
   }
+  // Tessera's pages, redirects and OpenID endpoints are at the root of its host.
+  const publicUrl = env.PUBLIC_URL ? new URL(env.PUBLIC_URL) : undefined;
+  if (publicUrl && (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash)) {
+    throw new ConfigError('environment', 'PUBLIC_URL', `must be the address of a site's root, such as ${publicUrl.origin}, without a path`);
+  }
   if (env.LDAP_URL && !env.LDAP_BASE_DN) throw new ConfigError('environment', 'LDAP_BASE_DN', 'is required when LDAP_URL is set');
   return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
+}
+
+/**
+ * What a production instance should not run with, though it can: said at start (the log's first
+ * lines), not refused, since a trial on one machine may well run so. Links in messages and the
+ * OpenID issuer are built from PUBLIC_URL: the default (localhost) reaches nobody, and an http://
+ * address leaves session cookies without `Secure` and sends no HSTS.
+ */
+export function productionWarnings(env: Env, source: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  if (!source.PUBLIC_URL) return [`PUBLIC_URL is not set: links in messages and the OpenID issuer say ${env.PUBLIC_URL}; set the address people use, e.g. https://account.example.org`];
+  const url = new URL(env.PUBLIC_URL);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return url.protocol !== 'https:' && !loopback ? [`PUBLIC_URL ${env.PUBLIC_URL} is not https://: session cookies are sent without Secure and no HSTS is sent`] : [];
 }
 
 /** A configuration problem: names the source (file or "environment"), the key, and what is wrong. */

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { spidSchema } from './spid-schema.js';
+import { normaliseCountry } from '../domain/iso-country.js';
 import { defaultMailboxesConfig, mailboxesSchema } from '../mailboxes/config.js';
 
 /** Text shown to people, given per language; `en` is required, the others fall back to it. */
@@ -13,14 +14,26 @@ export type LocalizedText = z.infer<typeof localizedText>;
 export const populationIds = ['student', 'staff', 'school_staff', 'school', 'external'] as const;
 export type PopulationId = (typeof populationIds)[number];
 
+/**
+ * A username or address pattern: its placeholders are the ones renderPattern fills in (another
+ * would be kept as it is, giving every account the same `{…}` name with a number).
+ */
+const addressPattern = z.string().superRefine((pattern, issue) => {
+  for (const [placeholder, name] of pattern.matchAll(/\{([^}]*)\}/g)) {
+    if (!['externalId', 'given', 'family', 'domain'].includes(name!)) {
+      issue.addIssue({ code: 'custom', message: `has an unknown placeholder ${placeholder} (use {externalId}, {given}, {family}, {domain})` });
+    }
+  }
+});
+
 const populationSchema = z
   .object({
     /** How accounts of this population are activated. */
     activation: z.array(z.enum(['password', 'pin', 'registration', 'referent', 'automatic'])).default(['password']),
     /** Username pattern; placeholders {externalId}, {given}, {family}. */
-    username: z.string().min(1).default('{externalId}'),
+    username: addressPattern.min(1).default('{externalId}'),
     /** Institutional address pattern; placeholders as above plus {domain}. Empty: no mailbox. */
-    mailbox: z.string().optional(),
+    mailbox: addressPattern.optional(),
     mailQuotaGb: z.number().positive().optional(),
     label: localizedText.optional(),
   })
@@ -252,7 +265,11 @@ export const institutionSchema = z
         name: localizedText,
         shortName: z.string().optional(),
         domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name such as uni.example.org'),
-        defaultCountry: z.string().length(2).default('IT'),
+        /** Phone numbers without a prefix are read as of this country: a code that exists (GB, not UK). */
+        defaultCountry: z
+          .string()
+          .refine((c) => normaliseCountry(c) !== null, 'must be an ISO 3166-1 country code such as IT or GR')
+          .default('IT'),
         defaultLocale: z.enum(['it', 'en', 'el']).default('it'),
         /** The institution's time zone (IANA): times shown to people (a lock's end, a link's deadline) are in it. */
         timeZone: timeZoneName.default('Europe/Rome'),

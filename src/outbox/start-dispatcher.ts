@@ -1,7 +1,7 @@
 import type { StartHook } from '../app/start-hooks.js';
 import { backchannelHandler } from '../oidc/backchannel-delivery.js';
 import { provisioningHandler } from '../provisioning/run-once.js';
-import { targetSpecs } from '../provisioning/targets.js';
+import { checkTargetSecrets, targetSpecs } from '../provisioning/targets.js';
 import { OutboxDispatcher } from './dispatcher.js';
 import { keptChannels, sendersFromEnv } from './senders.js';
 
@@ -11,6 +11,7 @@ import { keptChannels, sendersFromEnv } from './senders.js';
  * provisioning operations.
  */
 export const startOutboxDispatcher: StartHook = async (ctx) => {
+  checkTargetSecrets(ctx);
   const senders = sendersFromEnv(ctx);
   const kept = keptChannels(ctx);
   if (kept.length > 0) {

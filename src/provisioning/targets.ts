@@ -32,6 +32,16 @@ export function targetsFor(ctx: Pick<AppContext, 'config' | 'env'>, population: 
   return targetSpecs(ctx).filter((t) => t.populations === null || (population !== null && t.populations.includes(population)));
 }
 
+/**
+ * Throws ConfigError when a configured LDAP target's bind password is not in the environment, so
+ * that `serve` stops at start instead of failing every provisioning operation until it is dead.
+ */
+export function checkTargetSecrets(ctx: Pick<AppContext, 'config'>): void {
+  for (const c of ctx.config.provisioning.targets) {
+    if (c.type === 'ldap' && !process.env[c.bindPasswordEnv]) throw new ConfigError('environment', c.bindPasswordEnv, `is required by provisioning target ${c.id}`);
+  }
+}
+
 const open = new WeakMap<object, Map<string, ProvisioningTarget>>();
 
 /**

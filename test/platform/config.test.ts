@@ -4,10 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, readEnv } from '../../src/config/env.js';
+import { ConfigError, productionWarnings, readEnv } from '../../src/config/env.js';
 import { loadInstitution, parseInstitution } from '../../src/config/load-institution.js';
 import { createContext } from '../../src/app/container.js';
 import { connect } from '../../src/db/connect.js';
+import { provisioningTargetSchema } from '../../src/config/institution-schema.js';
+import { startOutboxDispatcher } from '../../src/outbox/start-dispatcher.js';
+import { makeApp, testConfig } from '../helpers/app.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -32,6 +35,25 @@ describe('configuration', () => {
     assert.throws(() => parseInstitution('institution:\n  id: x\n  name: X\n  domain: nodot\n', 'inst.yaml'), /institution\.domain must be a domain name/);
     assert.throws(() => parseInstitution(`${base}  timeZone: Europe/Atlantis\n`, 'inst.yaml'), /institution\.timeZone must be a time zone/);
     assert.equal(parseInstitution(`${base}  timeZone: Europe/Athens\n`, 'inst.yaml').institution.timeZone, 'Europe/Athens');
+    // The scheduler's time zone is checked as the institution's is (it stopped the start with
+    // "CronDate: unhandled timestamp", naming neither the file nor the key).
+    assert.throws(() => parseInstitution(`${base}jobs:\n  timezone: Europe/Rom\n`, 'inst.yaml'), /inst\.yaml: jobs\.timezone must be a time zone/);
+    assert.equal(parseInstitution(`${base}jobs:\n  timezone: Europe/Athens\n`, 'inst.yaml').jobs.timezone, 'Europe/Athens');
+    // A country that does not exist (UK for GB) made every national mobile number invalid.
+    assert.throws(() => parseInstitution(`${base}  defaultCountry: UK\n`, 'inst.yaml'), /inst\.yaml: institution\.defaultCountry must be an ISO 3166-1 country code/);
+    assert.equal(parseInstitution(`${base}  defaultCountry: GR\n`, 'inst.yaml').institution.defaultCountry, 'GR');
+    // An unknown placeholder was kept as it is: every student of an import was `{matricola}`,
+    // `{matricola}2`, `{matricola}3`…
+    assert.throws(
+      () => parseInstitution(`${base}populations:\n  student:\n    username: "{matricola}"\n`, 'inst.yaml'),
+      /inst\.yaml: populations\.student\.username has an unknown placeholder \{matricola\}/,
+    );
+    assert.throws(
+      () => parseInstitution(`${base}populations:\n  staff:\n    mailbox: "{given}.{surname}@{domain}"\n`, 'inst.yaml'),
+      /inst\.yaml: populations\.staff\.mailbox has an unknown placeholder \{surname\}/,
+    );
+    const patterns = parseInstitution(`${base}populations:\n  staff:\n    username: "{given}.{family}"\n    mailbox: "{externalId}@{domain}"\n`, 'inst.yaml');
+    assert.equal(patterns.populations.staff?.mailbox, '{externalId}@{domain}');
     // A key left out is said to be missing (it read "Invalid input").
     assert.throws(() => parseInstitution('institution:\n  id: x\n  domain: example.org\n', 'inst.yaml'), /inst\.yaml: institution\.name is required but missing/);
   });
@@ -57,7 +79,7 @@ describe('configuration', () => {
   });
 
   it('refuses the built-in demo institution in production', async () => {
-    const env = readEnv({ NODE_ENV: 'production', TESSERA_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
+    const env = readEnv({ NODE_ENV: 'production', TESSERA_SECRET: 'x'.repeat(40), PUBLIC_URL: 'https://account.example.org', LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
     await assert.rejects(createContext({ env, db: connect('sqlite::memory:'), migrate: false }), (e: ConfigError) => {
       assert.equal(e.key, 'TESSERA_CONFIG');
       assert.match(e.message, /required when NODE_ENV=production/);
@@ -69,7 +91,60 @@ describe('configuration', () => {
     assert.throws(() => readEnv({ PORT: 'abc' }), /PORT/);
     assert.throws(() => readEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL must start with sqlite: or postgres/);
     assert.throws(() => readEnv({ NODE_ENV: 'production' }), /TESSERA_SECRET is required/);
+    // Without PUBLIC_URL, production wrote http://localhost:3000 into emailed links and the
+    // OpenID issuer; with an http:// address its session cookies went without `Secure`.
+    const secret = 'x'.repeat(40);
+    // Both are said at start (a trial of a production build on one machine may run so).
+    const warned = (source: Record<string, string>) => productionWarnings(readEnv(source), source);
+    assert.match(warned({ NODE_ENV: 'production', TESSERA_SECRET: secret })[0]!, /PUBLIC_URL is not set: links in messages and the OpenID issuer say http:\/\/localhost:3000/);
+    assert.match(warned({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'http://account.example.org' })[0]!, /PUBLIC_URL http:\/\/account\.example\.org is not https:\/\/: session cookies are sent without Secure/);
+    assert.deepEqual(warned({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'https://account.example.org' }), []);
+    assert.deepEqual(warned({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'http://localhost:3000' }), []);
+    assert.deepEqual(warned({ PUBLIC_URL: 'http://account.example.org' }), [], 'development');
+    assert.equal(readEnv({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'https://account.example.org/' }).PUBLIC_URL, 'https://account.example.org');
+    // Tessera answers at the root of its host: under a path its redirects and its OpenID endpoints
+    // missed the prefix.
+    assert.throws(() => readEnv({ PUBLIC_URL: 'https://www.example.org/account' }), /environment: PUBLIC_URL must be the address of a site's root/);
+    // Trying a production build on one's own machine.
+    assert.equal(readEnv({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'http://localhost:3000' }).PUBLIC_URL, 'http://localhost:3000');
     assert.equal(readEnv({ PORT: '4000' }).PUBLIC_URL, 'http://localhost:4000');
+  });
+
+  it('a provisioning target whose bind password the environment lacks stops the start, naming the variable', async () => {
+    // It started, and every provisioning operation failed until it was dead-lettered.
+    const target = provisioningTargetSchema.parse({
+      id: 'lab-ldap',
+      type: 'ldap',
+      populations: ['student'],
+      url: 'ldap://127.0.0.1:1',
+      bindDn: 'cn=tessera,dc=example,dc=org',
+      bindPasswordEnv: 'TESSERA_TEST_UNSET_LDAP_PASSWORD',
+      baseDn: 'dc=example,dc=org',
+    });
+    const t = await makeApp({ config: testConfig((c) => (c.provisioning.targets = [target])) });
+    try {
+      await assert.rejects(
+        async () => {
+          const stop = await startOutboxDispatcher(t.ctx);
+          await stop?.();
+        },
+        (e: ConfigError) => {
+          assert.equal(e.key, 'TESSERA_TEST_UNSET_LDAP_PASSWORD');
+          assert.match(e.message, /Invalid configuration in environment: TESSERA_TEST_UNSET_LDAP_PASSWORD is required by provisioning target lab-ldap/);
+          return true;
+        },
+      );
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('TRUST_PROXY is true or the addresses of the proxies; anything else stops the start', () => {
+    assert.throws(() => readEnv({ TRUST_PROXY: 'yes' }), /environment: TRUST_PROXY must be true or the addresses of the proxies in front of Tessera/);
+    assert.throws(() => readEnv({ TRUST_PROXY: '10.0.0.1, balancer' }), /TRUST_PROXY must be/);
+    // A number of hops was read as an address (1 is 0.0.0.1): no client address was ever trusted.
+    assert.throws(() => readEnv({ TRUST_PROXY: '1' }), /TRUST_PROXY must be/);
+    for (const ok of ['true', '10.0.0.1', '10.0.0.1, 10.0.0.0/8', 'loopback', '::1', 'fd00::/8']) assert.equal(readEnv({ TRUST_PROXY: ok }).TRUST_PROXY, ok);
   });
 
   it('stops the start with a message naming the file when the configuration is bad', () => {
