@@ -173,7 +173,10 @@ export function registerMailboxHtmlRoutes(app: FastifyInstance, ctx: AppContext)
       if (username === '') throw new AppError('validation.failed', { fields: { username: 'field.required' } });
       await resendActivationLink(ctx, await accountInOffices(ctx, referent, username), { actor: `account:${referent.id}`, meta: metaOf(req) });
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale), status: err.status });
+      // The form's one field names the colleague: what refuses the link (no such colleague in the
+      // referent's offices, no mailbox to open, no address to send it to) is said on that field.
+      const onUsername = (m: FlowMessage): FlowMessage => (m.field ? m : { ...m, field: 'username' });
+      if (err instanceof AppError && err.status < 500) return referentPage(req, reply, { errors: appErrorMessages(err, req.locale).map(onUsername), status: err.status });
       throw err;
     }
     return reply.redirect(`/referent/requests?sent=${encodeURIComponent(username)}`, 303);

@@ -58,6 +58,17 @@ export function registerFlowViews(): void {
       </>
     ),
     submitLabel: () => 'login.submit',
+    // Where a forgotten password or username is recovered, also on a service's sign-in page.
+    outro: (_view, t) => (
+      <ul class="login-help">
+        <li>
+          <a href="/flows/password-reset">{t('login.forgot')}</a>
+        </li>
+        <li>
+          <a href="/flows/username-recovery">{t('home.recover.username')}</a>
+        </li>
+      </ul>
+    ),
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

@@ -11,6 +11,8 @@ type T = (k: string, p?: Record<string, string | number>) => string;
 export interface FlowPageHooks {
   /** Content shown above the form of the current state (e.g. the username to note down). */
   intro?: (view: FlowView, t: T, ctx: AppContext) => VNode | null;
+  /** Content shown below the form of the current state (e.g. where to go when a password is forgotten). */
+  outro?: (view: FlowView, t: T, ctx: AppContext) => VNode | null;
   /** The page body of a completed flow. */
   done?: (view: FlowView, t: T, ctx: AppContext) => VNode;
   /** The title of a completed flow, as a message key, when it depends on how it ended (default `<kind>.doneTitle`). */

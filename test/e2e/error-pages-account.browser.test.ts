@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { seedAccount } from '../helpers/fixtures.js';
-import { browserSkip, checkAxe, startBrowserApp, type BrowserApp } from '../helpers/browser.js';
+import { assertCleanConsole, browserSkip, checkAxe, startBrowserApp, type BrowserApp } from '../helpers/browser.js';
 import { importOffices, nameReferent, OFFICES } from '../mailboxes/helpers.js';
 
 const ADDRESS = '20260001@studenti.unidemo.example.org';
@@ -80,5 +80,28 @@ describe('error pages, the ticket form and the account page in a real browser', 
     await page.waitForLoadState();
     assert.match(await page.title(), /^Error: Sign in/);
     await checkAxe(page, 'login refused');
+  });
+
+  it('a page back with errors puts the focus on their summary, without JavaScript too (el, 320px)', async () => {
+    const page = await b.newPage({ locale: 'el', width: 320, javaScriptEnabled: false });
+    const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+    await page.goto('/flows/login');
+    assert.equal(await focused(), '', 'nothing is focused on a fresh form');
+    // Fields to correct: the summary that links to them.
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    assert.match(await page.title(), /^Σφάλμα: /);
+    assert.equal(await focused(), 'error-summary');
+    // The next Tab reaches the summary's first link, then the form.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), '#f-username');
+    // A refusal of the whole form (wrong credentials): its alert.
+    await page.locator('#f-username').fill('nobody');
+    await page.locator('#f-password').fill('Wrong-pass-1');
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    assert.equal(await focused(), 'error-summary');
+    assert.match(await page.locator('#error-summary').innerText(), /Λάθος όνομα χρήστη ή κωδικός/);
+    assertCleanConsole(page);
   });
 });

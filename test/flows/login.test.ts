@@ -262,6 +262,23 @@ describe('login, session and logout', () => {
     assert.match(b.url, /^\/flows\/login\//);
   });
 
+  it('the sign-in page leads to the password reset and the username recovery, after its form (it, en, el)', async () => {
+    for (const [lang, forgot, username] of [
+      ['it', 'Password dimenticata?', 'Recupera il nome utente'],
+      ['en', 'Forgot your password?', 'Recover your username'],
+      ['el', 'Ξεχάσατε τον κωδικό;', 'Ανάκτηση ονόματος χρήστη'],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/flows/login');
+      const main = /<main[\s\S]*<\/main>/.exec(b.html)![0];
+      const form = main.indexOf('</form>');
+      const reset = main.indexOf(`<a href="/flows/password-reset">${forgot}</a>`);
+      const recover = main.indexOf(`<a href="/flows/username-recovery">${username}</a>`);
+      assert.ok(reset > form, `the password reset link follows the form (${lang})`);
+      assert.ok(recover > form, `the username recovery link follows the form (${lang})`);
+    }
+  });
+
   it('does not follow a return address to another site', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/login?return_to=//evil.example/x');

@@ -49,6 +49,35 @@ describe('password change', () => {
     await loginToken(t, 'anna', 'Nuova-Pw-22');
   });
 
+  it('a wrong current password is said as such on its field, not as a wrong username (it, en, el)', async () => {
+    await seedAccount(t.ctx, { externalId: 'elena', status: 'active', password: 'Elena-Pw-77' });
+    for (const [lang, said] of [
+      ['it', 'La password attuale non è corretta. Controlla maiuscole e minuscole: la password le distingue.'],
+      ['en', 'Your current password is not correct. Check upper and lower case: passwords are case-sensitive.'],
+      ['el', 'Ο τρέχων κωδικός δεν είναι σωστός. Ελέγξτε πεζά και κεφαλαία: ο κωδικός κάνει διάκριση.'],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/flows/password-change');
+      await b.submit({ username: 'elena', password: 'Elena-Pw-77' });
+      await b.submit({ currentPassword: 'Not-Mine-11', newPassword: 'Bosco-Verde-88', newPasswordConfirm: 'Bosco-Verde-88' });
+      assert.equal(b.status, 422);
+      assert.match(b.html, new RegExp(`<a href="#f-currentPassword">[^<]*: ${said.replace(/\./g, '\\.')}</a>`));
+      assert.match(b.html, new RegExp(`<p class="field-error" id="f-currentPassword-err0"><span class="visually-hidden">[^<]*</span>${said.replace(/\./g, '\\.')}</p>`));
+      // Nothing on the page speaks of a username the person never typed here.
+      assert.doesNotMatch(b.text(), /credenziali|username or password|όνομα χρήστη ή κωδικός/i);
+    }
+    // The API keeps its codes; the flow's message on the field is the same sentence.
+    const c = apiClient(t.app, { bearer: await loginToken(t, 'elena', 'Elena-Pw-77'), lang: 'en' });
+    const f = await c.start('password-change');
+    const wrong = await c.submit('password-change', f.body.id, { currentPassword: 'Not-Mine-11', newPassword: 'Bosco-Verde-88', newPasswordConfirm: 'Bosco-Verde-88' });
+    assert.equal(wrong.body.error.code, 'auth.invalid_credentials');
+    assert.deepEqual(wrong.body.error.fields, { currentPassword: 'auth.invalid_credentials' });
+    assert.deepEqual(
+      wrong.body.messages.map((m: { field?: string; text: string }) => [m.field, m.text]),
+      [['currentPassword', 'Your current password is not correct. Check upper and lower case: passwords are case-sensitive.']],
+    );
+  });
+
   it('a flow belongs to its session: another account cannot drive it', async () => {
     await seedAccount(t.ctx, { externalId: 'bruno', status: 'active', password: 'Bruno-Pw-33' });
     const annas = await loginToken(t, 'anna', 'Nuova-Pw-22');

@@ -73,6 +73,21 @@ describe('mailbox activation page', () => {
     return { link: /http:\/\/localhost:3000(\/mailbox\/activate\?token=[^&\s]+)/.exec(mail.text)![1]!, username };
   }
 
+  it('a link that is not valid is titled so, not "Something went wrong" (it, en, el)', async () => {
+    for (const [lang, title, said] of [
+      ['it', 'Questo link non è valido', /Questo link di attivazione non è più valido/],
+      ['en', 'This link is not valid', /This activation link is not valid any more/],
+      ['el', 'Ο σύνδεσμος δεν είναι έγκυρος', /Αυτός ο σύνδεσμος ενεργοποίησης δεν ισχύει πια/],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/mailbox/activate?token=not.valid');
+      assert.equal(b.status, 410);
+      assert.ok(titleOf(b.html).startsWith(`${title} · `), titleOf(b.html));
+      assert.match(b.html, new RegExp(`<h1>${title}</h1>`));
+      assert.match(b.text(), said);
+    }
+  });
+
   it('switching language shows the same form, then the same outcome; the token is in no other address', async () => {
     const { link, username } = await newLink();
     const code = new URL(link, 'http://localhost').searchParams.get('token')!.split('.')[1]!;
@@ -272,6 +287,20 @@ describe('referent page errors', () => {
       await b.submit({ username: ' ' }, { formAction: /mailbox-link$/ });
       assert.equal(b.status, 422);
       assert.ok(titleOf(b.html).startsWith(title), titleOf(b.html));
+      assert.deepEqual(summaryLinks(b.html), [{ target: 'f-username', text }]);
+      assertFieldError(b.html, 'f-username', [new RegExp(`^${prefix} ${text.split(': ')[1]!.replace('.', '\\.')}$`)], prefix, 'send-link-hint');
+    }
+  });
+
+  it('a username the referent cannot send a link to is said on the field, which it links to (it, en, el)', async () => {
+    for (const [lang, text, prefix] of [
+      ['it', 'Nome utente: Account inesistente.', 'Errore:'],
+      ['en', 'Username: No such account.', 'Error:'],
+      ['el', 'Όνομα χρήστη: Ο λογαριασμός δεν υπάρχει.', 'Σφάλμα:'],
+    ] as const) {
+      const b = await referent(lang);
+      await b.submit({ username: 'nobody.here' }, { formAction: /mailbox-link$/ });
+      assert.equal(b.status, 404);
       assert.deepEqual(summaryLinks(b.html), [{ target: 'f-username', text }]);
       assertFieldError(b.html, 'f-username', [new RegExp(`^${prefix} ${text.split(': ')[1]!.replace('.', '\\.')}$`)], prefix, 'send-link-hint');
     }

@@ -69,7 +69,7 @@ describe('the language of the emails others’ actions send', () => {
     const notices = await outbox(t.ctx, 'mailbox_request');
     const toEleni = notices.find((m) => m.recipient === 'eleni@unidemo.example.org')!;
     assert.equal(toEleni.subject, 'Πανεπιστήμιο Demo: αίτηση γραμματοκιβωτίου από Maria Conti');
-    assert.match(toEleni.text, /^Ο\/Η Maria Conti \(Ambito territoriale di Milano\) ζητά θεσμικό γραμματοκιβώτιο\./);
+    assert.match(toEleni.text, /^Ο\/Η Maria Conti \(Ambito territoriale di Milano\) ζητά ιδρυματικό γραμματοκιβώτιο\./);
     assert.match(toEleni.text, /\n--\n\nΠανεπιστήμιο Demo$/);
     assert.match(toEleni.html!, /^<!doctype html><html lang="el">/);
     const toPaolo = notices.find((m) => m.recipient === 'paolo@unidemo.example.org')!;
@@ -99,8 +99,8 @@ describe('the language of the emails others’ actions send', () => {
     }
     const links = await outbox(t.ctx, 'mailbox_activation');
     const el = links.find((m) => m.recipient === 'nikos.pappas@example.net')!;
-    assert.equal(el.subject, 'Πανεπιστήμιο Demo: ενεργοποιήστε το θεσμικό σας γραμματοκιβώτιο');
-    assert.match(el.text, /^Γεια σας,\n\nΗ θεσμική σας διεύθυνση είναι \S+@unidemo\.example\.org\. Για να επιλέξετε κωδικό/);
+    assert.equal(el.subject, 'Πανεπιστήμιο Demo: ενεργοποιήστε το ιδρυματικό σας γραμματοκιβώτιο');
+    assert.match(el.text, /^Γεια σας,\n\nΗ ιδρυματική σας διεύθυνση είναι \S+@unidemo\.example\.org\. Για να επιλέξετε κωδικό/);
     assert.doesNotMatch(el.text, /Νίκος|Αγαπητ/);
     assert.match(el.text, /\n--\n\nΠανεπιστήμιο Demo$/);
     assert.match(el.html!, /^<!doctype html><html lang="el">/);

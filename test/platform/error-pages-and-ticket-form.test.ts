@@ -97,6 +97,22 @@ describe('error pages, error states and the helpdesk form, as people read them',
     assert.match(el.html, /Μετάβαση στην αρχική σελίδα/);
   });
 
+  it('the 404 page says what is missing in a sentence, not "Not found." under "Page not found" (it, en, el)', async () => {
+    for (const [lang, lead, bare] of [
+      ['it', 'La pagina richiesta non esiste.', 'Non trovato.'],
+      ['en', 'The page you asked for does not exist.', 'Not found.'],
+      ['el', 'Η σελίδα που ζητήσατε δεν υπάρχει.', 'Δεν βρέθηκε.'],
+    ] as const) {
+      const b = await new FormBrowser(t.app, lang).get('/no-such-page');
+      assert.equal(b.status, 404);
+      assert.match(b.html, new RegExp(`<p class="lead">${lead}</p>`));
+      assert.ok(!b.text().includes(bare), b.text());
+    }
+    // The API keeps its message.
+    const api = await t.app.inject({ method: 'GET', url: '/api/v1/no-such-thing', headers: { 'accept-language': 'en' } });
+    assert.equal(api.json().error.message, 'Not found.');
+  });
+
   it('the flow page: wrong credentials are a plain alert, field errors are under the summary heading', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/login');

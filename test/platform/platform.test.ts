@@ -72,7 +72,7 @@ describe('platform', () => {
     const el = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { 'accept-language': 'el' } });
     assert.notEqual(el.json().error.message, 'Not found.');
     const html = await t.app.inject({ method: 'GET', url: '/nothing-here', headers: { accept: 'text/html' } });
-    assert.match(html.body, /Non trovat/, 'pages keep the institution\'s default language');
+    assert.match(html.body, /Pagina non trovata/, 'pages keep the institution\'s default language');
   });
 
   it('on PostgreSQL, outlives a database connection that ends while idle', { skip: !onPostgres && 'PostgreSQL only' }, async () => {

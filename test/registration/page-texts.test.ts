@@ -99,6 +99,27 @@ describe('texts of the registration and recovery pages', () => {
     }
   });
 
+  it('the step confirming a new address names its code a confirmation code and says where it is (it, en, el)', async () => {
+    await seedAccount(t.ctx, { externalId: 'E7', population: 'external', username: 'new.mail', email: 'new.mail@example.org', personalEmail: 'new.mail@example.org', status: 'active', password: 'Whatever-12' });
+    for (const [lang, label, where] of [
+      ['it', 'Codice di conferma', 'Puoi anche incollare il codice che segue “token=” nel link.'],
+      ['en', 'Confirmation code', 'You can also paste the code that follows “token=” in the link.'],
+      ['el', 'Κωδικός επιβεβαίωσης', 'Μπορείτε επίσης να επικολλήσετε τον κωδικό που ακολουθεί το «token=» στον σύνδεσμο.'],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/flows/login');
+      await b.submit({ username: 'new.mail', password: 'Whatever-12' });
+      await b.get('/flows/email-change');
+      await b.submit({ email: `new.mail.${lang}@example.org` });
+      assert.equal(b.status, 200);
+      assert.match(b.html, new RegExp(`<label for="f-token">${label}</label>`));
+      assert.match(b.html, new RegExp(`<p class="hint" id="f-token-hint">${where.replace(/[.“”«»]/g, '.')}</p>`));
+      assert.match(b.html, /<input[^>]*id="f-token"[^>]*aria-describedby="f-token-hint"/);
+      // Not an activation: the account is active already.
+      assert.doesNotMatch(b.text(), /attivazione|Activation code|ενεργοποίησης/);
+    }
+  });
+
   it('the account page labels an external user’s address as the registered one, a student’s mailbox as institutional', async () => {
     await seedAccount(t.ctx, { externalId: 'E9', population: 'external', username: 'ext.user', email: 'ext.user@example.org', personalEmail: 'ext.user@example.org', status: 'active', password: 'Whatever-12' });
     await seedAccount(t.ctx, { externalId: '20269999', population: 'student', username: '20269999', email: '20269999@studenti.example.org', personalEmail: 'stud@example.org', status: 'active', password: 'Whatever-12' });

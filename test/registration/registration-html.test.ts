@@ -88,6 +88,36 @@ describe('registration in the browser (no JavaScript)', () => {
     assert.match(b.html, /value="all.at.once"/);
   });
 
+  it('the error summary lists the problems in the order of the fields on the page', async () => {
+    const b = new FormBrowser(t.app, 'en');
+    await b.get('/flows/registration');
+    const { consents: _unticked, ...rest } = form({ username: 'A b', email: 'not-an-email', mobile: 'abc', birthDate: '1990-02-30', password: 'short', passwordConfirm: 'other' });
+    await b.submit(rest);
+    assert.equal(b.status, 422);
+    const summary = /<div class="error-summary"[\s\S]*?<\/ul>/.exec(b.html)![0];
+    const targets = [...summary.matchAll(/<a href="#f-([A-Za-z.]+)">/g)].map((m) => m[1]!);
+    const fields = [...b.html.matchAll(/<(?:input|select|textarea)[^>]*\sid="f-([A-Za-z.]+)"/g)].map((m) => m[1]!);
+    const order = targets.map((f) => fields.indexOf(f));
+    assert.ok(order.every((i) => i >= 0), targets.join(' '));
+    assert.deepEqual(order, [...order].sort((x, y) => x - y), `summary: ${targets.join(' ')}; page: ${fields.join(' ')}`);
+    assert.ok(targets.includes('username') && targets.includes('consents') && targets.includes('password'));
+  });
+
+  it('a date of birth in the future is said to be wrong as a date of birth, not to be in the wrong format (it, en, el)', async () => {
+    for (const [lang, said] of [
+      ['it', 'Inserisci una data di nascita reale, nel passato.'],
+      ['en', 'Enter a real date of birth, in the past.'],
+      ['el', 'Δώστε μια πραγματική ημερομηνία γέννησης, στο παρελθόν.'],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/flows/registration');
+      await b.submit(form({ username: `future.${lang}`, email: `future.${lang}@example.org`, birthDate: '2099-04-12' }));
+      assert.equal(b.status, 422);
+      assert.match(b.html, new RegExp(`<a href="#f-birthDate">[^<]*: ${said.replace(/\./g, '\\.')}</a>`));
+      assert.doesNotMatch(b.text(), /AAAA-MM-GG|YYYY-MM-DD|ΕΕΕΕ-ΜΜ-ΗΗ/);
+    }
+  });
+
   it('taken email points to recovery; closed categories show the institution’s message', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/registration');
@@ -114,6 +144,24 @@ describe('registration in the browser (no JavaScript)', () => {
     await b.get('/flows/registration');
     await b.submit(form({ username: 'slow.user', email: 'slow@example.org' }));
     assert.equal(b.status, 200);
+  });
+
+  it('a link that is not valid has a short title, says why once and offers a way on (it, en, el)', async () => {
+    for (const [lang, title, said] of [
+      ['it', 'Questo link non è valido', /Il link o il codice di attivazione non è valido/],
+      ['en', 'This link is not valid', /This activation link or code is not valid/],
+      ['el', 'Ο σύνδεσμος δεν είναι έγκυρος', /Ο σύνδεσμος ή ο κωδικός ενεργοποίησης δεν είναι έγκυρος/],
+    ] as const) {
+      const b = new FormBrowser(t.app, lang);
+      await b.get('/verify-email?token=not.valid');
+      assert.equal(b.status, 422);
+      assert.match(b.html, new RegExp(`<title>${title} · `));
+      assert.match(b.html, new RegExp(`<h1>${title}</h1>`));
+      // The reason is said once, as the alert, not again as the title and the heading.
+      assert.equal(b.text().split(said.source).length - 1, 1, b.text());
+      assert.match(b.html, /<p role="alert">/);
+      assert.match(b.html, /<main[\s\S]*href="\/flows\/login"[\s\S]*<\/main>/);
+    }
   });
 
   it('a registration past its lifetime says so on its page, in the title and the lead', async () => {

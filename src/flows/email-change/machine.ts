@@ -14,4 +14,5 @@ export const LINK_HOURS = 24;
 
 export const newEmailInput = z.object({ email: emailInput() });
 export const emailFields: FieldSpec[] = [{ name: 'email', type: 'email', required: true, autocomplete: 'email', maxLength: 254 }];
-export const tokenFields: FieldSpec[] = [{ name: 'token', type: 'text', required: true, autocomplete: 'one-time-code', maxLength: 200 }];
+// The email carries a link only: the hint says where its code is (as on the registration's step).
+export const tokenFields: FieldSpec[] = [{ name: 'token', type: 'text', required: true, autocomplete: 'one-time-code', hint: 'registration.tokenHelp', maxLength: 200 }];

@@ -4,7 +4,7 @@ import { randomId } from '../../app/secret.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { FlowTable } from '../../db/schema.js';
 import { AppError } from '../../errors/app-error.js';
-import { isLocale, translate, type Locale } from '../../i18n/index.js';
+import { hasMessage, isLocale, translate, type Locale } from '../../i18n/index.js';
 import { getFlowDefinition } from './registry.js';
 import type { Flow, FlowDefinition, FlowMessage, StepOutcome, StepRequest } from './types.js';
 
@@ -181,7 +181,10 @@ export function messagesOf(outcome: Extract<StepOutcome<unknown>, { ok: false }>
   // The general message is left out when a field already says the same thing.
   const generalFieldsOnly = (outcome.code === 'validation.failed' && fieldEntries.length > 0) || fieldEntries.some(([, c]) => c === outcome.code);
   if (!generalFieldsOnly) out.push({ code: outcome.code, text: translate(locale, `error.${outcome.code}`, outcome.params) });
-  for (const [field, code] of fieldEntries) out.push({ code, field, text: translate(locale, `error.${code}`, outcome.params) });
+  // A field may say a code in words of its own (`error.<code>.<field>`): a wrong current password
+  // is not "a wrong username or password" on a form without a username.
+  const onField = (code: string, field: string) => (hasMessage(`error.${code}.${field}`) ? `error.${code}.${field}` : `error.${code}`);
+  for (const [field, code] of fieldEntries) out.push({ code, field, text: translate(locale, onField(code, field), outcome.params) });
   for (const d of outcome.details ?? []) out.push({ code: outcome.code, ...(d.field ? { field: d.field } : {}), text: translate(locale, d.key, d.params) });
   return out;
 }

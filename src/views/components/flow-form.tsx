@@ -109,13 +109,19 @@ export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: Fi
   const general = (props.general ?? []).filter((g) => !props.messages.some((m) => m.text === g.text));
   // A step may report one problem both generally and on its field: list it once, as the link.
   const onFields = new Set(props.messages.filter((m) => m.field).map((m) => m.text));
-  const shown = props.messages.filter((m) => m.field || !onFields.has(m.text));
+  // In the order of the fields on the page (what is not about a field first), as a person reading
+  // the list and then the form meets them; a field's own messages keep their order.
+  const position = new Map((props.fields ?? []).map((f, i) => [f.name, i]));
+  const rank = (m: FlowMessage) => (m.field !== undefined ? (position.get(m.field) ?? position.size) : -1);
+  const shown = props.messages.filter((m) => m.field || !onFields.has(m.text)).sort((a, b) => rank(a) - rank(b));
   // "Username: this field is required." rather than the same sentence twice for two fields, with
   // the label the field itself shows.
   const labels = new Map((props.fields ?? []).map((f) => [f.name, fieldLabel(f, props.kind, props.t)]));
   const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
   return (
-    <div class="error-summary" role="alert" tabIndex={-1} id="error-summary" aria-labelledby="error-summary-title">
+    // Focused when the page loads (no script needed): a screen reader reads what to correct first,
+    // and the next Tab reaches its links, then the form.
+    <div class="error-summary" role="alert" tabIndex={-1} autofocus id="error-summary" aria-labelledby="error-summary-title">
       {general.map((m) => (
         <p class="error-lead">{m.text}</p>
       ))}

@@ -11,8 +11,9 @@ export function renderErrorPage(
   e: { status: number; code: string; locale: Locale; params?: Record<string, string | number> | undefined; reference: string },
 ): string {
   const t = (k: string, p?: Record<string, string | number>) => translate(e.locale, k, p);
+  // A title that says where the person is: an emailed link that no longer works is said so.
   const title =
-    e.code === 'flow.expired' ? t('flow.expiredTitle') : e.status === 404 ? t('notFound.title') : t('error.title');
+    e.code === 'flow.expired' ? t('flow.expiredTitle') : e.code === 'mailbox.link_invalid' ? t('link.invalidTitle') : e.status === 404 ? t('notFound.title') : t('error.title');
   const flowKind = /^\/flows\/([a-z-]+)/.exec(req.url)?.[1];
   // Where to start again: the flow's start when the path names the flow; after a refused form
   // (CSRF) elsewhere, the home page.
@@ -32,7 +33,8 @@ export function renderErrorPage(
     children: (
       <div class="card narrow">
         <h1>{title}</h1>
-        <p class="lead">{t(`error.${e.code}`, e.params)}</p>
+        {/* A page that is not there: a sentence, not the API's bare "Not found." under the title. */}
+        <p class="lead">{e.code === 'not_found' ? t('notFound.text') : t(`error.${e.code}`, e.params)}</p>
         {e.code === 'flow.expired' ? <p>{t('flow.expiredText')}</p> : null}
         {restart ? (
           <p>

@@ -60,7 +60,7 @@ export function renderFlowPage(p: FlowPageInput): string {
             {lead && lead !== `${p.view.kind}.lead` ? <p class="lead">{lead}</p> : null}
             {/* One alert region: with field errors too, the general message heads their summary. */}
             {general.length > 0 && fieldMessages.length === 0 ? (
-              <div class="error-summary error-alert" role="alert" id="error-summary" tabIndex={-1}>
+              <div class="error-summary error-alert" role="alert" id="error-summary" tabIndex={-1} autofocus>
                 {general.map((m) => (
                   <p>{m.text}</p>
                 ))}
@@ -69,6 +69,7 @@ export function renderFlowPage(p: FlowPageInput): string {
             <ErrorSummary messages={fieldMessages} general={general} t={t} fields={p.view.fields} kind={p.view.kind} />
             {h.intro?.(p.view, t, p.ctx) ?? null}
             <FlowForm view={p.view} csrf={p.csrf} values={p.values} t={t} submitLabel={h.submitLabel?.(p.view) ? t(h.submitLabel(p.view)!) : undefined} />
+            {h.outro?.(p.view, t, p.ctx) ?? null}
             <p class="muted small expires">{t('flow.expiresAt', { time: formatTime(new Date(p.view.expiresAt), p.locale, p.ctx.config.institution.timeZone) })}</p>
             {p.view.messages.length > 0 ? (
               <p class="ticket-link">

@@ -57,8 +57,15 @@ export function renderLinkResult(ctx: AppContext, locale: Locale, path: string, 
       </>
     );
   } else {
-    title = t(`error.${(r as { code: string }).code}`);
-    body = <p role="alert">{t(`error.${(r as { code: string }).code}`)}</p>;
+    // A short title says where the person is; the reason is said once, below it, with the way on
+    // (the latest email's link may have activated the account already).
+    title = t('link.invalidTitle');
+    body = (
+      <>
+        <p role="alert">{t(`error.${(r as { code: string }).code}`)}</p>
+        <SignInLink t={t} />
+      </>
+    );
   }
   return renderPage({
     ctx,
