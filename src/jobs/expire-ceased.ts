@@ -1,9 +1,9 @@
 import { transitionAccount } from '../accounts/lifecycle.js';
 import { purgeAccounts } from '../accounts/purge.js';
 import { toAccount } from '../accounts/repository.js';
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { AppContext } from '../app/context.js';
-import { audit } from '../audit/audit.js';
+import { audit, noAuditEntry } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import type { AccountStatus } from '../domain/account-status.js';
 import { calendarDate, startOfDate } from '../i18n/dates.js';
@@ -22,17 +22,7 @@ type Eb = ExpressionBuilder<Database & { job_marks: Database['job_marks'] }, 'ac
  * mark. A mark left from an earlier time the record ceased (the account was enrolled again, then
  * suspended anew, e.g. by the import) is stale, and the new suspension starts a new grace period.
  */
-const markIsCurrent = (eb: Eb) =>
-  eb.not(
-    eb.exists(
-      eb
-        .selectFrom('audit_log')
-        .select('audit_log.id')
-        .whereRef('audit_log.account_id', '=', 'accounts.id')
-        .where('audit_log.action', '=', 'account.status_changed')
-        .whereRef('audit_log.at', '>', 'job_marks.at'),
-    ),
-  );
+const markIsCurrent = (eb: Eb) => noAuditEntry(eb as unknown as ExpressionBuilder<Database, 'accounts'>, 'account.status_changed', { op: '>', at: sql.ref<string>('job_marks.at') });
 
 /**
  * expire-ceased: accounts whose registrar record has ceased are suspended (a record never

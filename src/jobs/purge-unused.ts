@@ -1,7 +1,7 @@
 import type { ExpressionBuilder } from 'kysely';
 import { purgeableStatuses, purgeSelected } from '../accounts/purge.js';
 import type { AppContext } from '../app/context.js';
-import { audit } from '../audit/audit.js';
+import { audit, noAuditEntry } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
 import { purgeWarningEmail } from '../flows/registration/emails.js';
 import { calendarDate, startOfDate } from '../i18n/dates.js';
@@ -16,17 +16,7 @@ const yearStart = (y: number, timeZone: string) => startOfDate(`${y}-01-01`, tim
 type Eb = ExpressionBuilder<Database & { a: Database['accounts'] }, 'accounts' | 'persons'>;
 
 /** No successful login of the account since `since`. */
-const unusedSince = (eb: Eb, since: string) =>
-  eb.not(
-    eb.exists(
-      eb
-        .selectFrom('audit_log')
-        .select('audit_log.id')
-        .whereRef('audit_log.account_id', '=', 'accounts.id')
-        .where('audit_log.action', '=', 'login.succeeded')
-        .where('audit_log.at', '>=', since),
-    ),
-  );
+const unusedSince = (eb: Eb, since: string) => noAuditEntry(eb as unknown as ExpressionBuilder<Database, 'accounts'>, 'login.succeeded', { op: '>=', at: since });
 
 function candidates(ctx: AppContext, after: string, limit: number) {
   return ctx.db.kysely
