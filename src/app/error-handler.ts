@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error.js';
+import { isDatabaseUnavailable } from '../db/wait.js';
 import type { ErrorCode } from '../errors/catalog.js';
 import { translate, type Locale } from '../i18n/index.js';
 import type { AppContext } from './context.js';
@@ -34,6 +35,12 @@ export function installErrorHandler(app: FastifyInstance, ctx: AppContext): void
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
       status = err.statusCode;
       code = status === 415 ? 'request.unsupported_media_type' : status === 413 ? 'request.too_large' : status === 429 ? 'auth.rate_limited' : 'request.invalid';
+    } else if (isDatabaseUnavailable(err)) {
+      // Nothing was done (the transaction did not commit): the same request can be sent again.
+      req.log.warn({ err }, 'the database could not serve the request');
+      code = isDatabaseUnavailable(err) === 'busy' ? 'server.busy' : 'server.unavailable';
+      status = 503;
+      reply.header('retry-after', '5');
     } else {
       req.log.error({ err }, 'unhandled error');
       code = 'server.internal';

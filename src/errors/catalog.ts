@@ -77,6 +77,7 @@ export const errorCatalog = {
   'import.unsupported_charset': 415,
   'provisioning.unknown_target': 404,
   'server.busy': 503,
+  'server.unavailable': 503,
   'server.internal': 500,
   'not_found': 404,
 } as const satisfies Record<string, number>;
