@@ -123,8 +123,11 @@ export const serviceSchema = z
     populations: z.array(z.enum(populationIds)).min(1),
     clientSecret: z.string().min(16).optional(),
     firstParty: z.boolean().default(true),
-    /** How the service authenticates at the token endpoint; private_key_jwt needs jwksUri. */
-    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'private_key_jwt']).default('client_secret_basic'),
+    /**
+     * How the service authenticates at the token endpoint; private_key_jwt needs jwksUri. `none`: a
+     * public client (a mobile or single-page app) that keeps no secret, protected by PKCE alone.
+     */
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'private_key_jwt', 'none']).default('client_secret_basic'),
     jwksUri: z.url().optional(),
     /** Where Tessera posts a logout token when the person signs out (OpenID Connect back-channel logout). */
     backchannelLogoutUri: z.url().optional(),
@@ -140,6 +143,9 @@ const configServiceSchema = serviceSchema.superRefine((s, c) => {
   if (s.redirectUris.length === 0) c.addIssue({ code: 'custom', path: ['redirectUris'], message: 'an OpenID Connect service needs at least one redirect URI' });
   if (s.tokenEndpointAuthMethod === 'client_secret_basic' && !s.clientSecret) {
     c.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required with tokenEndpointAuthMethod client_secret_basic (at least 16 characters)' });
+  }
+  if (s.tokenEndpointAuthMethod === 'none' && s.clientSecret) {
+    c.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client (tokenEndpointAuthMethod none) has no client secret' });
   }
   if (s.tokenEndpointAuthMethod === 'private_key_jwt' && !s.jwksUri) {
     c.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required with tokenEndpointAuthMethod private_key_jwt' });

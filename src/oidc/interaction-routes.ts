@@ -14,6 +14,8 @@ import { interactionPath, lazyProvider } from './lazy-provider.js';
 import { publicRequest } from './mount.js';
 import { findServiceWithSecret } from './services.js';
 import { signInFirst } from '../app/routes/html-flows.js';
+import { LANG_COOKIE } from '../app/request-context.js';
+import { isLocale, type Locale } from '../i18n/index.js';
 
 const params = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) });
 /** The interaction id of the path; a malformed one is an interaction that does not exist. */
@@ -31,6 +33,28 @@ async function detailsOf(ctx: AppContext, provider: Provider, req: FastifyReques
     // Unknown, expired or another browser's interaction: the service must start again.
     throw new AppError('flow.expired');
   }
+}
+
+/**
+ * The language a service asked its pages in (`ui_locales`: the first of its list Tessera speaks),
+ * unless the person chose one on the site (`?lang=`, the language cookie): it then wins over the
+ * browser's Accept-Language on the interaction's pages and the sign-in page they lead to.
+ */
+function uiLocaleOf(req: FastifyRequest, details: Details): Locale | null {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  if (isLocale(q.lang) || isLocale(req.cookies[LANG_COOKIE])) return null;
+  const asked = typeof details.params.ui_locales === 'string' ? details.params.ui_locales.split(' ') : [];
+  const found = asked.map((tag) => tag.toLowerCase().split('-')[0]).find(isLocale);
+  if (!found) return null;
+  req.locale = found;
+  req.language = found;
+  return found;
+}
+
+/** The sign-in page for `returnTo`, in the language the service asked for when it asked for one. */
+async function signInPage(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, returnTo: string, ui: Locale | null): Promise<string> {
+  const page = await signInFirst(ctx, req, reply, returnTo);
+  return ui ? `${page}?lang=${ui}` : page;
 }
 
 const consentCsrf = (ctx: AppContext, uid: string, sessionId: string) => ctx.secrets.hmac('oidc-consent', `${uid}:${sessionId}`);
@@ -84,10 +108,11 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const uid = uidOf(req);
     const provider = await lazyProvider(ctx);
     const details = await detailsOf(ctx, provider, req, reply);
+    const ui = uiLocaleOf(req, details);
     const token = req.cookies[SESSION_COOKIE];
     const session = token ? await sessionAccount(ctx, token) : null;
     if (!session?.active) {
-      return reply.redirect(await signInFirst(ctx, req, reply, `${interactionPath(uid)}/login`), 303);
+      return reply.redirect(await signInPage(ctx, req, reply, `${interactionPath(uid)}/login`, ui), 303);
     }
     const clientId = String(details.params.client_id);
     const found = await findServiceWithSecret(ctx, clientId);
@@ -119,7 +144,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
         // prompt=login, max_age exceeded or another person's id_token_hint: the password again.
         const since = ctx.clock.now().getTime();
         const back = `${interactionPath(uid)}/login?since=${since}&sig=${reauthSig(ctx, uid, since)}`;
-        return reply.redirect(await signInFirst(ctx, req, reply, back), 303);
+        return reply.redirect(await signInPage(ctx, req, reply, back, ui), 303);
       }
       if (fresh === 'other_person') {
         await record('sso.hint_mismatch');
@@ -171,6 +196,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
     const form = (req.body ?? {}) as Record<string, unknown>;
     const provider = await lazyProvider(ctx);
     const details = await detailsOf(ctx, provider, req, reply);
+    uiLocaleOf(req, details);
     const session = await sessionOf(ctx, req);
     if (!session || details.prompt.name !== 'consent' || details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
     if (form._csrf !== consentCsrf(ctx, uid, session.sessionId)) throw new AppError('auth.csrf');

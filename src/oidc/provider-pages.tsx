@@ -18,12 +18,18 @@ function askedLocale(k: KoaContextWithOIDC): Locale | null {
   return isLocale(q) ? q : null;
 }
 
-/** The language of a provider page: `?lang=`, then the language cookie, Accept-Language, the institution's default. */
+/**
+ * The language of a provider page: `?lang=`, then the language cookie, then the first language of
+ * the service's `ui_locales` Tessera speaks, Accept-Language, the institution's default.
+ */
 function localeOf(ctx: AppContext, k: KoaContextWithOIDC): Locale {
   const asked = askedLocale(k);
   if (asked) return asked;
   const c = k.cookies.get(LANG_COOKIE, { signed: false });
-  return isLocale(c) ? c : negotiateLocale(k.get('accept-language') || undefined, ctx.config.institution.defaultLocale);
+  if (isLocale(c)) return c;
+  const ui = k.oidc?.params?.ui_locales;
+  const fromService = typeof ui === 'string' ? ui.split(' ').map((tag) => tag.toLowerCase().split('-')[0]).find(isLocale) : undefined;
+  return fromService ?? negotiateLocale(k.get('accept-language') || undefined, ctx.config.institution.defaultLocale);
 }
 
 const originOf = (uri: unknown): string | null => {

@@ -6,6 +6,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE, sessionIdOfToken } from '../sessions/sessions.js';
 import { KyselyAdapter } from './adapter.js';
+import { locales } from '../i18n/index.js';
 import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
@@ -111,18 +112,24 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     },
     claims: scopeClaims,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'institution'],
+    // The languages of the pages a service may ask for with `ui_locales`.
+    discovery: { ui_locales_supported: [...locales] },
     findAccount: (_k, sub) => findOidcAccount(ctx, sub),
     interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },
     routes: oidcRoutes,
     responseTypes: ['code'],
     pkce: { required: () => true, methods: ['S256'] },
-    clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
+    // `none`: public clients (mobile and single-page apps), which PKCE protects.
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
+    // A single-page app (a public client) calls the token, userinfo and revocation endpoints from
+    // the origin of its redirect URIs; a web page may not call them for any other service.
+    clientBasedCORS: (_k, origin, client) => client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((u) => new URL(u).origin === origin),
     extraClientMetadata: { properties: ['tessera_populations', 'tessera_first_party'] },
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      // A service may introspect only the tokens issued to it.
-      introspection: { enabled: true, allowedPolicy: async (_k, client, token) => token.clientId === client.clientId },
+      // A service may introspect only the tokens issued to it, and only one that authenticates.
+      introspection: { enabled: true, allowedPolicy: async (_k, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

@@ -14,7 +14,7 @@ export interface Service {
   postLogoutRedirectUris: string[];
   populations: PopulationId[];
   firstParty: boolean;
-  tokenEndpointAuthMethod: 'client_secret_basic' | 'private_key_jwt';
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'private_key_jwt' | 'none';
   jwksUri?: string | undefined;
   backchannelLogoutUri?: string | undefined;
   /** Where it is declared: the institution's file, or the administration API. */
@@ -157,8 +157,11 @@ export class ServiceClientAdapter implements Adapter {
   async revokeByGrantId() {}
 }
 
-/** The name of the service an OpenID Connect interaction is for (shown on the login page), or null. */
-export async function serviceOfInteraction(ctx: AppContext, uid: string): Promise<LocalizedText | null> {
+/**
+ * What the login page of an OpenID Connect interaction shows: the name of the service it is for,
+ * and the username the service suggested (`login_hint`), or null.
+ */
+export async function serviceOfInteraction(ctx: AppContext, uid: string): Promise<{ name: LocalizedText; loginHint: string | null } | null> {
   const row = await ctx.db.kysely
     .selectFrom('oidc_payloads')
     .select(['payload', 'expires_at'])
@@ -166,7 +169,11 @@ export async function serviceOfInteraction(ctx: AppContext, uid: string): Promis
     .where('id', '=', uid)
     .executeTakeFirst();
   if (!row || (row.expires_at && row.expires_at <= ctx.clock.now().toISOString())) return null;
-  const clientId = (JSON.parse(row.payload) as { params?: { client_id?: unknown } }).params?.client_id;
-  if (typeof clientId !== 'string') return null;
-  return (await findServiceWithSecret(ctx, clientId))?.service.name ?? null;
+  const params = (JSON.parse(row.payload) as { params?: { client_id?: unknown; login_hint?: unknown } }).params;
+  if (typeof params?.client_id !== 'string') return null;
+  const name = (await findServiceWithSecret(ctx, params.client_id))?.service.name;
+  if (!name) return null;
+  // Only a hint that could be a username (one line, the field's length) fills the field.
+  const hint = typeof params.login_hint === 'string' ? params.login_hint.trim() : '';
+  return { name, loginHint: hint && hint.length <= 120 && !/[\u0000-\u001f\u007f]/.test(hint) ? hint : null };
 }

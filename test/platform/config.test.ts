@@ -66,6 +66,8 @@ describe('configuration', () => {
       ['    redirectUris: [https://docs.example.org/cb]\n    tokenEndpointAuthMethod: private_key_jwt\n', 'services.0.jwksUri'],
       ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["https://docs.example.org/cb#x"]\n', 'services.0.redirectUris.0'],
       ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["javascript:alert(1)"]\n', 'services.0.redirectUris.0'],
+      // A public client keeps no secret: one given in the file is a mistake.
+      ['    clientSecret: docs-secret-0123456789\n    redirectUris: [https://docs.example.org/cb]\n    tokenEndpointAuthMethod: none\n', 'services.0.clientSecret'],
     ];
     for (const [extra, key] of cases) {
       assert.throws(() => parseInstitution(base + extra, 'inst.yaml'), (e: ConfigError) => {
@@ -76,6 +78,8 @@ describe('configuration', () => {
     }
     const ok = parseInstitution(`${base}    clientSecret: docs-secret-0123456789\n    redirectUris: [https://docs.example.org/cb]\n`, 'inst.yaml');
     assert.equal(ok.services[0]?.id, 'docs');
+    const app = parseInstitution(`${base}    redirectUris: [https://app.example.org/cb]\n    tokenEndpointAuthMethod: none\n`, 'inst.yaml');
+    assert.equal(app.services[0]?.tokenEndpointAuthMethod, 'none');
   });
 
   it('refuses the built-in demo institution in production', async () => {

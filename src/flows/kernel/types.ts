@@ -21,6 +21,8 @@ export interface FieldSpec {
   /** A label already in the page's language (e.g. an institution's consent text); wins over `label`. */
   labelText?: string;
   maxLength?: number;
+  /** The value the field starts with (what the person typed wins when the page is shown again). */
+  value?: string;
 }
 
 export interface FlowMessage {

@@ -13,6 +13,8 @@ export interface LoginData {
   interactionUid?: string;
   /** The campus service the person signs in to, when the login serves an interaction. */
   serviceName?: LocalizedText;
+  /** The username the service suggested (`login_hint`), shown in the username field. */
+  loginHint?: string;
   /** Set after a correct password for an account whose registration is not confirmed yet. */
   unverified?: { accountId: string; username: string; email: string; givenName: string };
   verificationResentTo?: string;

@@ -26,17 +26,23 @@ export const loginFlow: FlowDefinition<LoginData> = {
   async start(ctx, _req, query) {
     const returnTo = safeReturnTo(query.return_to);
     const interactionUid = interactionOf(returnTo);
-    const serviceName = interactionUid ? await serviceOfInteraction(ctx, interactionUid) : null;
+    const service = interactionUid ? await serviceOfInteraction(ctx, interactionUid) : null;
     return {
       state: 'awaiting_credentials',
-      data: { ...(returnTo ? { returnTo } : {}), ...(interactionUid ? { interactionUid } : {}), ...(serviceName ? { serviceName } : {}) },
+      data: {
+        ...(returnTo ? { returnTo } : {}),
+        ...(interactionUid ? { interactionUid } : {}),
+        ...(service ? { serviceName: service.name } : {}),
+        ...(service?.loginHint ? { loginHint: service.loginHint } : {}),
+      },
     };
   },
   describe(_s, data, _ctx, locale) {
     // A correct password for an unconfirmed registration offers to send its link again; the
     // return address is shown so that other ways of signing in (SPID) can carry it along.
     return {
-      fields,
+      // The username the service suggested (`login_hint`) fills the field; the person may change it.
+      fields: data.loginHint ? fields.map((f) => (f.name === 'username' ? { ...f, value: data.loginHint } : f)) : fields,
       actions: data.unverified ? ['submit', 'resend_verification'] : ['submit'],
       data: {
         ...(data.returnTo ? { returnTo: data.returnTo } : {}),

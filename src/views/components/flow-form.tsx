@@ -144,7 +144,7 @@ export function FlowForm(props: { view: FlowView; csrf: string; values: Record<s
     <form method="post" action={`/flows/${view.kind}/${view.id}`} class="flow-form" noValidate>
       <input type="hidden" name="_csrf" value={props.csrf} />
       {view.fields.map((f) => (
-        <FieldInput f={f} kind={view.kind} value={props.values[f.name] ?? ''} errors={byField.get(f.name) ?? []} t={t} />
+        <FieldInput f={f} kind={view.kind} value={props.values[f.name] ?? f.value ?? ''} errors={byField.get(f.name) ?? []} t={t} />
       ))}
       <div class="actions">
         {view.actions.includes('submit') ? (
