@@ -44,6 +44,7 @@ export const errorCatalog = {
   'mailbox.no_referent': 409,
   'mailbox.link_invalid': 410,
   'mailbox.request_not_found': 404,
+  'mailbox.requester_not_eligible': 422,
   'mailbox.not_opened': 409,
   'mailbox.no_recipient': 409,
   'org_unit.not_found': 404,

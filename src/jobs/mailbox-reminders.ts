@@ -1,9 +1,17 @@
+import type { Kysely } from 'kysely';
 import { findAccountById, findPerson } from '../accounts/repository.js';
+import type { Account } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
+import type { Database } from '../db/schema.js';
 import { noticeAddress, referentPageUrl, sendMailboxMail } from '../mailboxes/mail.js';
 import { completeRequestFlow, requestSetAsideStatuses } from '../mailboxes/requests.js';
 import { referentsOf } from '../org-units/referents.js';
+
+/** The referents who may decide a request: nobody decides (or is reminded of) their own. */
+async function decidersOf(ctx: AppContext, db: Kysely<Database>, r: { org_unit: string | null; account_id: string }): Promise<Account[]> {
+  return r.org_unit ? (await referentsOf(ctx, db, r.org_unit)).filter((x) => x.id !== r.account_id) : [];
+}
 
 /** Each list holds the usernames of the requesters. */
 export interface MailboxRemindersReport {
@@ -49,7 +57,7 @@ export const mailboxRemindersJob = {
     const report: MailboxRemindersReport = { dryRun: opts.dryRun, reminded: [], noReferent: [], expired: [] };
     if (opts.dryRun) {
       for (const r of toRemind) {
-        const referents = r.org_unit ? await referentsOf(ctx, db, r.org_unit) : [];
+        const referents = await decidersOf(ctx, db, r);
         (referents.length ? report.reminded : report.noReferent).push(who(r));
       }
       return { ...report, expired: toExpire.map(who) };
@@ -61,7 +69,7 @@ export const mailboxRemindersJob = {
       const outcome = await db.transaction().execute(async (tx) => {
         const claimed = await tx.updateTable('mailbox_requests').set({ reminded_at: nowIso }).where('id', '=', r.id).where('status', '=', 'pending').where('reminded_at', 'is', null).executeTakeFirst();
         if (Number(claimed.numUpdatedRows) !== 1) return null;
-        const referents = r.org_unit ? await referentsOf(ctx, tx, r.org_unit) : [];
+        const referents = await decidersOf(ctx, tx, r);
         const params = { name: `${person.givenName} ${person.familyName}`, office: r.org_unit, expiresAt: new Date(r.expires_at), url: referentPageUrl(ctx) };
         for (const ref of referents) if (ref.email) await sendMailboxMail(ctx, tx, 'reminder', ref.email, ref.locale, params);
         await audit(tx, now, {

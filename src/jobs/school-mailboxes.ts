@@ -19,11 +19,12 @@ export interface SchoolMailboxesReport {
 }
 
 /**
- * Opens the institutional mailbox of every imported school that has none yet and whose date has
- * come (1 September of its school year, or the import day when later: see school-year.ts). The
- * school's account is created if the import did not; the school's head (`extra.headEmail`, else
- * the record's personal address) receives a one-time activation link, never a password. Each school
- * is one transaction, claimed by a conditional update: runs may overlap or repeat safely.
+ * Opens the institutional mailbox of every imported school that is open (registrar status
+ * `active` or `enrolled`), has none yet and whose date has come (1 September of its school year,
+ * or the import day when later: see school-year.ts). The school's account is created if the
+ * import did not; the school's head (`extra.headEmail`, else the record's personal address)
+ * receives a one-time activation link, never a password. Each school is one transaction, claimed
+ * by a conditional update: runs may overlap or repeat safely.
  */
 export const schoolMailboxesJob = {
   name: 'school-mailboxes',
@@ -37,6 +38,9 @@ export const schoolMailboxesJob = {
       .selectAll('p')
       .select(['a.id as account_id', 'a.email as account_email'])
       .where('p.population', '=', 'school')
+      // Only a school the ministry lists as open: not one closed, suspended or not yet confirmed
+      // (its mailbox opens when a later import says it is).
+      .where('p.registrar_status', 'in', ['enrolled', 'active'])
       .where('a.email', 'is', null)
       .orderBy('p.external_id')
       .execute();

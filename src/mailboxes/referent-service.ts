@@ -4,6 +4,7 @@ import type { Account } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
+import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { officesCoveredBy } from '../org-units/referents.js';
 import { issueActivationLink } from './activation-link.js';
 import { linkReplacesPassword, noticeAddress, sendMailboxMail } from './mail.js';
@@ -73,7 +74,8 @@ export async function listPendingRequests(ctx: AppContext, referent: Account): P
  * personal address; rejection mails the referent's reason. The decision, the flow's outcome, the
  * message and the audit entry commit together; of two concurrent decisions one wins.
  * Produces `mailbox.request_not_found` (unknown, decided, expired, of another office, the referent's own, or set aside),
- * `validation.failed` (a rejection without a reason), `mailbox.not_available`.
+ * `validation.failed` (a rejection without a reason), `mailbox.not_available`,
+ * `mailbox.requester_not_eligible` (approving the request of school staff now on a short-term substitute appointment).
  */
 export async function decideRequest(
   ctx: AppContext,
@@ -96,6 +98,9 @@ export async function decideRequest(
   const account = await findAccountById(db, req.account_id);
   const person = await findPerson(db, req.person_id);
   if (!account || !person || requestSetAsideStatuses.includes(account.status)) throw new AppError('mailbox.request_not_found');
+  // The ministry's rule holds when the request is decided too: the registrar may have listed the
+  // requester as a short-term substitute since they asked, and such an appointment gives no mailbox.
+  if (decision === 'approve' && person.population === 'school_staff' && person.contractType === 'short_term_substitute') throw new AppError('mailbox.requester_not_eligible');
   const name = `${person.givenName} ${person.familyName}`;
   const to = noticeAddress(person, account);
   const out = await db.transaction().execute(async (tx) => {
@@ -118,6 +123,9 @@ export async function decideRequest(
         .set({ email: address, email_lower: address.toLowerCase(), updated_at: now.toISOString(), version: account.version + 1 })
         .where('id', '=', account.id)
         .execute();
+      // An active account's entry on the mail platform and directory takes the address now (a
+      // pending one is provisioned when the link activates it).
+      if (account.status === 'active') await enqueueAccountProvisioning(ctx, tx, now, account.id, ['ensure']);
       await tx.updateTable('mailbox_requests').set({ address }).where('id', '=', req.id).execute();
       const link = await issueActivationLink(ctx, tx, account.id);
       if (to) await sendMailboxMail(ctx, tx, 'approved', to, req.locale, { name, address, url: link.url, hours: link.hours, replacesPassword: linkReplacesPassword(account) });

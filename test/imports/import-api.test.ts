@@ -89,7 +89,7 @@ describe('registrar import through the admin API', () => {
 
   it('rejects every kind of bad row with row number, externalId, field and code, and imports the good rows', async () => {
     const h = [...header, 'insuranceCountry', 'insuranceNumber', 'initialPasswordHash', 'contractType'];
-    const good = ['30000200', 'Anna', 'Neri', '2004-06-30', 'RSSMRA80A01H501U', '30060412340', '347 555 0104', 'anna@example.org', 'enrolled', '', '', '', ''];
+    const good = ['30000200', 'Anna', 'Neri', '2004-06-30', 'NRENNA04H70H501Z', '30060412340', '347 555 0104', 'anna@example.org', 'enrolled', '', '', '', ''];
     const cases: Array<[string, string, string]> = [
       ['taxCode', 'RSSMRA80A01H501X', 'tax_code.invalid'],
       ['amka', '01019012342', 'amka.invalid'],

@@ -29,6 +29,7 @@ describe('validateRecord', () => {
     ['a plain MD5 as initial password', { ...base, initialPasswordHash: '{MD5}X03MO1qnZdYdgyfeuILPmQ==' }, 'student', [{ field: 'initialPasswordHash', code: 'password_hash.unsupported' }]],
     ['an AMKA whose DDMMYY is not the birth date', { ...base, birthDate: '2005-01-16', amka: '15010523452' }, 'student', [{ field: 'amka', code: 'amka.birth_date_mismatch' }]],
     ['a birth date after today', { ...base, birthDate: '2026-11-24' }, 'student', [{ field: 'birthDate', code: 'date.invalid' }]],
+    // Someone else's codice fiscale (with a right check character): it carries another birth date.
   ];
   for (const [name, values, population, errors] of rejected) {
     it(`rejects ${name}`, () => {
@@ -37,6 +38,19 @@ describe('validateRecord', () => {
       if (!v.ok) assert.deepEqual(v.errors, errors);
     });
   }
+
+  it('accepts a codice fiscale that carries the row’s birth date (a woman’s day plus 40, grouped, omocodia)', () => {
+    for (const values of [
+      { externalId: 'DOC001', givenName: 'Roberta', familyName: 'Marino', birthDate: '1980-01-01', taxCode: 'MRNRRT80A41H501N' },
+      { externalId: 'DOC002', givenName: 'Stefano', familyName: 'Greco', birthDate: '1985-07-10', taxCode: 'grc sfn 85l10 h501b' },
+      { externalId: 'DOC003', givenName: 'Nicolò', familyName: 'D’Amico', birthDate: '1990-03-05', taxCode: 'DMCNCL90C05H501I' },
+      { externalId: 'DOC004', givenName: 'Anna Maria', familyName: 'Fo', birthDate: '1975-12-25', taxCode: 'FOXNMR75T65F205W' },
+      { externalId: 'DOC005', givenName: 'Roberta', familyName: 'Marino', birthDate: '1980-01-01', taxCode: 'MRNRRT80A41H50MF' },
+    ]) {
+      const v = validateRecord(values, 'school_staff', config, today);
+      assert.ok(v.ok, `${values.taxCode}: ${JSON.stringify(!v.ok && v.errors)}`);
+    }
+  });
 
   it('normalises: trims, numbers as text (NDJSON), status case, entitlements sorted and unique, contract type', () => {
     const v = validateRecord(
@@ -82,10 +96,11 @@ describe('validateRecord', () => {
   });
 
   it('normalises grouped codes before checking their length: a tax code and an AMKA with spaces or dashes', () => {
-    for (const [taxCode, amka] of [['BNC GLI 05D52 H501B', '150105 23452'], ['bnc gli 05d52 h501b', '150105-23452'], [' BNCGLI05D52H501B ', '15 01 05 23 45 2']]) {
+    // Codes of one person: both carry the birth date, 15 January 2005.
+    for (const [taxCode, amka] of [['BNC GLI 05A55 H501D', '150105 23452'], ['bnc gli 05a55 h501d', '150105-23452'], [' BNCGLI05A55H501D ', '15 01 05 23 45 2']]) {
       const v = validateRecord({ ...base, birthDate: '2005-01-15', taxCode, amka }, 'student', config, today);
       assert.ok(v.ok, `${taxCode} ${amka}: ${JSON.stringify(v)}`);
-      assert.deepEqual([v.record.taxCode, v.record.amka], ['BNCGLI05D52H501B', '15010523452']);
+      assert.deepEqual([v.record.taxCode, v.record.amka], ['BNCGLI05A55H501D', '15010523452']);
     }
   });
 

@@ -306,3 +306,38 @@ describe('referent page errors', () => {
     }
   });
 });
+
+describe('the account page while a mailbox request waits', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+    await seedOffices(t);
+  });
+  after(() => t.close());
+
+  it('says the request waits for the office’s referent instead of offering to send another (it, en, el)', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'S700', givenName: 'Nico', familyName: 'Amici', username: 'nico.amici', status: 'active', password: PW, orgUnit: 'DIP-ISTR', personalEmail: 'nico@example.net' });
+    const b = new FormBrowser(t.app, 'it');
+    await b.get('/flows/login');
+    await b.submit({ username: 'nico.amici', password: PW });
+    await b.get('/flows/mailbox-request');
+    await b.submit({ note: 'Nuova assunzione' });
+    const flowUrl = b.url;
+    await b.get('/account');
+    assert.doesNotMatch(b.text(), /Richiedi una casella di posta istituzionale/);
+    assert.match(b.text(), /Casella di posta istituzionale Richiesta inviata il \d+ \w+ \d{4}: in attesa della decisione del Referente informatico del tuo ufficio\./);
+    assert.ok(b.html.includes(`href="${flowUrl}"`), 'links to the request’s page');
+    await b.get('/account?lang=en');
+    assert.match(b.text(), /Request sent on \d+ \w+ \d{4}: waiting for the decision of your office’s IT referent\./);
+    await b.get('/account?lang=el');
+    assert.match(b.text(), /Η αίτηση στάλθηκε στις \d+ \S+ \d{4} και περιμένει την απόφαση του υπευθύνου πληροφορικής της υπηρεσίας σας\./);
+
+    // Once rejected, a new request may be sent from the account page again.
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'luca.bianchi', PW) });
+    const id = (await ref.request('GET', '/api/v1/referent/requests')).body.requests[0].id;
+    assert.equal((await ref.request('POST', `/api/v1/referent/requests/${id}/reject`, { comment: 'Ufficio sbagliato' })).status, 200);
+    await b.get('/account?lang=it');
+    assert.match(b.text(), /Richiedi una casella di posta istituzionale/);
+    assert.doesNotMatch(b.text(), /in attesa della decisione/);
+  });
+});

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkEligibility, type EligibilityFacts, type EligibilityItem } from '../../src/mailboxes/eligibility.js';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
-import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { adminHeaders, apiClient, FormBrowser } from '../helpers/clients.js';
 import { seedAccount, type PersonFixture } from '../helpers/fixtures.js';
 import { importOffices, nameReferent, OFFICES, outbox, sessionToken, timelineActions } from './helpers.js';
 import { lastPinFor } from '../activation-pin/helpers.js';
 
 const PW = 'Scuola-Pass1';
-const TAX = 'RSSMRA80A41H501U';
+const TAX = 'RSSMRA80A41H501Y';
 const goodInput = { documentType: 'identity_card', documentNumber: 'CA12345AB', documentIssuer: 'Comune di Roma', documentExpiry: '2030-01-31', taxCode: TAX };
 
 describe('eligibility rules (pure)', () => {
@@ -33,7 +33,7 @@ describe('eligibility rules (pure)', () => {
     ['expired document', { document: { ...facts.document, expiry: '2026-11-22' } }, ['identity_document']],
     ['document without issuer', { document: { ...facts.document, issuer: null } }, ['identity_document']],
     ['unknown document type', { document: { ...facts.document, type: 'library_card' } }, ['identity_document']],
-    ['other codice fiscale', { givenTaxCode: 'BNCLCU80A01H501X' }, ['tax_code']],
+    ['other codice fiscale', { givenTaxCode: 'BNCLCU80A01H501Q' }, ['tax_code']],
     ['record without codice fiscale', { recordTaxCode: null }, ['tax_code']],
     ['short-term substitute', { contractType: 'short_term_substitute' }, ['contract']],
     ['several at once, in order', { contractType: 'short_term_substitute', entitlements: [], accountStatus: 'locked' }, ['account_active', 'istanze_online', 'contract']],
@@ -115,7 +115,7 @@ describe('school staff mailbox requests', () => {
     ['personal_email', { personalEmail: null }, {}],
     ['personal_email', {}, {}, async (app, _a, personId) => void (await app.ctx.db.kysely.updateTable('persons').set({ extra: JSON.stringify({ personalEmailVerified: false }) }).where('id', '=', personId).execute())],
     ['identity_document', {}, { documentExpiry: '2026-11-22' }],
-    ['tax_code', {}, { taxCode: 'BNCLCU80A01H501X' }],
+    ['tax_code', {}, { taxCode: 'BNCLCU80A01H501Q' }],
     ['contract', { contractType: 'short_term_substitute' }, {}],
   ];
 
@@ -165,6 +165,16 @@ describe('school staff mailbox requests', () => {
     assert.deepEqual(r.body.error.fields, { documentType: 'field.invalid', documentNumber: 'field.required', documentIssuer: 'field.required', documentExpiry: 'date.invalid', taxCode: 'tax_code.invalid' });
     const missing = await me.c.submit('mailbox-request', flow.id, { documentNumber: 'CA12345AB' });
     assert.equal(missing.body.error.fields.documentType, 'field.required', 'a document type left out is missing, not invalid');
+    // A codice fiscale with a wrong check character (a typo) is said to be invalid, not someone else's.
+    const typo = await me.c.submit('mailbox-request', flow.id, { ...goodInput, taxCode: 'RSSMRA80A41H501X' });
+    assert.equal(typo.status, 422);
+    assert.deepEqual(typo.body.error.fields, { taxCode: 'tax_code.invalid' });
+    // A day the calendar does not have is no expiry date, even in the future.
+    for (const documentExpiry of ['2030-02-31', '2031-04-31', '2030-02-29']) {
+      const impossible = await me.c.submit('mailbox-request', flow.id, { ...goodInput, documentExpiry });
+      assert.equal(impossible.status, 422, documentExpiry);
+      assert.deepEqual(impossible.body.error.fields, { documentExpiry: 'date.invalid' }, documentExpiry);
+    }
     assert.equal((await t.ctx.db.kysely.selectFrom('audit_log').select('id').where('account_id', '=', me.accountId).where('action', 'like', 'mailbox.%').execute()).length, 0);
   });
 
@@ -197,7 +207,7 @@ describe('school staff mailbox requests', () => {
     assert.match(b.text(), /Richiedi una casella di posta istituzionale/);
     await b.get('/flows/mailbox-request');
     assert.match(b.text(), /supplenza breve e saltuaria/);
-    await b.submit({ ...goodInput, taxCode: 'BNCLCU80A01H501X' });
+    await b.submit({ ...goodInput, taxCode: 'BNCLCU80A01H501Q' });
     assert.equal(b.status, 422);
     assert.match(b.text(), /codice fiscale non corrisponde/);
     await b.submit(goodInput);
@@ -237,5 +247,26 @@ describe('school staff routed to a referent where configured', () => {
     const list = await ref.request('GET', '/api/v1/referent/requests');
     const ok = await ref.request('POST', `/api/v1/referent/requests/${list.body.requests[0].id}/approve`, {});
     assert.equal(ok.body.address, 'maria.rossi@scuole.unidemo.example.org');
+  });
+
+  it('a request whose requester the ministry now lists as a short-term substitute cannot be approved, only rejected', async () => {
+    await seedAccount(t.ctx, { population: 'school_staff', externalId: 'T2', givenName: 'Paola', familyName: 'Neri', username: 'ata2', status: 'active', password: PW, taxCode: TAX, personalEmail: 'ata2@example.net', contractType: 'fixed_term', entitlements: ['istanze-online'], orgUnit: 'AT-MI' });
+    const c = apiClient(t.app, { bearer: await sessionToken(t.app, 'ata2', PW) });
+    const flow = (await c.start('mailbox-request')).body;
+    assert.equal((await c.submit('mailbox-request', flow.id, goodInput)).body.state, 'awaiting_approval');
+    // The fixed-term contract ended; the new appointment is a supplenza breve e saltuaria.
+    const imported = await t.app.inject({ method: 'POST', url: '/api/v1/admin/imports?population=school_staff', payload: 'externalId,contractType\nT2,short_term_substitute\n', headers: { ...adminHeaders, 'content-type': 'text/csv' } });
+    assert.equal(imported.json().updated, 1, imported.body);
+    const ref = apiClient(t.app, { bearer: await sessionToken(t.app, 'ref.mi', PW), lang: 'it' });
+    const id = (await ref.request('GET', '/api/v1/referent/requests')).body.requests.find((r: { username: string }) => r.username === 'ata2').id;
+    const refused = await ref.request('POST', `/api/v1/referent/requests/${id}/approve`, {});
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'mailbox.requester_not_eligible');
+    assert.match(refused.body.error.message, /supplenza breve e saltuaria/);
+    const account = await t.ctx.db.kysely.selectFrom('accounts').select('email').where('username', '=', 'ata2').executeTakeFirstOrThrow();
+    assert.equal(account.email, null, 'no mailbox was assigned');
+    assert.ok(!(await outbox(t.ctx, 'mailbox_activation')).some((m) => m.recipient === 'ata2@example.net'));
+    const rejected = await ref.request('POST', `/api/v1/referent/requests/${id}/reject`, { comment: 'Incarico di supplenza breve' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
   });
 });

@@ -233,3 +233,39 @@ describe('recovery of a school’s credentials', () => {
     assert.equal(actions.filter((a) => a === 'mailbox.link_resent').length, 2);
   });
 });
+
+describe('school mailboxes of schools that are not (or no longer) open', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp({ clock: new TestClock(new Date('2026-11-10T08:00:00Z')) });
+  });
+  after(() => t.close());
+
+  it('opens none for a school closed, suspended or not yet confirmed by the ministry', async () => {
+    const csv = [
+      'externalId,name,schoolYear,personalEmail,status',
+      'TOIC81100A,Istituto chiuso,2026/27,preside.a@example.net,ceased',
+      'TOIC82200B,Istituto sospeso,2026/27,preside.b@example.net,suspended',
+      'TOIC83300C,Istituto in ipotesi,2026/27,preside.c@example.net,provisional',
+      'TOIC84400D,Istituto aperto,2026/27,preside.d@example.net,active',
+    ].join('\n');
+    const imported = await t.app.inject({ method: 'POST', url: '/api/v1/admin/imports?population=school', payload: csv, headers: { ...adminHeaders, 'content-type': 'text/csv' } });
+    assert.equal(imported.json().created, 4, imported.body);
+    assert.deepEqual(codes((await schoolMailboxesJob.run(t.ctx, { dryRun: true })).opened), ['TOIC84400D']);
+    const run = await schoolMailboxesJob.run(t.ctx, { dryRun: false });
+    assert.deepEqual(codes(run.opened), ['TOIC84400D']);
+    assert.deepEqual((await outbox(t.ctx, 'school_mailbox_activation')).map((m) => m.recipient), ['preside.d@example.net']);
+    const accounts = await t.ctx.db.kysely.selectFrom('accounts').select(['username', 'status', 'email']).orderBy('username').execute();
+    assert.deepEqual(accounts, [
+      { username: 'toic81100a', status: 'expired', email: null },
+      { username: 'toic82200b', status: 'provisional', email: null },
+      { username: 'toic83300c', status: 'provisional', email: null },
+      { username: 'toic84400d', status: 'pending_activation', email: 'toic84400d@istruzione.unidemo.example.org' },
+    ]);
+
+    // The ministry confirms the school: its mailbox opens at the next run.
+    const confirmed = await t.app.inject({ method: 'POST', url: '/api/v1/admin/imports?population=school', payload: 'externalId,status\nTOIC83300C,active\n', headers: { ...adminHeaders, 'content-type': 'text/csv' } });
+    assert.equal(confirmed.json().updated, 1, confirmed.body);
+    assert.deepEqual(codes((await schoolMailboxesJob.run(t.ctx, { dryRun: false })).opened), ['TOIC83300C']);
+  });
+});

@@ -499,3 +499,36 @@ describe('staff mailbox requests whose office loses its referent', () => {
     assert.ok((await timelineActions(t.app, 'dora.villa')).includes('mailbox.request_moved'));
   });
 });
+
+describe('reminders of a referent’s own request', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+    await seedOffices(t);
+  });
+  after(() => t.close());
+
+  it('go to the other referents of the office, never to the requester; with none left it is no_referent', async () => {
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-AT2', givenName: 'Ugo', familyName: 'Pace', username: 'ugo.pace', status: 'active', password: PW, orgUnit: 'AT-MI', personalEmail: 'ugo@example.net' });
+    assert.equal((await nameReferent(t.app, 'AT-MI', 'ugo.pace')).status, 200);
+    const me = apiClient(t.app, { bearer: await sessionToken(t.app, 'ugo.pace', PW) });
+    const flow = (await me.start('mailbox-request')).body;
+    assert.equal((await me.submit('mailbox-request', flow.id, {})).status, 200);
+    t.clock.advance(49 * 3_600_000);
+    assert.deepEqual(await mailboxRemindersJob.run(t.ctx, { dryRun: false }), { dryRun: false, reminded: ['ugo.pace'], noReferent: [], expired: [] });
+    assert.deepEqual((await outbox(t.ctx, 'mailbox_request_reminder')).map((m) => m.recipient), ['sara.neri@unidemo.example.org']);
+
+    // Another referent of the office asks; then the others leave: nobody but her could decide it.
+    await seedAccount(t.ctx, { population: 'staff', externalId: 'R-AT3', givenName: 'Ida', familyName: 'Moro', username: 'ida.moro', status: 'active', password: PW, orgUnit: 'AT-MI', personalEmail: 'ida@example.net' });
+    assert.equal((await nameReferent(t.app, 'AT-MI', 'ida.moro')).status, 200);
+    const mine = apiClient(t.app, { bearer: await sessionToken(t.app, 'ida.moro', PW) });
+    const other = (await mine.start('mailbox-request')).body;
+    assert.equal((await mine.submit('mailbox-request', other.id, {})).status, 200);
+    for (const u of ['sara.neri', 'ugo.pace']) assert.equal((await apiClient(t.app).request('DELETE', `/api/v1/admin/org-units/AT-MI/referents/${u}`, undefined, adminHeaders)).status, 204);
+    t.clock.advance(49 * 3_600_000);
+    assert.deepEqual(await mailboxRemindersJob.run(t.ctx, { dryRun: true }), { dryRun: true, reminded: [], noReferent: ['ida.moro'], expired: [] });
+    assert.deepEqual(await mailboxRemindersJob.run(t.ctx, { dryRun: false }), { dryRun: false, reminded: [], noReferent: ['ida.moro'], expired: [] });
+    const audited = await t.ctx.db.kysely.selectFrom('audit_log').select('details').where('action', '=', 'mailbox.reminder_sent').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(audited.details).referents, []);
+  });
+});

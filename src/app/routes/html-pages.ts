@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import { AppError } from '../../errors/app-error.js';
+import { pendingRequestOf } from '../../mailboxes/requests.js';
 import { SESSION_COOKIE } from '../../sessions/sessions.js';
 import { renderAccount } from '../../views/pages/account.js';
 import { renderHome } from '../../views/pages/home.js';
@@ -51,10 +52,11 @@ export function registerHtmlPageRoutes(app: FastifyInstance, ctx: AppContext): v
     const account = s ? await findAccountById(ctx.db.kysely, s.accountId) : null;
     if (!s || !account) return reply.redirect(await signInFirst(ctx, req, reply, '/account'), 303);
     const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
+    const pending = account.email ? null : await pendingRequestOf(ctx.db.kysely, account.id);
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(renderAccount(ctx, req.locale, req.url, account, person, logoutCsrf(ctx, s.sessionId)));
+      .send(renderAccount(ctx, req.locale, req.url, account, person, logoutCsrf(ctx, s.sessionId), pending && { createdAt: pending.created_at, flowId: pending.flow_id }));
   });
 
   app.post('/logout', async (req, reply) => {

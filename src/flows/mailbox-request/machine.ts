@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { normaliseCodiceFiscale } from '../../domain/codice-fiscale.js';
+import { normaliseDate } from '../../domain/person-fields.js';
 import { documentTypes } from '../../mailboxes/eligibility.js';
 import { text } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
@@ -24,8 +26,14 @@ export const schoolStaffInput = z.object({
   documentType: z.enum(documentTypes, { error: (iss) => (iss.input === undefined ? 'field.required' : 'field.invalid') }),
   documentNumber: text(40),
   documentIssuer: text(120),
-  documentExpiry: z.string({ error: 'field.required' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'date.invalid').refine((s) => !Number.isNaN(Date.parse(s)), 'date.invalid'),
-  taxCode: z.string({ error: 'field.required' }).trim().regex(/^[A-Za-z0-9]{11,16}$/, 'tax_code.invalid'),
+  // A day of the calendar: Date.parse would take 31 February for 3 March.
+  documentExpiry: z.string({ error: 'field.required' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'date.invalid').refine((s) => normaliseDate(s) !== null, 'date.invalid'),
+  // A person's 16-character code is checked (shape, check character) before it is compared with the record.
+  taxCode: z
+    .string({ error: 'field.required' })
+    .trim()
+    .regex(/^[A-Za-z0-9]{11,16}$/, 'tax_code.invalid')
+    .refine((s) => s.length !== 16 || normaliseCodiceFiscale(s) !== null, 'tax_code.invalid'),
 });
 
 export function fields(population: MailboxRequestData['population'], t: (k: string) => string): FieldSpec[] {

@@ -9,6 +9,7 @@ import { AppError } from '../../errors/app-error.js';
 import { calendarDate } from '../../i18n/dates.js';
 import { translate } from '../../i18n/index.js';
 import { checkEligibility } from '../../mailboxes/eligibility.js';
+import { enqueueAccountProvisioning } from '../../provisioning/enqueue.js';
 import { noticeAddress, referentPageUrl, sendMailboxMail } from '../../mailboxes/mail.js';
 import { pendingRequestOf } from '../../mailboxes/requests.js';
 import { referentsOf } from '../../org-units/referents.js';
@@ -206,6 +207,8 @@ export const mailboxRequestFlow: FlowDefinition<MailboxRequestData> = {
           .where('id', '=', who.account.id)
           .where('email', 'is', null)
           .execute();
+        // The account is active already: its entry on the mail platform and directory takes the address now.
+        await enqueueAccountProvisioning(ctx, tx, now, who.account.id, ['ensure']);
         await tx
           .insertInto('mailbox_requests')
           .values({

@@ -1,5 +1,6 @@
 import type { Account, Person } from '../../accounts/types.js';
 import type { AppContext } from '../../app/context.js';
+import { calendarDate, datePhrase } from '../../i18n/dates.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { EmailAddress } from '../components/email-address.js';
 import { renderPage } from '../layout.js';
@@ -11,6 +12,8 @@ export function renderAccount(
   account: Account,
   person: Person | null,
   logoutCsrf: string,
+  /** The person's mailbox request waiting for a referent, if any: said instead of offering a new one. */
+  pendingMailboxRequest: { createdAt: string; flowId: string | null } | null = null,
 ): string {
   const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
   // External users have no institutional mailbox: their account's address is the one they
@@ -52,6 +55,20 @@ export function renderAccount(
           ) : null}
           <dt>{t('account.status')}</dt>
           <dd>{t(`status.${account.status}`)}</dd>
+          {pendingMailboxRequest ? (
+            <>
+              <dt>{t('account.mailbox')}</dt>
+              <dd>
+                {t('account.mailboxPending', { onDate: datePhrase(calendarDate(new Date(pendingMailboxRequest.createdAt), ctx.config.institution.timeZone), locale, 'on') })}
+                {pendingMailboxRequest.flowId ? (
+                  <>
+                    {' '}
+                    <a href={`/flows/mailbox-request/${pendingMailboxRequest.flowId}`}>{t('account.mailboxPendingLink')}</a>
+                  </>
+                ) : null}
+              </dd>
+            </>
+          ) : null}
         </dl>
         <h2 id="h-actions">{t('account.actions')}</h2>
         <ul class="links" aria-labelledby="h-actions">
@@ -65,7 +82,7 @@ export function renderAccount(
               <a href="/flows/email-change">{t('account.changeEmail')}</a>
             </li>
           )}
-          {!account.email && (person?.population === 'staff' || person?.population === 'school_staff') ? (
+          {!account.email && !pendingMailboxRequest && (person?.population === 'staff' || person?.population === 'school_staff') ? (
             <li>
               <a href="/flows/mailbox-request">{t('account.requestMailbox')}</a>
             </li>
