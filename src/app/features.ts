@@ -12,6 +12,7 @@ import { registerJobRoutes } from '../jobs/routes.js';
 import { registerDevOutboxApiRoutes, registerDevOutboxHtmlRoutes, registerOutboxAdminRoutes } from '../outbox/routes.js';
 import { registerTicketAdminRoutes, registerTicketApiRoutes, registerTicketHtmlRoutes } from '../tickets/routes.js';
 import { registerSpid } from '../spid/runtime-registry.js';
+import { registerConsentApiRoutes, registerConsentHtmlRoutes } from '../oidc/consent-routes.js';
 
 type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -23,7 +24,7 @@ type Adder = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
  * - admin: behind the administrator token
  * - root: anything needing its own encapsulation (e.g. the OpenID Connect provider)
  */
-export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes, registerEmailLinkRoutes, registerTicketHtmlRoutes, registerDevOutboxHtmlRoutes, registerSpid];
-export const apiRoutes: Adder[] = [registerMailboxApiRoutes, registerTicketApiRoutes, registerDevOutboxApiRoutes];
+export const htmlRoutes: Adder[] = [registerMailboxHtmlRoutes, registerInteractionRoutes, registerEmailLinkRoutes, registerTicketHtmlRoutes, registerDevOutboxHtmlRoutes, registerSpid, registerConsentHtmlRoutes];
+export const apiRoutes: Adder[] = [registerMailboxApiRoutes, registerTicketApiRoutes, registerDevOutboxApiRoutes, registerConsentApiRoutes];
 export const adminRoutes: Adder[] = [registerImportRoutes, registerOrgUnitAdminRoutes, registerMailboxAdminRoutes, registerServiceAdminRoutes, registerJobRoutes, registerTicketAdminRoutes, registerOutboxAdminRoutes];
 export const rootRoutes: Adder[] = [mountProvider];

@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { AppContext } from '../app/context.js';
+import { audit, type RequestMeta } from '../audit/audit.js';
+import type { LocalizedText } from '../config/institution-schema.js';
 import type { Database } from '../db/schema.js';
+import { enqueueLogoutNotices, noticesOf, parseSession } from './backchannel.js';
+import { serviceNameOf } from './services.js';
 
 /** What a person allowed a service that is not first-party. */
 export interface Consent {
@@ -35,4 +40,46 @@ export async function rememberConsent(db: Kysely<Database>, accountId: string, c
 /** Forgets every consent of an account (its access has ended), inside the caller's transaction. */
 export async function forgetConsents(tx: Kysely<Database>, accountId: string): Promise<void> {
   await tx.deleteFrom('oidc_consents').where('account_id', '=', accountId).execute();
+}
+
+/** A service a person allowed, as the account page and `GET /api/v1/session/consents` show it. */
+export interface AllowedService {
+  service: string;
+  name: LocalizedText;
+  scopes: string[];
+  grantedAt: string;
+}
+
+/** The services the person allowed (those that ask: not first-party), newest first. */
+export async function allowedServices(ctx: AppContext, accountId: string): Promise<AllowedService[]> {
+  const rows = await ctx.db.kysely.selectFrom('oidc_consents').select(['client_id', 'scopes', 'granted_at']).where('account_id', '=', accountId).orderBy('granted_at', 'desc').execute();
+  const out: AllowedService[] = [];
+  for (const r of rows) {
+    const name = await serviceNameOf(ctx, r.client_id);
+    // A service deleted meanwhile took its consents with it; a leftover row is not shown.
+    if (name) out.push({ service: r.client_id, name, scopes: words(r.scopes), grantedAt: r.granted_at });
+  }
+  return out;
+}
+
+/**
+ * Takes back what the person allowed a service, in one transaction: the consent is forgotten (the
+ * next sign-in asks again), and everything issued to that service for this account ends (grants,
+ * codes, access and refresh tokens); the service is told by a back-channel logout notice when it
+ * takes them. Other services are not touched. Returns false when there was nothing to withdraw.
+ */
+export async function withdrawConsent(ctx: AppContext, accountId: string, clientId: string, meta: RequestMeta): Promise<boolean> {
+  const at = ctx.clock.now();
+  return ctx.db.kysely.transaction().execute(async (tx) => {
+    const res = await tx.deleteFrom('oidc_consents').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
+    if (Number(res.numDeletedRows) === 0) return false;
+    const sessions = await tx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('account_id', '=', accountId).execute();
+    const notices = noticesOf(sessions.map((s) => parseSession(s.payload))).filter((n) => n.clientId === clientId);
+    await enqueueLogoutNotices(tx, ctx.config, at, notices);
+    const grants = await tx.selectFrom('oidc_payloads').select('id').where('model', '=', 'Grant').where('account_id', '=', accountId).where('client_id', '=', clientId).execute();
+    if (grants.length) await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants.map((g) => g.id)).execute();
+    await tx.deleteFrom('oidc_payloads').where('account_id', '=', accountId).where('client_id', '=', clientId).where('model', '!=', 'Session').execute();
+    await audit(tx, at, { actor: `account:${accountId}`, action: 'oidc.consent_withdrawn', accountId, ip: meta.ip, correlationId: meta.correlationId, details: { service: clientId } });
+    return true;
+  });
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import { AppError } from '../../errors/app-error.js';
 import { pendingRequestOf } from '../../mailboxes/requests.js';
+import { allowedServices } from '../../oidc/consents.js';
+import { consentCsrf } from '../../oidc/consent-routes.js';
 import { SESSION_COOKIE } from '../../sessions/sessions.js';
 import { renderAccount } from '../../views/pages/account.js';
 import { renderHome } from '../../views/pages/home.js';
@@ -53,10 +55,11 @@ export function registerHtmlPageRoutes(app: FastifyInstance, ctx: AppContext): v
     if (!s || !account) return reply.redirect(await signInFirst(ctx, req, reply, '/account'), 303);
     const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
     const pending = account.email ? null : await pendingRequestOf(ctx.db.kysely, account.id);
+    const consents = { list: await allowedServices(ctx, account.id), csrf: consentCsrf(ctx, s.sessionId) };
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(renderAccount(ctx, req.locale, req.url, account, person, logoutCsrf(ctx, s.sessionId), pending && { createdAt: pending.created_at, flowId: pending.flow_id }));
+      .send(renderAccount(ctx, req.locale, req.url, account, person, logoutCsrf(ctx, s.sessionId), pending && { createdAt: pending.created_at, flowId: pending.flow_id }, consents));
   });
 
   app.post('/logout', async (req, reply) => {

@@ -2,7 +2,9 @@ import type { Account, Person } from '../../accounts/types.js';
 import type { AppContext } from '../../app/context.js';
 import { calendarDate, datePhrase } from '../../i18n/dates.js';
 import { translate, type Locale } from '../../i18n/index.js';
+import type { AllowedService } from '../../oidc/consents.js';
 import { EmailAddress } from '../components/email-address.js';
+import { localized } from '../localized.js';
 import { renderPage } from '../layout.js';
 
 export function renderAccount(
@@ -14,6 +16,8 @@ export function renderAccount(
   logoutCsrf: string,
   /** The person's mailbox request waiting for a referent, if any: said instead of offering a new one. */
   pendingMailboxRequest: { createdAt: string; flowId: string | null } | null = null,
+  /** The services the person allowed (not first-party ones), with the token of the withdraw forms. */
+  consents: { list: AllowedService[]; csrf: string } | null = null,
 ): string {
   const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
   // External users have no institutional mailbox: their account's address is the one they
@@ -93,6 +97,36 @@ export function renderAccount(
             </li>
           ) : null}
         </ul>
+        {consents && consents.list.length > 0 ? (
+          <>
+            <h2 id="h-consents">{t('account.consents')}</h2>
+            <p>{t('account.consentsLead')}</p>
+            <ul class="consents" aria-labelledby="h-consents">
+              {consents.list.map((c) => {
+                const name = localized(c.name, locale);
+                const scopes = c.scopes.filter((sc) => sc !== 'openid').map((sc) => translate(locale, `oidc.scope.${sc}`));
+                return (
+                  <li>
+                    <strong>{name}</strong>
+                    <span class="consent-what">
+                      {t('account.consentSince', {
+                        onDate: datePhrase(calendarDate(new Date(c.grantedAt), ctx.config.institution.timeZone), locale, 'on'),
+                        scopes: (scopes.length ? scopes : [translate(locale, 'oidc.scope.openid')]).join(', '),
+                      })}
+                    </span>
+                    <form method="post" action="/account/consents">
+                      <input type="hidden" name="_csrf" value={consents.csrf} />
+                      <input type="hidden" name="service" value={c.service} />
+                      <button type="submit" class="button secondary" aria-label={t('account.withdrawFor', { service: name })}>
+                        {t('account.withdraw')}
+                      </button>
+                    </form>
+                  </li>
+                );
+              })}
+            </ul>
+          </>
+        ) : null}
       </div>
     ),
   });
