@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { findAccountByUsername, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
+import { metaOf } from '../app/request-context.js';
 import { audit, timeline } from '../audit/audit.js';
+import { signInStateOf, unlockSignIn } from '../auth/credentials.js';
 import { AppError } from '../errors/app-error.js';
 import { enqueueProvisioning } from '../provisioning/enqueue.js';
 import { provisioningStates } from '../provisioning/state.js';
@@ -17,6 +19,8 @@ import { z } from 'zod';
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra: Array<(admin: FastifyInstance) => void | Promise<void>> = []): void {
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req) => requireAdmin(ctx, req));
+    // Plain text is not JSON: 415, as on the rest of the API (not a 400 for a body read as a string).
+    admin.removeContentTypeParser('text/plain');
 
     // The account, its person and the newest 1000 entries of its timeline (oldest first);
     // `timelineMore` says older ones remain: `?before=<id of the first entry>` pages back.
@@ -35,7 +39,18 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
         timeline: history.entries,
         timelineMore: history.more,
         provisioning: await provisioningStates(ctx.db.kysely, account.id),
+        signIn: await signInStateOf(ctx, account),
       };
+    });
+
+    // Lifts the account's sign-in lock (five wrong passwords) before it ends by itself: 204.
+    // Produces `account.not_found`.
+    admin.delete('/api/v1/admin/accounts/:username/lock', async (req, reply) => {
+      const { username } = req.params as { username: string };
+      const account = await findAccountByUsername(ctx.db.kysely, username);
+      if (!account) throw new AppError('account.not_found');
+      await unlockSignIn(ctx, account, `admin:${req.admin?.name ?? 'unknown'}`, metaOf(req));
+      return reply.status(204).send();
     });
 
     // Retries an account on a target (e.g. after its operation was dead-lettered): one `ensure`,

@@ -5,7 +5,7 @@ import { findAccountByUsername } from '../accounts/repository.js';
 import type { Account } from '../accounts/types.js';
 import type { StepOutcome, Tx } from '../flows/kernel/types.js';
 import { translate, type Locale } from '../i18n/index.js';
-import { addressKey, clearFailures, releaseAttempt, reserveAttempt, settleFailure, type ThrottleRule } from './throttle.js';
+import { addressKey, clearFailures, releaseAttempt, reserveAttempt, settleFailure, throttleState, type ThrottleRule } from './throttle.js';
 import { verifyDummy, verifyPassword } from './passwords.js';
 
 type Failure = Extract<StepOutcome<never>, { ok: false }>;
@@ -131,6 +131,36 @@ export async function checkCredentials(
     if (meta.ip) await releaseAttempt(tx, addressKey(meta.ip));
   });
   return { ok: true, account: account!, rehash };
+}
+
+/**
+ * What the helpdesk needs to answer "why can't I sign in?": the end of a lock of the account in
+ * force (null when none), the attempts counted in the current window (while locked, also those
+ * refused), and the last successful sign-in (with a password or SPID; null when never).
+ */
+export async function signInStateOf(ctx: AppContext, account: Account): Promise<{ lockedUntil: string | null; failedAttempts: number; lastSucceededAt: string | null }> {
+  const counter = await throttleState(ctx.db.kysely, userKey(account.username), rules(ctx).account, ctx.clock.now());
+  const last = await ctx.db.kysely
+    .selectFrom('audit_log')
+    .select('at')
+    .where('account_id', '=', account.id)
+    .where('action', '=', 'login.succeeded')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return { lockedUntil: counter.lockedUntil, failedAttempts: counter.failures, lastSucceededAt: last?.at ?? null };
+}
+
+/**
+ * Lifts the sign-in lock of an account and forgets its failed attempts (the helpdesk, once it
+ * knows who is asking), audited under who did it. A password reset does the same.
+ */
+export async function unlockSignIn(ctx: AppContext, account: Account, actor: string, meta: RequestMeta): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.kysely.transaction().execute(async (tx) => {
+    await clearFailures(tx, userKey(account.username));
+    await audit(tx, now, { actor, action: 'login.unlocked', accountId: account.id, personId: account.personId, ip: meta.ip, correlationId: meta.correlationId, details: {} });
+  });
 }
 
 /** The audit entry of a failed sign-in: `login.locked` with the lock's end when it locked the account, else `login.failed`. */

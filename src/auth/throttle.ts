@@ -59,7 +59,7 @@ const reservations = new Map<number, ReturnType<typeof reservation>>();
 const lockIfUnlocked = preparedQuery((db, key: string, until: string) =>
   db.updateTable('login_throttle').set({ locked_until: until }).where('key', '=', key).where('locked_until', 'is', null),
 );
-const counterOf = preparedQuery((db, key: string) => db.selectFrom('login_throttle').select(['failures', 'locked_until']).where('key', '=', key));
+const counterOf = preparedQuery((db, key: string) => db.selectFrom('login_throttle').select(['failures', 'locked_until', 'window_start']).where('key', '=', key));
 const lockKey = preparedQuery((db, key: string, until: string) => db.updateTable('login_throttle').set({ locked_until: until }).where('key', '=', key));
 const giveBackOne = preparedQuery((db, key: string) =>
   db
@@ -122,6 +122,19 @@ export async function releaseAttempt(tx: Kysely<Database>, key: string): Promise
 
 export async function clearFailures(tx: Kysely<Database>, key: string): Promise<void> {
   await deleteKey.run(tx, key);
+}
+
+/**
+ * A counter as the helpdesk reads it at `at`: the failures counted in its current window and the
+ * end of a lock in force (null when none). A window that has passed, or a lock that has ended,
+ * counts nothing.
+ */
+export async function throttleState(db: Kysely<Database>, key: string, rule: ThrottleRule, at: Date): Promise<{ failures: number; lockedUntil: string | null }> {
+  const row = await counterOf.first(db, key);
+  const now = at.toISOString();
+  if (row?.locked_until && row.locked_until > now) return { failures: row.failures, lockedUntil: row.locked_until };
+  const current = row && !row.locked_until && row.window_start >= new Date(at.getTime() - rule.windowMs).toISOString();
+  return { failures: current ? row.failures : 0, lockedUntil: null };
 }
 
 /**

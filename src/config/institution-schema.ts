@@ -128,9 +128,9 @@ export const serviceSchema = z
      * public client (a mobile or single-page app) that keeps no secret, protected by PKCE alone.
      */
     tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'private_key_jwt', 'none']).default('client_secret_basic'),
-    jwksUri: z.url().optional(),
+    jwksUri: returnUri.optional(),
     /** Where Tessera posts a logout token when the person signs out (OpenID Connect back-channel logout). */
-    backchannelLogoutUri: z.url().optional(),
+    backchannelLogoutUri: returnUri.optional(),
   })
   .strict();
 

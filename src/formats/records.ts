@@ -38,7 +38,7 @@ export async function* readNdjson(input: Readable): AsyncGenerator<NdjsonRow> {
 
 /** One data row: its values by column (CSV header name or NDJSON key), or why it could not be read. */
 export type RecordRow =
-  | { row: number; ok: true; values: Record<string, string | null> }
+  | { row: number; ok: true; values: Record<string, string | null>; invalid?: string[] }
   | { row: number; ok: false; code: 'field.invalid' };
 
 /** The media types an import accepts, and the format each means. */
@@ -67,10 +67,11 @@ export function recordFormatOf(contentType: string | undefined): RecordFormat | 
 function cell(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(' ');
-  return JSON.stringify(v);
+  return String(v);
 }
+
+/** An NDJSON value that is not text, a finite number or null (an array, an object, true): never read as text. */
+const notText = (v: unknown): boolean => v !== null && v !== undefined && typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v));
 
 /**
  * Reads CSV (a header row, then data; UTF-8, BOM allowed) or NDJSON (one JSON object per line)
@@ -84,7 +85,16 @@ function cell(v: unknown): string | null {
 export async function* readRecords(input: Readable, format: RecordFormat): AsyncGenerator<RecordRow> {
   let row = 0;
   if (format === 'ndjson') {
-    for await (const r of readNdjson(input)) yield r.errors ? { row: r.row, ok: false, code: 'field.invalid' } : { row: r.row, ok: true, values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, cell(v)])) };
+    for await (const r of readNdjson(input)) {
+      if (r.errors) {
+        yield { row: r.row, ok: false, code: 'field.invalid' };
+        continue;
+      }
+      const entries = Object.entries(r.values);
+      const invalid = entries.filter(([, v]) => notText(v)).map(([k]) => k);
+      // A value of another type is reported by its key (`invalid`), not stored as its JSON text.
+      yield { row: r.row, ok: true, values: Object.fromEntries(entries.map(([k, v]) => [k, notText(v) ? null : cell(v)])), ...(invalid.length > 0 ? { invalid } : {}) };
+    }
     return;
   }
   // Malformed records (broken quoting) are skipped by the parser and reported here in file order.

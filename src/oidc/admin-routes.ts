@@ -21,8 +21,8 @@ const serviceInput = serviceSchema
     name: z.union([apiText, z.object({ en: apiText, it: apiText.optional(), el: apiText.optional() }).strict()]),
     redirectUris: z.array(apiUri).min(1).max(20),
     postLogoutRedirectUris: z.array(apiUri).max(20).default([]),
-    jwksUri: z.url().max(2000).optional(),
-    backchannelLogoutUri: z.url().max(2000).optional(),
+    jwksUri: apiUri.optional(),
+    backchannelLogoutUri: apiUri.optional(),
   })
   .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' });
 
@@ -70,7 +70,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
         }
         const name = String(i.path[0] ?? 'body');
         // A key left out is required; one given with a wrong type or value is invalid.
-        fields[name] ??= i.code === 'invalid_type' && !(name in body) ? 'field.required' : i.code === 'too_big' && i.path.length === 1 && i.origin === 'string' ? 'field.too_long' : 'field.invalid';
+        fields[name] ??= !(name in body) ? 'field.required' : i.code === 'too_big' && i.path.length === 1 && i.origin === 'string' ? 'field.too_long' : 'field.invalid';
       }
       throw new AppError('validation.failed', { fields });
     }

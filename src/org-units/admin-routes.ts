@@ -34,7 +34,7 @@ export async function registerOrgUnitAdminRoutes(admin: FastifyInstance, ctx: Ap
       const p = referentParams.safeParse(req.params);
       if (!p.success) throw new AppError('request.invalid');
       const r = await nameReferent(ctx, p.data.code, p.data.username, { actor: `admin:${req.admin?.name ?? 'unknown'}`, meta: metaOf(req) });
-      return { orgUnit: p.data.code, username: p.data.username, offices: r.offices };
+      return { orgUnit: p.data.code, username: r.username, offices: r.offices };
     });
 
     scope.delete('/api/v1/admin/org-units/:code/referents/:username', async (req, reply) => {

@@ -46,22 +46,32 @@ export async function importOrgUnits(
     const errors: Array<{ field: string; code: FieldCode }> = [];
     for (const k of Object.keys(v)) {
       if (!(columns as readonly string[]).includes(k)) errors.push({ field: k, code: 'field.unknown' });
+      else if (rec.invalid?.includes(k)) errors.push({ field: k, code: 'field.invalid' });
       else {
         const problem = typeof v[k] === 'string' ? textProblem(v[k]) : null;
         if (problem) errors.push({ field: k, code: problem });
       }
     }
     const code = v.code ?? null;
-    const name = v.name ?? null;
-    const type = v.type ?? null;
-    const parent = v.parent ?? null;
-    if (!code) errors.push({ field: 'code', code: 'field.required' });
-    else if (!codePattern.test(code)) errors.push({ field: 'code', code: code.length > 40 ? 'field.too_long' : 'field.invalid' });
+    const existing = code && codePattern.test(code) ? await ctx.db.kysely.selectFrom('org_units').selectAll().where('code', '=', code).executeTakeFirst() : undefined;
+    // A column (CSV) or key (NDJSON) left out keeps the stored office's value, as in the people
+    // import; one given empty clears it (a parent) or is missing (a name, a type).
+    const kept = (k: 'name' | 'type' | 'parent') => (k in v ? (v[k] ?? null) : (existing?.[k] ?? null));
+    const name = kept('name');
+    const type = kept('type');
+    const parent = kept('parent');
+    // A value of the wrong type (NDJSON) is already reported as invalid, not also as missing.
+    const wrongType = (k: string) => rec.invalid?.includes(k) === true;
+    if (!code) {
+      if (!wrongType('code')) errors.push({ field: 'code', code: 'field.required' });
+    } else if (!codePattern.test(code)) errors.push({ field: 'code', code: code.length > 40 ? 'field.too_long' : 'field.invalid' });
     else if (seen.has(code)) errors.push({ field: 'code', code: 'field.duplicate' });
-    if (!name) errors.push({ field: 'name', code: 'field.required' });
-    else if (name.length > 200) errors.push({ field: 'name', code: 'field.too_long' });
-    if (!type) errors.push({ field: 'type', code: 'field.required' });
-    else if (!types.includes(type)) errors.push({ field: 'type', code: 'org_unit.type_invalid' });
+    if (!name) {
+      if (!wrongType('name')) errors.push({ field: 'name', code: 'field.required' });
+    } else if (name.length > 200) errors.push({ field: 'name', code: 'field.too_long' });
+    if (!type) {
+      if (!wrongType('type')) errors.push({ field: 'type', code: 'field.required' });
+    } else if (!types.includes(type)) errors.push({ field: 'type', code: 'org_unit.type_invalid' });
     if (parent && code && (parent === code || !tree.has(parent) || wouldLoop(tree, code, parent))) {
       errors.push({ field: 'parent', code: 'org_unit.parent_invalid' });
     }
@@ -70,7 +80,6 @@ export async function importOrgUnits(
       continue;
     }
     seen.add(code);
-    const existing = await ctx.db.kysely.selectFrom('org_units').selectAll().where('code', '=', code).executeTakeFirst();
     tree.set(code, parent);
     if (existing && existing.name === name && existing.type === type && existing.parent === parent) {
       report.unchanged += 1;

@@ -20,9 +20,10 @@ async function setRoles(tx: Kysely<Database>, account: Account, roles: string[],
 /**
  * Names `username` an IT referent of office `code`: the account gets the `referent` role, scoped
  * to that office (and, with `referentScope: subtree`, the offices below it). Naming twice changes nothing.
+ * Returns the account's username as stored (however it was typed) and the offices it is a referent of.
  * Produces `org_unit.not_found`, `account.not_found`.
  */
-export async function nameReferent(ctx: AppContext, code: string, username: string, how: { actor: string; meta: RequestMeta }): Promise<{ offices: string[] }> {
+export async function nameReferent(ctx: AppContext, code: string, username: string, how: { actor: string; meta: RequestMeta }): Promise<{ username: string; offices: string[] }> {
   const db = ctx.db.kysely;
   const unit = await db.selectFrom('org_units').select('code').where('code', '=', code).executeTakeFirst();
   if (!unit) throw new AppError('org_unit.not_found');
@@ -44,7 +45,7 @@ export async function nameReferent(ctx: AppContext, code: string, username: stri
       details: { orgUnit: code },
     });
   });
-  return { offices: await namedOffices(db, account.id) };
+  return { username: account.username, offices: await namedOffices(db, account.id) };
 }
 
 /**

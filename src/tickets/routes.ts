@@ -25,10 +25,12 @@ const PREFILL = ['flow', 'state', 'code', 'reference', 'time', 'contact'] as con
 /** Validates a submitted ticket; returns the field codes on failure. */
 function validate(ctx: AppContext, input: Record<string, unknown>) {
   const parsed = parseInput(ticketInput, input);
-  if (!parsed.ok) return { ok: false as const, fields: parsed.fields };
-  const contact = normalizeContact(ctx, parsed.value.contact);
-  if (!contact) return { ok: false as const, fields: { contact: 'field.invalid' } };
-  return { ok: true as const, value: { ...parsed.value, contact } };
+  // The contact is checked even when another field is wrong, so that every mistake is told at once.
+  const raw = typeof input.contact === 'string' ? input.contact.trim() : '';
+  const contact = raw !== '' && raw.length <= 254 ? normalizeContact(ctx, raw) : null;
+  const badContact = raw !== '' && raw.length <= 254 && !contact;
+  if (!parsed.ok || badContact) return { ok: false as const, fields: { ...(badContact ? { contact: 'field.invalid' } : {}), ...(parsed.ok ? {} : parsed.fields) } };
+  return { ok: true as const, value: { ...parsed.value, contact: contact! } };
 }
 
 /** The helpdesk form behind every failure page's "open a helpdesk ticket" link. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
-import { apiClient, FormBrowser } from '../helpers/clients.js';
+import { adminHeaders, apiClient, FormBrowser } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 
 async function login(t: TestApp, username: string, password: string, opts: { ip?: string; lang?: string } = {}) {
@@ -87,6 +87,37 @@ describe('login, session and logout', () => {
     assert.equal(ok.status, 200);
     const audit = await t.ctx.db.kysely.selectFrom('audit_log').select('action').where('action', '=', 'login.locked').execute();
     assert.ok(audit.length >= 1);
+  });
+
+  it('shows the helpdesk the lock, the failed attempts and the last sign-in, and lets it lift the lock', async () => {
+    await seedAccount(t.ctx, { externalId: 'Helpme', status: 'active', password: 'Corretta-Pw1' });
+    const admin = apiClient(t.app);
+    const view = async () => (await admin.request('GET', '/api/v1/admin/accounts/helpme', undefined, adminHeaders)).body;
+    assert.deepEqual((await view()).signIn, { lockedUntil: null, failedAttempts: 0, lastSucceededAt: null });
+    assert.equal((await login(t, 'helpme', 'Corretta-Pw1', { ip: '10.5.0.1' })).status, 200);
+    const signedInAt = t.clock.now().toISOString();
+    t.clock.advance(60_000);
+    for (let i = 0; i < 2; i++) await login(t, 'HELPME', 'wrong', { ip: `10.5.0.${10 + i}` });
+    assert.deepEqual((await view()).signIn, { lockedUntil: null, failedAttempts: 2, lastSucceededAt: signedInAt });
+    await login(t, 'helpme', 'wrong', { ip: '10.5.0.20' });
+    const locked = (await view()).signIn;
+    assert.equal(locked.lockedUntil, new Date(t.clock.now().getTime() + t.ctx.config.login.lockMinutes * 60_000).toISOString());
+    assert.equal(locked.failedAttempts, 3);
+    assert.equal((await login(t, 'helpme', 'Corretta-Pw1', { ip: '10.5.0.21' })).body.error.code, 'auth.account_locked');
+    // Lifting the lock needs the administrator's token and an account that exists.
+    assert.equal((await admin.request('DELETE', '/api/v1/admin/accounts/helpme/lock')).status, 401);
+    const ghost = await admin.request('DELETE', '/api/v1/admin/accounts/nobody-here/lock', undefined, adminHeaders);
+    assert.equal(ghost.status, 404);
+    assert.equal(ghost.body.error.code, 'account.not_found');
+    const lifted = await admin.request('DELETE', '/api/v1/admin/accounts/HelpMe/lock', undefined, adminHeaders);
+    assert.equal(lifted.status, 204);
+    const after = await view();
+    assert.deepEqual(after.signIn, { lockedUntil: null, failedAttempts: 0, lastSucceededAt: signedInAt });
+    assert.deepEqual(
+      after.timeline.filter((e: { action: string }) => e.action === 'login.unlocked').map((e: { actor: string }) => e.actor),
+      ['admin:bootstrap'],
+    );
+    assert.equal((await login(t, 'helpme', 'Corretta-Pw1', { ip: '10.5.0.22' })).status, 200);
   });
 
   it('limits failures per client address across usernames', async () => {

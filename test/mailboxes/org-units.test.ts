@@ -116,13 +116,75 @@ describe('offices and referents', () => {
     assert.equal(anon.statusCode, 401);
   });
 
+  it('rejects an NDJSON value of another type (a list, an object, true) instead of storing its JSON text', async () => {
+    const nd = [
+      JSON.stringify({ code: 'LIST', name: ['Ufficio', 'lista'], type: 'Direzione' }),
+      JSON.stringify({ code: 'OBJ', name: { it: 'Ufficio' }, type: 'Direzione' }),
+      JSON.stringify({ code: 'BOOL', name: 'Ufficio vero', type: true }),
+      JSON.stringify({ code: ['ARR'], name: 'Ufficio', type: 'Direzione', parent: { code: 'DGSIS' } }),
+      JSON.stringify({ code: 4021, name: 'Ufficio numerato', type: 'Direzione', parent: null }),
+    ].join('\n');
+    const r = await t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: nd, headers: { ...adminHeaders, 'content-type': 'application/x-ndjson' } });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json(), {
+      dryRun: false,
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      rejected: [
+        { row: 1, externalId: 'LIST', errors: [{ field: 'name', code: 'field.invalid' }] },
+        { row: 2, externalId: 'OBJ', errors: [{ field: 'name', code: 'field.invalid' }] },
+        { row: 3, externalId: 'BOOL', errors: [{ field: 'type', code: 'field.invalid' }] },
+        {
+          row: 4,
+          externalId: null,
+          errors: [
+            { field: 'code', code: 'field.invalid' },
+            { field: 'parent', code: 'field.invalid' },
+          ],
+        },
+      ],
+    });
+    const stored = await t.ctx.db.kysely.selectFrom('org_units').select(['code', 'name']).where('code', 'in', ['LIST', 'OBJ', 'BOOL', '4021']).execute();
+    assert.deepEqual(stored, [{ code: '4021', name: 'Ufficio numerato' }]);
+  });
+
+  it('a column or key left out keeps the stored office’s value, as in the people import; one given empty clears it', async () => {
+    const nd = (...rows: object[]) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/admin/org-units', payload: rows.map((r) => JSON.stringify(r)).join('\n'), headers: { ...adminHeaders, 'content-type': 'application/x-ndjson' } });
+    const parentOf = async (code: string) => (await t.ctx.db.kysely.selectFrom('org_units').selectAll().where('code', '=', code).executeTakeFirstOrThrow()).parent;
+    assert.equal((await importOffices(t.app, 'code,name,type,parent\nKEEP-TOP,Direzione,Direzione,\nKEEP-SUB,Ufficio,Dipartimento,KEEP-TOP\n')).body.created, 2);
+    // A file without the parent column renames the office and leaves it where it was.
+    const renamed = await importOffices(t.app, 'code,name,type\nKEEP-SUB,Ufficio rinominato,Dipartimento\n');
+    assert.deepEqual(renamed.body, { dryRun: false, created: 0, updated: 1, unchanged: 0, rejected: [] });
+    assert.equal(await parentOf('KEEP-SUB'), 'KEEP-TOP');
+    // Only the parent, by NDJSON: the stored name and type stay.
+    assert.deepEqual((await nd({ code: 'KEEP-SUB', parent: 'KEEP-TOP' })).json(), { dryRun: false, created: 0, updated: 0, unchanged: 1, rejected: [] });
+    assert.deepEqual((await nd({ code: 'KEEP-SUB', parent: null })).json(), { dryRun: false, created: 0, updated: 1, unchanged: 0, rejected: [] });
+    assert.equal(await parentOf('KEEP-SUB'), null);
+    // A new office still needs its name and type.
+    assert.deepEqual((await nd({ code: 'KEEP-NEW', parent: 'KEEP-TOP' })).json().rejected, [
+      {
+        row: 1,
+        externalId: 'KEEP-NEW',
+        errors: [
+          { field: 'name', code: 'field.required' },
+          { field: 'type', code: 'field.required' },
+        ],
+      },
+    ]);
+  });
+
   it('names and removes referents: the role follows, the timeline records it', async () => {
     await seedAccount(t.ctx, { population: 'staff', externalId: 'REF1', username: 'anna.verdi', status: 'active' });
     const c = apiClient(t.app, { lang: 'it' });
     const put = await nameReferent(t.app, 'DIP-ISTR', 'anna.verdi');
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.deepEqual(put.body.offices, ['DIP-ISTR']);
-    assert.equal((await nameReferent(t.app, 'DIP-ISTR', 'anna.verdi')).status, 200);
+    // Named again, typed in capitals: nothing changes, and the answer names the account as it is.
+    const again = await nameReferent(t.app, 'DIP-ISTR', ' ANNA.Verdi');
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, { orgUnit: 'DIP-ISTR', username: 'anna.verdi', offices: ['DIP-ISTR'] });
     await nameReferent(t.app, 'AT-MI', 'anna.verdi');
     const roles = async () => JSON.parse((await t.ctx.db.kysely.selectFrom('accounts').select('roles').where('username_lower', '=', 'anna.verdi').executeTakeFirstOrThrow()).roles);
     assert.deepEqual(await roles(), ['referent']);

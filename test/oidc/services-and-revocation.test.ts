@@ -151,6 +151,31 @@ describe('campus services and the end of access', () => {
     assert.equal((await admin(w, 'DELETE', '/api/v1/admin/services/moodle')).status, 204);
   });
 
+  it('refuses a service whose logout or key address is not http(s), names a missing name as required, and answers 415 to plain text', async () => {
+    const base = { name: 'Biblioteca', redirectUris: ['https://biblio.example.org/cb'], populations: ['student'] };
+    for (const [key, uri] of [
+      ['backchannelLogoutUri', 'javascript:alert(1)'],
+      ['backchannelLogoutUri', 'file:///etc/passwd'],
+      ['jwksUri', 'ftp://biblio.example.org/jwks'],
+    ] as const) {
+      const r = await admin(w, 'POST', '/api/v1/admin/services', { id: 'biblio', ...base, [key]: uri });
+      assert.equal(r.status, 422, uri);
+      assert.deepEqual(((await r.json()) as { error: { fields: Record<string, string> } }).error.fields, { [key]: 'field.invalid' }, uri);
+    }
+    const { name: _name, ...nameless } = base;
+    const missing = await admin(w, 'POST', '/api/v1/admin/services', { id: 'biblio', ...nameless });
+    assert.deepEqual(((await missing.json()) as { error: { fields: Record<string, string> } }).error.fields, { name: 'field.required' });
+    const plain = await fetch(`${w.issuer}/api/v1/admin/services`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/plain', 'accept-language': 'it' },
+      body: JSON.stringify({ id: 'biblio', ...base }),
+    });
+    assert.equal(plain.status, 415);
+    assert.equal(((await plain.json()) as { error: { code: string } }).error.code, 'request.unsupported_media_type');
+    const listed = (await (await admin(w, 'GET', '/api/v1/admin/services')).json()) as { services: Array<{ id: string }> };
+    assert.ok(!listed.services.some((x) => x.id === 'biblio'));
+  });
+
   it('changing the password ends the single sign-on sessions and revokes refresh tokens', async () => {
     await seedPerson(w, 'S300002');
     const config = await rpConfig(w, 'webmail');

@@ -75,6 +75,23 @@ describe('error pages, error states and the helpdesk form, as people read them',
     assert.match(facts(italian.html), /req-42/);
   });
 
+  it('the ticket form tells a contact that is neither an address nor a phone number together with the other mistakes', async () => {
+    const b = new FormBrowser(t.app, 'it');
+    await b.get(prefill);
+    const hidden = Object.fromEntries([...b.html.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    await b.submit({ ...hidden, contact: 'giulia', message: '' }, { formAction: /helpdesk/ });
+    assert.equal(b.status, 422);
+    const summary = /<div class="error-summary"[\s\S]*?<\/div>/.exec(b.html)?.[0] ?? '';
+    const items = [...summary.matchAll(/<a href="#f-(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(items, ['contact', 'message']);
+    // The same through the API.
+    const api = await apiClient(t.app, { lang: 'el' }).request('POST', '/api/v1/tickets', { contact: '12', message: '' });
+    assert.equal(api.status, 422);
+    assert.deepEqual(api.body.error.fields, { contact: 'field.invalid', message: 'field.required' });
+    const list = await apiClient(t.app).request('GET', '/api/v1/admin/tickets', undefined, adminHeaders);
+    assert.ok(!list.body.tickets.some((x: { contact: string }) => x.contact === '12' || x.contact === 'giulia'));
+  });
+
   it('a refused form (CSRF) offers to start again: the flow when the path names it, else home', async () => {
     const b = new FormBrowser(t.app, 'en');
     await b.get('/flows/login');
