@@ -9,7 +9,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
-    .default('sqlite:./data/tessera.db'),
+    .optional(),
   TESSERA_CONFIG: z.string().optional(),
   TESSERA_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TESSERA_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
@@ -43,7 +43,7 @@ function isProxyAddress(a: string): boolean {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }
 
-export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };
+export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string; DATABASE_URL: string };
 
 /** Reads and validates the process environment; throws ConfigError naming the variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -64,7 +64,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError('environment', 'PUBLIC_URL', `must be the address of a site's root, such as ${publicUrl.origin}, without a path`);
   }
   if (env.LDAP_URL && !env.LDAP_BASE_DN) throw new ConfigError('environment', 'LDAP_BASE_DN', 'is required when LDAP_URL is set');
-  return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
+  // Without DATABASE_URL the SQLite file lives in the data folder, beside the secret it is read with.
+  const databaseUrl = env.DATABASE_URL ?? `sqlite:${env.TESSERA_DATA_DIR.replace(/\/+$/, '')}/tessera.db`;
+  return { ...env, DATABASE_URL: databaseUrl, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
 }
 
 /**

@@ -66,3 +66,42 @@ describe('demo seed', () => {
     assert.equal((await t.ctx.db.kysely.selectFrom('audit_log').select('id').execute()).length, before);
   });
 });
+
+describe('demo seed on a second start', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeApp();
+  });
+  after(() => t.close());
+
+  const startLogs = async () => {
+    const logs: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    await seedDemoPeople({ ...t.ctx, isDemo: true, config: { ...t.ctx.config, demo: { seed: true } }, log: pino({ level: 'info' }, sink) });
+    return logs;
+  };
+  const hint = (logs: Array<Record<string, unknown>>) => logs.find((l) => String(l.msg).includes('Demo: activate'));
+
+  it('tells the demo student again while it is not activated, and no longer once it is', async () => {
+    assert.ok(hint(await startLogs()), 'the first start tells it');
+    // Stopped before trying, started again on the same data folder: the newcomer still needs it.
+    const again = await startLogs();
+    assert.equal(hint(again)?.username, demoStudent.externalId);
+    assert.equal(hint(again)?.enrolmentPassword, demoStudent.enrolmentPassword);
+    assert.ok(!again.some((l) => l.msg === 'demo data imported'), 'nothing is imported twice');
+
+    const c = apiClient(t.app);
+    const f = (await c.start('activation-password')).body;
+    const r = await c.submit('activation-password', f.id, {
+      population: 'student', username: demoStudent.externalId, currentPassword: demoStudent.enrolmentPassword, newPassword: 'Nuova-Strada42', newPasswordConfirm: 'Nuova-Strada42',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // The enrolment password no longer works: it is not told any more.
+    assert.equal(hint(await startLogs()), undefined);
+  });
+});

@@ -114,6 +114,15 @@ describe('configuration', () => {
     assert.equal(readEnv({ PORT: '4000' }).PUBLIC_URL, 'http://localhost:4000');
   });
 
+  it('keeps the SQLite file in TESSERA_DATA_DIR unless DATABASE_URL says otherwise', () => {
+    assert.equal(readEnv({}).DATABASE_URL, 'sqlite:./data/tessera.db');
+    // A second data folder is a second database, next to its own secret and keys: not the
+    // default folder's database read with another secret.
+    assert.equal(readEnv({ TESSERA_DATA_DIR: '/srv/tessera-trial' }).DATABASE_URL, 'sqlite:/srv/tessera-trial/tessera.db');
+    assert.equal(readEnv({ TESSERA_DATA_DIR: 'trial/' }).DATABASE_URL, 'sqlite:trial/tessera.db');
+    assert.equal(readEnv({ TESSERA_DATA_DIR: '/srv/trial', DATABASE_URL: 'sqlite:/var/lib/tessera.db' }).DATABASE_URL, 'sqlite:/var/lib/tessera.db');
+  });
+
   it('a provisioning target whose bind password the environment lacks stops the start, naming the variable', async () => {
     // It started, and every provisioning operation failed until it was dead-lettered.
     const target = provisioningTargetSchema.parse({
