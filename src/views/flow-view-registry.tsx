@@ -49,6 +49,8 @@ export function registerFlowViews(): void {
           <p class="success" role="status">
             {t('login.verificationResent', { email: view.data.verificationResentTo })}
           </p>
+        ) : typeof view.data.verificationEmail === 'string' ? (
+          <p>{t('login.verificationSentTo', { email: view.data.verificationEmail })}</p>
         ) : typeof view.data.service === 'string' ? (
           <p class="lead" id="signing-in-to">
             {t('login.forService', { service: view.data.service })}

@@ -50,7 +50,7 @@ describe('registration through the API', () => {
     assert.equal(l.r.status, 403);
     assert.equal(l.r.body.error.code, 'auth.email_not_verified');
     assert.match(l.r.body.error.message, /not confirmed/);
-    assert.deepEqual(l.r.body.actions, ['submit', 'resend_verification']);
+    assert.deepEqual(l.r.body.actions, ['submit', 'resend_verification', 'change_verification_email']);
     const before = await messageCount(t.ctx, 'mario.bianchi@example.org', 'email_verification');
     t.clock.advance(61_000);
     const again = await l.c.submit('login', l.f.id, { action: 'resend_verification' });

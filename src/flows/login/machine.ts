@@ -32,6 +32,12 @@ export const fields: FieldSpec[] = [
   { name: 'password', type: 'password', required: true, autocomplete: 'current-password', hint: 'form.showPassword' },
 ];
 
+/**
+ * Offered with the credentials once they showed a registration whose address is not confirmed: the
+ * right address, when the one the link went to is wrong (unimi: "check the address and correct it").
+ */
+export const correctEmailField: FieldSpec = { name: 'email', type: 'email', required: false, autocomplete: 'email', maxLength: 254 };
+
 const SITE = 'https://site.invalid';
 
 /**

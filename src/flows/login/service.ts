@@ -5,19 +5,20 @@ import { hashPassword } from '../../auth/passwords.js';
 import { canLogIn } from '../../domain/account-status.js';
 import { createSession } from '../../sessions/sessions.js';
 import { parseInput } from '../kernel/input.js';
-import { resendOutcome } from '../registration/service.js';
+import { changeEmailOutcome, resendOutcome } from '../registration/service.js';
 import { findRegistration, voidRegistrations } from '../registration/records.js';
 import type { FlowDefinition, Tx } from '../kernel/types.js';
 import { serviceOfInteraction } from '../../oidc/services.js';
 import { localized } from '../../views/localized.js';
-import { credentialsInput, fields, interactionOf, safeReturnTo, states, type LoginData } from './machine.js';
+import { correctEmailField, credentialsInput, fields, interactionOf, safeReturnTo, states, type LoginData } from './machine.js';
 
 /**
  * Signs a person in with username and password.
  * Produces `auth.invalid_credentials` (unknown user, wrong password, account not active),
  * `auth.account_locked`, `auth.federated_only`, `auth.email_not_verified` (a registration whose
  * address is not confirmed yet, within its link lifetime: the flow then offers
- * `resend_verification`), `registration.link_expired` (that resend, once the lifetime passed).
+ * `resend_verification` and `change_verification_email` with `email`), `registration.link_expired`
+ * (either, once the lifetime passed), and what registration answers to a resend or a new address.
  */
 export const loginFlow: FlowDefinition<LoginData> = {
   kind: 'login',
@@ -42,9 +43,11 @@ export const loginFlow: FlowDefinition<LoginData> = {
     // return address is shown so that other ways of signing in (SPID) can carry it along.
     return {
       // The username the service suggested (`login_hint`) fills the field; the person may change it.
-      fields: data.loginHint ? fields.map((f) => (f.name === 'username' ? { ...f, value: data.loginHint } : f)) : fields,
-      actions: data.unverified ? ['submit', 'resend_verification'] : ['submit'],
+      // An unconfirmed registration may also have its address corrected, as its own page allows.
+      fields: [...(data.loginHint ? fields.map((f) => (f.name === 'username' ? { ...f, value: data.loginHint } : f)) : fields), ...(data.unverified ? [correctEmailField] : [])],
+      actions: data.unverified ? ['submit', 'resend_verification', 'change_verification_email'] : ['submit'],
       data: {
+        ...(data.unverified ? { verificationEmail: data.unverified.email } : {}),
         ...(data.returnTo ? { returnTo: data.returnTo } : {}),
         ...(data.serviceName ? { service: localized(data.serviceName, locale) } : {}),
         ...(data.verificationResentTo ? { verificationResentTo: data.verificationResentTo } : {}),
@@ -52,13 +55,14 @@ export const loginFlow: FlowDefinition<LoginData> = {
     };
   },
   async step(ctx, flow, action, input, req) {
-    if (action === 'resend_verification' && flow.data.unverified) {
+    if ((action === 'resend_verification' || action === 'change_verification_email') && flow.data.unverified) {
       const u = flow.data.unverified;
       const { unverified: _u, ...rest } = flow.data;
-      const out = await resendOutcome(ctx, u, req, (to) => ({ state: 'awaiting_credentials', data: { ...rest, verificationResentTo: to } }));
-      // The registration's failure data ("void") is not the login's: keep the login's own, without
-      // the resend offer.
-      return out.ok ? out : { ...out, data: rest };
+      const next = (to: string) => ({ state: 'awaiting_credentials', data: { ...rest, verificationResentTo: to } });
+      const out = action === 'resend_verification' ? await resendOutcome(ctx, u, req, next) : await changeEmailOutcome(ctx, u, input, req, next);
+      // The registration's failure data ("void") is not the login's: keep the login's own, and the
+      // offer to send again unless the registration is void (a mistyped address, "wait a minute").
+      return out.ok ? out : { ...out, data: out.code === 'registration.link_expired' ? rest : flow.data };
     }
     const parsed = parseInput(credentialsInput, input);
     if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };

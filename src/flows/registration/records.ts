@@ -17,9 +17,9 @@ export async function findRegistration(db: Tx, accountId: string) {
 export const lifetimeMs = (ctx: AppContext) => ctx.config.registration.linkLifetimeHours * 3_600_000;
 
 /**
- * Who holds a username or an address, and whether the holder is only a registration whose link
- * lifetime has passed (void: its username and address are free again, even before the
- * expire-unverified job has removed it).
+ * Who holds a username or an address (an expired account holds no address), and whether the
+ * holder is only a registration whose link lifetime has passed (void: its username and address
+ * are free again, even before the expire-unverified job has removed it).
  */
 export async function holdersOf(ctx: AppContext, db: Tx, q: { usernameLower?: string; emailLower?: string }, exceptAccountId?: string) {
   const now = ctx.clock.now().toISOString();
@@ -31,7 +31,12 @@ export async function holdersOf(ctx: AppContext, db: Tx, q: { usernameLower?: st
         .selectFrom('accounts')
         .leftJoin('persons', 'persons.id', 'accounts.person_id')
         .select(['accounts.id as id', 'accounts.status as status'])
+        // As recovery finds them (username-recovery's accountsByEmail): an account that ended
+        // (a record that ceased before it was ever activated) holds no personal address, or
+        // registration would send its owner to a recovery that has nothing to send. Its own
+        // account address stays taken (it is unique among accounts).
         .where('accounts.status', '!=', 'purged')
+        .where((eb) => eb.or([eb('accounts.status', '!=', 'expired'), eb('accounts.email_lower', '=', q.emailLower!)]))
         .where((eb) => eb.or([eb('accounts.email_lower', '=', q.emailLower!), eb('persons.personal_email_lower', '=', q.emailLower!)]))
         .execute()
     : [];

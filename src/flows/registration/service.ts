@@ -9,6 +9,7 @@ import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { AppError } from '../../errors/app-error.js';
 import { translate, type Locale } from '../../i18n/index.js';
+import { timeZoneLabel } from '../../i18n/dates.js';
 import { localized } from '../../views/localized.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
@@ -178,6 +179,12 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   };
 }
 
+/**
+ * When the link stops working, as the email says it: the time with the institution's time zone
+ * named, since the page is read wherever the person is (often abroad).
+ */
+const linkDeadline = (ctx: AppContext, at: Date, locale: Locale) => `${formatTime(at, locale, ctx.config.institution.timeZone)} (${timeZoneLabel(at, locale, ctx.config.institution.timeZone)})`;
+
 /** The answer to anything sent about a void registration; the flow keeps only that it is void. */
 const voidedFailure = (): Failure => ({ ok: false, code: 'registration.link_expired', status: 410, data: { voided: true } });
 
@@ -243,6 +250,34 @@ export async function resendOutcome<D>(
 }
 
 /**
+ * Corrects the address of a pending registration and sends the link there (the previous link stops
+ * working): from the registration flow, or from a login refused because the address is not
+ * confirmed. Produces `validation.failed`, `registration.email_registered` and what resendOutcome does.
+ */
+export async function changeEmailOutcome<D>(
+  ctx: AppContext,
+  data: RegistrationData,
+  input: Record<string, unknown>,
+  req: StepRequest,
+  next: (email: string) => { state: string; data: D },
+): Promise<StepOutcome<D>> {
+  const parsed = parseInput(changeEmailInput, input);
+  if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
+  const email = parsed.value.email;
+  const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, data.accountId);
+  if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
+  const out = await resendOutcome(ctx, data, req, () => next(email), { email });
+  if (out.ok && held.stale.length) {
+    const inner = out.commit!;
+    out.commit = async (tx) => {
+      await voidRegistrations(ctx, tx, held.stale);
+      await inner(tx);
+    };
+  }
+  return out;
+}
+
+/**
  * Self-registration of external users (unimi). Produces `validation.failed`, `password.policy`,
  * `password.mismatch`, `registration.username_taken`, `registration.email_registered`,
  * `registration.closed`, `registration.link_expired`, `registration.link_invalid`,
@@ -272,7 +307,7 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
         username: data.username,
         linkLifetimeHours: ctx.config.registration.linkLifetimeHours,
         ...(data.linkExpiresAt ? { linkExpiresAt: data.linkExpiresAt } : {}),
-        ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: formatTime(new Date(data.linkExpiresAt ?? ctx.clock.now()), locale, ctx.config.institution.timeZone) } : {}),
+        ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: linkDeadline(ctx, new Date(data.linkExpiresAt ?? ctx.clock.now()), locale) } : {}),
       },
     };
   },
@@ -296,22 +331,7 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
   async step(ctx, flow, action, input, req) {
     if (flow.state === 'awaiting_details') return details(ctx, flow, input, req);
     if (action === 'resend') return resendOutcome(ctx, flow.data, req, (to) => ({ state: 'awaiting_verification', data: { ...flow.data, email: to, resentTo: to } }));
-    if (action === 'change_email') {
-      const parsed = parseInput(changeEmailInput, input);
-      if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
-      const email = parsed.value.email;
-      const held = await holdersOf(ctx, ctx.db.kysely, { emailLower: email.toLowerCase() }, flow.data.accountId);
-      if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
-      const out = await resendOutcome(ctx, flow.data, req, () => ({ state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }), { email });
-      if (out.ok && held.stale.length) {
-        const inner = out.commit!;
-        out.commit = async (tx) => {
-          await voidRegistrations(ctx, tx, held.stale);
-          await inner(tx);
-        };
-      }
-      return out;
-    }
+    if (action === 'change_email') return changeEmailOutcome(ctx, flow.data, input, req, (email) => ({ state: 'awaiting_verification', data: { ...flow.data, email, resentTo: email } }));
     const parsed = parseInput(tokenInput, input);
     if (!parsed.ok) return { ok: false, code: 'validation.failed', fields: parsed.fields };
     const res = await activateByToken(ctx, parsed.value.token, req.meta, { expectAccountId: flow.data.accountId!, completeFlow: false });
