@@ -89,6 +89,13 @@ describe('registration through the API', () => {
     assert.equal(await messageCount(t.ctx, 'other@example.org'), 0);
     const n = await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username_lower', '=', 'giulia2').execute();
     assert.equal(n.length, 0);
+    // Names that would pass for the institution or its mail roles are never given.
+    for (const username of ['postmaster', 'Admin', 'helpdesk']) {
+      const reserved = await register({ username, email: `${username.toLowerCase()}.someone@example.org` });
+      assert.equal(reserved.r.status, 422, username);
+      assert.equal(reserved.r.body.error.fields.username, 'registration.username_taken', username);
+    }
+    assert.equal(await messageCount(t.ctx, 'postmaster.someone@example.org'), 0);
   });
 
   it('validates every field and the password policy, in the caller’s language', async () => {

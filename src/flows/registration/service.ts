@@ -20,7 +20,16 @@ import { addressAtLimit, emailLimit, holdEmailPlace, takeAddressPlace } from './
 
 type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
-/** True for a unique-index violation (a concurrent registration took the name first). */
+/**
+ * Names that would pass for the institution or its mail roles (RFC 2142) in an address, a
+ * sender's name or a service's `preferred_username`: never given to a registration, which is told
+ * they are taken.
+ */
+export const reservedUsernames = new Set([
+  'abuse', 'admin', 'administrator', 'daemon', 'dpo', 'help', 'helpdesk', 'hostmaster', 'info', 'mailer-daemon', 'noc', 'no-reply', 'noreply', 'postmaster',
+  'privacy', 'root', 'security', 'segreteria', 'support', 'system', 'tessera', 'webmaster', 'www',
+]);
+
 /**
  * The answer to a registration that lost a race for its username or email (the check before the
  * insert saw them free): the same code and field as when the check sees them taken. The index
@@ -103,7 +112,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   const emailLower = v.email.toLowerCase();
   const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
   if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
-  if (held.usernameTaken) return { ok: false, code: 'registration.username_taken', status: 422, fields: { username: 'registration.username_taken' } };
+  if (held.usernameTaken || reservedUsernames.has(v.username)) return { ok: false, code: 'registration.username_taken', status: 422, fields: { username: 'registration.username_taken' } };
 
   const hash = await hashPassword(v.password, req.meta.ip);
   const accountId = randomUUID();
