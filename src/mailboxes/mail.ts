@@ -109,8 +109,9 @@ export async function sendMailboxMail<K extends MailboxMail>(
 ): Promise<void> {
   const loc: Locale = isLocale(locale) ? locale : ctx.config.institution.defaultLocale;
   const b = await body(ctx, tx, kind, loc, params);
-  // The activation page a link opens speaks the email's language, whatever the browser's.
-  const link = b.link?.startsWith(`${ctx.env.PUBLIC_URL}/mailbox/activate?`) ? `${b.link}&lang=${loc}` : b.link;
+  // The page a link opens (a mailbox activation, the referent's requests) speaks the email's
+  // language, whatever the browser's.
+  const link = b.link?.startsWith(`${ctx.env.PUBLIC_URL}/`) && !/[?&]lang=/.test(b.link) ? `${b.link}${b.link.includes('?') ? '&' : '?'}lang=${loc}` : b.link;
   await enqueueMessage(tx, ctx.clock.now(), institutionEmail(ctx, loc, { ...b, ...(link ? { link } : {}), purpose: purposes[kind], to }));
 }
 
