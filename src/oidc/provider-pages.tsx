@@ -237,13 +237,17 @@ export async function renderProviderError(ctx: AppContext, k: KoaContextWithOIDC
   const own = description && hasMessage(`error.${description}`) ? `error.${description}` : null;
   const reason = t(own ?? reasonKey(code, error));
   const detail = own || code === 'server_error' ? '' : description;
+  // An error while signing out (a wrong post-logout address, an expired confirmation) is not one
+  // of signing in: the title says which.
+  const route = (k as { oidc?: { route?: string } }).oidc?.route;
+  const title = t(route === 'end_session' || route === 'end_session_confirm' ? 'oidc.error.signOutTitle' : 'oidc.error.title');
   write(
     ctx,
     k,
     locale,
-    t('oidc.error.title'),
+    title,
     <div class="card narrow">
-      <h1>{t('oidc.error.title')}</h1>
+      <h1>{title}</h1>
       <p class="lead" data-code={code}>
         {reason}
       </p>

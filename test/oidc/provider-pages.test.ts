@@ -113,6 +113,9 @@ describe("single sign-on: the provider's own pages", () => {
       const confirm = await post('/oidc/session/end/confirm', { xsrf: 'x', logout: 'yes' }, lang);
       assert.equal(confirm.status, 400);
       assert.equal(htmlLang(confirm.html), lang);
+      // Its title is about signing out, not signing in.
+      assert.equal(h1(confirm.html), translate(lang, 'oidc.error.signOutTitle'));
+      assert.equal(h1(auth.html), translate(lang, 'oidc.error.title'));
       for (const [o, href] of Object.entries(languageLinks(confirm.html))) {
         assert.deepEqual(partsOf(href), { path: '/oidc/session/end', query: { lang: o } });
         const again = await fetch(new URL(href, w.issuer), { headers: { accept: 'text/html' } });
