@@ -79,7 +79,8 @@ export function renderTicketForm(p: { ctx: AppContext; locale: Locale; path: str
     children: (
       <div class="card narrow">
         <h1>{t('ticket.title')}</h1>
-        <p class="lead">{t('ticket.lead')}</p>
+        {/* The sentence about the details below only when there are some (a form opened from a failure). */}
+        <p class="lead">{t(shown.length > 0 ? 'ticket.lead' : 'ticket.leadPlain')}</p>
         <ErrorSummary messages={p.messages} t={t} fields={FORM_FIELDS} />
         <form method="post" action="/helpdesk/tickets" class="flow-form" noValidate>
           <input type="hidden" name="_csrf" value={p.csrf} />

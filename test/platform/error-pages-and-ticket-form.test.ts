@@ -21,6 +21,12 @@ describe('error pages, error states and the helpdesk form, as people read them',
     const b = new FormBrowser(t.app, 'en');
     await b.get(prefill);
     assert.equal(b.status, 200);
+    assert.match(b.text(), /The details below help us find the problem/);
+    // Opened without a failure's details, the form does not speak of details below.
+    const plain = new FormBrowser(t.app, 'en');
+    await plain.get('/helpdesk/tickets/new');
+    assert.doesNotMatch(plain.text(), /details below/);
+    assert.match(plain.text(), /Never write your PIN or password here/);
     const dl = facts(b.html);
     assert.match(dl, /Sign in/);
     assert.match(dl, /Invalid username or password/);
