@@ -85,8 +85,11 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   });
   installErrorHandler(app, ctx);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  // Probes come every few seconds from every balancer and orchestrator: their requests are not
+  // logged (a failing readiness check still is, as a warning or an error).
+  const probe = { logLevel: 'warn' as const };
+  app.get('/healthz', probe, async () => ({ status: 'ok' }));
+  app.get('/readyz', probe, async (_req, reply) => {
     try {
       const ok = await migrationsApplied(ctx.db);
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'migrations_pending' });

@@ -199,6 +199,10 @@ describe('platform', () => {
       assert.match(out, /"url":"\/api\/v1\/flows\/password-reset\/\[REDACTED\]\?lang=el"/);
       assert.match(out, /"url":"\/flows\/username-recovery\/\[REDACTED\]"/);
       for (const id of [api, html]) assert.ok(!out.includes(id), `flow id leaked: ${out}`);
+      // Health and readiness probes (every few seconds from every balancer) write no lines.
+      const before = lines.length;
+      for (const url of ['/healthz', '/readyz']) assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200);
+      assert.equal(lines.length, before, lines.slice(before).join(''));
     } finally {
       await app.close();
       await logged.close();
