@@ -86,14 +86,16 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
   installErrorHandler(app, ctx);
 
   // Probes come every few seconds from every balancer and orchestrator: their requests are not
-  // logged (a failing readiness check still is, as a warning or an error).
+  // logged; a readiness check that fails is, as a warning.
   const probe = { logLevel: 'warn' as const };
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
-  app.get('/readyz', probe, async (_req, reply) => {
+  app.get('/readyz', probe, async (req, reply) => {
     try {
       const ok = await migrationsApplied(ctx.db);
+      if (!ok) req.log.warn('not ready: migrations are pending');
       return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'migrations_pending' });
-    } catch {
+    } catch (err) {
+      req.log.warn({ err }, 'not ready: the database is unreachable');
       return reply.status(503).send({ status: 'database_unreachable' });
     }
   });

@@ -203,6 +203,14 @@ describe('platform', () => {
       const before = lines.length;
       for (const url of ['/healthz', '/readyz']) assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200);
       assert.equal(lines.length, before, lines.slice(before).join(''));
+      // A readiness check that fails says why, once, as a warning (here a migration not applied).
+      await migrateDown(logged.ctx.db, 1);
+      const notReady = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(notReady.statusCode, 503);
+      assert.equal(notReady.json().status, 'migrations_pending');
+      const said = lines.slice(before).map((l) => JSON.parse(l) as { level: number; msg: string });
+      assert.deepEqual(said.map((l) => [l.level, l.msg]), [[40, 'not ready: migrations are pending']]);
+      await migrateUp(logged.ctx.db);
     } finally {
       await app.close();
       await logged.close();
