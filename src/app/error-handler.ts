@@ -22,6 +22,7 @@ const isApi = (req: FastifyRequest) => req.url.startsWith('/api/');
  */
 export function installErrorHandler(app: FastifyInstance, ctx: AppContext): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    const unavailable = err instanceof AppError ? null : isDatabaseUnavailable(err);
     let code: string;
     let status: number;
     let fields: Record<string, string> | undefined;
@@ -35,10 +36,10 @@ export function installErrorHandler(app: FastifyInstance, ctx: AppContext): void
     } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
       status = err.statusCode;
       code = status === 415 ? 'request.unsupported_media_type' : status === 413 ? 'request.too_large' : status === 429 ? 'auth.rate_limited' : 'request.invalid';
-    } else if (isDatabaseUnavailable(err)) {
+    } else if (unavailable) {
       // Nothing was done (the transaction did not commit): the same request can be sent again.
       req.log.warn({ err }, 'the database could not serve the request');
-      code = isDatabaseUnavailable(err) === 'busy' ? 'server.busy' : 'server.unavailable';
+      code = unavailable === 'busy' ? 'server.busy' : 'server.unavailable';
       status = 503;
       reply.header('retry-after', '5');
     } else {

@@ -1,4 +1,4 @@
-import { SignInLink, AccountFacts } from './components/done-parts.js';
+import { AccountFacts, RecoveryLinks, SignInLink } from './components/done-parts.js';
 import { activationPinViews } from '../flows/activation-pin/views.js';
 import { registerFlowView } from './flow-views.js';
 import { registerMailboxViews } from './mailbox-views.js';
@@ -61,16 +61,7 @@ export function registerFlowViews(): void {
     ),
     submitLabel: () => 'login.submit',
     // Where a forgotten password or username is recovered, also on a service's sign-in page.
-    outro: (_view, t) => (
-      <ul class="login-help">
-        <li>
-          <a href="/flows/password-reset">{t('login.forgot')}</a>
-        </li>
-        <li>
-          <a href="/flows/username-recovery">{t('home.recover.username')}</a>
-        </li>
-      </ul>
-    ),
+    outro: (_view, t) => <RecoveryLinks t={t} class="login-help" passwordKey="login.forgot" />,
     done: (view, t) => (
       <p>
         <a class="button primary" href="/account">

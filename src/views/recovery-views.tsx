@@ -1,4 +1,4 @@
-import { SignInLink } from './components/done-parts.js';
+import { RecoveryLinks, SignInLink } from './components/done-parts.js';
 import type { AppContext } from '../app/context.js';
 import type { FlowView } from '../flows/kernel/service.js';
 import { registerFlowView } from './flow-views.js';
@@ -17,16 +17,7 @@ export function registerRecoveryViews(): void {
   registerFlowView('registration', {
     intro: (view, t) => {
       if (view.state === 'awaiting_details') {
-        return hasError(view, 'registration.email_registered') ? (
-          <ul class="links">
-            <li>
-              <a href="/flows/username-recovery">{t('home.recover.username')}</a>
-            </li>
-            <li>
-              <a href="/flows/password-reset">{t('home.recover.password')}</a>
-            </li>
-          </ul>
-        ) : null;
+        return hasError(view, 'registration.email_registered') ? <RecoveryLinks t={t} class="links" first="username" /> : null;
       }
       if (view.data.voided) {
         return (

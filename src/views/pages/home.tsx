@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { renderPage } from '../layout.js';
+import { RecoveryLinks } from '../components/done-parts.js';
 
 /** The portal's front page: one card per thing a person comes to do. */
 export function renderHome(ctx: AppContext, locale: Locale, path: string, signedIn: { username: string; logoutCsrf: string } | null): string {
@@ -49,14 +50,7 @@ export function renderHome(ctx: AppContext, locale: Locale, path: string, signed
               </a>
             </p>
             <h2 id="h-recover">{t('home.recover.title')}</h2>
-            <ul class="links" aria-labelledby="h-recover">
-              <li>
-                <a href="/flows/password-reset">{t('home.recover.password')}</a>
-              </li>
-              <li>
-                <a href="/flows/username-recovery">{t('home.recover.username')}</a>
-              </li>
-            </ul>
+            <RecoveryLinks t={t} class="links" labelledBy="h-recover" />
           </section>
           {hasRegistration ? (
             <section class="card" aria-labelledby="h-register">
