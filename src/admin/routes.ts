@@ -9,7 +9,8 @@ import { enqueueProvisioning } from '../provisioning/enqueue.js';
 import { provisioningStates } from '../provisioning/state.js';
 import { targetsFor } from '../provisioning/targets.js';
 import { requireAdmin } from './auth.js';
-import { parseAdminQuery } from './query.js';
+import { findAccounts } from './find-accounts.js';
+import { limitParam, parseAdminQuery } from './query.js';
 import { z } from 'zod';
 
 /**
@@ -21,6 +22,21 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
     admin.addHook('onRequest', async (req) => requireAdmin(ctx, req));
     // Plain text is not JSON: 415, as on the rest of the API (not a 400 for a body read as a string).
     admin.removeContentTypeParser('text/plain');
+
+    // The helpdesk finds a person by what the caller can tell (username, an address, matricola,
+    // codice fiscale, AMKA, phone): exact matches, each saying what it matched.
+    admin.get('/api/v1/admin/accounts', async (req) => {
+      const query = (req.query ?? {}) as Record<string, unknown>;
+      const { q, limit } = parseAdminQuery(
+        query,
+        { q: z.string().trim().min(1).max(200).refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v)), limit: limitParam(100).optional() },
+        {
+          invalid: (f) =>
+            f !== 'q' ? 'field.invalid' : typeof query.q !== 'string' || query.q.trim() === '' ? 'field.required' : query.q.length > 200 ? 'field.too_long' : /[\p{Cc}\p{Cf}]/u.test(query.q) ? 'field.control_character' : 'field.invalid',
+        },
+      );
+      return { accounts: await findAccounts(ctx, q, limit ?? 20) };
+    });
 
     // The account, its person and the newest 1000 entries of its timeline (oldest first);
     // `timelineMore` says older ones remain: `?before=<id of the first entry>` pages back.
