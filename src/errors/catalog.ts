@@ -53,6 +53,8 @@ export const errorCatalog = {
   'service.exists': 409,
   'service.not_found': 404,
   'service.in_config': 409,
+  // Rotating the secret of a service that authenticates without one (public client, private_key_jwt).
+  'service.no_client_secret': 409,
   'spid.not_configured': 404,
   'spid.idp_unknown': 400,
   'spid.response_invalid': 400,
@@ -94,6 +96,8 @@ export const fieldCodes = [
   'field.too_long',
   'field.unknown',
   'field.duplicate',
+  // A key that cannot change once set (a service's id and protocol).
+  'field.read_only',
   'field.invalid_encoding',
   'field.control_character',
   'name.invalid',

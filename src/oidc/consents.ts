@@ -3,7 +3,7 @@ import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import type { LocalizedText } from '../config/institution-schema.js';
 import type { Database } from '../db/schema.js';
-import { enqueueLogoutNotices, noticesOf, parseSession } from './backchannel.js';
+import { revokeOidcForService } from './revoke.js';
 import { serviceNameOf } from './services.js';
 
 /** What a person allowed a service that is not first-party. */
@@ -73,12 +73,7 @@ export async function withdrawConsent(ctx: AppContext, accountId: string, client
   return ctx.db.kysely.transaction().execute(async (tx) => {
     const res = await tx.deleteFrom('oidc_consents').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) return false;
-    const sessions = await tx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('account_id', '=', accountId).execute();
-    const notices = noticesOf(sessions.map((s) => parseSession(s.payload))).filter((n) => n.clientId === clientId);
-    await enqueueLogoutNotices(tx, ctx.config, at, notices);
-    const grants = await tx.selectFrom('oidc_payloads').select('id').where('model', '=', 'Grant').where('account_id', '=', accountId).where('client_id', '=', clientId).execute();
-    if (grants.length) await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants.map((g) => g.id)).execute();
-    await tx.deleteFrom('oidc_payloads').where('account_id', '=', accountId).where('client_id', '=', clientId).where('model', '!=', 'Session').execute();
+    await revokeOidcForService(tx, clientId, (eb) => eb('account_id', '=', accountId), { config: ctx.config, at });
     await audit(tx, at, { actor: `account:${accountId}`, action: 'oidc.consent_withdrawn', accountId, ip: meta.ip, correlationId: meta.correlationId, details: { service: clientId } });
     return true;
   });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
 import { enqueueLogoutNotices, noticesOf, parseSession, type SessionPayload } from './backchannel.js';
@@ -48,4 +48,27 @@ export async function revokeOidcForSession(tx: Kysely<Database>, accountId: stri
   if (grants.length) await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
   if (sessions.length) await tx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', 'in', sessions.map((s) => s.id)).execute();
   return { grants: grants.length, notices };
+}
+
+/**
+ * Ends what one service was given to some accounts (`accounts`, a condition on the rows of
+ * `oidc_payloads`): their grants with every code, access and refresh token, inside the caller's
+ * transaction. The service is told by a back-channel logout notice for each of their provider
+ * sessions signed in to it, when it takes them; the sessions themselves and the other services
+ * stay. Called when a person withdraws their consent and when a service stops admitting a
+ * population. Returns the grants ended and the notices written.
+ */
+export async function revokeOidcForService(
+  tx: Kysely<Database>,
+  clientId: string,
+  accounts: (eb: ExpressionBuilder<Database, 'oidc_payloads'>) => Expression<SqlBool>,
+  how: Revocation,
+): Promise<{ grants: number; notices: number }> {
+  const sessions = await tx.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where(accounts).execute();
+  const notices = await enqueueLogoutNotices(tx, how.config, how.at, noticesOf(sessions.map((s) => parseSession(s.payload))).filter((n) => n.clientId === clientId));
+  const grants = tx.selectFrom('oidc_payloads').select('id').where('model', '=', 'Grant').where('client_id', '=', clientId).where(accounts);
+  await tx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
+  const ended = await tx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('client_id', '=', clientId).where(accounts).executeTakeFirst();
+  await tx.deleteFrom('oidc_payloads').where('client_id', '=', clientId).where('model', '!=', 'Session').where(accounts).execute();
+  return { grants: Number(ended.numDeletedRows), notices };
 }

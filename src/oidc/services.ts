@@ -25,6 +25,20 @@ type StoredMetadata = Omit<Service, 'id' | 'name' | 'source'>;
 
 const secretKey = (ctx: AppContext) => ctx.secrets.key('oidc-client-secrets');
 
+/** A new client secret, sealed for its row (the secret is bound to the service's id). */
+function newSecret(ctx: AppContext, id: string): { secret: string; sealed: string } {
+  const secret = randomBytes(32).toString('base64url');
+  return { secret, sealed: seal(secretKey(ctx), secret, `oidc-client:${id}`) };
+}
+
+/** A row of `oidc_services` as a service. */
+const fromRow = (r: { id: string; name: string; metadata: string }): Service => ({
+  id: r.id,
+  name: JSON.parse(r.name) as LocalizedText,
+  ...(JSON.parse(r.metadata) as StoredMetadata),
+  source: 'api',
+});
+
 function fromConfig(s: ServiceConfig): Service {
   return {
     id: s.id,
@@ -51,7 +65,7 @@ export async function listServices(ctx: AppContext): Promise<Service[]> {
   const rows = await ctx.db.kysely.selectFrom('oidc_services').select(['id', 'name', 'metadata']).orderBy('id').execute();
   return [
     ...ctx.config.services.filter((s) => s.protocol === 'oidc').map(fromConfig),
-    ...rows.map((r) => ({ id: r.id, name: JSON.parse(r.name) as LocalizedText, ...(JSON.parse(r.metadata) as StoredMetadata), source: 'api' as const })),
+    ...rows.map(fromRow),
   ];
 }
 
@@ -69,8 +83,7 @@ export async function findServiceWithSecret(ctx: AppContext, id: string): Promis
   if (fromFile) return { service: fromConfig(fromFile), secret: fromFile.clientSecret ?? null };
   const r = await ctx.db.kysely.selectFrom('oidc_services').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return null;
-  const service: Service = { id: r.id, name: JSON.parse(r.name) as LocalizedText, ...(JSON.parse(r.metadata) as StoredMetadata), source: 'api' };
-  return { service, secret: r.sealed_secret ? unseal(secretKey(ctx), r.sealed_secret, `oidc-client:${r.id}`) : null };
+  return { service: fromRow(r), secret: r.sealed_secret ? unseal(secretKey(ctx), r.sealed_secret, `oidc-client:${r.id}`) : null };
 }
 
 /**
@@ -85,7 +98,7 @@ export async function registerService(
   s: Omit<Service, 'source'>,
   tx: Kysely<Database> = ctx.db.kysely,
 ): Promise<{ clientId: string; clientSecret: string | null }> {
-  const secret = s.tokenEndpointAuthMethod === 'client_secret_basic' ? randomBytes(32).toString('base64url') : null;
+  const secret = s.tokenEndpointAuthMethod === 'client_secret_basic' ? newSecret(ctx, s.id) : null;
   const { id, name, ...metadata } = s;
   await tx
     .insertInto('oidc_services')
@@ -93,11 +106,55 @@ export async function registerService(
       id,
       name: JSON.stringify(name),
       metadata: JSON.stringify(metadata),
-      sealed_secret: secret ? seal(secretKey(ctx), secret, `oidc-client:${id}`) : null,
+      sealed_secret: secret?.sealed ?? null,
       created_at: ctx.clock.now().toISOString(),
     })
     .execute();
-  return { clientId: id, clientSecret: secret };
+  return { clientId: id, clientSecret: secret?.secret ?? null };
+}
+
+/**
+ * A service registered through the administration API, read inside the caller's transaction and
+ * held (on PostgreSQL, row-locked; SQLite runs one transaction at a time) until it ends, so two
+ * changes of one service at once apply one after the other. Null when there is none.
+ */
+export async function lockRegisteredService(ctx: AppContext, tx: Kysely<Database>, id: string): Promise<Service | null> {
+  let q = tx.selectFrom('oidc_services').select(['id', 'name', 'metadata']).where('id', '=', id);
+  if (ctx.db.dialect === 'postgres') q = q.forUpdate();
+  const r = await q.executeTakeFirst();
+  return r ? fromRow(r) : null;
+}
+
+/**
+ * Stores the new description of a registered service, inside the caller's transaction. The
+ * provider reads services on every use, so every instance sees the change at its next request.
+ * The client secret follows the authentication method: one that needs none drops it (the old one
+ * stops working), and a service switched to `client_secret_basic` gets a new one that nobody has
+ * seen, until the administrator rotates it (`rotateClientSecret`) to obtain one.
+ */
+export async function updateService(ctx: AppContext, tx: Kysely<Database>, before: Service, after: Omit<Service, 'source'>): Promise<void> {
+  const { id, name, ...metadata } = after;
+  const needsSecret = after.tokenEndpointAuthMethod === 'client_secret_basic';
+  const hadSecret = before.tokenEndpointAuthMethod === 'client_secret_basic';
+  await tx
+    .updateTable('oidc_services')
+    .set({
+      name: JSON.stringify(name),
+      metadata: JSON.stringify(metadata),
+      ...(needsSecret === hadSecret ? {} : { sealed_secret: needsSecret ? newSecret(ctx, id).sealed : null }),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Gives a registered service a new client secret, inside the caller's transaction, and returns it
+ * (the only time it is shown). The previous one stops working at once, on every instance.
+ */
+export async function rotateClientSecret(ctx: AppContext, tx: Kysely<Database>, id: string): Promise<string> {
+  const { secret, sealed } = newSecret(ctx, id);
+  await tx.updateTable('oidc_services').set({ sealed_secret: sealed }).where('id', '=', id).execute();
+  return secret;
 }
 
 /**
@@ -135,7 +192,10 @@ export function clientMetadataOf(s: Service, secret: string | null): ClientMetad
 
 /**
  * The provider's `Client` model, read from the services on every lookup: a service registered
- * through the API logs people in at once, on every instance, and a deleted one stops at once.
+ * through the API logs people in at once, on every instance, a changed one (a new secret, new
+ * addresses, other populations) is seen as changed at once, and a deleted one stops at once.
+ * (oidc-provider keeps the clients it builds under a hash of this metadata, so a change builds a
+ * new one.)
  */
 export class ServiceClientAdapter implements Adapter {
   constructor(private readonly ctx: AppContext) {}

@@ -4,9 +4,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
+import { createContext } from '../../src/app/container.js';
+import { buildServer } from '../../src/app/server.js';
 import { backchannelHandler } from '../../src/oidc/backchannel-delivery.js';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.js';
-import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
 
@@ -131,6 +133,23 @@ export async function startWorld(): Promise<OidcWorld> {
   };
 }
 
+/**
+ * Another Tessera instance on the same database, as behind a balancer: its own process state
+ * (its own provider, built on first use), the same PUBLIC_URL, listening on a port of its own.
+ */
+export async function secondInstance(w: OidcWorld): Promise<{ base: string; close(): Promise<void> }> {
+  const ctx = await createContext({ env: w.t.ctx.env, config: w.t.ctx.config, db: w.t.ctx.db, clock: w.t.clock, migrate: false, logLevel: 'silent' });
+  const app = await buildServer(ctx, { logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    close: async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    },
+  };
+}
+
 export async function seedPerson(w: OidcWorld, externalId: string, population = 'student', extra: { role?: string } = {}) {
   return seedAccount(w.t.ctx, {
     externalId,
@@ -184,6 +203,28 @@ export async function fillLogin(b: HttpBrowser, username: string, password = PAS
   if (!/\/flows\/login\//.test(b.url)) throw new Error(`not on the login page: ${b.url} ${b.status} ${b.text().slice(0, 400)}`);
   await b.submit({ username, password }, { action: 'submit' });
   return b;
+}
+
+/** A call of the administration API (JSON body, Italian asked for the messages). */
+export const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
+  fetch(`${w.issuer}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), 'accept-language': 'it' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+
+/** A code flow to a service through the browser (signing in on the login page if asked), and its tokens. */
+export async function signIn(w: OidcWorld, config: client.Configuration, id: string, username: string, b = browserFor(w)) {
+  const req = await authorize(w, config, id);
+  await b.get(req.url);
+  if (/\/flows\/login\//.test(b.url)) await fillLogin(b, username);
+  assert.ok(b.stoppedAt, `signed in: ${b.url} ${b.text().slice(0, 200)}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
+    pkceCodeVerifier: req.verifier,
+    expectedNonce: req.nonce,
+    expectedState: req.state,
+  });
+  return { tokens, b };
 }
 
 /** A raw call of the token endpoint as webmail (client_secret_basic), for tests that race or replay it. */

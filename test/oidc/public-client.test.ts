@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { ADMIN_TOKEN } from '../helpers/app.js';
-import { authorize, browserFor, fillLogin, oauthError, seedPerson, startWorld, type OidcWorld } from './harness.js';
-
-const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
-  fetch(`${w.issuer}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+import { admin, authorize, browserFor, fillLogin, oauthError, seedPerson, startWorld, type OidcWorld } from './harness.js';
 
 describe('single sign-on: a public client (mobile or single-page app, PKCE without a secret)', () => {
   let w: OidcWorld;

@@ -9,27 +9,7 @@ import { ADMIN_TOKEN } from '../helpers/app.js';
 import { apiClient } from '../helpers/clients.js';
 import { seedAccount } from '../helpers/fixtures.js';
 import { lastMessage } from '../registration/outbox.js';
-import { authorize, browserFor, deliverLogoutNotices, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, startWorld, verifyLogoutToken, type OidcWorld } from './harness.js';
-
-const admin = (w: OidcWorld, method: string, path: string, body?: unknown) =>
-  fetch(`${w.issuer}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}), 'accept-language': 'it' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-
-async function signIn(w: OidcWorld, config: client.Configuration, id: string, username: string, b = browserFor(w)) {
-  const req = await authorize(w, config, id);
-  await b.get(req.url);
-  if (/\/flows\/login\//.test(b.url)) await fillLogin(b, username);
-  assert.ok(b.stoppedAt, `signed in: ${b.url} ${b.text().slice(0, 200)}`);
-  const tokens = await client.authorizationCodeGrant(config, new URL(b.stoppedAt!), {
-    pkceCodeVerifier: req.verifier,
-    expectedNonce: req.nonce,
-    expectedState: req.state,
-  });
-  return { tokens, b };
-}
+import { admin, authorize, browserFor, deliverLogoutNotices, fillLogin, oauthError, PASSWORD, rpConfig, seedPerson, signIn, startWorld, verifyLogoutToken, type OidcWorld } from './harness.js';
 
 describe('campus services and the end of access', () => {
   let w: OidcWorld;
