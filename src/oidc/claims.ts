@@ -68,15 +68,27 @@ const accountWithPerson = preparedQuery((db, id: string) =>
     .where('accounts.id', '=', id),
 );
 
-/** The provider's `findAccount`: only an active account is found (a suspended one's tokens stop working). */
-export async function findOidcAccount(ctx: AppContext, sub: string): Promise<OidcAccount | undefined> {
+/** An active account as the provider sees it, with its person's population (null without a person record). */
+export async function loadOidcAccount(ctx: AppContext, sub: string): Promise<{ account: OidcAccount; population: string | null } | undefined> {
   const row = await accountWithPerson.first(ctx.db.kysely, sub);
   if (!row || !canLogIn(row.status as AccountStatus)) return undefined;
   const claims = claimsOf(
     row,
     row.population !== null ? { population: row.population, givenName: row.given_name ?? '', familyName: row.family_name ?? '', role: row.role } : null,
   );
-  return { accountId: row.id, claims: async () => claims };
+  return { account: { accountId: row.id, claims: async () => claims }, population: row.population };
+}
+
+/**
+ * The provider's `findAccount`: only an active account is found (a suspended one's tokens stop
+ * working). With `admitted` (the populations of the service asking), only an account of one of
+ * them: a person the registrar moved to a population the service does not admit (a student who
+ * graduated and became an external user) gets no new token by refresh and no claims by userinfo.
+ */
+export async function findOidcAccount(ctx: AppContext, sub: string, admitted?: readonly string[]): Promise<OidcAccount | undefined> {
+  const found = await loadOidcAccount(ctx, sub);
+  if (!found || (admitted && !admitted.includes(found.population ?? ''))) return undefined;
+  return found.account;
 }
 
 /** The population of an account (null without a person record). */

@@ -11,7 +11,7 @@ import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, providerPages, renderFormPost, renderProviderError } from './provider-pages.js';
-import { clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
+import { clientMetadataOf, findConfigService, populationsOf, ServiceClientAdapter } from './services.js';
 
 export { oidcRoutes };
 
@@ -46,7 +46,7 @@ function policy(ctx: AppContext) {
     new interactionPolicy.Check('population_not_admitted', 'the service does not admit the population of this account', async (k: KoaContextWithOIDC) => {
       const accountId = k.oidc.session?.accountId;
       if (!accountId) return false;
-      const allowed = (k.oidc.client?.['tessera_populations'] as string[] | undefined) ?? [];
+      const allowed = populationsOf(k.oidc.client);
       const s = await lookup(k);
       const population = s?.accountId === accountId ? s.population : await populationOf(ctx, accountId);
       const admitted = allowed.includes(population ?? '');
@@ -114,7 +114,10 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     scopes: ['openid', 'offline_access', 'profile', 'email', 'institution'],
     // The languages of the pages a service may ask for with `ui_locales`.
     discovery: { ui_locales_supported: [...locales] },
-    findAccount: (_k, sub) => findOidcAccount(ctx, sub),
+    // At the token and userinfo endpoints the service asking must still admit the person's
+    // population (the registrar may have moved them since the grant); at the authorization
+    // endpoint the interaction's check answers instead, with the refusal page.
+    findAccount: (k, sub) => findOidcAccount(ctx, sub, k.oidc.route === 'token' || k.oidc.route === 'userinfo' ? populationsOf(k.oidc.client) : undefined),
     interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },
     routes: oidcRoutes,
     responseTypes: ['code'],

@@ -190,6 +190,9 @@ export function clientMetadataOf(s: Service, secret: string | null): ClientMetad
   };
 }
 
+/** The populations a service admits, read from the provider's client (none for no client). */
+export const populationsOf = (client: { [key: string]: unknown } | undefined): string[] => (client?.['tessera_populations'] as string[] | undefined) ?? [];
+
 /**
  * The provider's `Client` model, read from the services on every lookup: a service registered
  * through the API logs people in at once, on every instance, a changed one (a new secret, new

@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { ClaimsParameterMember, Client, Grant } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
-import { findOidcAccount } from './claims.js';
+import { loadOidcAccount } from './claims.js';
+import { populationsOf } from './services.js';
 
 /** Claims a request's `claims` parameter may always ask for, granted or not (as oidc-provider's filter). */
 const ALWAYS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -39,13 +40,16 @@ export async function plainUserinfo(ctx: AppContext, provider: Provider, req: Fa
   const token = await provider.AccessToken.find(value);
   if (!token || !token.scopes.has('openid') || token['x5t#S256'] || token.jkt || token.aud !== undefined) return undefined;
   if (!token.accountId || !token.clientId || !token.grantId) return undefined;
-  const [client, account, grant] = await Promise.all([
+  const [client, found, grant] = await Promise.all([
     provider.Client.find(token.clientId),
-    findOidcAccount(ctx, token.accountId),
+    loadOidcAccount(ctx, token.accountId),
     provider.Grant.find(token.grantId, { ignoreExpiration: true }),
   ]);
   if (!client || client.userinfoSignedResponseAlg || client.userinfoEncryptedResponseAlg) return undefined;
-  if (!account || !grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== token.accountId) return undefined;
+  // A person the service no longer admits (see findOidcAccount): the provider answers, refusing.
+  if (!found || !populationsOf(client).includes(found.population ?? '')) return undefined;
+  const { account } = found;
+  if (!grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== token.accountId) return undefined;
 
   // What the token's `claims` parameter asked for userinfo, less what the grant does not hold.
   const requested: Requested = { ...token.claims?.userinfo };
