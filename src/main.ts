@@ -5,6 +5,7 @@ import { buildServer } from './app/server.js';
 import { startHooks } from './app/start-hooks.js';
 import { pino } from 'pino';
 import { productionWarnings, readEnv } from './config/env.js';
+import { configWarnings } from './config/load-institution.js';
 import { connect } from './db/connect.js';
 import { whenDatabaseAnswers } from './db/wait.js';
 import { loggerOptions } from './observability/logger.js';
@@ -30,6 +31,7 @@ export async function serve(): Promise<{ app: FastifyInstance; ctx: AppContext }
     },
     { waitMs: 60_000, onWait: (err, next) => startLog.warn({ err, retryInMs: next }, 'the database does not answer yet; trying again') },
   );
+  for (const warning of configWarnings(ctx.config)) ctx.log.warn(warning);
   const app = await buildServer(ctx);
   const stops: Array<() => Promise<void> | void> = [];
   for (const hook of startHooks) {

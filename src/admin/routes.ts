@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { consentRecordsOf } from '../accounts/consent-records.js';
 import { findAccountByUsername, findPerson } from '../accounts/repository.js';
 import type { AppContext } from '../app/context.js';
 import { metaOf } from '../app/request-context.js';
@@ -56,6 +57,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
         timelineMore: history.more,
         provisioning: await provisioningStates(ctx.db.kysely, account.id),
         signIn: await signInStateOf(ctx, account),
+        // The person's recorded choices (registration, activation), each with the version of the text shown.
+        consents: person ? await consentRecordsOf(ctx.db.kysely, person.id) : [],
       };
     });
 

@@ -11,6 +11,14 @@ export const localizedText = z.union([
 ]);
 export type LocalizedText = z.infer<typeof localizedText>;
 
+/** An http(s) address that people open (javascript: and the like would run in the portal's page). */
+const webAddress = z.url({ protocol: /^https?$/, error: 'must be an http or https address' });
+
+/** An address given per language as localizedText is (`en` required, the others fall back to it). */
+const localizedAddress = z.union([webAddress, z.object({ en: webAddress, it: webAddress.optional(), el: webAddress.optional() }).strict()], {
+  error: 'must be an http or https address, or one per language: { en: …, it: …, el: … } (en required)',
+});
+
 export const populationIds = ['student', 'staff', 'school_staff', 'school', 'external'] as const;
 export type PopulationId = (typeof populationIds)[number];
 
@@ -78,6 +86,28 @@ const consentSchema = z
   .strict();
 export type ConsentConfig = z.infer<typeof consentSchema>;
 
+/** The consents of a step: each id once (a choice is recorded under its id). */
+const consentList = z
+  .array(consentSchema)
+  .default([])
+  .superRefine((list, c) => {
+    list.forEach((consent, i) => {
+      if (list.findIndex((other) => other.id === consent.id) < i) c.addIssue({ code: 'custom', path: [i, 'id'], message: `repeats the consent id ${consent.id}` });
+    });
+  });
+
+/**
+ * The privacy notice a step links to (GDPR art. 13): where to read it, per language, and its
+ * version, recorded with the person's acceptance (art. 7(1)) under the consent id `privacy`.
+ */
+const privacyNoticeSchema = z
+  .object({
+    url: localizedAddress,
+    version: z.string().min(1).max(40),
+  })
+  .strict();
+export type PrivacyNoticeConfig = z.infer<typeof privacyNoticeSchema>;
+
 const pinDefaults = { ttlMinutes: 10, maxAttempts: 5, resendCooldownSeconds: 60, maxPerHour: 5 };
 const activationSchema = z
   .object({
@@ -97,7 +127,7 @@ const activationSchema = z
     /** Answer an unknown contact exactly like a known one (and send nothing). */
     enumerationSafe: z.boolean().default(false),
     /** The privacy choices offered before the password step. */
-    consents: z.array(consentSchema).default([]),
+    consents: consentList,
     /** Text shown with the data on file, before the person confirms them. */
     instructions: localizedText.optional(),
   })
@@ -167,6 +197,14 @@ const registrationSchema = z
     emailsPerRegistration: z.number().int().min(1).max(50).default(5),
     /** New registrations (each sends an email) accepted from one client address per hour; 0: no limit. */
     registrationsPerAddressPerHour: z.number().int().min(0).default(10),
+    /** The notice linked from the privacy checkbox (a start without one, where people register, warns). */
+    privacyNotice: privacyNoticeSchema.optional(),
+    /** Further choices offered with the privacy checkbox, as activation's (`privacy` is the notice's own id). */
+    consents: consentList.superRefine((list, c) => {
+      list.forEach((consent, i) => {
+        if (consent.id === 'privacy') c.addIssue({ code: 'custom', path: [i, 'id'], message: 'is the privacy notice’s own id (privacyNotice): give this consent another id' });
+      });
+    }),
   })
   .strict();
 

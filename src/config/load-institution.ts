@@ -35,9 +35,27 @@ export function parseInstitution(text: string, file = 'institution.yaml'): Insti
     // A key the file leaves out is said to be missing, not "Invalid input".
     let at: unknown = input;
     for (const k of issue.path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[k] : undefined;
+    // A rule of the file's own (a key needed because of another) says why it is needed.
     const reason =
-      issue.code === 'unrecognized_keys' ? `has unknown key(s): ${issue.keys.join(', ')}` : at === undefined && issue.path.length > 0 ? 'is required but missing' : issue.message;
+      issue.code === 'unrecognized_keys'
+        ? `has unknown key(s): ${issue.keys.join(', ')}`
+        : at === undefined && issue.path.length > 0 && issue.code !== 'custom'
+          ? 'is required but missing'
+          : issue.message;
     throw new ConfigError(file, key, reason);
   }
   return parsed.data;
+}
+
+/**
+ * What a configuration leaves out that the institution should not: logged as warnings at start.
+ * People who register themselves are to be shown the privacy notice and accept it (GDPR art. 13
+ * and 7(1)); without `registration.privacyNotice` the checkbox links to nothing and the recorded
+ * acceptance names no version.
+ */
+export function configWarnings(c: InstitutionConfig): string[] {
+  const registers = Object.values(c.populations).some((p) => p?.activation.includes('registration'));
+  return registers && !c.registration.privacyNotice
+    ? ['registration.privacyNotice is not set although people register themselves (activation: [registration]): the privacy checkbox links to no notice and the acceptance recorded names no version; give its url and version']
+    : [];
 }

@@ -101,6 +101,9 @@ export const fieldCodes = [
   'field.invalid_encoding',
   'field.control_character',
   'name.invalid',
+  // Registration: the privacy notice not accepted; a further consent the institution requires not given.
+  'consent.required',
+  'consent.needed',
   'email.invalid',
   'phone.invalid',
   // A landline (or toll-free, premium-rate number) given where a mobile receives SMS.

@@ -63,6 +63,8 @@ describe('activation-pin through the JSON API', () => {
     assert.equal(r.body.state, 'awaiting_consent');
     assert.equal(r.body.data.username, 'S2001');
     assert.deepEqual(r.body.data.consents.map((x: any) => x.id), ['directory', 'terms']);
+    // Each consent field says what is recorded with the choice, as registration's do.
+    assert.deepEqual(r.body.fields.filter((f: any) => f.consent).map((f: any) => [f.name, f.consent]), [['consents.directory', { id: 'directory', version: 'v1' }], ['consents.terms', { id: 'terms', version: 't3' }]]);
 
     r = await c.submit(KIND, started.body.id, { dataAccurate: true, consents: { directory: true } });
     assert.equal(r.status, 422);

@@ -44,6 +44,10 @@ describe('registration in a real browser (English)', { skip: existsSync(CHROMIUM
     const page = await browser.newPage({ locale: 'en-GB' });
     await page.goto(`${base}/flows/registration?lang=en`);
     assert.equal(await page.locator('h1').textContent(), 'Register');
+    // The privacy notice, linked next to its checkbox (which it describes), in the page's language.
+    const notice = page.getByRole('link', { name: 'Read the privacy notice (version 2026-09)' });
+    assert.equal(await notice.getAttribute('href'), 'https://www.unidemo.example.org/en/privacy/registration');
+    assert.equal(await page.getByLabel(/privacy notice/).getAttribute('aria-describedby'), 'f-consents-notice');
     assert.deepEqual(await axeViolations(page), []);
     await page.getByLabel('Username').fill('emma.external');
     await page.getByLabel('Password', { exact: true }).fill('Brera-Pinacoteca-9');
@@ -82,5 +86,24 @@ describe('registration in a real browser (English)', { skip: existsSync(CHROMIUM
     assert.match(await page.locator('main').innerText(), /emma\.external/);
     assert.deepEqual(await axeViolations(page), []);
     await page.close();
+  });
+
+  it('a further consent the institution requires, left unticked: its error, the notice linked once, no accessibility violation (Greek)', async () => {
+    t.ctx.config.registration.consents = [{ id: 'terms', version: '2026-10', required: true, text: { en: 'I accept the terms of use', el: 'Αποδέχομαι τους όρους χρήσης' } }];
+    try {
+      const page = await browser.newPage({ locale: 'el-GR' });
+      await page.goto(`${base}/flows/registration?lang=el`);
+      assert.equal(await page.getByRole('link', { name: /Διαβάστε την ενημέρωση για την προστασία δεδομένων/ }).count(), 1);
+      await page.getByLabel('Όνομα χρήστη').fill('eleni.external');
+      await page.getByLabel(/Διάβασα την ενημέρωση/).check();
+      await page.locator('button[value="submit"]').click();
+      await page.waitForSelector('.error-summary');
+      assert.match(await page.locator('.error-summary').innerText(), /Αποδέχομαι τους όρους χρήσης: Για να εγγραφείτε πρέπει να δώσετε αυτή τη συναίνεση\./);
+      assert.equal(await page.getByLabel('Αποδέχομαι τους όρους χρήσης').getAttribute('aria-invalid'), 'true');
+      assert.deepEqual(await axeViolations(page), []);
+      await page.close();
+    } finally {
+      t.ctx.config.registration.consents = [];
+    }
   });
 });

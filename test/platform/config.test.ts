@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,6 +20,18 @@ describe('configuration', () => {
     assert.equal(isDemo, true);
     assert.equal(config.passwordPolicy.minLength, 8);
     assert.equal(config.populations.student?.mailbox, '{externalId}@studenti.{domain}');
+  });
+
+  it('the example configuration of the README is valid, and the demo links a privacy notice for its registrations', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = /## Configure an institution[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'the README has an example configuration');
+    const config = parseInstitution(example, 'README.md');
+    assert.equal(config.registration.privacyNotice?.version, '2026-09');
+    assert.deepEqual(config.registration.consents.map((c) => c.id), ['open_days']);
+    const demo = loadInstitution(undefined).config;
+    assert.ok(demo.populations.external?.activation.includes('registration'));
+    assert.match(String((demo.registration.privacyNotice?.url as Record<string, string>).el), /^https:\/\//);
   });
 
   it('names the file, the key and what is wrong', () => {

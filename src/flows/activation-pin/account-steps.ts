@@ -1,7 +1,7 @@
 import { activateAccount } from '../../accounts/activate.js';
+import { recordConsents } from '../../accounts/consent-records.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import type { AppContext } from '../../app/context.js';
-import { randomId } from '../../app/secret.js';
 import { audit } from '../../audit/audit.js';
 import { checkNewPassword } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
@@ -9,18 +9,16 @@ import { suggestPasswords } from '../../auth/suggest-passwords.js';
 import { amkaMatchesBirthDate, isValidAmka, normalizeAmka } from '../../domain/amka.js';
 import { checkInsuranceNumber } from '../../domain/insurance-number.js';
 import type { Locale } from '../../i18n/index.js';
-import { localized } from '../../views/localized.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { parseInput } from '../kernel/input.js';
 import { summarizeRecord } from './record-summary.js';
-import { consentField, consentInput, nationalIdInput, passwordInput, readConsents, unknownConsents, type ActivationPinData } from './machine.js';
+import { consentProblems, readConsents, shownConsents } from '../kernel/consents.js';
+import { consentInput, nationalIdInput, passwordInput, type ActivationPinData } from './machine.js';
 import { fail, type Outcome, type Req } from './outcome.js';
 
 /** The institution's consents in `locale`, with their versions. */
-export function consentsOf(ctx: AppContext, locale: Locale) {
-  return ctx.config.activation.consents.map((c) => ({ id: c.id, text: localized(c.text, locale), version: c.version, required: c.required }));
-}
+export const consentsOf = (ctx: AppContext, locale: Locale) => shownConsents(ctx.config.activation.consents, locale);
 
 /**
  * AMKA, or country + insurance / EHIC number. An AMKA must carry the record's birth date
@@ -99,9 +97,7 @@ export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Rec
   if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
   const consents = consentsOf(ctx, req.locale);
   const choices = readConsents(input, consents.map((c) => c.id));
-  const fields: Record<string, string> = {};
-  for (const c of consents) if (c.required && !choices[c.id]) fields[consentField(c.id)] = 'field.required';
-  for (const id of unknownConsents(input, consents.map((c) => c.id))) fields[consentField(id)] = 'field.invalid';
+  const fields = consentProblems(input, consents, choices, () => 'field.required');
   if (!parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
   if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
   const now = ctx.clock.now();
@@ -110,13 +106,7 @@ export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Rec
     state: 'awaiting_password',
     data: { ...data, suggestions: suggestPasswords(ctx, 3, data.username ?? undefined) },
     async commit(tx) {
-      if (consents.length > 0) {
-        const at = now.toISOString();
-        await tx
-          .insertInto('consent_records')
-          .values(consents.map((c) => ({ id: randomId(), person_id: data.personId!, account_id: data.accountId, consent_id: c.id, version: c.version, granted: choices[c.id] ? 1 : 0, locale: req.locale, at })))
-          .execute();
-      }
+      const recorded = await recordConsents(tx, { personId: data.personId!, accountId: data.accountId }, consents, choices, now, req.locale);
       await audit(tx, now, {
         actor: 'anonymous',
         action: 'activation.data_confirmed',
@@ -124,7 +114,7 @@ export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Rec
         personId: data.personId,
         ip: req.meta.ip,
         correlationId: req.meta.correlationId,
-        details: { consents: Object.fromEntries(consents.map((c) => [c.id, { version: c.version, granted: choices[c.id] }])) },
+        details: { consents: recorded },
       });
     },
   };

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { checkbox, secret } from '../kernel/input.js';
+import type { Locale } from '../../i18n/index.js';
+import { consentFieldSpecs, type ShownConsent } from '../kernel/consents.js';
 import type { FieldSpec } from '../kernel/types.js';
 import type { RecordSummary } from './record-summary.js';
 
@@ -68,29 +70,6 @@ export function cleanPin(s: string): string | null {
   return /^\d{6}$/.test(v) ? v : null;
 }
 
-/** The consent checkboxes are named `consents.<id>` in forms; the API sends an object. */
-const consentObject = (input: Record<string, unknown>): Record<string, unknown> =>
-  (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
-
-export const consentField = (id: string) => `consents.${id}`;
-
-/**
- * Consents named in the input that the institution does not ask for (a mistyped id): each is an
- * invalid field, so a choice the person believes recorded is never silently dropped.
- */
-export function unknownConsents(input: Record<string, unknown>, ids: string[]): string[] {
-  const obj = consentObject(input);
-  const named = [...Object.keys(obj), ...Object.keys(input).filter((k) => k.startsWith('consents.')).map((k) => k.slice('consents.'.length))];
-  return [...new Set(named.filter((id) => !ids.includes(id)))];
-}
-
-/** Reads the consents from a form (`consents.<id>`) or a JSON object (`consents: {id: bool}`). */
-export function readConsents(input: Record<string, unknown>, ids: string[]): Record<string, boolean> {
-  const obj = consentObject(input);
-  const truthy = (v: unknown) => v === true || v === 'true' || v === 'on' || v === '1';
-  return Object.fromEntries(ids.map((id) => [id, truthy(obj[id]) || truthy(input[consentField(id)])]));
-}
-
 /** `mobileHint`: the hint in the page's language, naming the institution's default country. */
 export function contactFields(mobileHint = 'activation-pin.mobileHelp'): FieldSpec[] {
   return [
@@ -109,9 +88,9 @@ export function nationalIdFields(mode: 'amka' | 'insurance', countries: Array<{ 
   ];
 }
 
-export function consentFields(consents: Array<{ id: string; text: string; required: boolean }>): FieldSpec[] {
+export function consentFields(consents: ShownConsent[], locale: Locale): FieldSpec[] {
   return [
-    ...consents.map((c): FieldSpec => ({ name: consentField(c.id), type: 'checkbox', required: c.required, labelText: c.text })),
+    ...consentFieldSpecs(consents, locale),
     { name: 'dataAccurate', type: 'checkbox', required: true, hint: 'activation-pin.dataAccurateHelp' },
   ];
 }

@@ -90,7 +90,7 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
         const consents = consentsOf(ctx, locale);
         const instructions = ctx.config.activation.instructions;
         return {
-          fields: consentFields(consents),
+          fields: consentFields(consents, locale),
           actions: ['submit'],
           data: {
             username: data.username,

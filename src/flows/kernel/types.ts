@@ -23,6 +23,18 @@ export interface FieldSpec {
   maxLength?: number;
   /** The value the field starts with (what the person typed wins when the page is shown again). */
   value?: string;
+  /** A consent's checkbox (its text is `labelText`): what is recorded with the choice, and the notice it refers to. */
+  consent?: ConsentSpec;
+}
+
+/** What an app needs to show a consent besides its text, and what is recorded with the person's choice. */
+export interface ConsentSpec {
+  /** The consent's id (recorded with the choice). */
+  id: string;
+  /** The version of the text shown (recorded with the choice). */
+  version: string;
+  /** The institution's notice the consent refers to: its address in the view's language, its version, and the link's text. */
+  notice?: { url: string; version: string; text: string };
 }
 
 export interface FlowMessage {

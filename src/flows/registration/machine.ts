@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NAME_MAX_LENGTH, nameProblem } from '../../domain/person-fields.js';
-import { checkbox, secret, text } from '../kernel/input.js';
+import { consentField, PRIVACY_CONSENT } from '../kernel/consents.js';
+import { secret, text } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
 
 /**
@@ -56,17 +57,22 @@ export const detailsInput = z.object({
   birthDate: z.string({ error: 'field.required' }).pipe(z.iso.date('date.invalid')),
   mobile: text(40),
   email: emailInput(),
-  consents: z.preprocess(
-    (v) => (v && typeof v === 'object' ? (v as Record<string, unknown>).privacy : v),
-    checkbox().refine((v) => v === true, 'consent.required'),
-  ),
+  // `consents` (the privacy notice's acceptance and the institution's further choices) is read
+  // and checked as every step's consents are (kernel/consents.ts).
   registrantType: z.enum(registrantTypes, 'field.invalid').default('person'),
 });
 
 export const tokenInput = z.object({ token: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(200, 'field.invalid') });
 export const changeEmailInput = z.object({ email: emailInput() });
 
-export function detailsFields(policyHint: string, registrantOptions: Array<{ value: string; label: string }>): FieldSpec[] {
+/**
+ * The input of a consent of the details step: `consents` for the privacy notice's acceptance (its
+ * name since registration began), `consents.<id>` for the institution's further ones.
+ */
+export const consentInputName = (id: string) => (id === PRIVACY_CONSENT ? 'consents' : consentField(id));
+
+/** The details step's fields; `consents`: the privacy checkbox first, then the further consents. */
+export function detailsFields(policyHint: string, registrantOptions: Array<{ value: string; label: string }>, consents: FieldSpec[]): FieldSpec[] {
   return [
     { name: 'username', type: 'text', required: true, autocomplete: 'username', hint: 'registration.usernameHelp', maxLength: 40 },
     { name: 'password', type: 'password', required: true, autocomplete: 'new-password', hint: policyHint },
@@ -77,7 +83,7 @@ export function detailsFields(policyHint: string, registrantOptions: Array<{ val
     { name: 'mobile', type: 'tel', required: true, autocomplete: 'tel', hint: 'registration.mobileHelp', maxLength: 40 },
     { name: 'email', type: 'email', required: true, autocomplete: 'email', hint: 'registration.emailHelp', maxLength: 254 },
     { name: 'registrantType', type: 'radio', required: false, options: registrantOptions },
-    { name: 'consents', type: 'checkbox', required: true },
+    ...consents,
   ];
 }
 

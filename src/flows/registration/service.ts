@@ -5,6 +5,7 @@ import { canTakeSms, toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { formatTime } from '../../auth/credentials.js';
 import { randomId } from '../../app/secret.js';
+import { recordConsents } from '../../accounts/consent-records.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { AppError } from '../../errors/app-error.js';
@@ -13,7 +14,8 @@ import { timeZoneLabel } from '../../i18n/dates.js';
 import { localized } from '../../views/localized.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
-import { changeEmailInput, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
+import { consentFieldSpecs, consentProblems, noticeIn, PRIVACY_CONSENT, readConsents, shownConsents, type ShownConsent } from '../kernel/consents.js';
+import { changeEmailInput, consentInputName, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
 import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, voidRegistrations } from './records.js';
 import { activateByToken } from './verify.js';
 import { addressAtLimit, emailLimit, holdEmailPlace, takeAddressPlace } from './limits.js';
@@ -52,6 +54,28 @@ function closedFor(ctx: AppContext, type: string, locale: Locale): Failure | nul
   // The institution's own message is shown as given (an unknown key translates to itself).
   return { ok: false, code: 'registration.closed', status: 403, fields: { registrantType: 'registration.closed' }, ...(r.closedMessage ? { details: [{ key: localized(r.closedMessage, locale) }] } : {}) };
 }
+
+/**
+ * The consents of the details step in `locale`: the acceptance of the institution's privacy notice
+ * (required, recorded as `privacy` with the notice's version; the version is empty for an
+ * institution that configured no notice, which none whose people register themselves may do), then
+ * the institution's further consents, each referring to the notice.
+ */
+export function registrationConsents(ctx: AppContext, locale: Locale): ShownConsent[] {
+  const { privacyNotice, consents } = ctx.config.registration;
+  const privacy: ShownConsent = {
+    id: PRIVACY_CONSENT,
+    text: translate(locale, 'field.consents'),
+    version: privacyNotice?.version ?? '',
+    required: true,
+    ...(privacyNotice ? { notice: noticeIn(privacyNotice, locale) } : {}),
+  };
+  return [privacy, ...shownConsents(consents, locale, privacyNotice)];
+}
+
+/** The consents' problems: the privacy notice not accepted (`consent.required`), a further required one not given (`consent.needed`), an unknown one. */
+const consentsRefused = (input: Record<string, unknown>, consents: ShownConsent[], choices: Record<string, boolean>) =>
+  consentProblems(input, consents, choices, (id) => (id === PRIVACY_CONSENT ? 'consent.required' : 'consent.needed'), consentInputName);
 
 /** One input of the details step parsed on its own: its value, or undefined when it is not valid. */
 function detailValue<K extends keyof typeof detailsInput.shape>(input: Record<string, unknown>, key: K): z.infer<typeof detailsInput>[K] | undefined {
@@ -98,12 +122,16 @@ function detailsProblems(ctx: AppContext, input: Record<string, unknown>, shape:
 }
 
 async function details(ctx: AppContext, flow: { id: string; data: RegistrationData }, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<RegistrationData>> {
+  // The consents as this page shows them: their versions are recorded with the choices.
+  const consents = registrationConsents(ctx, req.locale);
+  const choices = readConsents(input, consents.map((c) => c.id), PRIVACY_CONSENT);
+  const refused = consentsRefused(input, consents, choices);
   const parsed = parseInput(detailsInput, input);
-  if (!parsed.ok) return detailsProblems(ctx, input, parsed.fields)!;
+  if (!parsed.ok) return detailsProblems(ctx, input, { ...parsed.fields, ...refused })!;
   const v = parsed.value;
   const closed = closedFor(ctx, v.registrantType, req.locale);
   if (closed) return closed;
-  const problems = detailsProblems(ctx, input, {});
+  const problems = detailsProblems(ctx, input, refused);
   if (problems) return problems;
   const mobile = normaliseMobile(ctx, v.mobile)!;
   const now = ctx.clock.now();
@@ -149,7 +177,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
           contract_type: null,
           entitlements: '[]',
           // The language the person registered in: later emails (lifecycle jobs) use it.
-          extra: JSON.stringify({ registrantType: v.registrantType, consents: { privacy: true, at }, locale: req.locale }),
+          // (The choices of consent are recorded below, as activation's are.)
+          extra: JSON.stringify({ registrantType: v.registrantType, locale: req.locale }),
           source_hash: 'registration',
           created_at: at,
           updated_at: at,
@@ -182,7 +211,9 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
         throw e;
       }
       await tx.insertInto('registrations').values({ account_id: accountId, flow_id: flow.id, email_lower: emailLower, created_at: at, expires_at: expiresAt.toISOString(), verified_at: null }).execute();
-      await auditRegistration(tx, now, 'registration.created', accountId, personId, req.meta, { registrantType: v.registrantType });
+      // Now, with the versions shown: a notice changed while the email waits to be confirmed does not change what was accepted.
+      const recorded = await recordConsents(tx, { personId, accountId }, consents, choices, now, req.locale);
+      await auditRegistration(tx, now, 'registration.created', accountId, personId, req.meta, { registrantType: v.registrantType, consents: recorded });
       await sendVerificationLink(ctx, tx, { accountId, to: v.email, name: v.givenName, username: v.username, expiresAt, locale: req.locale });
     },
   };
@@ -305,7 +336,8 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
     const t = (k: string, p?: Record<string, string | number>) => translate(locale, k, p);
     if (state === 'awaiting_details') {
       const options = registrantTypes.map((r) => ({ value: r, label: t(`registrantType.${r}`) }));
-      return { fields: detailsFields(policyHint(ctx, t), options), actions: ['submit'], data: {} };
+      const consents = consentFieldSpecs(registrationConsents(ctx, locale), locale, consentInputName);
+      return { fields: detailsFields(policyHint(ctx, t), options, consents), actions: ['submit'], data: {} };
     }
     if (pastLifetime(ctx, data)) return { fields: [], actions: [], data: { voided: true, registerAgain: '/flows/registration' } };
     return {

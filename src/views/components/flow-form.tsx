@@ -12,13 +12,18 @@ const specific = (kind: string, group: 'field' | 'action', name: string): string
 const fieldLabel = (f: FieldSpec, kind: string | undefined, t: T): string =>
   f.labelText ?? t(f.label ?? (kind ? specific(kind, 'field', f.name) : `field.${f.name}`));
 
-/** One field with its label, hint and errors; `kind` picks a page's own labels (`<kind>.field.<name>`). */
-export function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: FlowMessage[]; t: T }) {
+/**
+ * One field with its label, hint and errors; `kind` picks a page's own labels (`<kind>.field.<name>`).
+ * `withNotice`: a consent's checkbox links the notice it refers to (once per page: FlowForm).
+ */
+export function FieldInput(props: { f: FieldSpec; kind: string; value: string; errors: FlowMessage[]; t: T; withNotice?: boolean }) {
   const { f, value, t } = props;
   const id = `f-${f.name}`;
   const hintId = f.hint ? `${id}-hint` : '';
+  const notice = props.withNotice ? f.consent?.notice : undefined;
+  const noticeId = notice ? `${id}-notice` : '';
   const errorIds = props.errors.map((_, i) => `${id}-err${i}`);
-  const describedBy = [hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
+  const describedBy = [noticeId, hintId, ...errorIds].filter(Boolean).join(' ') || undefined;
   const invalid = props.errors.length > 0;
   const label = fieldLabel(f, props.kind, t);
   const common = {
@@ -40,6 +45,11 @@ export function FieldInput(props: { f: FieldSpec; kind: string; value: string; e
       <div class={`field checkbox${invalid ? ' has-error' : ''}`}>
         <input type="checkbox" value="true" checked={value === 'true'} {...common} />
         <label for={id}>{label}</label>
+        {notice ? (
+          <p class="consent-notice" id={noticeId}>
+            <a href={notice.url}>{notice.text}</a>
+          </p>
+        ) : null}
         {hint}
         {errors}
       </div>
@@ -140,11 +150,19 @@ export function FlowForm(props: { view: FlowView; csrf: string; values: Record<s
   const byField = new Map<string, FlowMessage[]>();
   for (const m of view.messages) if (m.field) byField.set(m.field, [...(byField.get(m.field) ?? []), m]);
   const secondary = view.actions.filter((a) => a !== 'submit');
+  // A notice is linked next to the first consent that refers to it (the privacy checkbox), not again.
+  const linked = new Set<string>();
+  const withNotice = (f: FieldSpec) => {
+    const url = f.consent?.notice?.url;
+    if (!url || linked.has(url)) return false;
+    linked.add(url);
+    return true;
+  };
   return (
     <form method="post" action={`/flows/${view.kind}/${view.id}`} class="flow-form" noValidate>
       <input type="hidden" name="_csrf" value={props.csrf} />
       {view.fields.map((f) => (
-        <FieldInput f={f} kind={view.kind} value={props.values[f.name] ?? f.value ?? ''} errors={byField.get(f.name) ?? []} t={t} />
+        <FieldInput f={f} kind={view.kind} value={props.values[f.name] ?? f.value ?? ''} errors={byField.get(f.name) ?? []} t={t} withNotice={withNotice(f)} />
       ))}
       <div class="actions">
         {view.actions.includes('submit') ? (

@@ -1,0 +1,95 @@
+import type { ConsentConfig, PrivacyNoticeConfig } from '../../config/institution-schema.js';
+import { translate, type Locale } from '../../i18n/index.js';
+import { localized } from '../../views/localized.js';
+import type { FieldSpec } from './types.js';
+
+/**
+ * The consents a step offers (activation by PIN, registration): read from a form or a JSON body,
+ * checked, and described to the page and to apps. Each choice is recorded with the version of the
+ * text the person was shown (accounts/consent-records.ts).
+ */
+
+/** The id under which the acceptance of the institution's privacy notice is recorded. */
+export const PRIVACY_CONSENT = 'privacy';
+
+/** A consent as a step shows it: its text in the page's language, and its version. */
+export interface ShownConsent {
+  id: string;
+  text: string;
+  version: string;
+  required: boolean;
+  /** The notice the consent refers to, in the page's language. */
+  notice?: { url: string; version: string };
+}
+
+/** The institution's consents in `locale`, with their versions (and the notice they refer to). */
+export function shownConsents(list: readonly ConsentConfig[], locale: Locale, notice?: PrivacyNoticeConfig): ShownConsent[] {
+  const n = notice && noticeIn(notice, locale);
+  return list.map((c) => ({ id: c.id, text: localized(c.text, locale), version: c.version, required: c.required, ...(n ? { notice: n } : {}) }));
+}
+
+/** The privacy notice in `locale`: its address in that language (English when it has none) and its version. */
+export const noticeIn = (notice: PrivacyNoticeConfig, locale: Locale) => ({ url: localized(notice.url, locale), version: notice.version });
+
+/** The consent checkboxes are named `consents.<id>` in forms; the API sends an object. */
+export const consentField = (id: string) => `consents.${id}`;
+
+const consentObject = (input: Record<string, unknown>): Record<string, unknown> =>
+  (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
+
+const truthy = (v: unknown) => v === true || v === 'true' || v === 'on' || v === '1';
+
+/**
+ * Consents named in the input that the institution does not ask for (a mistyped id): each is an
+ * invalid field, so a choice the person believes recorded is never silently dropped.
+ */
+export function unknownConsents(input: Record<string, unknown>, ids: string[]): string[] {
+  const obj = consentObject(input);
+  const named = [...Object.keys(obj), ...Object.keys(input).filter((k) => k.startsWith('consents.')).map((k) => k.slice('consents.'.length))];
+  return [...new Set(named.filter((id) => !ids.includes(id)))];
+}
+
+/**
+ * Reads the consents from a form (`consents.<id>`) or a JSON object (`consents: {id: bool}`).
+ * `bare`: the consent that a plain `consents` value (a form's `consents=true`, JSON `true`) gives.
+ */
+export function readConsents(input: Record<string, unknown>, ids: string[], bare?: string): Record<string, boolean> {
+  const obj = consentObject(input);
+  return Object.fromEntries(ids.map((id) => [id, truthy(obj[id]) || truthy(input[consentField(id)]) || (id === bare && truthy(input.consents))]));
+}
+
+/**
+ * The field codes of the consents in `input`: `missing(id)` for each required one not given,
+ * `field.invalid` for each the institution does not ask for. `fieldOf` names a consent's field.
+ */
+export function consentProblems(
+  input: Record<string, unknown>,
+  consents: readonly ShownConsent[],
+  choices: Record<string, boolean>,
+  missing: (id: string) => string,
+  fieldOf: (id: string) => string = consentField,
+): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const c of consents) if (c.required && !choices[c.id]) fields[fieldOf(c.id)] = missing(c.id);
+  for (const id of unknownConsents(input, consents.map((c) => c.id))) fields[consentField(id)] = 'field.invalid';
+  return fields;
+}
+
+/**
+ * The checkbox of each consent: its text as the label, whether it is required, and (under
+ * `consent`) its id, the version of its text and the notice it refers to, for an app to show and
+ * for the page to link. `fieldOf` names a field otherwise than `consents.<id>`.
+ */
+export function consentFieldSpecs(consents: readonly ShownConsent[], locale: Locale, fieldOf: (id: string) => string = consentField): FieldSpec[] {
+  return consents.map((c) => ({
+    name: fieldOf(c.id),
+    type: 'checkbox',
+    required: c.required,
+    labelText: c.text,
+    consent: {
+      id: c.id,
+      version: c.version,
+      ...(c.notice ? { notice: { ...c.notice, text: translate(locale, 'consent.noticeLink', { version: c.notice.version }) } } : {}),
+    },
+  }));
+}
