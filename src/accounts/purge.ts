@@ -1,11 +1,13 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Actor } from '../audit/audit.js';
 import type { Dialect } from '../db/connect.js';
+import { idSet } from '../db/id-set.js';
 import type { Database } from '../db/schema.js';
 import { accountStatuses, canTransition, type AccountStatus } from '../domain/account-status.js';
 import type { AppContext } from '../app/context.js';
 import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { targetSpecs } from '../provisioning/targets.js';
+import { markRecordsPurged } from './purged-records.js';
 
 export interface PurgedAccount {
   id: string;
@@ -28,18 +30,10 @@ const purgeable = accountStatuses.flatMap((s) => {
 export const purgeableStatuses: AccountStatus[] = purgeable.map((p) => p.status);
 
 /**
- * The ids of a batch as ONE bound parameter (a JSON array on SQLite, a text array on PostgreSQL):
- * a batch of any size binds as fast as one id, and no statement meets the parameter limit.
- */
-export function idSet(dialect: Dialect, ids: readonly string[]): RawBuilder<string> {
-  return dialect === 'postgres' ? sql<string>`(select unnest(${[...ids]}::text[]))` : sql<string>`(select value from json_each(${JSON.stringify(ids)}))`;
-}
-
-/**
  * Purges a batch of accounts inside `tx`, set-based so that a job can purge a million accounts
  * with a handful of statements per batch: each account moves to `purged` through the lifecycle
  * (one audit entry per account, as transitionAccount writes it, naming the intermediate steps),
- * its personal data goes (person row, sessions, flows, codes, pending registration), and its
+ * its personal data goes (person row, consent records, sessions, flows, codes, pending registration), and its
  * username and address become free again. The audit log keeps its rows. Accounts already purged,
  * or that the lifecycle cannot purge, are skipped, so running the same batch twice changes nothing
  * the second time.
@@ -57,6 +51,12 @@ export interface PurgeHow {
   reason: string;
   at: Date;
   provisioning: Pick<AppContext, 'config' | 'env'>;
+  /**
+   * The registrar still lists these people after their record ended: leave a marker of each
+   * purged record (purged-records.ts), so that its next file does not bring them back. Keyed with
+   * these secrets. Registrations (no registrar record) need none.
+   */
+  markRecords?: Pick<AppContext, 'secrets'>;
 }
 
 /**
@@ -131,6 +131,15 @@ export async function purgeSelected(
   // After the accounts let go of them: deleting a person still referenced would make the
   // database null the reference row by row.
   const persons = rows.map((r) => r.person_id).filter((p): p is string => p !== null);
-  if (persons.length) await tx.deleteFrom('persons').where('id', 'in', idSet(dialect, persons)).execute();
+  if (persons.length && how.markRecords) {
+    const records = await tx.selectFrom('persons').select(['population', 'external_id']).where('id', 'in', idSet(dialect, persons)).execute();
+    await markRecordsPurged(tx, how.markRecords, records, how.at, how.reason);
+  }
+  if (persons.length) {
+    // The choices the person made go with them: a record of consent is proof about someone only
+    // while there is someone it is about.
+    await tx.deleteFrom('consent_records').where('person_id', 'in', idSet(dialect, persons)).execute();
+    await tx.deleteFrom('persons').where('id', 'in', idSet(dialect, persons)).execute();
+  }
   return rows.map((r) => ({ id: r.id, username: r.username }));
 }

@@ -5,18 +5,19 @@ import { preparedQuery } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 
 /**
- * A condition on an account row (`accounts.id` in scope): the audit log holds no `action` of that
- * account later than `after.at` (a value, or a column of the query such as a job mark's time), or
- * at it too with `>=`. Lifecycle jobs ask it: no sign-in since, no change of status since.
+ * A condition on an account row (`accounts.id` in scope): the audit log holds no `action` (or none
+ * of several) of that account later than `after.at` (a value, or a column of the query such as a
+ * job mark's time), or at it too with `>=`. Lifecycle jobs ask it: no use since, no change of
+ * status since.
  */
-export function noAuditEntry(eb: ExpressionBuilder<Database, 'accounts'>, action: string, after: { op: '>' | '>='; at: string | Expression<string> }) {
+export function noAuditEntry(eb: ExpressionBuilder<Database, 'accounts'>, action: string | readonly string[], after: { op: '>' | '>='; at: string | Expression<string> }) {
   return eb.not(
     eb.exists(
       eb
         .selectFrom('audit_log')
         .select('audit_log.id')
         .whereRef('audit_log.account_id', '=', 'accounts.id')
-        .where('audit_log.action', '=', action)
+        .where('audit_log.action', typeof action === 'string' ? '=' : 'in', action)
         .where('audit_log.at', after.op, after.at),
     ),
   );

@@ -23,7 +23,9 @@ interface ImportCliOptions {
 /** The summary and the first rejected rows, for people reading a terminal or a log. */
 function summary(report: ImportReport): string {
   const counts = { created: report.created, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length };
-  const lines = [translate('en', report.dryRun ? 'import.summaryDry' : 'import.summary', counts)];
+  let line = translate('en', report.dryRun ? 'import.summaryDry' : 'import.summary', counts);
+  if (report.skippedPurged) line += `, ${translate('en', 'import.summarySkippedPurged', { skippedPurged: report.skippedPurged })}`;
+  const lines = [line];
   const shown = report.rejected.slice(0, 50);
   for (const r of shown) {
     lines.push(`  row ${r.row}${r.externalId ? ` (${r.externalId})` : ''}: ${r.errors.map((e) => `${e.field} ${e.code}`).join(', ')}`);
@@ -89,7 +91,7 @@ export function importCommand(program: Command): void {
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : summary(report));
         // Rows rejected beside rows imported are reported, and the import did its work: exit 0.
         // Every row rejected (a wrong --population, a file of another kind) is a failed import.
-        const total = report.created + report.updated + report.unchanged + report.rejected.length;
+        const total = report.created + report.updated + report.unchanged + (report.skippedPurged ?? 0) + report.rejected.length;
         if (total > 0 && report.rejected.length === total) {
           process.stderr.write(`tessera: every row of ${basename(file)} was rejected; nothing was imported\n`);
           process.exitCode = 1;

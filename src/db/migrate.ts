@@ -14,6 +14,7 @@ import { accountLocale } from './migrations/0012-account-locale.js';
 import { oidcKeyActivation } from './migrations/0013-oidc-key-activation.js';
 import { spidRequestLanguage } from './migrations/0014-spid-request-language.js';
 import { retentionIndexes } from './migrations/0015-retention-indexes.js';
+import { purgedRecords } from './migrations/0016-purged-records.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -32,6 +33,7 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0013-oidc-key-activation', oidcKeyActivation],
   ['0014-spid-request-language', spidRequestLanguage],
   ['0015-retention-indexes', retentionIndexes],
+  ['0016-purged-records', purgedRecords],
 ];
 
 /**

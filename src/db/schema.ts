@@ -295,6 +295,16 @@ export interface ProvisioningStateTable {
   updated_at: string;
 }
 
+/**
+ * A registrar record Tessera purged (accounts/purged-records.ts): the keyed hash of its population
+ * and external id, when and why. Nothing else of the person.
+ */
+export interface PurgedRecordTable {
+  key: string;
+  purged_at: string;
+  reason: string;
+}
+
 export interface Database {
   provisioning_state: ProvisioningStateTable;
   spid_requests: SpidRequestTable;
@@ -313,6 +323,7 @@ export interface Database {
   job_marks: JobMarkTable;
   one_time_codes: OneTimeCodeTable;
   persons: PersonTable;
+  purged_records: PurgedRecordTable;
   accounts: AccountTable;
   flows: FlowTable;
   sessions: SessionTable;

@@ -47,5 +47,11 @@ export interface ImportReport {
   created: number;
   updated: number;
   unchanged: number;
+  /**
+   * Rows of records Tessera purged after they ended (accounts/purged-records.ts) whose status
+   * still says they ended, or says nothing: skipped, the person is not created again. Present only
+   * when there were any.
+   */
+  skippedPurged?: number;
   rejected: Array<{ row: number; externalId: string | null; errors: RowError[] }>;
 }

@@ -3,7 +3,8 @@ import { lockKeys } from '../db/lock-key.js';
 import type { RequestMeta } from '../audit/audit.js';
 import type { ImportReport, SourceRow } from './columns.js';
 import { conflictsWithStored, missingForNew, sourceHash, validateRecord, withStored } from './record.js';
-import { classify, findExisting, keyOf, writeBatch, type BatchItem, type Existing, type Outcome } from './store.js';
+import { classify, findExisting, findPurged, keyOf, writeBatch, type BatchItem, type Existing, type Outcome } from './store.js';
+import { bringsBack } from '../accounts/purged-records.js';
 
 export interface ImportOptions {
   /** The population of every row, unless the rows say it themselves. */
@@ -26,11 +27,14 @@ export interface ImportOptions {
  * completed from the stored person first, and is also `unchanged` when it would write the stored
  * values; a new person it cannot create (no names) is rejected, and so is a row whose AMKA or
  * birth date contradicts the other one stored. Bad rows, and rows repeating an externalId
- * seen earlier in the file (`field.duplicate`), are reported and skipped. A dry run computes the
- * same report and writes nothing.
+ * seen earlier in the file (`field.duplicate`), are reported and skipped. A row of a record Tessera
+ * purged after it ended (accounts/purged-records.ts) is skipped (`skippedPurged`) unless its status
+ * enrols it again, which creates the person anew. A dry run computes the same report and writes
+ * nothing.
  */
 export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRow>, opts: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = { dryRun: opts.dryRun, created: 0, updated: 0, unchanged: 0, rejected: [] };
+  let skippedPurged = 0;
   const size = opts.batchSize ?? 500;
   const seen = new Set<string>();
   let batch: BatchItem[] = [];
@@ -44,14 +48,26 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
     const items = batch;
     batch = [];
     const late: ImportReport['rejected'] = [];
+    let skipped = 0;
     const run = async (tx: AppContext['db']['kysely']) => {
       // Another import of the same population (another instance, another administrator) waits
       // until this batch is stored, then finds its people stored instead of creating them again.
       if (!opts.dryRun) await lockKeys(tx, ctx.db.dialect, items.map((i) => `import:${i.record.population}`));
       const existing = await findExisting(tx, items);
+      const purged = await findPurged(ctx, tx, items, existing);
       const decided: Array<{ item: BatchItem; existing: Existing | undefined; outcome: Outcome }> = [];
       for (const item of items) {
         const ex = existing.get(keyOf(item.record));
+        const marker = ex ? undefined : purged.get(keyOf(item.record));
+        if (marker !== undefined) {
+          // A record Tessera purged after it ended stays purged until the registrar enrols it again
+          // (a status left out or blank says nothing, as for a stored person).
+          if (item.record.absent?.includes('status') || !bringsBack(item.record.status)) {
+            skipped++;
+            continue;
+          }
+          item.revives = marker;
+        }
         if (item.record.absent) {
           // A row that left fields out: a new person needs its names; a stored one keeps the rest.
           const missing = ex ? [] : missingForNew(item.record);
@@ -78,6 +94,7 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
     };
     const decided = opts.dryRun ? await run(ctx.db.kysely) : await ctx.db.kysely.transaction().execute(run);
     for (const d of decided) report[d.outcome]++;
+    skippedPurged += skipped;
     if (late.length > 0) {
       report.rejected.push(...late);
       lateRejections = true;
@@ -114,5 +131,7 @@ export async function importPeople(ctx: AppContext, rows: AsyncIterable<SourceRo
   // Rows rejected once their batch was read from the database come in file order with the others.
   if (lateRejections) report.rejected.sort((a, b) => a.row - b.row);
   opts.onProgress?.(read);
+  // Said only when it happened: an import without purged records answers the report it always did.
+  if (skippedPurged > 0) report.skippedPurged = skippedPurged;
   return report;
 }

@@ -13,6 +13,7 @@ import { renderPattern } from '../domain/address-pattern.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { ImportRecord } from './record.js';
 import { moveRequestsWithPerson } from '../mailboxes/requests.js';
+import { anyPurgedRecord, findPurgedRecords, forgetPurgedRecords, purgedRecordKey } from '../accounts/purged-records.js';
 
 /** A valid record of the file with its row number and source hash. */
 export interface BatchItem {
@@ -21,6 +22,8 @@ export interface BatchItem {
   hash: string;
   /** Completed from the stored person (the row left fields out): equal stored columns also mean unchanged. */
   partial?: boolean;
+  /** The marker of a purged record this row brings back (the person is created anew; the marker goes). */
+  revives?: string;
 }
 
 export interface Existing {
@@ -101,6 +104,21 @@ export async function findExisting(db: Tx, items: BatchItem[]): Promise<Map<stri
 }
 
 export const keyOf = (r: ImportRecord) => `${r.population}\u0000${r.externalId}`;
+
+/**
+ * Of the batch's records that have no stored person (`existing` from findExisting), those Tessera
+ * purged: their marker keys by keyOf. One lookup by key for the batch; none when every record is
+ * stored, and no hashing while no record was ever purged (a first load of the registrar's file).
+ * Asked after findExisting, so that the marker of a person a purge removed before the batch read
+ * its people is seen here.
+ */
+export async function findPurged(ctx: AppContext, db: Tx, items: BatchItem[], existing: Map<string, Existing>): Promise<Map<string, string>> {
+  const fresh = items.filter((it) => !existing.has(keyOf(it.record)));
+  if (fresh.length === 0 || !(await anyPurgedRecord(db))) return new Map();
+  const keys = new Map(fresh.map((it) => [keyOf(it.record), purgedRecordKey(ctx, it.record.population, it.record.externalId)]));
+  const marked = await findPurgedRecords(db, ctx.db.dialect, [...keys.values()]);
+  return new Map([...keys].filter(([, marker]) => marked.has(marker)));
+}
 
 /**
  * What importing `item` would do, given what is stored. A partial row (completed from the stored
@@ -200,6 +218,8 @@ export async function writeBatch(
   const created = items.filter((x) => x.outcome === 'created');
   const personRows = created.map(({ item }) => ({ id: newId(), ...personColumns(item.record, item.hash), created_at: at, updated_at: at }));
   await bulkInsert(tx, ctx.db.dialect, 'persons', personInsertColumns, personRows.map((r) => valuesOf(r, personInsertColumns)));
+  // Purged records the registrar enrolled again are records like any other from now on.
+  await forgetPurgedRecords(tx, ctx.db.dialect, created.flatMap(({ item }) => (item.revives ? [item.revives] : [])));
   const needAccount = [
     ...created.map(({ item }, i) => ({ id: personRows[i]!.id, record: item.record })),
     ...items.filter((x) => x.outcome === 'updated' && x.existing && !x.existing.account).map((x) => ({ id: x.existing!.person.id, record: x.item.record })),
@@ -208,14 +228,14 @@ export async function writeBatch(
   await bulkInsert(tx, ctx.db.dialect, 'accounts', accountInsertColumns, accountRows.map((r) => valuesOf(r, accountInsertColumns)));
   const accountOf = new Map(accountRows.map((a) => [a.person_id, a]));
   for (let i = 0; i < created.length; i++) {
-    const r = created[i]!.item.record;
+    const { record: r, revives } = created[i]!.item;
     const acc = accountOf.get(personRows[i]!.id)!;
     entries.push({
       ...base,
       action: 'person.created',
       personId: personRows[i]!.id,
       accountId: acc.id,
-      details: { population: r.population, externalId: r.externalId, registrarStatus: r.status, username: acc.username, accountStatus: acc.status },
+      details: { population: r.population, externalId: r.externalId, registrarStatus: r.status, username: acc.username, accountStatus: acc.status, ...(revives ? { purgedBefore: true } : {}) },
     });
   }
 

@@ -28,7 +28,9 @@ const markIsCurrent = (eb: Eb) => noAuditEntry(eb as unknown as ExpressionBuilde
  * expire-ceased: accounts whose registrar record has ceased are suspended (a record never
  * activated: expired), then purged once `ceasedGraceDays` have passed. Each step is a lifecycle
  * transition recorded in the audit log; the start of the grace period is kept as a job mark, so
- * the job can be rerun at any time and resumes after a crash.
+ * the job can be rerun at any time and resumes after a crash. Each record it purges leaves a marker
+ * (accounts/purged-records.ts): the registrar keeps listing it, and the import must not create the
+ * person again until the registrar enrols them again.
  */
 export const expireCeased: JobDefinition = {
   name: JOB,
@@ -139,7 +141,7 @@ async function purgeAfterGrace(ctx: AppContext, run: JobRun, pending: Array<{ id
         run.record('purged', r.username);
       }
     } else {
-      const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, rows.map((r) => r.id), { actor: `job:${JOB}`, reason: 'registrar.ceased', at: ctx.clock.now(), provisioning: ctx }));
+      const done = await db.transaction().execute((tx) => purgeAccounts(tx, ctx.db.dialect, rows.map((r) => r.id), { actor: `job:${JOB}`, reason: 'registrar.ceased', at: ctx.clock.now(), provisioning: ctx, markRecords: ctx }));
       for (const p of done) run.record('purged', p.username);
     }
     await run.checkpoint();

@@ -1,5 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
 import { purgeableStatuses, purgeSelected } from '../accounts/purge.js';
+import { useActions } from '../accounts/use.js';
 import type { AppContext } from '../app/context.js';
 import { audit, noAuditEntry } from '../audit/audit.js';
 import type { Database } from '../db/schema.js';
@@ -15,8 +16,11 @@ const yearStart = (y: number, timeZone: string) => startOfDate(`${y}-01-01`, tim
 
 type Eb = ExpressionBuilder<Database & { a: Database['accounts'] }, 'accounts' | 'persons'>;
 
-/** No successful login of the account since `since`. */
-const unusedSince = (eb: Eb, since: string) => noAuditEntry(eb as unknown as ExpressionBuilder<Database, 'accounts'>, 'login.succeeded', { op: '>=', at: since });
+/**
+ * No use of the account since `since`: no sign-in (password or SPID) and no day a service
+ * refreshed its tokens (accounts/use.ts). The purge and its warning both ask it.
+ */
+const unusedSince = (eb: Eb, since: string) => noAuditEntry(eb as unknown as ExpressionBuilder<Database, 'accounts'>, useActions, { op: '>=', at: since });
 
 function candidates(ctx: AppContext, after: string, limit: number) {
   return ctx.db.kysely

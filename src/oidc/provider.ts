@@ -5,6 +5,7 @@ import { interactionPath, oidcRoutes } from './lazy-provider.js';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE, sessionIdOfToken } from '../sessions/sessions.js';
+import { recordDailyUse } from '../accounts/use.js';
 import { KyselyAdapter } from './adapter.js';
 import { locales } from '../i18n/index.js';
 import { consentOf } from './consents.js';
@@ -192,11 +193,33 @@ async function build(ctx: AppContext): Promise<Provider> {
   // The forwarded headers it reads are set by Tessera itself from PUBLIC_URL (mount.ts publicRequest).
   provider.proxy = true;
   provider.use(formPostPolicy);
+  provider.use(recordRefreshUse(ctx));
   provider.use(providerPages(ctx));
   provider.on('authorization.success', revokeOnLogout);
   provider.on('end_session.success', (k: KoaContextWithOIDC) => endTesseraSession(ctx, k));
   provider.on('server_error', (_k: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
   return provider;
+}
+
+/**
+ * A service refreshing its tokens is the person using their account without signing in (an app
+ * that keeps them signed in): recorded once a day per account (recordDailyUse), so that
+ * purge-unused does not cancel an account in use. Once the provider has made its answer (before it
+ * is sent): a failure to record is logged, never turned into an error for a refresh that has
+ * already rotated the token.
+ */
+function recordRefreshUse(ctx: AppContext) {
+  return async (k: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    await next();
+    if (k.oidc?.route !== 'token' || k.status !== 200 || k.oidc.params?.grant_type !== 'refresh_token') return;
+    const accountId = k.oidc.entities.Account?.accountId;
+    if (!accountId) return;
+    try {
+      await recordDailyUse(ctx, accountId, 'oidc.token_refreshed', { service: k.oidc.client?.clientId ?? null }, { ip: k.ip });
+    } catch (err) {
+      ctx.log.warn({ err }, 'a refresh of a service could not be recorded as use of the account');
+    }
+  };
 }
 
 /**

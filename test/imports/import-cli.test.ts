@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Db } from '../../src/db/connect.js';
+import { markRecordsPurged } from '../../src/accounts/purged-records.js';
+import { loadOrCreateSecret, Secrets } from '../../src/app/secret.js';
 import { runCli, withSqliteFile } from '../helpers/cli.js';
 import { csv } from './helpers.js';
 
@@ -56,6 +58,20 @@ describe('tessera import (CLI)', () => {
     const again = await run(['students.csv', '--population', 'student']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^0 created, 0 updated, 2 unchanged, 1 rejected\n {2}row 3 \(40000003\): mobile phone\.invalid\n$/);
+  });
+
+  it('counts the rows of purged records apart from the others; a file of only those is no failure', async () => {
+    // A record purged after it ceased, as expire-ceased leaves it, under this instance's secret.
+    const secrets = new Secrets(loadOrCreateSecret(undefined, join(dir, 'data')));
+    await withDb((db) => db.kysely.transaction().execute((tx) => markRecordsPurged(tx, { secrets }, [{ population: 'student', external_id: '40000009' }], new Date(), 'registrar.ceased')));
+    writeFileSync(join(dir, 'purged.csv'), csv(['externalId', 'givenName', 'familyName', 'status'], ['40000009', 'Anna', 'Greco', 'ceased']));
+    const dry = await run(['purged.csv', '--population', 'student', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(JSON.parse(dry.stdout), { dryRun: true, created: 0, updated: 0, unchanged: 0, skippedPurged: 1, rejected: [] });
+    const real = await run(['purged.csv', '--population', 'student']);
+    assert.equal(real.code, 0, real.stderr);
+    assert.equal(real.stdout, '0 created, 0 updated, 0 unchanged, 0 rejected, 1 skipped (people purged after their record ended, whom the row does not enrol again)\n');
+    assert.equal(await withDb((db) => db.kysely.selectFrom('persons').select('id').where('external_id', '=', '40000009').executeTakeFirst()), undefined);
   });
 
   it('reads NDJSON by extension (.jsonl) or by --format', async () => {

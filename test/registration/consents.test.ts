@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/env.js';
 import { configWarnings, parseInstitution } from '../../src/config/load-institution.js';
 import { translate } from '../../src/i18n/index.js';
+import { runJob } from '../../src/jobs/runner.js';
 import { makeApp, testConfig, type TestApp } from '../helpers/app.js';
 import { adminHeaders, apiClient, FormBrowser } from '../helpers/clients.js';
 import { details, messageCount, verificationLink } from './outbox.js';
@@ -172,6 +173,19 @@ describe('registration: the privacy notice and the consents', () => {
       notice.version = NOTICE.version;
       terms.version = FURTHER[0]!.version;
     }
+  });
+
+  it('a registration that lapses takes its consent records with it', async () => {
+    const c = apiClient(t.app, { lang: 'en' });
+    const f = (await c.start('registration')).body;
+    assert.equal((await c.submit('registration', f.id, details({ username: 'lapsed.one', email: 'lapsed.one@example.org', consents: { privacy: true, terms: true } }))).status, 200);
+    const personId = (await accountOf('lapsed.one'))!.person_id!;
+    assert.equal((await records(personId)).length, 3);
+    t.clock.advance(25 * 3_600_000);
+    // (with the other registrations of this file still waiting for their link)
+    assert.ok(((await runJob(t.ctx, 'expire-unverified', { dryRun: false })).counts.purged ?? 0) >= 1);
+    assert.equal(await accountOf('lapsed.one'), undefined, 'its username is free again');
+    assert.deepEqual(await records(personId), []);
   });
 });
 

@@ -9,6 +9,7 @@ export const imports = defineMessages(
     'error.field.control_character': 'The value contains a control character (such as NUL, a line break or an invisible text-direction mark).',
     'import.summary': '{created} created, {updated} updated, {unchanged} unchanged, {rejected} rejected',
     'import.summaryDry': 'Dry run, nothing written: {created} would be created, {updated} updated, {unchanged} unchanged, {rejected} rejected',
+    'import.summarySkippedPurged': '{skippedPurged} skipped (people purged after their record ended, whom the row does not enrol again)',
   },
   {
     'error.import.malformed': 'Il file non è leggibile dalla riga {row} in poi (ad esempio, virgolette aperte e mai chiuse).',
@@ -17,6 +18,7 @@ export const imports = defineMessages(
     'error.field.control_character': 'Il valore contiene un carattere di controllo (ad esempio NUL, un a capo o un segno invisibile di direzione del testo).',
     'import.summary': '{created} creati, {updated} aggiornati, {unchanged} invariati, {rejected} scartati',
     'import.summaryDry': 'Prova senza scrivere nulla: {created} da creare, {updated} da aggiornare, {unchanged} invariati, {rejected} scartati',
+    'import.summarySkippedPurged': '{skippedPurged} ignorati (persone cancellate dopo la cessazione, che la riga non iscrive di nuovo)',
   },
   {
     'error.import.malformed': 'Το αρχείο δεν διαβάζεται από τη γραμμή {row} και μετά (για παράδειγμα, εισαγωγικά που δεν κλείνουν ποτέ).',
@@ -25,5 +27,6 @@ export const imports = defineMessages(
     'error.field.control_character': 'Η τιμή περιέχει χαρακτήρα ελέγχου (όπως NUL, αλλαγή γραμμής ή αόρατο σημάδι κατεύθυνσης κειμένου).',
     'import.summary': '{created} νέοι, {updated} ενημερώθηκαν, {unchanged} αμετάβλητοι, {rejected} απορρίφθηκαν',
     'import.summaryDry': 'Δοκιμαστική εκτέλεση, δεν γράφτηκε τίποτα: {created} θα δημιουργηθούν, {updated} θα ενημερωθούν, {unchanged} αμετάβλητοι, {rejected} απορρίφθηκαν',
+    'import.summarySkippedPurged': '{skippedPurged} παραλείφθηκαν (πρόσωπα που διαγράφηκαν μετά τη λήξη της εγγραφής τους και που η γραμμή δεν εγγράφει ξανά)',
   },
 );
