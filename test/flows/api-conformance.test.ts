@@ -70,4 +70,34 @@ describe('JSON API: statuses and codes an app relies on', () => {
       assert.equal((r.json() as { error: { code: string } }).error.code, 'request.unsupported_media_type');
     }
   });
+
+  it('answers an id no flow has with 404 flow.not_found and a kind no flow has with 404 flow.unknown_kind, whatever their spelling', async () => {
+    const c = apiClient(t.app, { lang: 'el' });
+    const code = (r: { body: { error?: { code: string } } }) => r.body.error?.code;
+    // An id longer than any flow's (an app's stale or mangled reference), or with other letters.
+    for (const id of ['x'.repeat(90), 'not.an-id!', 'x'.repeat(24)]) {
+      const got = await c.get('login', id);
+      assert.equal(got.status, 404, id);
+      assert.equal(code(got), 'flow.not_found', id);
+      assert.match(got.body.error.message, /βήμα/);
+      const sent = await c.submit('login', id, { username: 'API1', password: 'Api-Pass-2026' });
+      assert.equal(sent.status, 404, id);
+      assert.equal(code(sent), 'flow.not_found', id);
+    }
+    const f = (await c.start('login')).body;
+    for (const kind of ['LOGIN', 'login_', 'x'.repeat(60)]) {
+      const started = await c.request('POST', `/api/v1/flows/${kind}`);
+      assert.equal(started.status, 404, kind);
+      assert.equal(code(started), 'flow.unknown_kind', kind);
+      assert.equal(code(await c.get(kind, f.id)), 'flow.unknown_kind', kind);
+      assert.equal(code(await c.submit(kind, f.id, {})), 'flow.unknown_kind', kind);
+    }
+    // The browser's pages answer the same way: a page that does not exist, not a server error.
+    for (const url of [`/flows/login/${'x'.repeat(90)}`, '/flows/LOGIN', `/flows/LOGIN/${f.id}`]) {
+      const page = await t.app.inject({ method: 'GET', url });
+      assert.equal(page.statusCode, 404, url);
+    }
+    const posted = await t.app.inject({ method: 'POST', url: `/flows/login/${'x'.repeat(90)}`, payload: 'username=API1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(posted.statusCode, 404);
+  });
 });

@@ -37,8 +37,21 @@ describe('username recovery and password reset', () => {
     assert.match((await lastMessage(t.ctx, 'paolo@example.org', 'username_recovery'))!.text, /20260001/);
     const bad = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'not-an-email' });
     assert.equal(bad.body.error.fields.email, 'email.invalid');
-    const spid = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'spid@example.org' });
-    assert.equal(spid.body.error.code, 'auth.federated_only');
+  });
+
+  it('username-recovery: the address of a SPID-only account gets the same answer as an unknown one; its reminder points to SPID', async () => {
+    const c = apiClient(t.app, { lang: 'el' });
+    const spid = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'SPID@example.org' });
+    const unknown = await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'nobody.else@example.org' });
+    assert.equal(spid.status, 200, JSON.stringify(spid.body));
+    assert.deepEqual({ ...spid.body, id: 0, expiresAt: 0 }, { ...unknown.body, id: 0, expiresAt: 0 });
+    assert.equal(spid.body.state, 'completed');
+    assert.deepEqual(spid.body.result, {});
+    const mail = await lastMessage(t.ctx, 'spid@example.org', 'username_recovery');
+    assert.match(mail!.text, /spid\.only/);
+    assert.match(mail!.text, /μόνο μέσω SPID/);
+    assert.match(mail!.text, /http:\/\/localhost:3000\/flows\/login\?lang=el/);
+    assert.doesNotMatch(mail!.text, /password-reset/);
   });
 
   it('username-recovery: one email a minute to an address however it is spelt; a void registration is nobody\'s to recover', async () => {

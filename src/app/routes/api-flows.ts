@@ -4,12 +4,11 @@ import type { AppContext } from '../context.js';
 import { randomId } from '../secret.js';
 import { AppError } from '../../errors/app-error.js';
 import { advanceFlow, apiMayUse, createFlow, loadFlow, mayOpen, viewOf } from '../../flows/kernel/service.js';
-import { getFlowDefinition } from '../../flows/kernel/registry.js';
+import { flowParams, getFlowDefinition } from '../../flows/kernel/registry.js';
 import type { StepRequest } from '../../flows/kernel/types.js';
 import { CSRF_COOKIE, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { errorBody } from '../error-handler.js';
 
-const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
 const body = z.record(z.string(), z.unknown());
 
 /** The JSON API of self-service flows (API.md "Self-service flows"). */
@@ -24,14 +23,14 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
   });
 
   app.post('/api/v1/flows/:kind', async (req, reply) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     // API flows are not bound to a browser: their CSRF token can never match a cookie.
     const flow = await createFlow(ctx, p.kind, await stepRequest(req), { csrfToken: `api:${randomId(12)}`, query: (req.query ?? {}) as Record<string, string> });
     return reply.status(201).send(viewOf(ctx, flow, req.locale));
   });
 
   app.get('/api/v1/flows/:kind/:id', async (req) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     const flow = await loadFlow(ctx, p.kind, p.id!);
     if (!apiMayUse(ctx, flow, req.cookies?.[CSRF_COOKIE])) throw new AppError('flow.not_found');
     mayOpen(getFlowDefinition(p.kind), flow, await sessionOf(ctx, req));
@@ -39,7 +38,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
   });
 
   app.post('/api/v1/flows/:kind/:id', async (req, reply) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     const parsed = body.safeParse(req.body ?? {});
     if (!parsed.success) throw new AppError('request.invalid');
     const input = parsed.data;

@@ -1,16 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { randomId } from '../secret.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../../errors/app-error.js';
 import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView, type LoadedFlow } from '../../flows/kernel/service.js';
 import { seal, unseal } from '../seal.js';
-import { getFlowDefinition } from '../../flows/kernel/registry.js';
+import { flowParams, getFlowDefinition } from '../../flows/kernel/registry.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
 import { renderFlowPage } from '../../views/pages/flow-page.js';
 import { signedInInfo } from './html-pages.js';
-
-const params = z.object({ kind: z.string().regex(/^[a-z][a-z-]{1,40}$/), id: z.string().max(80).optional() });
 
 /**
  * Browser flows are bound to the browser that started them: the flow stores an HMAC of the
@@ -85,14 +82,14 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
   };
 
   app.get('/flows/:kind', async (req, reply) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     const def = getFlowDefinition(p.kind);
     if (def.requiresSession && !(await sessionOf(ctx, req))) return reply.redirect(await signInFirst(ctx, req, reply, `/flows/${p.kind}`), 303);
     return reply.redirect(await startBrowserFlow(ctx, req, reply, p.kind, req.query as Record<string, string>), 303);
   });
 
   app.get('/flows/:kind/:id', async (req, reply) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     const flow = await loadFlow(ctx, p.kind, p.id!);
     const cookie = req.cookies[CSRF_COOKIE];
     if (!cookie || !ctx.secrets.hmacEquals('csrf', cookie, flow.csrfToken)) throw new AppError('flow.not_found');
@@ -100,7 +97,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
   });
 
   app.post('/flows/:kind/:id', async (req, reply) => {
-    const p = params.parse(req.params);
+    const p = flowParams.parse(req.params);
     const def = getFlowDefinition(p.kind);
     const form = (req.body ?? {}) as Record<string, unknown>;
     const flow = await loadFlow(ctx, p.kind, p.id!);

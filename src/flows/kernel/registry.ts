@@ -1,5 +1,13 @@
+import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import type { FlowDefinition } from './types.js';
+
+/**
+ * The kind and id in a flow's address (`/flows/{kind}/{id}`, `/api/v1/flows/{kind}/{id}`), read
+ * as they come: a kind no flow has is `flow.unknown_kind` (getFlowDefinition) and an id no flow
+ * can have is `flow.not_found` (loadFlow), whatever its length or letters, never a server error.
+ */
+export const flowParams = z.object({ kind: z.string(), id: z.string().optional() });
 
 const definitions = new Map<string, FlowDefinition>();
 

@@ -39,13 +39,15 @@ export function verificationEmail(ctx: AppContext, locale: Locale, v: { to: stri
 
 /**
  * What a username reminder tells to do next with an account: reset the password (it can sign in),
- * activate it (by PIN, with the enrolment password, or through the office's referent), confirm
- * the registration, or nothing (suspended, locked: a reset would not help).
+ * sign in with SPID (it has no password), activate it (by PIN, with the enrolment password, or
+ * through the office's referent), confirm the registration, or nothing (suspended, locked: a reset
+ * would not help).
  */
-export type UsernameNext = 'reset' | 'activate-pin' | 'activate-password' | 'referent' | 'confirm' | 'none';
+export type UsernameNext = 'reset' | 'spid' | 'activate-pin' | 'activate-password' | 'referent' | 'confirm' | 'none';
 
 const nextStep: Record<Exclude<UsernameNext, 'none'>, { key: string; path: string | null }> = {
   reset: { key: 'mail.username.reset', path: '/flows/password-reset' },
+  spid: { key: 'mail.username.spid', path: '/flows/login' },
   'activate-pin': { key: 'mail.username.activatePin', path: '/flows/activation-pin' },
   'activate-password': { key: 'mail.username.activatePassword', path: '/flows/activation-password' },
   referent: { key: 'mail.username.activateReferent', path: null },
@@ -54,8 +56,9 @@ const nextStep: Record<Exclude<UsernameNext, 'none'>, { key: string; path: strin
 
 /**
  * The username reminder: one email per address, naming every account registered with it, with
- * the step that helps each (a password reset only for an account that can sign in; an account
- * not yet active is pointed to its activation, never to a reset that would send nothing).
+ * the step that helps each (a password reset only for an account that can sign in with a
+ * password; a SPID-only one is pointed to SPID; an account not yet active to its activation,
+ * never to a reset that would send nothing).
  */
 export function usernameEmail(ctx: AppContext, locale: Locale, v: { to: string; name: string; accounts: Array<{ username: string; next: UsernameNext }> }): OutgoingMessage {
   const link = (path: string) => publicLink(ctx, `${path}?lang=${locale}`);
@@ -69,8 +72,8 @@ export function usernameEmail(ctx: AppContext, locale: Locale, v: { to: string; 
       ...(step?.path ? { link: link(step.path) } : {}),
     });
   }
-  const items = v.accounts.map((a) => ({ key: a.next === 'reset' || a.next === 'none' ? 'mail.username.item' : 'mail.username.itemInactive', params: { username: a.username } }));
-  // A reset for those that can sign in; the way to activate the others, each named once.
+  const items = v.accounts.map((a) => ({ key: a.next === 'reset' || a.next === 'spid' || a.next === 'none' ? 'mail.username.item' : 'mail.username.itemInactive', params: { username: a.username } }));
+  // A reset for those that can sign in with a password; the way in for the others (SPID, an activation), each named once.
   const activations = [...new Set(v.accounts.map((a) => a.next).filter((n): n is Exclude<UsernameNext, 'reset' | 'none'> => n !== 'reset' && n !== 'none'))];
   const resettable = v.accounts.some((a) => a.next === 'reset');
   return email(ctx, locale, {

@@ -33,12 +33,12 @@ export async function accountsByEmail(db: Tx, lower: string, at: Date) {
 }
 
 /**
- * What the reminder tells an account to do: an account that can sign in may reset its password; one
- * not yet active is activated the way its population is (a reset would send nothing); a
+ * What the reminder tells an account to do: an account that can sign in may reset its password (or,
+ * signing in only with SPID, use SPID); one not yet active is activated the way its population is (a reset would send nothing); a
  * registration not yet confirmed is confirmed; a suspended or locked account gets its name only.
  */
-function nextFor(ctx: AppContext, a: { status: string; population: string | null }): UsernameNext {
-  if (a.status === 'active') return 'reset';
+function nextFor(ctx: AppContext, a: { status: string; population: string | null; federatedOnly: number }): UsernameNext {
+  if (a.status === 'active') return a.federatedOnly === 1 ? 'spid' : 'reset';
   if (a.status === 'pending_verification') return 'confirm';
   if (a.status !== 'pending_activation') return 'none';
   const ways = (a.population ? ctx.config.populations[a.population as PopulationId]?.activation : undefined) ?? [];
@@ -58,8 +58,8 @@ async function recentlySent(ctx: AppContext, to: string[], purpose: string): Pro
 
 /**
  * Sends the username to the address on file. The answer is the same whether or not the address
- * is known; only accounts that can sign in only with SPID are refused (`auth.federated_only`),
- * since a username would not help them. Produces `validation.failed`, `auth.federated_only`.
+ * is known (API.md), also for an account that signs in only with SPID: its reminder says so, to
+ * the address on file, never to the caller. Produces `validation.failed`.
  */
 export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
   kind: 'username-recovery',
@@ -76,10 +76,9 @@ export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
     const email = parsed.value.email;
     const now = ctx.clock.now();
     const found = await accountsByEmail(ctx.db.kysely, email.toLowerCase(), now);
-    if (found.length > 0 && found.every((a) => a.federatedOnly === 1)) return { ok: false, code: 'auth.federated_only' };
     // The address on file that matched (never an address typed by the caller that is not on file):
     // the minute's limit is counted on it, however the caller spelt it.
-    const targets = found.filter((a) => a.federatedOnly !== 1).map((a) => ({ ...a, to: [a.personalEmail, a.email].find((x) => x?.toLowerCase() === email.toLowerCase())! }));
+    const targets = found.map((a) => ({ ...a, to: [a.personalEmail, a.email].find((x) => x?.toLowerCase() === email.toLowerCase())! }));
     const skip = targets.length > 0 && (await recentlySent(ctx, [...new Set(targets.map((a) => a.to))], 'username_recovery'));
     return {
       ok: true,
