@@ -231,6 +231,7 @@ describe('activation-pin through the JSON API', () => {
     r = await c.submit(KIND, s.body.id, { action: 'resend' });
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'activation.resend_too_soon');
+    assert.equal(r.res.headers['retry-after'], String(r.body.error.params.seconds), 'the wait, in the standard header too');
     t.clock.advance(61_000);
     r = await c.submit(KIND, s.body.id, { action: 'resend' });
     assert.equal(r.status, 200);

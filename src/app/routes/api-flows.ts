@@ -47,7 +47,9 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     const res = await advanceFlow(ctx, p.kind, p.id!, action, input, await stepRequest(req));
     if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);
     if (!res.ok) {
-      const retryAfter = res.error?.params?.retryAfter;
+      // A refusal that knows how long to wait (a lock's end, a PIN's cool-down) says it in the
+      // standard header too, for clients that back off by it.
+      const retryAfter = res.error?.params?.retryAfter ?? res.error?.params?.seconds;
       if (res.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       // The unchanged flow with its messages, plus the error envelope of API.md.
       return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) }) });
