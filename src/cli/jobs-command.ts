@@ -3,6 +3,9 @@ import { createContext } from '../app/container.js';
 import { AppError } from '../errors/app-error.js';
 import { cliError } from './app-error.js';
 import { jobNames, runJob } from '../jobs/runner.js';
+import { allJobNames } from '../jobs/registry.js';
+import { readEnv } from '../config/env.js';
+import { loadInstitution } from '../config/load-institution.js';
 import type { JobReport } from '../jobs/types.js';
 
 function summary(r: JobReport): string {
@@ -21,9 +24,10 @@ export function jobsCommand(program: Command): void {
   const jobs = program.command('jobs').description(`lifecycle jobs (${jobNames().join(', ')})`);
   jobs
     .command('list')
-    .description('list the jobs')
+    .description('list the jobs, with the reconciliation of each configured provisioning target')
     .action(() => {
-      process.stdout.write(`${jobNames().join('\n')}\n`);
+      const env = readEnv();
+      process.stdout.write(`${allJobNames({ config: loadInstitution(env.TESSERA_CONFIG).config, env }).join('\n')}\n`);
     });
   jobs
     .command('run')

@@ -18,6 +18,17 @@ describe('tessera admin, jobs and migrate (CLI)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('jobs list names the lifecycle jobs and the reconciliation of each configured target', async () => {
+    const plain = await run(['jobs', 'list']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.ok(plain.stdout.split('\n').includes('purge-unused'));
+    assert.ok(!plain.stdout.includes('reconcile-'));
+    const ldapEnv = { ...env, LDAP_URL: 'ldap://127.0.0.1:1', LDAP_BIND_DN: 'cn=admin,dc=x', LDAP_BIND_PASSWORD: 'x', LDAP_BASE_DN: 'dc=x' };
+    const withLdap = await runCli(['jobs', 'list'], dir, ldapEnv);
+    assert.equal(withLdap.code, 0, withLdap.stderr);
+    assert.ok(withLdap.stdout.split('\n').includes('reconcile-ldap'), withLdap.stdout);
+  });
+
   it('issues, lists and revokes administrator tokens, each audited; never shows a token again', async () => {
     const issued = await run(['admin', 'token', '--name', 'registrar-sync']);
     assert.equal(issued.code, 0, issued.stderr);
