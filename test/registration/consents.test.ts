@@ -105,6 +105,12 @@ describe('registration: the privacy notice and the consents', () => {
     const r = await c.submit('registration', f.id, details({ username: 'no.privacy', email: 'no.privacy@example.org', consents: { terms: true, newsleter: true } }));
     assert.deepEqual(r.body.error.fields, { consents: 'consent.required', 'consents.newsleter': 'field.invalid' });
     assert.equal(await accountOf('no.privacy'), undefined);
+    // A value that says neither yes nor no is refused, never recorded as a refusal.
+    const g = (await c.start('registration')).body;
+    const unclear = await c.submit('registration', g.id, details({ username: 'no.unclear', email: 'no.unclear@example.org', consents: { privacy: true, terms: 1, newsletter: 'yes' } }));
+    assert.equal(unclear.status, 422);
+    assert.deepEqual(unclear.body.error.fields, { 'consents.terms': 'field.invalid', 'consents.newsletter': 'field.invalid' });
+    assert.equal(await accountOf('no.unclear'), undefined);
     const persons = await db().selectFrom('persons').select('id').where('personal_email_lower', 'like', 'no.%').execute();
     assert.deepEqual(persons, []);
     assert.deepEqual(await db().selectFrom('consent_records').select('id').execute(), []);

@@ -38,6 +38,17 @@ const consentObject = (input: Record<string, unknown>): Record<string, unknown> 
   (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
 
 const truthy = (v: unknown) => v === true || v === 'true' || v === 'on' || v === '1';
+const falsy = (v: unknown) => v === false || v === 'false' || v === '0' || v === '';
+
+/**
+ * Consents given a value that says neither yes nor no (`"yes"`, `1`, an object): each is an invalid
+ * field, never read as a refusal the person did not make.
+ */
+function unreadableConsents(input: Record<string, unknown>, ids: string[]): string[] {
+  const obj = consentObject(input);
+  const unreadable = (v: unknown) => v !== undefined && v !== null && !truthy(v) && !falsy(v);
+  return ids.filter((id) => unreadable(obj[id]) || unreadable(input[consentField(id)]));
+}
 
 /**
  * Consents named in the input that the institution does not ask for (a mistyped id): each is an
@@ -60,7 +71,7 @@ export function readConsents(input: Record<string, unknown>, ids: string[], bare
 
 /**
  * The field codes of the consents in `input`: `missing(id)` for each required one not given,
- * `field.invalid` for each the institution does not ask for. `fieldOf` names a consent's field.
+ * `field.invalid` for each the institution does not ask for or given a value that is not yes or no. `fieldOf` names a consent's field.
  */
 export function consentProblems(
   input: Record<string, unknown>,
@@ -71,7 +82,9 @@ export function consentProblems(
 ): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const c of consents) if (c.required && !choices[c.id]) fields[fieldOf(c.id)] = missing(c.id);
-  for (const id of unknownConsents(input, consents.map((c) => c.id))) fields[consentField(id)] = 'field.invalid';
+  const ids = consents.map((c) => c.id);
+  for (const id of unreadableConsents(input, ids)) fields[fieldOf(id)] = 'field.invalid';
+  for (const id of unknownConsents(input, ids)) fields[consentField(id)] = 'field.invalid';
   return fields;
 }
 
