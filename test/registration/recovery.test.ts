@@ -273,6 +273,12 @@ describe('email change', () => {
     assert.equal((await c.submit('email-change', f.id, { email: 'Taken@example.org' })).body.error.code, 'registration.email_registered');
     const r = await c.submit('email-change', f.id, { email: 'sara.new@example.org' });
     assert.equal(r.body.state, 'awaiting_confirmation');
+    // Sending the link again at once is too soon: the wait is said in params and Retry-After.
+    const soon = await c.submit('email-change', f.id, { action: 'resend' });
+    assert.equal(soon.status, 429);
+    assert.equal(soon.body.error.code, 'registration.resend_too_soon');
+    assert.ok(soon.body.error.params.seconds >= 1, JSON.stringify(soon.body.error));
+    assert.equal(soon.res.headers['retry-after'], String(soon.body.error.params.seconds));
     const mail = await lastMessage(t.ctx, 'sara.new@example.org', 'email_change');
     const link = /(http:\/\/localhost:3000\/confirm-email\?\S+)/.exec(mail!.text)![1]!;
     const tok = new URL(link).searchParams.get('token')!;

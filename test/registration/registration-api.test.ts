@@ -154,6 +154,9 @@ describe('registration through the API', () => {
     const soon = await c.submit('registration', f.id, { action: 'resend' });
     assert.equal(soon.status, 429);
     assert.equal(soon.body.error.code, 'registration.resend_too_soon');
+    // How long to wait, for apps: in the error's params and in Retry-After (the interval is 60 s).
+    assert.ok(soon.body.error.params.seconds >= 1 && soon.body.error.params.seconds <= 60, JSON.stringify(soon.body.error));
+    assert.equal(soon.res.headers['retry-after'], String(soon.body.error.params.seconds));
     // Correcting the address sends an email too: under the same cooldown.
     const early = await c.submit('registration', f.id, { action: 'change_email', email: 'anna@example.org' });
     assert.equal(early.status, 429);

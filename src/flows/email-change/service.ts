@@ -7,6 +7,7 @@ import type { FlowDefinition, StepOutcome } from '../kernel/types.js';
 import { emailChangeEmail } from '../registration/emails.js';
 import { tokenInput } from '../registration/machine.js';
 import { holdersOf } from '../registration/records.js';
+import { resendWait } from '../registration/limits.js';
 import { confirmEmailChange } from './confirm.js';
 import { CONFIRM_PURPOSE, emailFields, LINK_HOURS, newEmailInput, tokenFields, type EmailChangeData, states } from './machine.js';
 
@@ -53,7 +54,8 @@ export const emailChangeFlow: FlowDefinition<EmailChangeData> = {
     } else {
       email = flow.data.newEmail!;
       const { last } = await countIssued(ctx, CONFIRM_PURPOSE, flow.id, new Date(now.getTime() - ctx.config.registration.resendIntervalSeconds * 1000));
-      if (last && ctx.config.registration.resendIntervalSeconds > 0) return { ok: false, code: 'registration.resend_too_soon', status: 429 };
+      const wait = last ? resendWait(ctx, last) : 0;
+      if (wait > 0) return { ok: false, code: 'registration.resend_too_soon', status: 429, params: { seconds: wait } };
     }
     return {
       ok: true,

@@ -49,11 +49,22 @@ export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | nul
 
 /** Whether the registration of `accountId` may be sent another activation email now; the code to answer if not. */
 export async function emailLimit(ctx: AppContext, accountId: string, db: Tx = ctx.db.kysely): Promise<EmailLimitCode | null> {
+  return (await emailWait(ctx, accountId, db))?.code ?? null;
+}
+
+/** As emailLimit, with the seconds to wait when another email may be sent later (`resend_too_soon`). */
+export async function emailWait(ctx: AppContext, accountId: string, db: Tx = ctx.db.kysely): Promise<{ code: EmailLimitCode; seconds?: number } | null> {
   const r = ctx.config.registration;
   const { count, last } = await countIssued(ctx, VERIFY_PURPOSE, accountId, new Date(0), db);
-  if (count >= r.emailsPerRegistration) return 'registration.too_many_emails';
-  if (r.resendIntervalSeconds > 0 && last && ctx.clock.now().getTime() - last.getTime() < r.resendIntervalSeconds * 1000) return 'registration.resend_too_soon';
-  return null;
+  if (count >= r.emailsPerRegistration) return { code: 'registration.too_many_emails' };
+  const wait = last ? resendWait(ctx, last) : 0;
+  return wait > 0 ? { code: 'registration.resend_too_soon', seconds: wait } : null;
+}
+
+/** Whole seconds (at least 1) until an email sent at `last` may be followed by another; 0 when it may now. */
+export function resendWait(ctx: AppContext, last: Date): number {
+  const left = ctx.config.registration.resendIntervalSeconds * 1000 - (ctx.clock.now().getTime() - last.getTime());
+  return left > 0 ? Math.max(1, Math.ceil(left / 1000)) : 0;
 }
 
 /**

@@ -18,7 +18,7 @@ import { consentFieldSpecs, consentProblems, noticeIn, PRIVACY_CONSENT, readCons
 import { changeEmailInput, consentInputName, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
 import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, voidRegistrations } from './records.js';
 import { activateByToken } from './verify.js';
-import { addressAtLimit, emailLimit, holdEmailPlace, takeAddressPlace } from './limits.js';
+import { addressAtLimit, emailWait, holdEmailPlace, takeAddressPlace } from './limits.js';
 
 type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
@@ -263,8 +263,8 @@ export async function resendOutcome<D>(
 ): Promise<StepOutcome<D>> {
   const live = await livePending(ctx, data);
   if ('ok' in live) return live as unknown as StepOutcome<D>;
-  const limited = await emailLimit(ctx, data.accountId!);
-  if (limited) return { ok: false, code: limited, status: 429 };
+  const limited = await emailWait(ctx, data.accountId!);
+  if (limited) return { ok: false, code: limited.code, status: 429, ...(limited.seconds ? { params: { seconds: limited.seconds } } : {}) };
   const to = change?.email ?? live.email ?? data.email!;
   const now = ctx.clock.now();
   return {
