@@ -82,8 +82,8 @@ export async function loadOidcAccount(ctx: AppContext, sub: string): Promise<{ a
 /**
  * The provider's `findAccount`: only an active account is found (a suspended one's tokens stop
  * working). With `admitted` (the populations of the service asking), only an account of one of
- * them: a person the registrar moved to a population the service does not admit (a student who
- * graduated and became an external user) gets no new token by refresh and no claims by userinfo.
+ * them: the service's populations hold at every refresh and userinfo call, not only at sign-in,
+ * however the account came to be of another population.
  */
 export async function findOidcAccount(ctx: AppContext, sub: string, admitted?: readonly string[]): Promise<OidcAccount | undefined> {
   const found = await loadOidcAccount(ctx, sub);

@@ -116,7 +116,7 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     // The languages of the pages a service may ask for with `ui_locales`.
     discovery: { ui_locales_supported: [...locales] },
     // At the token and userinfo endpoints the service asking must still admit the person's
-    // population (the registrar may have moved them since the grant); at the authorization
+    // population (it may have changed since the grant); at the authorization
     // endpoint the interaction's check answers instead, with the refusal page.
     findAccount: (k, sub) => findOidcAccount(ctx, sub, k.oidc.route === 'token' || k.oidc.route === 'userinfo' ? populationsOf(k.oidc.client) : undefined),
     interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },

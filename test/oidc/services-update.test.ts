@@ -367,14 +367,14 @@ describe('campus services: changing one, rotating its secret', () => {
     assert.deepEqual(entries.at(-1)!.details, { id: 'lab', changes: { populations: { from: ['student', 'staff'], to: ['staff'] } }, grantsEnded: 1 });
   });
 
-  it("a person the registrar moves to a population the service does not admit gets no new token and no claims", async () => {
+  it('an account that comes to be of a population the service does not admit gets no new token and no claims', async () => {
     const created = await register({ id: 'archive', name: 'Thesis archive', redirectUris: [`${w.rp.base}/archive/cb`], populations: ['student'] });
     const { personId } = await seedPerson(w, 'S610006');
     const config = await withSecret(w, 'archive', created.clientSecret!);
     const { tokens } = await signIn(w, config, 'archive', 'S610006');
     const sub = tokens.claims()!.sub;
     assert.equal((await client.fetchUserInfo(config, tokens.access_token, sub)).sub, sub);
-    // The student graduates: the registrar's file now lists them as an external user.
+    // The account's record comes to be of the external population (corrected by the registrar's office).
     await w.t.ctx.db.kysely.updateTable('persons').set({ population: 'external' }).where('id', '=', personId).execute();
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
     await assert.rejects(client.fetchUserInfo(config, tokens.access_token, sub), (e: unknown) => (e as { status?: number }).status === 401);
