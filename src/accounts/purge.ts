@@ -130,16 +130,17 @@ export async function purgeSelected(
     .execute();
   // After the accounts let go of them: deleting a person still referenced would make the
   // database null the reference row by row.
-  const persons = rows.map((r) => r.person_id).filter((p): p is string => p !== null);
-  if (persons.length && how.markRecords) {
-    const records = await tx.selectFrom('persons').select(['population', 'external_id']).where('id', 'in', idSet(dialect, persons)).execute();
-    await markRecordsPurged(tx, how.markRecords, records, how.at, how.reason);
-  }
-  if (persons.length) {
+  const personIds = rows.map((r) => r.person_id).filter((p): p is string => p !== null);
+  if (personIds.length) {
+    const persons = idSet(dialect, personIds);
+    if (how.markRecords) {
+      const records = await tx.selectFrom('persons').select(['population', 'external_id']).where('id', 'in', persons).execute();
+      await markRecordsPurged(tx, how.markRecords, records, how.at, how.reason);
+    }
     // The choices the person made go with them: a record of consent is proof about someone only
     // while there is someone it is about.
-    await tx.deleteFrom('consent_records').where('person_id', 'in', idSet(dialect, persons)).execute();
-    await tx.deleteFrom('persons').where('id', 'in', idSet(dialect, persons)).execute();
+    await tx.deleteFrom('consent_records').where('person_id', 'in', persons).execute();
+    await tx.deleteFrom('persons').where('id', 'in', persons).execute();
   }
   return rows.map((r) => ({ id: r.id, username: r.username }));
 }

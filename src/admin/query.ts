@@ -20,14 +20,16 @@ export const limitParam = (max: number) =>
     .transform(Number)
     .refine((n) => n <= max);
 
+const isFieldCode = (message: string): message is FieldCode => /^field\.[a-z_]+$/.test(message);
+
 /** Understood by every route: the language of the messages. */
 const commonParams = { lang: z.string().optional() };
 
 /**
  * Parses the query of an administration route strictly: each parameter must be known and valid,
  * so a misspelt one (`?dryrun=true`) is refused instead of silently ignored. Fails with `code`
- * naming every bad field (`field.unknown` for unknown ones, `field.invalid` or `invalid(name)`
- * otherwise), before the route does anything.
+ * naming every bad field (`field.unknown` for unknown ones; the `field.*` code a schema gives as
+ * its message; else `field.invalid` or `invalid(name)`), before the route does anything.
  */
 export function parseAdminQuery<S extends z.ZodRawShape>(
   query: unknown,
@@ -41,7 +43,8 @@ export function parseAdminQuery<S extends z.ZodRawShape>(
     if (issue.code === 'unrecognized_keys') for (const k of issue.keys) fields[k] ??= 'field.unknown';
     else {
       const name = String(issue.path[0] ?? 'query');
-      fields[name] ??= opts.invalid?.(name) ?? 'field.invalid';
+      // A schema may name the code itself (as flow inputs do: kernel/input.ts), e.g. `field.too_long`.
+      fields[name] ??= isFieldCode(issue.message) ? issue.message : (opts.invalid?.(name) ?? 'field.invalid');
     }
   }
   throw new AppError(opts.code ?? 'validation.failed', { fields });

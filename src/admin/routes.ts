@@ -13,6 +13,7 @@ import { requireAdmin } from './auth.js';
 import { findAccounts } from './find-accounts.js';
 import { limitParam, parseAdminQuery } from './query.js';
 import { z } from 'zod';
+import { text } from '../flows/kernel/input.js';
 
 /**
  * The administration API (API.md "Administration"). Registered as an encapsulated plugin, so its
@@ -27,15 +28,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
     // The helpdesk finds a person by what the caller can tell (username, an address, matricola,
     // codice fiscale, AMKA, phone): exact matches, each saying what it matched.
     admin.get('/api/v1/admin/accounts', async (req) => {
-      const query = (req.query ?? {}) as Record<string, unknown>;
-      const { q, limit } = parseAdminQuery(
-        query,
-        { q: z.string().trim().min(1).max(200).refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v)), limit: limitParam(100).optional() },
-        {
-          invalid: (f) =>
-            f !== 'q' ? 'field.invalid' : typeof query.q !== 'string' || query.q.trim() === '' ? 'field.required' : query.q.length > 200 ? 'field.too_long' : /[\p{Cc}\p{Cf}]/u.test(query.q) ? 'field.control_character' : 'field.invalid',
-        },
-      );
+      const { q, limit } = parseAdminQuery(req.query, {
+        q: text(200).refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v), 'field.control_character'),
+        limit: limitParam(100).optional(),
+      });
       return { accounts: await findAccounts(ctx, q, limit ?? 20) };
     });
 

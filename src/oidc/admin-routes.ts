@@ -142,6 +142,11 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
       details,
     });
 
+  /** A service of the configuration file is changed there, not through the API. */
+  const refuseConfigured = (id: string) => {
+    if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
+  };
+
   admin.post('/api/v1/admin/services', async (req, reply) => {
     const body = objectBody(req);
     const parsed = serviceInput.safeParse(body);
@@ -176,7 +181,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
    */
   admin.patch('/api/v1/admin/services/:id', async (req) => {
     const { id } = req.params as { id: string };
-    if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
+    refuseConfigured(id);
     const change = objectBody(req);
     const at = ctx.clock.now();
     const after = await ctx.db.kysely.transaction().execute(async (tx) => {
@@ -197,7 +202,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
   /** A new client secret for a registered service that authenticates with one; the old one stops at once. */
   admin.post('/api/v1/admin/services/:id/secret', async (req, reply) => {
     const { id } = req.params as { id: string };
-    if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
+    refuseConfigured(id);
     const clientSecret = await ctx.db.kysely.transaction().execute(async (tx) => {
       const service = await lockRegisteredService(ctx, tx, id);
       if (!service) throw new AppError('service.not_found');
@@ -211,7 +216,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
 
   admin.delete('/api/v1/admin/services/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
-    if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
+    refuseConfigured(id);
     await ctx.db.kysely.transaction().execute(async (tx) => {
       if (!(await deleteService(tx, id))) throw new AppError('service.not_found');
       await adminAudit(tx, req, 'service.deleted', { id });

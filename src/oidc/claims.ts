@@ -1,7 +1,8 @@
-import type { Account as OidcAccount } from 'oidc-provider';
+import type { Client, Account as OidcAccount } from 'oidc-provider';
 import type { Person } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { preparedQuery } from '../db/prepared.js';
+import { admits } from './services.js';
 import { canLogIn, type AccountStatus } from '../domain/account-status.js';
 import { isLive, sessionIdOfToken } from '../sessions/sessions.js';
 
@@ -81,13 +82,13 @@ export async function loadOidcAccount(ctx: AppContext, sub: string): Promise<{ a
 
 /**
  * The provider's `findAccount`: only an active account is found (a suspended one's tokens stop
- * working). With `admitted` (the populations of the service asking), only an account of one of
- * them: the service's populations hold at every refresh and userinfo call, not only at sign-in,
- * however the account came to be of another population.
+ * working). With `client` (the service asking), only an account of a population it admits: the
+ * service's populations hold at every refresh and userinfo call, not only at sign-in, however the
+ * account came to be of another population.
  */
-export async function findOidcAccount(ctx: AppContext, sub: string, admitted?: readonly string[]): Promise<OidcAccount | undefined> {
+export async function findOidcAccount(ctx: AppContext, sub: string, client?: Client): Promise<OidcAccount | undefined> {
   const found = await loadOidcAccount(ctx, sub);
-  if (!found || (admitted && !admitted.includes(found.population ?? ''))) return undefined;
+  if (!found || (client && !admits(client, found.population))) return undefined;
   return found.account;
 }
 

@@ -12,7 +12,7 @@ import { consentOf } from './consents.js';
 import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type SessionAccount } from './claims.js';
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, providerPages, renderFormPost, renderProviderError } from './provider-pages.js';
-import { clientMetadataOf, findConfigService, populationsOf, ServiceClientAdapter } from './services.js';
+import { admits, clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
 
 export { oidcRoutes };
 
@@ -47,10 +47,8 @@ function policy(ctx: AppContext) {
     new interactionPolicy.Check('population_not_admitted', 'the service does not admit the population of this account', async (k: KoaContextWithOIDC) => {
       const accountId = k.oidc.session?.accountId;
       if (!accountId) return false;
-      const allowed = populationsOf(k.oidc.client);
       const s = await lookup(k);
-      const population = s?.accountId === accountId ? s.population : await populationOf(ctx, accountId);
-      const admitted = allowed.includes(population ?? '');
+      const admitted = admits(k.oidc.client, s?.accountId === accountId ? s.population : await populationOf(ctx, accountId));
       // Without an interaction (prompt=none) the service gets the refusal itself, as it would
       // from the refusal page's link: access_denied, not interaction_required.
       if (!admitted && k.oidc.prompts.has('none')) throw new errors.AccessDenied('access.service_not_available');
@@ -118,7 +116,7 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     // At the token and userinfo endpoints the service asking must still admit the person's
     // population (it may have changed since the grant); at the authorization
     // endpoint the interaction's check answers instead, with the refusal page.
-    findAccount: (k, sub) => findOidcAccount(ctx, sub, k.oidc.route === 'token' || k.oidc.route === 'userinfo' ? populationsOf(k.oidc.client) : undefined),
+    findAccount: (k, sub) => findOidcAccount(ctx, sub, k.oidc.route === 'token' || k.oidc.route === 'userinfo' ? k.oidc.client : undefined),
     interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },
     routes: oidcRoutes,
     responseTypes: ['code'],

@@ -190,8 +190,9 @@ export function clientMetadataOf(s: Service, secret: string | null): ClientMetad
   };
 }
 
-/** The populations a service admits, read from the provider's client (none for no client). */
-export const populationsOf = (client: { [key: string]: unknown } | undefined): string[] => (client?.['tessera_populations'] as string[] | undefined) ?? [];
+/** Whether a service (the provider's client) admits a person of `population` (none without a person record, nor without a client). */
+export const admits = (client: { [key: string]: unknown } | undefined, population: string | null): boolean =>
+  ((client?.['tessera_populations'] as string[] | undefined) ?? []).includes(population ?? '');
 
 /**
  * The provider's `Client` model, read from the services on every lookup: a service registered

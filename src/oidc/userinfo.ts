@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import type { ClaimsParameterMember, Client, Grant } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { loadOidcAccount } from './claims.js';
-import { populationsOf } from './services.js';
+import { admits } from './services.js';
 
 /** Claims a request's `claims` parameter may always ask for, granted or not (as oidc-provider's filter). */
 const ALWAYS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
@@ -47,7 +47,7 @@ export async function plainUserinfo(ctx: AppContext, provider: Provider, req: Fa
   ]);
   if (!client || client.userinfoSignedResponseAlg || client.userinfoEncryptedResponseAlg) return undefined;
   // A person the service no longer admits (see findOidcAccount): the provider answers, refusing.
-  if (!found || !populationsOf(client).includes(found.population ?? '')) return undefined;
+  if (!found || !admits(client, found.population)) return undefined;
   const { account } = found;
   if (!grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== token.accountId) return undefined;
 

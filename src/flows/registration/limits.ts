@@ -47,12 +47,10 @@ export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | nul
   if (full) throw new AppError('registration.too_many_registrations');
 }
 
-/** Whether the registration of `accountId` may be sent another activation email now; the code to answer if not. */
-export async function emailLimit(ctx: AppContext, accountId: string, db: Tx = ctx.db.kysely): Promise<EmailLimitCode | null> {
-  return (await emailWait(ctx, accountId, db))?.code ?? null;
-}
-
-/** As emailLimit, with the seconds to wait when another email may be sent later (`resend_too_soon`). */
+/**
+ * Whether the registration of `accountId` may be sent another activation email now: null, or the
+ * code to answer, with the seconds to wait when another may be sent later (`resend_too_soon`).
+ */
 export async function emailWait(ctx: AppContext, accountId: string, db: Tx = ctx.db.kysely): Promise<{ code: EmailLimitCode; seconds?: number } | null> {
   const r = ctx.config.registration;
   const { count, last } = await countIssued(ctx, VERIFY_PURPOSE, accountId, new Date(0), db);
@@ -78,6 +76,6 @@ export async function holdEmailPlace(ctx: AppContext, tx: Tx, accountId: string)
     .set((eb) => ({ email_lower: eb.ref('email_lower') }))
     .where('account_id', '=', accountId)
     .execute();
-  const code = await emailLimit(ctx, accountId, tx);
-  if (code) throw new AppError(code);
+  const limited = await emailWait(ctx, accountId, tx);
+  if (limited) throw new AppError(limited.code);
 }

@@ -58,7 +58,7 @@ function closedFor(ctx: AppContext, type: string, locale: Locale): Failure | nul
 /**
  * The consents of the details step in `locale`: the acceptance of the institution's privacy notice
  * (required, recorded as `privacy` with the notice's version; the version is empty for an
- * institution that configured no notice, which none whose people register themselves may do), then
+ * institution that configured no notice, which the start warns about: configWarnings), then
  * the institution's further consents, each referring to the notice.
  */
 export function registrationConsents(ctx: AppContext, locale: Locale): ShownConsent[] {
