@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +58,57 @@ export function repoRoot(): string {
     dir = up;
   }
   return dir;
+}
+
+/** A job for the benchmark's client process (bench/flow-client.cjs): what to run, for whom, how many at a time. */
+export interface ClientJob {
+  job: 'code-flow' | 'login-page' | 'api-login' | 'activation';
+  /** The server's address, and the issuer its links name (rewritten to the server's address). */
+  base: string;
+  issuer?: string;
+  /** One per run of the job: a username, or what the job needs of one person. */
+  items: unknown[];
+  concurrency?: number;
+  [option: string]: unknown;
+}
+
+export interface FlowClient {
+  /** Runs a job in the client process and answers what each run returned; rejects when any run failed. */
+  run(job: ClientJob): Promise<unknown[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the benchmark's people in a process of their own, so that the measured process's CPU
+ * is the server's alone. `pinFor` answers the client's requests for a PIN sent to a mobile (read
+ * from the outbox, as an SMS gateway would take it).
+ */
+export function flowClient(pinFor?: (mobile: string) => Promise<string>): FlowClient {
+  const child = fork(join(repoRoot(), 'bench/flow-client.cjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let pending: { resolve: (results: unknown[]) => void; reject: (e: Error) => void } | null = null;
+  child.on('message', (m: { needPin?: string; done?: number; failures?: number; error?: string; results?: unknown[] }) => {
+    if (m.needPin !== undefined) {
+      const mobile = m.needPin;
+      if (!pinFor) throw new Error('the client asked for a PIN, and this benchmark sends none');
+      void pinFor(mobile).then((pin) => child.send({ pin, mobile }));
+      return;
+    }
+    const p = pending;
+    pending = null;
+    if (m.failures) p?.reject(new Error(`${m.failures} of ${m.done} runs failed; the first: ${m.error}`));
+    else p?.resolve(m.results ?? []);
+  });
+  return {
+    run(job) {
+      return new Promise<unknown[]>((resolve, reject) => {
+        pending = { resolve, reject };
+        child.send(job);
+      });
+    },
+    async stop() {
+      const exited = once(child, 'exit');
+      child.disconnect();
+      await exited;
+    },
+  };
 }

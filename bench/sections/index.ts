@@ -11,11 +11,3 @@ import { ldapSection } from './ldap.js';
 
 /** Every benchmark section, in the order printed. An area adds its section here. */
 export const sections: BenchSection[] = [importSection, loginSection, rssSection, mailboxesSection, oidcSection, purgeSection, pinSection, spidBench, ldapSection];
-
-/** Every benchmark section, in the order printed. An area adds its section here. */
-
-/** Every benchmark section, in the order printed. An area adds its section here. */
-
-/** Every benchmark section, in the order printed. An area adds its section here. */
-
-/** Every benchmark section, in the order printed. An area adds its section here. */
