@@ -84,7 +84,8 @@ export async function loadOidcAccount(ctx: AppContext, sub: string): Promise<{ a
  * The provider's `findAccount`: only an active account is found (a suspended one's tokens stop
  * working). With `client` (the service asking), only an account of a population it admits: the
  * service's populations hold at every refresh and userinfo call, not only at sign-in, however the
- * account came to be of another population.
+ * account came to be of another population. Token introspection asks it too, with the service
+ * the token was issued to (tokenStillAdmitted in provider.ts).
  */
 export async function findOidcAccount(ctx: AppContext, sub: string, client?: Client): Promise<OidcAccount | undefined> {
   const found = await loadOidcAccount(ctx, sub);

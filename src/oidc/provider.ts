@@ -2,7 +2,7 @@
 // its minimum (it warns "Unsupported runtime" on Node 20), and Tessera supports Node 20.19+.
 // 8.8 is the newest release that supports Node 20.
 import { interactionPath, oidcRoutes } from './lazy-provider.js';
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type AccessToken, type ClientCredentials, type Configuration, type KoaContextWithOIDC, type RefreshToken } from 'oidc-provider';
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE, sessionIdOfToken } from '../sessions/sessions.js';
 import { recordDailyUse } from '../accounts/use.js';
@@ -90,6 +90,20 @@ async function loadExistingGrant(ctx: AppContext, k: KoaContextWithOIDC) {
   return grant;
 }
 
+/**
+ * Whether the person of a token (an access or refresh token being introspected) is still one the
+ * service it was issued to admits, whoever asks about it: the check of refresh and userinfo
+ * (findOidcAccount: an active account of a population the service admits), one read of the
+ * account. A token without a person (none is issued today) has nobody to check.
+ */
+export async function tokenStillAdmitted(ctx: AppContext, k: KoaContextWithOIDC, token: AccessToken | RefreshToken | ClientCredentials): Promise<boolean> {
+  const accountId = 'accountId' in token ? token.accountId : undefined;
+  if (!accountId) return true;
+  const asking = k.oidc.client;
+  const service = asking?.clientId === token.clientId ? asking : token.clientId ? await k.oidc.provider.Client.find(token.clientId) : undefined;
+  return service !== undefined && (await findOidcAccount(ctx, accountId, service)) !== undefined;
+}
+
 function configuration(ctx: AppContext, keys: object[]): Configuration {
   const secure = ctx.env.PUBLIC_URL.startsWith('https://');
   // SameSite=Lax: the code flow returns by top-level GET navigations; Lax also survives plain
@@ -130,8 +144,13 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      // A service may introspect only the tokens issued to it, and only one that authenticates.
-      introspection: { enabled: true, allowedPolicy: async (_k, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId },
+      // A service may introspect only the tokens issued to it, and only one that authenticates. A
+      // token of a person its service no longer admits (another population, an account no longer
+      // active) is `active: false` at once, as refresh and userinfo refuse it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (k, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId && (await tokenStillAdmitted(ctx, k, token)),
+      },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
