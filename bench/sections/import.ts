@@ -10,6 +10,7 @@ import { connect } from '../../src/db/connect.js';
 import { timeOrderedId } from '../../src/db/ids.js';
 import { migrateUp } from '../../src/db/migrate.js';
 import { codiceFiscaleCheckChar } from '../../src/domain/codice-fiscale.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 import { importPeople } from '../../src/imports/pipeline.js';
 import { readCsv } from '../../src/imports/readers.js';
 import type { Insertable } from 'kysely';
@@ -65,6 +66,7 @@ async function rawInsert(url: string): Promise<number> {
         const s = student(j);
         batch.push({
           id: timeOrderedId(), population: 'student', external_id: s.externalId, given_name: s.givenName, family_name: s.familyName,
+          ...nameKeyColumns(s.givenName, s.familyName),
           birth_date: s.birthDate, tax_code: s.taxCode, amka: null, insurance_country: null, insurance_number: null, mobile: s.mobile,
           personal_email: s.personalEmail, personal_email_lower: s.personalEmail, registrar_status: s.status, org_unit: null, role: null,
           contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'raw', created_at: now, updated_at: now,

@@ -5,6 +5,7 @@ import { argon2Options } from '../../src/auth/passwords.js';
 import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
 import { connect } from '../../src/db/connect.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 import { enqueueAccountProvisioning } from '../../src/provisioning/enqueue.js';
 import { runProvisioningOnce } from '../../src/provisioning/run-once.js';
 import { closeTargets } from '../../src/provisioning/targets.js';
@@ -41,7 +42,7 @@ export const ldapSection: BenchSection = {
         const now = new Date().toISOString();
         for (let i = 0; i < N; i += 500) {
           const chunk = users.slice(i, i + 500);
-          await db.kysely.insertInto('persons').values(chunk.map((u) => ({ id: u.id, population: 'student', external_id: u.uid, given_name: u.given, family_name: u.family, birth_date: null, tax_code: null, amka: null, insurance_country: null, insurance_number: null, mobile: null, personal_email: null, personal_email_lower: null, registrar_status: 'active', org_unit: null, role: null, contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'bench', created_at: now, updated_at: now }))).execute();
+          await db.kysely.insertInto('persons').values(chunk.map((u) => ({ id: u.id, population: 'student', external_id: u.uid, given_name: u.given, family_name: u.family, ...nameKeyColumns(u.given, u.family), birth_date: null, tax_code: null, amka: null, insurance_country: null, insurance_number: null, mobile: null, personal_email: null, personal_email_lower: null, registrar_status: 'active', org_unit: null, role: null, contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'bench', created_at: now, updated_at: now }))).execute();
           await db.kysely.insertInto('accounts').values(chunk.map((u) => ({ id: u.id, person_id: u.id, username: u.uid, username_lower: u.uid, email: mail(u.uid), email_lower: mail(u.uid), status: 'active', password_hash: passwordHash, password_changed_at: now, federated_only: 0, roles: '[]', created_at: now, updated_at: now, version: 1 }))).execute();
         }
         // What activation enqueues, for every account.

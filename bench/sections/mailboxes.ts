@@ -5,6 +5,7 @@ import type { AppContext } from '../../src/app/context.js';
 import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
 import { connect } from '../../src/db/connect.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 import { listPendingRequests, requireReferent } from '../../src/mailboxes/referent-service.js';
 import { importOrgUnits } from '../../src/org-units/import.js';
 import { argon2Bound, cpuMs, type BenchSection, type Figure } from '../lib.js';
@@ -35,7 +36,7 @@ async function seedRequests(ctx: AppContext): Promise<string> {
     const personId = randomUUID();
     const accountId = randomUUID();
     const office = `U${(i % 100) + 1}`;
-    await db.insertInto('persons').values({ id: personId, population: 'staff', external_id: `S${i}`, given_name: 'Nome', family_name: `Cognome${i}`, birth_date: null, tax_code: null, amka: null, insurance_country: null, insurance_number: null, mobile: null, personal_email: null, personal_email_lower: null, registrar_status: 'active', org_unit: office, role: null, contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'b', created_at: now, updated_at: now }).execute();
+    await db.insertInto('persons').values({ id: personId, population: 'staff', external_id: `S${i}`, given_name: 'Nome', family_name: `Cognome${i}`, ...nameKeyColumns('Nome', `Cognome${i}`), birth_date: null, tax_code: null, amka: null, insurance_country: null, insurance_number: null, mobile: null, personal_email: null, personal_email_lower: null, registrar_status: 'active', org_unit: office, role: null, contract_type: null, entitlements: '[]', extra: '{}', source_hash: 'b', created_at: now, updated_at: now }).execute();
     await db.insertInto('accounts').values({ id: accountId, person_id: personId, username: `s${i}`, username_lower: `s${i}`, email: null, email_lower: null, status: 'active', password_hash: null, password_changed_at: null, federated_only: 0, roles: '[]', created_at: now, updated_at: now, version: 0 }).execute();
     await db.insertInto('mailbox_requests').values({ id: randomUUID(), account_id: accountId, person_id: personId, org_unit: office, flow_id: null, status: 'pending', address: null, comment: null, decided_by: null, locale: 'it', created_at: now, decided_at: null, reminded_at: null, expires_at: new Date(Date.now() + 86_400_000).toISOString() }).execute();
   }

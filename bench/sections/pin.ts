@@ -7,6 +7,7 @@ import { issueCode, verifyCode } from '../../src/codes/one-time-codes.js';
 import { readEnv } from '../../src/config/env.js';
 import { loadInstitution } from '../../src/config/load-institution.js';
 import { connect } from '../../src/db/connect.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 import { PIN_PURPOSE } from '../../src/flows/activation-pin/machine.js';
 import { argon2Bound, cpuMs, flowClient, type BenchSection, type Figure } from '../lib.js';
 
@@ -63,7 +64,7 @@ export async function seedStudents(ctx: AppContext, n: number): Promise<void> {
       await tx
         .insertInto('persons')
         .values({
-          id: personId, population: 'student', external_id: externalId, given_name: 'Bench', family_name: 'Student', birth_date: null, tax_code: null,
+          id: personId, population: 'student', external_id: externalId, given_name: 'Bench', family_name: 'Student', ...nameKeyColumns('Bench', 'Student'), birth_date: null, tax_code: null,
           amka: '01019012345', insurance_country: null, insurance_number: null, mobile: `+3069${String(10_000_000 + i).slice(-8)}`,
           personal_email: null, personal_email_lower: null, registrar_status: 'enrolled', org_unit: null, role: null, contract_type: null,
           entitlements: '[]', extra: '{}', source_hash: 'bench', created_at: now, updated_at: now,

@@ -4,10 +4,11 @@ import { populationIds } from '../config/institution-schema.js';
 import type { Database } from '../db/schema.js';
 import { parseAmka } from '../domain/amka.js';
 import { normaliseCodiceFiscale } from '../domain/codice-fiscale.js';
+import { nameSearchKey } from '../domain/name-key.js';
 import { toE164 } from '../domain/phone.js';
 
 /** What a search term matched: the helpdesk sees why each account is listed. */
-export type MatchedBy = 'username' | 'email' | 'personal_email' | 'external_id' | 'tax_code' | 'amka' | 'mobile';
+export type MatchedBy = 'username' | 'email' | 'personal_email' | 'external_id' | 'tax_code' | 'amka' | 'mobile' | 'name';
 
 export interface FoundAccount {
   /** Null for a registrar record that has no account (yet). */
@@ -26,9 +27,12 @@ type Db = Kysely<Database>;
 /**
  * The helpdesk's search: the accounts (and registrar records) that what a caller can tell names
  * exactly — a username, an institutional or personal address, a matricola or other registrar
- * id, a codice fiscale, an AMKA, a phone number in any common notation. Every term is tried as
- * each kind it can be, and each kind is one indexed lookup; nothing is matched by part of a
- * value, so a search never lists the population. At most `limit`, ordered by username.
+ * id, a codice fiscale, an AMKA, a phone number in any common notation — or whose name starts
+ * with the term (family name, "family given" or "given family", without regard to case or
+ * accents: domain/name-key.ts), from 3 letters on. Every term is tried as each kind it can be,
+ * and each kind is one indexed lookup (for a name, a range of an index) reading `limit` rows at
+ * most, so a search never lists the population. At most `limit`, ordered by username; the exact matches
+ * first, so that the many people a name may match never push out the one the term names.
  */
 export async function findAccounts(ctx: AppContext, term: string, limit: number): Promise<FoundAccount[]> {
   const db = ctx.db.kysely;
@@ -53,6 +57,8 @@ export async function findAccounts(ctx: AppContext, term: string, limit: number)
   if (amka) for (const r of await personsWhere(db, 'amka', amka, limit)) note(byPerson, r.id, 'amka');
   const mobile = /\d{6}/.test(q.replace(/\D/g, '')) ? toE164(q, ctx.config.institution.defaultCountry) : null;
   if (mobile) for (const r of await personsWhere(db, 'mobile', mobile, limit)) note(byPerson, r.id, 'mobile');
+  const name = nameSearchKey(q);
+  if (name) for (const column of nameKeyColumnNames) for (const r of await personsByName(db, column, name, limit).execute()) note(byPerson, r.id, 'name');
 
   const found: FoundAccount[] = [];
   const seenPersons = new Set<string>();
@@ -77,10 +83,34 @@ export async function findAccounts(ctx: AppContext, term: string, limit: number)
       .execute();
     for (const r of rows) found.push(view(r, byPerson.get(r.personId!)!));
   }
-  const order: MatchedBy[] = ['username', 'email', 'personal_email', 'external_id', 'tax_code', 'amka', 'mobile'];
+  const order: MatchedBy[] = ['username', 'email', 'personal_email', 'external_id', 'tax_code', 'amka', 'mobile', 'name'];
   for (const f of found) f.matchedBy.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return found.sort((a, b) => (a.username ?? '\uffff').localeCompare(b.username ?? '\uffff') || (a.externalId ?? '').localeCompare(b.externalId ?? '')).slice(0, limit);
+  const byNameOnly = (f: FoundAccount) => (f.matchedBy.length === 1 && f.matchedBy[0] === 'name' ? 1 : 0);
+  return found
+    .sort((a, b) => byNameOnly(a) - byNameOnly(b) || (a.username ?? '\uffff').localeCompare(b.username ?? '\uffff') || (a.externalId ?? '').localeCompare(b.externalId ?? ''))
+    .slice(0, limit);
 }
+
+/**
+ * The least string greater than every string that starts with `prefix`: its last character
+ * followed by the next code point (skipping the surrogates, which are no characters). Not
+ * `prefix + '\uffff'`: characters beyond U+FFFF (some CJK, some scripts' letters) sort above it.
+ */
+export function prefixEnd(prefix: string): string {
+  const chars = [...prefix];
+  const next = chars.pop()!.codePointAt(0)! + 1;
+  return chars.join('') + String.fromCodePoint(next >= 0xd800 && next <= 0xdfff ? 0xe000 : next);
+}
+
+const nameKeyColumnNames = ['name_key_family_first', 'name_key_given_first'] as const;
+
+/**
+ * The people whose name key starts with `key`: the keys from it up to (not including) the string
+ * right after its last character, a range both databases read from the column's index, as both
+ * compare these columns by code point (COLLATE "C" in PostgreSQL: migration 0017).
+ */
+export const personsByName = (db: Db, column: (typeof nameKeyColumnNames)[number], key: string, limit: number) =>
+  db.selectFrom('persons').select('id').where(column, '>=', key).where(column, '<', prefixEnd(key)).orderBy(column).limit(limit);
 
 const personsWhere = (db: Db, column: 'personal_email_lower' | 'tax_code' | 'amka' | 'mobile', value: string, limit: number) =>
   db.selectFrom('persons').select('id').where(column, '=', value).limit(limit).execute();

@@ -26,7 +26,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
     admin.removeContentTypeParser('text/plain');
 
     // The helpdesk finds a person by what the caller can tell (username, an address, matricola,
-    // codice fiscale, AMKA, phone): exact matches, each saying what it matched.
+    // codice fiscale, AMKA, phone: exact matches; or the start of the name), each saying what it matched.
     admin.get('/api/v1/admin/accounts', async (req) => {
       const { q, limit } = parseAdminQuery(req.query, {
         q: text(200).refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v), 'field.control_character'),

@@ -15,6 +15,7 @@ import { oidcKeyActivation } from './migrations/0013-oidc-key-activation.js';
 import { spidRequestLanguage } from './migrations/0014-spid-request-language.js';
 import { retentionIndexes } from './migrations/0015-retention-indexes.js';
 import { purgedRecords } from './migrations/0016-purged-records.js';
+import { personNameKeys } from './migrations/0017-person-name-keys.js';
 import type { PortableMigration } from './migrations/helpers.js';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -34,6 +35,7 @@ const migrations: Array<[string, PortableMigration]> = [
   ['0014-spid-request-language', spidRequestLanguage],
   ['0015-retention-indexes', retentionIndexes],
   ['0016-purged-records', purgedRecords],
+  ['0017-person-name-keys', personNameKeys],
 ];
 
 /**

@@ -7,6 +7,13 @@ export interface PersonTable {
   external_id: string;
   given_name: string;
   family_name: string;
+  /**
+   * The name as the helpdesk searches it (domain/name-key.ts), "family given" and "given family":
+   * written with every write of the names (nameKeyColumns). Nullable in the database (added to a
+   * filled table), set for every row; required here, so that no insert forgets them.
+   */
+  name_key_family_first: string;
+  name_key_given_first: string;
   birth_date: string | null;
   tax_code: string | null;
   amka: string | null;

@@ -10,6 +10,7 @@ import { timeOrderedId } from '../db/ids.js';
 import type { AccountTable, PersonTable } from '../db/schema.js';
 import { canTransition, registrarReason, statusForRegistrar, type AccountStatus } from '../domain/account-status.js';
 import { renderPattern } from '../domain/address-pattern.js';
+import { nameKeyColumns } from '../domain/name-key.js';
 import type { Tx } from '../flows/kernel/types.js';
 import type { ImportRecord } from './record.js';
 import { moveRequestsWithPerson } from '../mailboxes/requests.js';
@@ -39,9 +40,9 @@ const notYetActivated: readonly AccountStatus[] = ['provisional', 'pending_activ
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
 const personInsertColumns = [
-  'id', 'population', 'external_id', 'given_name', 'family_name', 'birth_date', 'tax_code', 'amka', 'insurance_country',
-  'insurance_number', 'mobile', 'personal_email', 'personal_email_lower', 'registrar_status', 'org_unit', 'role',
-  'contract_type', 'entitlements', 'extra', 'source_hash', 'created_at', 'updated_at',
+  'id', 'population', 'external_id', 'given_name', 'family_name', 'name_key_family_first', 'name_key_given_first',
+  'birth_date', 'tax_code', 'amka', 'insurance_country', 'insurance_number', 'mobile', 'personal_email', 'personal_email_lower',
+  'registrar_status', 'org_unit', 'role', 'contract_type', 'entitlements', 'extra', 'source_hash', 'created_at', 'updated_at',
 ] as const satisfies ReadonlyArray<keyof PersonTable>;
 
 const accountInsertColumns = [
@@ -56,6 +57,7 @@ function personColumns(r: ImportRecord, hash: string) {
     external_id: r.externalId,
     given_name: r.givenName,
     family_name: r.familyName,
+    ...nameKeyColumns(r.givenName, r.familyName),
     birth_date: r.birthDate,
     tax_code: r.taxCode,
     amka: r.amka,
@@ -133,10 +135,13 @@ export function classify(item: BatchItem, existing: Existing | undefined): Outco
   return 'updated';
 }
 
+/** Columns that follow from the others (the record's hash, the lower-cased address, the name keys): never a change of their own. */
+const derivedColumns: ReadonlySet<string> = new Set(['source_hash', 'personal_email_lower', 'name_key_family_first', 'name_key_given_first']);
+
 /** The person columns whose value differs from the stored one (the hash and derived columns aside). */
 function changedColumns(cols: ReturnType<typeof personColumns>, stored: PersonTable): string[] {
   return Object.entries(cols)
-    .filter(([k, v]) => k !== 'source_hash' && k !== 'personal_email_lower' && (stored as unknown as Record<string, unknown>)[k] !== v)
+    .filter(([k, v]) => !derivedColumns.has(k) && (stored as unknown as Record<string, unknown>)[k] !== v)
     .map(([k]) => k);
 }
 

@@ -12,6 +12,7 @@ import type { Tx } from '../flows/kernel/types.js';
 import { createSession, sessionIdOf } from '../sessions/sessions.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import { foldName } from '../domain/address-pattern.js';
+import { nameKeyColumns } from '../domain/name-key.js';
 import type { SpidIdentity } from './response-check.js';
 
 /** What a valid SPID response leads to. */
@@ -173,6 +174,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta,
           external_id: person.externalId,
           given_name: person.givenName,
           family_name: person.familyName,
+          ...nameKeyColumns(person.givenName, person.familyName),
           birth_date: person.birthDate,
           tax_code: person.taxCode,
           amka: null,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../src/app/context.js';
 import { hashPassword } from '../../src/auth/passwords.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 
 export interface PersonFixture {
   population?: string;
@@ -38,6 +39,7 @@ export async function seedAccount(
       external_id: p.externalId,
       given_name: p.givenName ?? 'Maria',
       family_name: p.familyName ?? 'Rossi',
+      ...nameKeyColumns(p.givenName ?? 'Maria', p.familyName ?? 'Rossi'),
       birth_date: p.birthDate ?? null,
       tax_code: p.taxCode ?? null,
       amka: p.amka ?? null,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/app/context.js';
+import { nameKeyColumns } from '../../src/domain/name-key.js';
 import { schoolMailboxesJob } from '../../src/jobs/school-mailboxes.js';
 import { mailboxDue, mailboxEffectiveDate, schoolYearStart } from '../../src/mailboxes/school-year.js';
 import { TestClock } from '../../src/ports/clock.js';
@@ -46,6 +47,7 @@ async function importSchool(ctx: AppContext, code: string, schoolYear: string, h
       external_id: code,
       given_name: '',
       family_name: '',
+      ...nameKeyColumns('', ''),
       birth_date: null,
       tax_code: null,
       amka: null,

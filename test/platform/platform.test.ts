@@ -7,6 +7,7 @@ import { conflictingKeys, hasMessage, locales } from '../../src/i18n/index.js';
 import { loggerOptions, redactUrl } from '../../src/observability/logger.js';
 import { audit } from '../../src/audit/audit.js';
 import { migrateDown, migrateUp, migrationsApplied } from '../../src/db/migrate.js';
+import { bulkInsert } from '../../src/db/bulk-insert.js';
 import { buildServer } from '../../src/app/server.js';
 import { ADMIN_TOKEN, freshDb, makeApp, onPostgres, pgTestSchema, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { sql } from 'kysely';
@@ -231,6 +232,32 @@ describe('migrations', () => {
       assert.equal(await migrationsApplied(db), false);
       await migrateUp(db);
       assert.equal(await migrationsApplied(db), true);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('give the people stored before names were searchable their name keys, a batch at a time', async () => {
+    const { db, drop } = await freshDb();
+    try {
+      await migrateUp(db);
+      await migrateDown(db, 1);
+      // More people than one batch, stored as before 0017 (no key columns).
+      const at = '2026-01-01T00:00:00.000Z';
+      const columns = ['id', 'population', 'external_id', 'given_name', 'family_name', 'registrar_status', 'source_hash', 'created_at', 'updated_at'] as const;
+      const names = (i: number) => (i === 7 ? ['Μαρία', 'Παπαδοπούλου'] : i === 8 ? ['José', 'D’Angelo-Neri'] : ['Nicolò', `Ferrà ${i}`]);
+      const rows = Array.from({ length: 1203 }, (_, i) => [`p-${String(i).padStart(5, '0')}`, 'student', `S${i}`, ...names(i), 'enrolled', 'old', at, at]);
+      await bulkInsert(db.kysely, db.dialect, 'persons', columns, rows);
+      assert.deepEqual(await migrateUp(db), ['0017-person-name-keys']);
+      const keys = await db.kysely.selectFrom('persons').select(['id', 'name_key_family_first', 'name_key_given_first']).orderBy('id').execute();
+      assert.equal(keys.length, 1203);
+      assert.deepEqual(keys[7], { id: 'p-00007', name_key_family_first: 'παπαδοπουλου μαρια', name_key_given_first: 'μαρια παπαδοπουλου' });
+      assert.deepEqual(keys[8], { id: 'p-00008', name_key_family_first: 'dangelo neri jose', name_key_given_first: 'jose dangelo neri' });
+      assert.deepEqual(keys[1202], { id: 'p-01202', name_key_family_first: 'ferra 1202 nicolo', name_key_given_first: 'nicolo ferra 1202' });
+      assert.deepEqual(keys.filter((k) => !k.name_key_family_first || !k.name_key_given_first), [], 'every person has keys');
+      // Down removes the columns and their indexes; up again computes them again.
+      await migrateDown(db, 1);
+      assert.deepEqual(await migrateUp(db), ['0017-person-name-keys']);
     } finally {
       await drop();
     }

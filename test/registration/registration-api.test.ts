@@ -40,6 +40,7 @@ describe('registration through the API', () => {
     assert.equal(person.population, 'external');
     assert.match(person.external_id, /^ext-/);
     assert.equal(person.mobile, '+393331234567');
+    assert.deepEqual([person.name_key_family_first, person.name_key_given_first], ['bianchi mario', 'mario bianchi'], 'found by the helpdesk by name');
     const mail = await lastMessage(t.ctx, 'mario.bianchi@example.org', 'email_verification');
     assert.ok(mail);
     assert.match(mail.text, /http:\/\/localhost:3000\/verify-email\?token=/);

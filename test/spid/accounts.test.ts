@@ -51,6 +51,8 @@ describe('SPID accounts: create, link, align', () => {
     assert.equal(me.body.account.status, 'active');
     const row = await db().selectFrom('persons').innerJoin('accounts', 'accounts.person_id', 'persons.id').selectAll().where('persons.tax_code', '=', cfOf(p)).executeTakeFirstOrThrow();
     assert.equal(row.given_name, 'Giulia');
+    // Found by the helpdesk by name, as anyone.
+    assert.deepEqual([row.name_key_family_first, row.name_key_given_first], ['bianchi giulia', 'giulia bianchi']);
     assert.equal(row.birth_date, '1980-01-01');
     assert.equal(row.personal_email, p.email);
     assert.equal(row.federated_only, 1);
@@ -278,6 +280,7 @@ describe('SPID accounts: create, link, align', () => {
     const per = await db().selectFrom('persons').selectAll().where('id', '=', local.personId).executeTakeFirstOrThrow();
     assert.equal(per.given_name, 'Mario');
     assert.equal(per.family_name, 'Rossi');
+    assert.deepEqual([per.name_key_family_first, per.name_key_given_first], ['rossi mario', 'mario rossi']);
     assert.equal(per.birth_date, '1980-01-01');
     assert.equal(per.personal_email, 'mario.rossi@example.com');
     const aligned = await db().selectFrom('audit_log').selectAll().where('account_id', '=', local.accountId).where('action', '=', 'spid.aligned').executeTakeFirstOrThrow();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../db/unique-violation.js';
 import { z } from 'zod';
+import { nameKeyColumns } from '../../domain/name-key.js';
 import { canTakeSms, toE164 } from '../../domain/phone.js';
 import type { AppContext } from '../../app/context.js';
 import { formatTime } from '../../auth/credentials.js';
@@ -163,6 +164,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
           external_id: `ext-${randomId(9)}`,
           given_name: v.givenName,
           family_name: v.familyName,
+          ...nameKeyColumns(v.givenName, v.familyName),
           birth_date: v.birthDate,
           tax_code: null,
           amka: null,

@@ -2,6 +2,7 @@ import { audit } from '../../audit/audit.js';
 import { activateAccount } from '../../accounts/activate.js';
 import { findAccountById, findPerson } from '../../accounts/repository.js';
 import { spidMayUse } from '../../domain/account-status.js';
+import { nameKeyColumns } from '../../domain/name-key.js';
 import { AppError } from '../../errors/app-error.js';
 import { revokeAccountSessions } from '../../sessions/sessions.js';
 import { link, openSpidSession } from '../../spid/accounts.js';
@@ -70,11 +71,14 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
       data: d,
       result: { username: account.username, linked: true, next: d.returnTo ?? '/account' },
       async commit(tx) {
+        const givenName = after.givenName ?? person.givenName;
+        const familyName = after.familyName ?? person.familyName;
         await tx
           .updateTable('persons')
           .set({
-            given_name: after.givenName ?? person.givenName,
-            family_name: after.familyName ?? person.familyName,
+            given_name: givenName,
+            family_name: familyName,
+            ...nameKeyColumns(givenName, familyName),
             birth_date: after.birthDate,
             personal_email: after.email,
             personal_email_lower: after.email?.toLowerCase() ?? null,
