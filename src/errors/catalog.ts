@@ -104,6 +104,8 @@ export const fieldCodes = [
   // Registration: the privacy notice not accepted; a further consent the institution requires not given.
   'consent.required',
   'consent.needed',
+  // Registration, activation by PIN: the notice or a consent's text changed between showing the step and its sending.
+  'consent.notice_changed',
   'email.invalid',
   'phone.invalid',
   // A landline (or toll-free, premium-rate number) given where a mobile receives SMS.

@@ -102,3 +102,19 @@ export function timeZoneLabel(at: Date, locale: Locale, timeZone: string): strin
   // Italian and Greek write the common noun in lowercase inside a sentence ("ora", "ώρα").
   return locale === 'en' ? name : name.charAt(0).toLocaleLowerCase(tags[locale]) + name.slice(1);
 }
+
+// One number format per language, made on first use.
+const minuteFormats = new Map<Locale, Intl.NumberFormat>();
+
+/**
+ * A wait as people say it, in whole minutes rounded up ("1 minute", "12 minuti", "5 λεπτά"): a
+ * wait of seconds is a minute, never "0 minutes". The plural is the language's own.
+ */
+export function waitPhrase(seconds: number, locale: Locale): string {
+  let f = minuteFormats.get(locale);
+  if (!f) {
+    f = new Intl.NumberFormat(tags[locale], { style: 'unit', unit: 'minute', unitDisplay: 'long' });
+    minuteFormats.set(locale, f);
+  }
+  return f.format(Math.max(1, Math.ceil(seconds / 60)));
+}

@@ -60,6 +60,8 @@ export class FormBrowser {
   readonly cookies = new Map<string, string>();
   html = '';
   status = 0;
+  /** The headers of the last answer (after a redirect, the page's). */
+  headers: LightMyRequestResponse['headers'] = {};
   url = '/';
   constructor(
     private readonly app: FastifyInstance,
@@ -84,6 +86,7 @@ export class FormBrowser {
       this.keep(r);
       this.url = next;
       this.status = r.statusCode;
+      this.headers = r.headers;
       this.html = r.body;
       next = r.statusCode >= 300 && r.statusCode < 400 ? String(r.headers.location) : null;
     }
@@ -105,6 +108,7 @@ export class FormBrowser {
     });
     this.keep(r);
     this.status = r.statusCode;
+    this.headers = r.headers;
     this.html = r.body;
     if (r.statusCode >= 300 && r.statusCode < 400) await this.get(String(r.headers.location));
     return this;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { randomId } from '../secret.js';
 import { AppError } from '../../errors/app-error.js';
-import { advanceFlow, apiMayUse, createFlow, loadFlow, mayOpen, viewOf } from '../../flows/kernel/service.js';
+import { advanceFlow, apiMayUse, createFlow, loadFlow, mayOpen, retryAfterOf, showFlow, viewOf } from '../../flows/kernel/service.js';
 import { flowParams, getFlowDefinition } from '../../flows/kernel/registry.js';
 import type { StepRequest } from '../../flows/kernel/types.js';
 import { CSRF_COOKIE, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
@@ -34,7 +34,7 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     const flow = await loadFlow(ctx, p.kind, p.id!);
     if (!apiMayUse(ctx, flow, req.cookies?.[CSRF_COOKIE])) throw new AppError('flow.not_found');
     mayOpen(getFlowDefinition(p.kind), flow, await sessionOf(ctx, req));
-    return viewOf(ctx, flow, req.locale);
+    return showFlow(ctx, flow, req.locale);
   });
 
   app.post('/api/v1/flows/:kind/:id', async (req, reply) => {
@@ -49,8 +49,8 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
     if (!res.ok) {
       // A refusal that knows how long to wait (a lock's end, a PIN's cool-down) says it in the
       // standard header too, for clients that back off by it.
-      const retryAfter = res.error?.params?.retryAfter ?? res.error?.params?.seconds;
-      if (res.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      const retryAfter = retryAfterOf(res);
+      if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
       // The unchanged flow with its messages, plus the error envelope of API.md.
       return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) }) });
     }

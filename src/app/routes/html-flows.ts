@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomId } from '../secret.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../../errors/app-error.js';
-import { advanceFlow, createFlow, loadFlow, viewOf, type FlowView, type LoadedFlow } from '../../flows/kernel/service.js';
+import { advanceFlow, createFlow, loadFlow, retryAfterOf, showFlow, type FlowView, type LoadedFlow } from '../../flows/kernel/service.js';
 import { seal, unseal } from '../seal.js';
 import { flowParams, getFlowDefinition } from '../../flows/kernel/registry.js';
 import { CSRF_COOKIE, isSecure, metaOf, sessionOf, setSessionCookie } from '../request-context.js';
@@ -93,7 +93,7 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
     const flow = await loadFlow(ctx, p.kind, p.id!);
     const cookie = req.cookies[CSRF_COOKIE];
     if (!cookie || !ctx.secrets.hmacEquals('csrf', cookie, flow.csrfToken)) throw new AppError('flow.not_found');
-    return page(req, reply, viewOf(ctx, flow, req.locale), flow.csrfToken, readDraft(ctx, req, flow));
+    return page(req, reply, await showFlow(ctx, flow, req.locale), flow.csrfToken, readDraft(ctx, req, flow));
   });
 
   app.post('/flows/:kind/:id', async (req, reply) => {
@@ -115,6 +115,9 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
         if (typeof v === 'string' && k !== '_csrf' && !(def.secretFields ?? []).includes(k)) values[k] = v;
       }
       keepDraft(ctx, reply, flow, values);
+      // The wait the page states, in the header too (as the API sends it).
+      const retryAfter = retryAfterOf(res);
+      if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
       return page(req, reply, res.view, flow.csrfToken, values, res.status);
     }
     if (req.cookies[DRAFT_COOKIE]) reply.clearCookie(DRAFT_COOKIE, { path: draftPath(flow) });

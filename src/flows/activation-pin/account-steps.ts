@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { parseInput } from '../kernel/input.js';
 import { summarizeRecord } from './record-summary.js';
-import { consentProblems, readConsents, shownConsents } from '../kernel/consents.js';
+import { consentProblems, consentsAsShown, dropShownVersions, readConsents, shownConsents } from '../kernel/consents.js';
 import { consentInput, nationalIdInput, passwordInput, type ActivationPinData } from './machine.js';
 import { fail, type Outcome, type Req } from './outcome.js';
 
@@ -95,16 +95,17 @@ async function amkaHeldByAnother(db: Kysely<Database>, amka: string, personId: s
 export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Record<string, unknown>, req: Req): Outcome {
   const parsed = parseInput(consentInput, input);
   if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
-  const consents = consentsOf(ctx, req.locale);
+  // As the step showed them: a version changed since refuses the step, shown again with the new one.
+  const { consents, changed } = consentsAsShown(data, consentsOf(ctx, req.locale));
   const choices = readConsents(input, consents.map((c) => c.id));
-  const fields = consentProblems(input, consents, choices, () => 'field.required');
+  const fields = { ...consentProblems(input, consents, choices, () => 'field.required'), ...changed };
   if (!parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
   if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
   const now = ctx.clock.now();
   return {
     ok: true,
     state: 'awaiting_password',
-    data: { ...data, suggestions: suggestPasswords(ctx, 3, data.username ?? undefined) },
+    data: { ...dropShownVersions(data), suggestions: suggestPasswords(ctx, 3, data.username ?? undefined) },
     async commit(tx) {
       const recorded = await recordConsents(tx, { personId: data.personId!, accountId: data.accountId }, consents, choices, now, req.locale);
       await audit(tx, now, {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkbox, secret } from '../kernel/input.js';
 import type { Locale } from '../../i18n/index.js';
-import { consentFieldSpecs, type ShownConsent } from '../kernel/consents.js';
+import { consentFieldSpecs, type KeepsShownConsents, type ShownConsent } from '../kernel/consents.js';
 import type { FieldSpec } from '../kernel/types.js';
 import type { RecordSummary } from './record-summary.js';
 
@@ -14,7 +14,8 @@ export type ActivationPinState = (typeof states)[number];
 
 export const PIN_PURPOSE = 'activation_pin';
 
-export interface ActivationPinData {
+/** `shownConsents`: the versions `awaiting_consent` showed, recorded when it is sent (kernel/consents.ts). */
+export interface ActivationPinData extends KeepsShownConsents {
   /** The matched record; null when nothing matched and the institution is enumeration-safe. */
   personId: string | null;
   accountId: string | null;

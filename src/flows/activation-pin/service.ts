@@ -9,6 +9,7 @@ import { stepContact, stepPin } from './contact-steps.js';
 import { countryOptions } from './countries.js';
 import { consentFields, contactFields, nationalIdFields, passwordFields, pinFields, states, type ActivationPinData } from './machine.js';
 import { fail } from './outcome.js';
+import { keepShownVersions } from '../kernel/consents.js';
 
 registerActivationPinTemplates();
 
@@ -111,6 +112,10 @@ export const activationPinFlow: FlowDefinition<ActivationPinData> = {
       default:
         return { fields: [], actions: [], data: {} };
     }
+  },
+  // The consent step keeps the versions it shows: they are the ones recorded.
+  remember(state, data, ctx) {
+    return state === 'awaiting_consent' ? keepShownVersions(data, consentsOf(ctx, ctx.config.institution.defaultLocale)) : null;
   },
   async step(ctx, flow, action, input, req) {
     switch (flow.state) {

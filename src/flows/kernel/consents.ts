@@ -6,7 +6,8 @@ import type { FieldSpec } from './types.js';
 /**
  * The consents a step offers (activation by PIN, registration): read from a form or a JSON body,
  * checked, and described to the page and to apps. Each choice is recorded with the version of the
- * text the person was shown (accounts/consent-records.ts).
+ * text the person was shown (accounts/consent-records.ts), which the flow keeps from the moment
+ * it shows the step (keepShownVersions, consentsAsShown).
  */
 
 /** The id under which the acceptance of the institution's privacy notice is recorded. */
@@ -86,6 +87,60 @@ export function consentProblems(
   for (const id of unreadableConsents(input, ids)) fields[fieldOf(id)] = 'field.invalid';
   for (const id of unknownConsents(input, ids)) fields[consentField(id)] = 'field.invalid';
   return fields;
+}
+
+/**
+ * What a consent step showed, kept with the flow (server-side) so that each choice is recorded
+ * with the version the person was shown, not the one configured when the step is sent: the
+ * versions shown, by consent id. The step's flow keeps them whenever the step is described
+ * (FlowDefinition.remember → keepShownVersions) and reads them when it is sent (consentsAsShown).
+ */
+export type ShownVersions = Record<string, string>;
+
+/** The data of a flow with a consent step: the versions that step showed, while it is the flow's state. */
+export interface KeepsShownConsents {
+  shownConsents?: ShownVersions;
+}
+
+const versionsOf = (consents: readonly Pick<ShownConsent, 'id' | 'version'>[]): ShownVersions => Object.fromEntries(consents.map((c) => [c.id, c.version]));
+
+function sameVersions(a: ShownVersions, b: ShownVersions): boolean {
+  const ids = Object.keys(a);
+  return ids.length === Object.keys(b).length && ids.every((id) => Object.hasOwn(b, id) && a[id] === b[id]);
+}
+
+/**
+ * `data` keeping the versions of `consents`, the ones the step shows now, or null when it keeps
+ * exactly these already: what a consent step's FlowDefinition.remember answers.
+ */
+export function keepShownVersions<D extends KeepsShownConsents>(data: D, consents: readonly Pick<ShownConsent, 'id' | 'version'>[]): D | null {
+  const now = versionsOf(consents);
+  return data.shownConsents && sameVersions(data.shownConsents, now) ? null : { ...data, shownConsents: now };
+}
+
+/** `data` without the versions shown (the step was taken: they are recorded). */
+export function dropShownVersions<D extends KeepsShownConsents>(data: D): D {
+  const { shownConsents: _, ...rest } = data;
+  return rest as D;
+}
+
+/**
+ * The consents offered now, as the person was shown them (their versions from the flow's data,
+ * what recordConsents records), and the field code `consent.notice_changed` (`fieldOf` names the
+ * field) on each one whose version is not the one shown, or that was not shown: the institution
+ * changed the notice or the text between showing the step and its sending, so the step is refused
+ * (nothing recorded) and shown again with the new versions, which the flow then keeps. A flow
+ * that kept no versions (made before they were kept) is taken to have shown the current ones.
+ */
+export function consentsAsShown(
+  data: KeepsShownConsents,
+  consents: readonly ShownConsent[],
+  fieldOf: (id: string) => string = consentField,
+): { consents: ShownConsent[]; changed: Record<string, string> } {
+  const shown = data.shownConsents ?? versionsOf(consents);
+  const changed: Record<string, string> = {};
+  for (const c of consents) if (!Object.hasOwn(shown, c.id) || shown[c.id] !== c.version) changed[fieldOf(c.id)] = 'consent.notice_changed';
+  return { consents: consents.map((c) => ({ ...c, version: shown[c.id] ?? c.version })), changed };
 }
 
 /**

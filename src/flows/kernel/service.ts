@@ -53,6 +53,11 @@ const claimFlow = preparedQuery((db, id: string, version: number, nextVersion: n
   db.updateTable('flows').set({ state, data, version: nextVersion, updated_at: updatedAt }).where('id', '=', id).where('version', '=', version),
 );
 const setFlowData = preparedQuery((db, id: string, data: string) => db.updateTable('flows').set({ data }).where('id', '=', id));
+/** Keeps what a flow's page showed (remember()), if the flow is still the one read: a step taken meanwhile stays as it is. */
+const keepShown = preparedQuery((db, id: string, version: number, data: string) => db.updateTable('flows').set({ data }).where('id', '=', id).where('version', '=', version));
+
+/** The data of `state` with what its page shows kept (FlowDefinition.remember), or null when it already is. */
+const remembered = <D>(def: FlowDefinition<D>, state: string, data: D, ctx: AppContext): D | null => (state === COMPLETED ? null : (def.remember?.(state, data, ctx) ?? null));
 
 function fromRow(row: Selectable<FlowTable>): Flow & { result: Record<string, unknown> | null } {
   const stored = JSON.parse(row.data) as StoredData;
@@ -84,7 +89,10 @@ export async function createFlow(
 ): Promise<Flow & { result: Record<string, unknown> | null }> {
   const def = getFlowDefinition(kind);
   if (def.requiresSession && !req.session) throw new AppError('flow.session_required');
-  const { state, data } = await def.start(ctx, req, opts.query ?? {});
+  const started = await def.start(ctx, req, opts.query ?? {});
+  const { state } = started;
+  // The first state is described as soon as the flow is made (the API's answer, the first page).
+  const data = remembered(def, state, started.data, ctx) ?? started.data;
   const now = ctx.clock.now();
   const lifetime = def.lifetimeSeconds?.(ctx) ?? ctx.config.flows.lifetimeMinutes * 60;
   const row = {
@@ -164,6 +172,18 @@ export function viewOf(ctx: AppContext, flow: Flow & { result: Record<string, un
   };
 }
 
+/**
+ * The view of a stored flow for a person or an app: viewOf, keeping in the flow what its page
+ * shows and the flow must remember (FlowDefinition.remember), e.g. the consent versions a page
+ * read again shows after the institution changed them.
+ */
+export async function showFlow(ctx: AppContext, flow: LoadedFlow, locale: Locale): Promise<FlowView> {
+  const kept = remembered(getFlowDefinition(flow.kind), flow.state, flow.data, ctx);
+  if (!kept) return viewOf(ctx, flow, locale);
+  await keepShown.run(ctx.db.kysely, flow.id, flow.version, JSON.stringify({ d: kept } satisfies StoredData));
+  return viewOf(ctx, { ...flow, data: kept }, locale);
+}
+
 export interface StepResult {
   ok: boolean;
   status: number;
@@ -172,6 +192,16 @@ export interface StepResult {
   /** Returned once, never stored: the session token of a completed login. */
   sessionToken?: string;
   sessionExpiresAt?: Date;
+}
+
+/**
+ * The seconds a refused step says to wait (a lock's end, a PIN's or an email's cool-down, the
+ * registrations of an hour), sent in the standard Retry-After header by the API and the pages
+ * alike; null when the refusal names no wait.
+ */
+export function retryAfterOf(res: Pick<StepResult, 'status' | 'error'>): number | null {
+  const wait = res.error?.params?.retryAfter ?? res.error?.params?.seconds;
+  return res.status === 429 && typeof wait === 'number' ? wait : null;
 }
 
 /** Turns a failed outcome into translated messages. */
@@ -245,7 +275,11 @@ export async function advanceFlow(
   const db = ctx.db.kysely;
 
   if (!outcome.ok) {
-    if (outcome.commit || outcome.countAttempt || outcome.data) {
+    // The state is shown again, as the configuration has it now: what its page shows is kept
+    // (remember()), with the failure's own data or, without any, only if no step was taken meanwhile.
+    const shown = remembered(def, flow.state, outcome.data ?? flow.data, ctx);
+    const data = shown ?? outcome.data;
+    if (outcome.commit || outcome.countAttempt || data) {
       await db.transaction().execute(async (tx) => {
         await outcome.commit?.(tx);
         if (outcome.countAttempt || outcome.data) {
@@ -253,16 +287,17 @@ export async function advanceFlow(
             .updateTable('flows')
             .set({
               attempts: flow.attempts + (outcome.countAttempt ? 1 : 0),
-              ...(outcome.data ? { data: JSON.stringify({ d: outcome.data } satisfies StoredData) } : {}),
+              ...(outcome.data ? { data: JSON.stringify({ d: data } satisfies StoredData) } : {}),
               updated_at: now.toISOString(),
             })
             .where('id', '=', flow.id)
             .execute();
         }
+        if (shown && !outcome.data) await keepShown.run(tx, flow.id, flow.version, JSON.stringify({ d: shown } satisfies StoredData));
       });
     }
     const messages = messagesOf(outcome, req.locale);
-    const fresh = outcome.data ? { ...flow, data: outcome.data } : flow;
+    const fresh = data ? { ...flow, data } : flow;
     const status = outcome.status ?? 422;
     return {
       ok: false,
@@ -280,7 +315,9 @@ export async function advanceFlow(
   }
 
   let extra: { sessionToken?: string; sessionExpiresAt?: Date } | void = undefined;
-  const storedOf = (): StoredData => ({ d: outcome.data as Record<string, unknown>, ...(outcome.state === COMPLETED ? { r: outcome.result ?? {} } : {}) });
+  // The next state is described at once (the API's answer, the next page): what it shows is kept.
+  const dataOf = () => (remembered(def, outcome.state, outcome.data, ctx) ?? outcome.data) as Record<string, unknown>;
+  const storedOf = (): StoredData => ({ d: dataOf(), ...(outcome.state === COMPLETED ? { r: outcome.result ?? {} } : {}) });
   let stored = storedOf();
   await db.transaction().execute(async (tx) => {
     // Claim the step first: under PostgreSQL the row lock makes a concurrent submission wait and
@@ -295,7 +332,7 @@ export async function advanceFlow(
     if (after !== before) await setFlowData.run(tx, flow.id, after);
   });
   ctx.kickOutbox();
-  const next = { ...flow, state: outcome.state, data: outcome.data as Record<string, unknown>, result: stored.r ?? null, version: flow.version + 1 };
+  const next = { ...flow, state: outcome.state, data: stored.d, result: stored.r ?? null, version: flow.version + 1 };
   const result: StepResult = { ok: true, status: 200, view: viewOf(ctx, next, req.locale) };
   const e = extra as { sessionToken?: string; sessionExpiresAt?: Date } | void;
   if (e?.sessionToken) {

@@ -116,6 +116,15 @@ export interface FlowDefinition<D = any> {
   lifetimeSeconds?: (ctx: AppContext) => number;
   start(ctx: AppContext, req: StepRequest, query: Record<string, string>): Promise<{ state: string; data: D }>;
   describe(state: string, data: D, ctx: AppContext, locale: Locale): { fields: FieldSpec[]; actions: string[]; data: Record<string, unknown> };
+  /**
+   * What a state's page shows that the flow must keep to act on it later (the versions of the
+   * consents it shows, recorded when the step is sent: kernel/consents.ts): the flow's data with it
+   * kept, or null when the data keeps it already. The kernel asks whenever it describes the state
+   * to a person or an app (a new flow, a page or a view read, a step taken or refused) and stores
+   * what it returns in the flow (server-side: clients send nothing for it). Independent of the
+   * language: the page in any language shows the same versions.
+   */
+  remember?(state: string, data: D, ctx: AppContext): D | null;
   step(ctx: AppContext, flow: Flow<D>, action: string, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<D>>;
   /**
    * A flow that can no longer move on, whatever is sent (e.g. a registration past its link

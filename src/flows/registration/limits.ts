@@ -3,6 +3,8 @@ import type { AppContext } from '../../app/context.js';
 import { countIssued } from '../../codes/one-time-codes.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Tx } from '../kernel/types.js';
+import { waitPhrase } from '../../i18n/dates.js';
+import type { Locale } from '../../i18n/index.js';
 import { VERIFY_PURPOSE } from './records.js';
 
 /**
@@ -13,8 +15,9 @@ import { VERIFY_PURPOSE } from './records.js';
  * there rolls back whole, so nothing is sent.
  *
  * - Per client address: new registrations in an hour (`registration.registrationsPerAddressPerHour`),
- *   `registration.too_many_registrations`. Counted in the shared throttle table under their own key,
- *   with one upsert (its row lock orders concurrent registrations from one address).
+ *   `registration.too_many_registrations`, with the seconds until the hour of the address's first
+ *   counted registration ends. Counted in the shared throttle table under their own key, with one
+ *   upsert (its row lock orders concurrent registrations from one address).
  * - Per registration: at most one email every `registration.resendIntervalSeconds`
  *   (`registration.resend_too_soon`), and `registration.emailsPerRegistration` in all, the first
  *   included (`registration.too_many_emails`). Counted from the activation links issued, read while
@@ -26,25 +29,45 @@ export type EmailLimitCode = 'registration.resend_too_soon' | 'registration.too_
 
 export const registrationAddressKey = (ip: string | null) => `registration:${ip ? addressKey(ip) : 'unknown'}`;
 
-/** True when the client address has used up its registrations of the hour (a read; see takeAddressPlace). */
-export async function addressAtLimit(ctx: AppContext, ip: string | null): Promise<boolean> {
+/**
+ * Whole seconds (at least 1) until the client address may register again, when it has used up its
+ * registrations of the hour; null when it may register now (a read; see takeAddressPlace). The
+ * count is kept per hour from the first registration it counted: its place frees when that
+ * oldest one leaves the hour, and with it the whole count.
+ */
+export async function addressWait(ctx: AppContext, ip: string | null, db: Tx = ctx.db.kysely): Promise<number | null> {
   const max = ctx.config.registration.registrationsPerAddressPerHour;
-  if (max === 0) return false;
-  const cutoff = new Date(ctx.clock.now().getTime() - HOUR).toISOString();
-  const row = await ctx.db.kysely.selectFrom('login_throttle').select(['failures', 'window_start']).where('key', '=', registrationAddressKey(ip)).executeTakeFirst();
-  return !!row && row.window_start >= cutoff && row.failures >= max;
+  if (max === 0) return null;
+  const row = await db.selectFrom('login_throttle').select(['failures', 'window_start']).where('key', '=', registrationAddressKey(ip)).executeTakeFirst();
+  if (!row || row.failures < max) return null;
+  // A window that began exactly an hour ago still counts (the upsert starts a new one only after).
+  const left = new Date(row.window_start).getTime() + HOUR - ctx.clock.now().getTime();
+  return left < 0 ? null : Math.max(1, Math.ceil(left / 1000));
 }
+
+/**
+ * The refusal of a registration from an address that used up its hour: the wait in seconds for
+ * programs (`params.seconds`, the API's `Retry-After`) and in words for the message (`params.wait`).
+ */
+export const tooManyRegistrations = (seconds: number, locale: Locale) => ({
+  code: 'registration.too_many_registrations' as const,
+  status: 429,
+  params: { seconds, wait: waitPhrase(seconds, locale) },
+});
 
 /**
  * Takes a place for a new registration from `ip`, inside the transaction that creates it: the
  * sign-in counters' atomic upsert (a window older than an hour starts the count again). Throws
- * `registration.too_many_registrations` when none is left, which rolls the registration back.
+ * `registration.too_many_registrations`, with the wait, when none is left, which rolls the
+ * registration back.
  */
-export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | null): Promise<void> {
+export async function takeAddressPlace(ctx: AppContext, tx: Tx, ip: string | null, locale: Locale): Promise<void> {
   const max = ctx.config.registration.registrationsPerAddressPerHour;
   if (max === 0) return;
   const full = await reserveAttempt(tx, [[registrationAddressKey(ip), { maxFailures: max, windowMs: HOUR, lockMs: HOUR }]], ctx.clock.now());
-  if (full) throw new AppError('registration.too_many_registrations');
+  if (!full) return;
+  const refusal = tooManyRegistrations((await addressWait(ctx, ip, tx)) ?? 1, locale);
+  throw new AppError(refusal.code, { params: refusal.params, headers: { 'retry-after': String(refusal.params.seconds) } });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NAME_MAX_LENGTH, nameProblem } from '../../domain/person-fields.js';
-import { consentField, PRIVACY_CONSENT } from '../kernel/consents.js';
+import { consentField, PRIVACY_CONSENT, type KeepsShownConsents } from '../kernel/consents.js';
 import { secret, text } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
 
@@ -12,7 +12,8 @@ import type { FieldSpec } from '../kernel/types.js';
  */
 export const states = ['awaiting_details', 'awaiting_verification', 'completed'] as const;
 
-export interface RegistrationData {
+/** `shownConsents`: the versions the details step showed, recorded when it is sent (kernel/consents.ts). */
+export interface RegistrationData extends KeepsShownConsents {
   accountId?: string;
   username?: string;
   email?: string;

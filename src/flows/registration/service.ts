@@ -15,11 +15,11 @@ import { timeZoneLabel } from '../../i18n/dates.js';
 import { localized } from '../../views/localized.js';
 import { parseInput } from '../kernel/input.js';
 import type { FlowDefinition, StepOutcome, StepRequest, Tx } from '../kernel/types.js';
-import { consentFieldSpecs, consentProblems, noticeIn, PRIVACY_CONSENT, readConsents, shownConsents, type ShownConsent } from '../kernel/consents.js';
+import { consentFieldSpecs, consentProblems, consentsAsShown, keepShownVersions, noticeIn, PRIVACY_CONSENT, readConsents, shownConsents, type ShownConsent } from '../kernel/consents.js';
 import { changeEmailInput, consentInputName, detailsFields, detailsInput, registrantTypes, tokenInput, verificationFields, type RegistrationData, states } from './machine.js';
 import { auditRegistration, findRegistration, holdersOf, lifetimeMs, sendVerificationLink, voidRegistrations } from './records.js';
 import { activateByToken } from './verify.js';
-import { addressAtLimit, emailWait, holdEmailPlace, takeAddressPlace } from './limits.js';
+import { addressWait, emailWait, holdEmailPlace, takeAddressPlace, tooManyRegistrations } from './limits.js';
 
 type Failure = Extract<StepOutcome<RegistrationData>, { ok: false }>;
 
@@ -123,10 +123,12 @@ function detailsProblems(ctx: AppContext, input: Record<string, unknown>, shape:
 }
 
 async function details(ctx: AppContext, flow: { id: string; data: RegistrationData }, input: Record<string, unknown>, req: StepRequest): Promise<StepOutcome<RegistrationData>> {
-  // The consents as this page shows them: their versions are recorded with the choices.
-  const consents = registrationConsents(ctx, req.locale);
+  // The consents as the page showed them: the versions recorded with the choices are the ones
+  // shown; one changed since (the institution published a new notice) refuses the step, which is
+  // shown again with the new one.
+  const { consents, changed } = consentsAsShown(flow.data, registrationConsents(ctx, req.locale), consentInputName);
   const choices = readConsents(input, consents.map((c) => c.id), PRIVACY_CONSENT);
-  const refused = consentsRefused(input, consents, choices);
+  const refused = { ...consentsRefused(input, consents, choices), ...changed };
   const parsed = parseInput(detailsInput, input);
   if (!parsed.ok) return detailsProblems(ctx, input, { ...parsed.fields, ...refused })!;
   const v = parsed.value;
@@ -137,7 +139,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   const mobile = normaliseMobile(ctx, v.mobile)!;
   const now = ctx.clock.now();
   // Before the password is hashed: a client that used up its registrations of the hour costs a read.
-  if (await addressAtLimit(ctx, req.meta.ip)) return { ok: false, code: 'registration.too_many_registrations', status: 429 };
+  const wait = await addressWait(ctx, req.meta.ip);
+  if (wait !== null) return { ok: false, ...tooManyRegistrations(wait, req.locale) };
   const emailLower = v.email.toLowerCase();
   const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
   if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
@@ -152,7 +155,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
     state: 'awaiting_verification',
     data: { accountId, username: v.username, email: v.email, givenName: v.givenName, linkExpiresAt: expiresAt.toISOString() },
     async commit(tx) {
-      await takeAddressPlace(ctx, tx, req.meta.ip);
+      await takeAddressPlace(ctx, tx, req.meta.ip, req.locale);
       if (held.stale.length) await voidRegistrations(ctx, tx, held.stale);
       const at = now.toISOString();
       await tx
@@ -353,6 +356,10 @@ export const registrationFlow: FlowDefinition<RegistrationData> = {
         ...(data.resentTo ? { resentTo: data.resentTo, linkWorksUntil: linkDeadline(ctx, new Date(data.linkExpiresAt ?? ctx.clock.now()), locale) } : {}),
       },
     };
+  },
+  // The details page keeps the consent versions it shows: they are the ones recorded.
+  remember(state, data, ctx) {
+    return state === 'awaiting_details' ? keepShownVersions(data, registrationConsents(ctx, ctx.config.institution.defaultLocale)) : null;
   },
   async refuse(ctx, flow) {
     // Past its lifetime a registration is void, whatever is sent (token, resend, change_email):

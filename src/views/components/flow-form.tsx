@@ -43,7 +43,8 @@ export function FieldInput(props: { f: FieldSpec; kind: string; value: string; e
   if (f.type === 'checkbox') {
     return (
       <div class={`field checkbox${invalid ? ' has-error' : ''}`}>
-        <input type="checkbox" value="true" checked={value === 'true'} {...common} />
+        {/* A choice refused (a consent whose text changed since the page was shown) is made again, never left ticked. */}
+        <input type="checkbox" value="true" checked={value === 'true' && !invalid} {...common} />
         <label for={id}>{label}</label>
         {notice ? (
           <p class="consent-notice" id={noticeId}>
