@@ -142,13 +142,50 @@ export const returnUri = z
   .url({ protocol: /^https?$/, error: 'must be an http or https address' })
   .refine((u) => !u.includes('#'), 'must not contain a fragment (#)');
 
+/** A private-use URI scheme named after a domain (RFC 8252 §7.1), as `edu.unidemo.app:`. */
+const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:/i;
+const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether a redirect URI is an app's private-use scheme (a native app), not a web address. */
+export const isAppRedirect = (uri: string): boolean => !/^https?:/i.test(uri) && PRIVATE_USE_SCHEME.test(uri);
+
+/**
+ * Where the provider may send a person back after signing in: a return address, or, for an app
+ * on a phone or computer, a private-use URI scheme named after a domain its makers own (RFC 8252
+ * §7.1, as `edu.unidemo.app:/oauth2redirect`), without a fragment.
+ */
+export const redirectUri = z
+  .string()
+  .refine((u) => (isAppRedirect(u) ? URL.canParse(u) : returnUri.safeParse(u).success), 'must be an http or https address, or an app scheme named after a domain (edu.example.app:/callback)')
+  .refine((u) => !u.includes('#'), 'must not contain a fragment (#)');
+
+/**
+ * What the provider requires of a native app (a service with an app scheme among its redirect
+ * URIs, RFC 8252): it is a public client, its http addresses are loopback ones (any port) and its
+ * https ones are not. Each problem with the path of the field it is about.
+ */
+export function appRedirectIssues(s: { redirectUris: string[]; tokenEndpointAuthMethod: string }): Array<{ path: Array<string | number>; message: string }> {
+  if (!s.redirectUris.some(isAppRedirect)) return [];
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
+  if (s.tokenEndpointAuthMethod !== 'none') {
+    issues.push({ path: ['tokenEndpointAuthMethod'], message: 'an app scheme among the redirect URIs needs a public client (tokenEndpointAuthMethod none): an app keeps no secret' });
+  }
+  s.redirectUris.forEach((u, i) => {
+    if (isAppRedirect(u) || !URL.canParse(u)) return;
+    const { protocol, hostname } = new URL(u);
+    if (protocol === 'http:' && !LOOPBACKS.has(hostname)) issues.push({ path: ['redirectUris', i], message: 'an app may use http only on a loopback address (127.0.0.1)' });
+    if (protocol === 'https:' && LOOPBACKS.has(hostname)) issues.push({ path: ['redirectUris', i], message: 'an app may not use https on a loopback address' });
+  });
+  return issues;
+}
+
 /** A campus service (OpenID Connect client): in the institution's file or registered by the admin API. */
 export const serviceSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
     name: localizedText,
     protocol: z.enum(['oidc', 'saml']).default('oidc'),
-    redirectUris: z.array(returnUri).default([]),
+    redirectUris: z.array(redirectUri).default([]),
     postLogoutRedirectUris: z.array(returnUri).default([]),
     populations: z.array(z.enum(populationIds)).min(1),
     clientSecret: z.string().min(16).optional(),
@@ -169,7 +206,12 @@ export const serviceSchema = z
  * checked at start (a service that could never sign anyone in stops the start, naming the key).
  */
 const configServiceSchema = serviceSchema.superRefine((s, c) => {
-  if (s.protocol !== 'oidc') return;
+  // Tessera is not a SAML identity provider yet: such a service would be accepted and then never
+  // offered a sign-in (nor listed), so the start stops instead of ignoring it.
+  if (s.protocol === 'saml') {
+    c.addIssue({ code: 'custom', path: ['protocol'], message: 'saml is not supported yet: Tessera signs campus services in with OpenID Connect (protocol: oidc)' });
+    return;
+  }
   if (s.redirectUris.length === 0) c.addIssue({ code: 'custom', path: ['redirectUris'], message: 'an OpenID Connect service needs at least one redirect URI' });
   if (s.tokenEndpointAuthMethod === 'client_secret_basic' && !s.clientSecret) {
     c.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required with tokenEndpointAuthMethod client_secret_basic (at least 16 characters)' });
@@ -180,6 +222,7 @@ const configServiceSchema = serviceSchema.superRefine((s, c) => {
   if (s.tokenEndpointAuthMethod === 'private_key_jwt' && !s.jwksUri) {
     c.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required with tokenEndpointAuthMethod private_key_jwt' });
   }
+  for (const i of appRedirectIssues(s)) c.addIssue({ code: 'custom', ...i });
 });
 
 const registrationSchema = z

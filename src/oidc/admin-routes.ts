@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { z, type ZodError } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
-import { returnUri, serviceSchema } from '../config/institution-schema.js';
+import { appRedirectIssues, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { revokeOidcForService } from './revoke.js';
@@ -15,17 +15,21 @@ import { deleteService, listServices, lockRegisteredService, registerService, ro
 // name of a million characters or thousands of addresses through, shown on every consent page).
 const apiText = z.string().min(1).max(200);
 const apiUri = returnUri.refine((u) => u.length <= 2000, 'too long');
+const apiRedirectUri = redirectUri.refine((u) => u.length <= 2000, 'too long');
 const serviceInput = serviceSchema
   .omit({ clientSecret: true })
   .extend({
     protocol: z.literal('oidc').default('oidc'),
     name: z.union([apiText, z.object({ en: apiText, it: apiText.optional(), el: apiText.optional() }).strict()]),
-    redirectUris: z.array(apiUri).min(1).max(20),
+    redirectUris: z.array(apiRedirectUri).min(1).max(20),
     postLogoutRedirectUris: z.array(apiUri).max(20).default([]),
     jwksUri: apiUri.optional(),
     backchannelLogoutUri: apiUri.optional(),
   })
-  .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' });
+  .refine((s) => s.tokenEndpointAuthMethod !== 'private_key_jwt' || s.jwksUri, { path: ['jwksUri'], message: 'required' })
+  .superRefine((s, c) => {
+    for (const i of appRedirectIssues(s)) c.addIssue({ code: 'custom', ...i });
+  });
 
 const view = (s: Service) => ({
   id: s.id,

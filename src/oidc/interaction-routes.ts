@@ -171,7 +171,9 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
       if (details.session?.accountId !== session.accountId) throw new AppError('flow.expired');
       // prompt=consent asks again for what was allowed before: then the list is what is requested.
       const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
-      const scopes = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
+      const asked = (missing.length ? missing : String(details.params.scope ?? '').split(' ')).filter((s) => s && s !== 'openid');
+      // Only the identifier asked for (an app confirming a sign-in, RFC 8252): the page names it.
+      const scopes = asked.length ? asked : ['openid'];
       return html(
         reply,
         renderConsentPage({
@@ -179,7 +181,7 @@ export function registerInteractionRoutes(app: FastifyInstance, ctx: AppContext)
           locale: req.locale,
           path: req.url,
           service,
-          scopes: scopes.filter((s) => s !== 'openid'),
+          scopes,
           action: `${interactionPath(uid)}/confirm`,
           csrf: consentCsrf(ctx, uid, session.sessionId),
         }),

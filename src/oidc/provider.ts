@@ -6,6 +6,7 @@ import Provider, { errors, interactionPolicy, type AccessToken, type ClientCrede
 import type { AppContext } from '../app/context.js';
 import { resolveSession, SESSION_COOKIE, sessionIdOfToken } from '../sessions/sessions.js';
 import { recordDailyUse } from '../accounts/use.js';
+import { audit } from '../audit/audit.js';
 import { KyselyAdapter } from './adapter.js';
 import { locales } from '../i18n/index.js';
 import { consentOf } from './consents.js';
@@ -13,6 +14,7 @@ import { findOidcAccount, populationOf, scopeClaims, sessionAccount, type Sessio
 import { keySetVersion, loadSigningKeys } from './keys.js';
 import { logoutSource, postLogoutSuccessSource, providerPages, renderFormPost, renderProviderError } from './provider-pages.js';
 import { admits, clientMetadataOf, findConfigService, ServiceClientAdapter } from './services.js';
+import { isAppRedirect } from '../config/institution-schema.js';
 
 export { oidcRoutes };
 
@@ -56,6 +58,34 @@ function policy(ctx: AppContext) {
     }),
   );
   return base;
+}
+
+/**
+ * prompt=none from someone signed in to Tessera (on the portal, or through a service in another
+ * browser session of the provider that has ended) whose browser holds no provider session: they
+ * are authenticated, so the Tessera session answers the login prompt without a page, as the
+ * interaction does when a page is allowed (and the service gets a code, not login_required). Only
+ * an empty provider session is filled (another person's is the interaction's to end); max_age,
+ * id_token_hint, the population and consent are then checked against it as for any session.
+ * oidc-provider 8.8 has no hook between loading its session and the account but the validators
+ * of extra parameters, which it runs there on every authorization request: this is registered as
+ * the validator of a parameter of Tessera's own, which no service sends.
+ */
+async function silentSignIn(ctx: AppContext, k: KoaContextWithOIDC): Promise<void> {
+  if (k.oidc.route !== 'authorization' || !k.oidc.prompts.has('none') || !k.oidc.session || k.oidc.session.accountId) return;
+  const token = k.cookies.get(SESSION_COOKIE, { signed: false });
+  const s = token ? await sessionAccount(ctx, token) : null;
+  if (!s?.active) return;
+  // auth_time is when the password was typed (the Tessera session began), not now.
+  const age = Math.max(0, ctx.clock.now().getTime() - s.authenticatedAt.getTime());
+  k.oidc.session.loginAccount({ accountId: s.accountId, loginTs: Math.floor((Date.now() - age) / 1000), amr: ['pwd'] });
+  await audit(ctx.db.kysely, ctx.clock.now(), {
+    actor: `account:${s.accountId}`,
+    action: 'sso.login',
+    accountId: s.accountId,
+    ip: k.ip,
+    details: { service: k.oidc.client?.clientId ?? null },
+  });
 }
 
 /**
@@ -132,6 +162,7 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     // endpoint the interaction's check answers instead, with the refusal page.
     findAccount: (k, sub) => findOidcAccount(ctx, sub, k.oidc.route === 'token' || k.oidc.route === 'userinfo' ? k.oidc.client : undefined),
     interactions: { url: (_k, interaction) => interactionPath(interaction.uid), policy: policy(ctx) },
+    extraParams: { tessera_silent_sign_in: (k) => silentSignIn(ctx, k) },
     routes: oidcRoutes,
     responseTypes: ['code'],
     pkce: { required: () => true, methods: ['S256'] },
@@ -139,7 +170,7 @@ function configuration(ctx: AppContext, keys: object[]): Configuration {
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
     // A single-page app (a public client) calls the token, userinfo and revocation endpoints from
     // the origin of its redirect URIs; a web page may not call them for any other service.
-    clientBasedCORS: (_k, origin, client) => client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((u) => new URL(u).origin === origin),
+    clientBasedCORS: (_k, origin, client) => client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((u) => !isAppRedirect(u) && new URL(u).origin === origin),
     extraClientMetadata: { properties: ['tessera_populations', 'tessera_first_party'] },
     features: {
       devInteractions: { enabled: false },

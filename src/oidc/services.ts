@@ -3,7 +3,7 @@ import type { Adapter, AdapterPayload, ClientMetadata } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import type { Database } from '../db/schema.js';
-import type { LocalizedText, PopulationId, ServiceConfig } from '../config/institution-schema.js';
+import { isAppRedirect, type LocalizedText, type PopulationId, type ServiceConfig } from '../config/institution-schema.js';
 import { seal, unseal } from '../app/seal.js';
 
 /** A campus service as the provider and the admin API see it. */
@@ -177,6 +177,9 @@ export function clientMetadataOf(s: Service, secret: string | null): ClientMetad
     client_name: typeof s.name === 'string' ? s.name : s.name.en,
     ...(secret ? { client_secret: secret } : {}),
     redirect_uris: s.redirectUris,
+    // An app's scheme among them makes it a native app (RFC 8252): its loopback addresses then
+    // take any port, as an app listening on one gets.
+    application_type: s.redirectUris.some(isAppRedirect) ? 'native' : 'web',
     post_logout_redirect_uris: s.postLogoutRedirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],

@@ -198,6 +198,9 @@ export const oauthError = (code: string) => (e: unknown) => {
 
 export const browserFor = (w: OidcWorld, lang = 'en') => new HttpBrowser([w.rp.base], lang);
 
+/** A browser stopping at other addresses than the relying party's (an app's scheme, a loopback port). */
+export const browserStoppingAt = (stopAt: string[], lang = 'en') => new HttpBrowser(stopAt, lang);
+
 /** Signs in through the real login form the browser is on. */
 export async function fillLogin(b: HttpBrowser, username: string, password = PASSWORD) {
   if (!/\/flows\/login\//.test(b.url)) throw new Error(`not on the login page: ${b.url} ${b.status} ${b.text().slice(0, 400)}`);

@@ -93,4 +93,37 @@ describe('single sign-on: fresh sign-in when a service asks for one', () => {
     assert.equal(back.searchParams.get('error'), 'access_denied');
     assert.equal(back.searchParams.get('error_description'), 'access.service_not_available');
   });
+
+  it('prompt=none from someone signed in on the portal only: a code at once, with auth_time of that sign-in; still max_age and populations hold', async () => {
+    const b = browserFor(w);
+    await b.get(`${w.issuer}/flows/login`);
+    await fillLogin(b, 'S500002');
+    assert.ok(!b.url.includes('/flows/login/'), `signed in on the portal: ${b.url}`);
+    const signedInAt = Math.floor(Date.now() / 1000);
+    await pass(w, 1100);
+    const silent = await signIn(w, b, 'webmail', { prompt: 'none' }, 'S500002');
+    assert.equal(silent.error, null, 'signed in to Tessera: no login_required');
+    assert.equal(silent.login, false);
+    const claims = silent.tokens!.claims()!;
+    assert.ok(Math.abs(claims.auth_time! - signedInAt) <= 1, `auth_time is when the password was typed: ${claims.auth_time} ${signedInAt}`);
+    // The provider session it began is the one the next requests use.
+    assert.equal((await signIn(w, b, 'webmail', { prompt: 'none' }, 'S500002')).tokens!.claims()!.sid, claims.sid);
+
+    // A sign-in older than max_age is not fresh enough for prompt=none.
+    const older = browserFor(w);
+    await older.get(`${w.issuer}/flows/login`);
+    await fillLogin(older, 'S500002');
+    await pass(w, 2100);
+    assert.equal((await signIn(w, older, 'webmail', { prompt: 'none', max_age: '1' }, 'S500002')).error, 'login_required');
+
+    // A population the service does not admit: access_denied, as with a provider session.
+    const ext = browserFor(w);
+    await ext.get(`${w.issuer}/flows/login`);
+    await fillLogin(ext, 'E500001');
+    assert.equal((await signIn(w, ext, 'webmail', { prompt: 'none' }, 'E500001')).error, 'access_denied');
+
+    // Signed out of the portal: login_required.
+    const none = browserFor(w);
+    assert.equal((await signIn(w, none, 'webmail', { prompt: 'none' }, 'S500002')).error, 'login_required');
+  });
 });

@@ -80,6 +80,10 @@ describe('configuration', () => {
       ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["javascript:alert(1)"]\n', 'services.0.redirectUris.0'],
       // A public client keeps no secret: one given in the file is a mistake.
       ['    clientSecret: docs-secret-0123456789\n    redirectUris: [https://docs.example.org/cb]\n    tokenEndpointAuthMethod: none\n', 'services.0.clientSecret'],
+      // No SAML identity provider serves it: accepted, it would be silently left out of every list.
+      ['    protocol: saml\n', 'services.0.protocol'],
+      // An app's own scheme (RFC 8252) is a public client's: an app keeps no secret.
+      ['    clientSecret: docs-secret-0123456789\n    redirectUris: ["edu.example.docs:/cb"]\n', 'services.0.tokenEndpointAuthMethod'],
     ];
     for (const [extra, key] of cases) {
       assert.throws(() => parseInstitution(base + extra, 'inst.yaml'), (e: ConfigError) => {
@@ -92,6 +96,8 @@ describe('configuration', () => {
     assert.equal(ok.services[0]?.id, 'docs');
     const app = parseInstitution(`${base}    redirectUris: [https://app.example.org/cb]\n    tokenEndpointAuthMethod: none\n`, 'inst.yaml');
     assert.equal(app.services[0]?.tokenEndpointAuthMethod, 'none');
+    const phone = parseInstitution(`${base}    redirectUris: ["edu.example.docs:/cb", "http://127.0.0.1/cb"]\n    tokenEndpointAuthMethod: none\n`, 'inst.yaml');
+    assert.deepEqual(phone.services[0]?.redirectUris, ['edu.example.docs:/cb', 'http://127.0.0.1/cb']);
   });
 
   it('refuses the built-in demo institution in production', async () => {
