@@ -29,7 +29,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, extra
     // codice fiscale, AMKA, phone: exact matches; or the start of the name), each saying what it matched.
     admin.get('/api/v1/admin/accounts', async (req) => {
       const { q, limit } = parseAdminQuery(req.query, {
-        q: text(200).refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v), 'field.control_character'),
+        q: text(200),
         limit: limitParam(100).optional(),
       });
       return { accounts: await findAccounts(ctx, q, limit ?? 20) };

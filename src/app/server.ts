@@ -8,6 +8,7 @@ import { registerAdminRoutes } from '../admin/routes.js';
 import { migrationsApplied } from '../db/migrate.js';
 import { AppError } from '../errors/app-error.js';
 import { registerFlows } from '../flows/index.js';
+import { controlCharacter } from '../flows/kernel/input.js';
 import { Metrics } from '../observability/metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 import { registerFlowViews } from '../views/flow-view-registry.js';
@@ -84,6 +85,12 @@ export async function buildServer(ctx: AppContext, opts: { logger?: boolean; log
     );
   });
   installErrorHandler(app, ctx);
+  // A path segment holding a control character (`/api/v1/admin/accounts/a%00b`) names nothing
+  // Tessera keeps: not found, before any lookup (PostgreSQL cannot take a NUL, and answered 500).
+  app.addHook('preValidation', async (req) => {
+    const params = req.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((v) => typeof v === 'string' && controlCharacter.test(v))) throw new AppError('not_found');
+  });
 
   // Probes come every few seconds from every balancer and orchestrator: their requests are not
   // logged; a readiness check that fails is, as a warning.

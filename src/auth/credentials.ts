@@ -18,9 +18,13 @@ function rules(ctx: AppContext): { account: ThrottleRule; address: ThrottleRule 
   const lockMs = l.lockMinutes * 60_000;
   return {
     account: { maxFailures: l.maxFailuresPerAccount, windowMs, lockMs },
-    address: { maxFailures: l.maxFailuresPerAddress, windowMs, lockMs },
+    // Shared by everyone behind one address: only failures lock it (ThrottleRule.lockWhenFull).
+    address: { maxFailures: l.maxFailuresPerAddress, windowMs, lockMs, lockWhenFull: false },
   };
 }
+
+/** How long an attempt refused because its address's checks are all in progress is told to wait. */
+const BUSY_RETRY_SECONDS = 2;
 
 // Building a DateTimeFormat costs far more than formatting with one (every flow page shows a
 // time): one formatter per language and time zone, made on first use.
@@ -59,7 +63,7 @@ export function lockedFailure(until: Date, locale: Locale, now: Date, timeZone: 
  *
  * `accept` decides, after a correct password, whether this account may proceed; when it may not,
  * the answer is `auth.invalid_credentials` like any other failure.
- * Produces `auth.account_locked` (429), `auth.invalid_credentials`, `auth.federated_only`.
+ * Produces `auth.account_locked` (429), `auth.rate_limited` (429: the address's places are all being checked), `auth.invalid_credentials`, `auth.federated_only`.
  */
 export async function checkCredentials(
   ctx: AppContext,
@@ -76,7 +80,17 @@ export async function checkCredentials(
   // The attempt takes its place before the hash, so parallel attempts cannot all get through; a
   // locked key (or one with no place left) answers at once, without a hash.
   const lockedNow: string[] = [];
-  const locked = await reserveAttempt(db, keys, now, lockedNow);
+  const full: string[] = [];
+  const locked = await reserveAttempt(db, keys, now, lockedNow, full);
+  const giveBack = async (tx: Tx) => {
+    for (const [key] of keys) await releaseAttempt(tx, key);
+  };
+  if (!locked && full.length > 0) {
+    // The address's places are all taken by attempts still being checked (many people signing
+    // in at once behind one address): this one waits its turn, costing nothing and locking no one.
+    await db.transaction().execute(giveBack);
+    return { ok: false, code: 'auth.rate_limited', status: 429, params: { seconds: BUSY_RETRY_SECONDS } };
+  }
   if (locked) {
     // Attempts arriving together can fill the window before any is checked: the one whose
     // reservation locked the account records the lock.
@@ -84,11 +98,12 @@ export async function checkCredentials(
       const account = await findAccountByUsername(db, username);
       if (account) await audit(db, now, signInEntry(account, meta, locked));
     }
+    // A refused attempt checks no password: it is the account's to count (the helpdesk sees those
+    // refused while locked), not a guess from the address, whose place goes back. Kept, the
+    // refusals of one locked account filled the window of everyone behind that address.
+    if (meta.ip) await db.transaction().execute((tx) => releaseAttempt(tx, addressKey(meta.ip!)));
     return lockedFailure(locked, locale, now, ctx.config.institution.timeZone);
   }
-  const giveBack = async (tx: Tx) => {
-    for (const [key] of keys) await releaseAttempt(tx, key);
-  };
 
   const account = await findAccountByUsername(db, username);
   let verified = false;

@@ -10,6 +10,13 @@ export interface ThrottleRule {
   maxFailures: number;
   windowMs: number;
   lockMs: number;
+  /**
+   * Whether a window filled by attempts not yet checked locks the key (the default). A key that
+   * many people share (a client address: a campus behind one NAT, where dozens sign in at the
+   * same minute) is not locked by them, since their passwords may all be right: the attempt
+   * that finds no place left is refused (`reserveAttempt`'s `full`), and only failures lock it.
+   */
+  lockWhenFull?: boolean;
 }
 
 export const accountKey = (accountId: string) => `acct:${accountId}`;
@@ -76,9 +83,11 @@ const deleteKey = preparedQuery((db, key: string) => db.deleteFrom('login_thrott
  * key locked, or no place left (it then locks the key), is refused without a hash. A window that
  * has passed, or a lock that has ended, starts the count again. Returns the lock end, if any.
  * A failure keeps its place (`settleFailure`); a success gives it back (`releaseAttempt`).
- * `lockedNow`, when given, receives the keys this very call locked (so the lock is told once).
+ * `lockedNow`, when given, receives the keys this very call locked (so the lock is told once);
+ * `full`, the keys of a rule that does not lock when full (`lockWhenFull: false`) found without a
+ * place: the attempt is then to be refused, its places given back.
  */
-export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date, lockedNow?: string[]): Promise<Date | null> {
+export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, ThrottleRule]>, at: Date, lockedNow?: string[], full?: string[]): Promise<Date | null> {
   const now = at.toISOString();
   let until: Date | null = null;
   // One statement per window length (the keys of a login share one): atomic on its own.
@@ -91,7 +100,9 @@ export async function reserveAttempt(db: Kysely<Database>, keys: Array<[string, 
     for (const row of rows) {
       const rule = group.find(([k]) => k === row.key)![1];
       let lock = row.locked_until && row.locked_until > now ? new Date(row.locked_until) : null;
-      if (!lock && row.failures > rule.maxFailures) {
+      if (!lock && row.failures > rule.maxFailures && rule.lockWhenFull === false) {
+        full?.push(row.key);
+      } else if (!lock && row.failures > rule.maxFailures) {
         lock = new Date(at.getTime() + rule.lockMs);
         if ((await lockIfUnlocked.run(db, row.key, lock.toISOString())) === 1) lockedNow?.push(row.key);
       }

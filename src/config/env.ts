@@ -5,7 +5,9 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PUBLIC_URL: z.url().optional(),
+  // Links in messages and the OpenID issuer are built from it: a web address (`ftp://x`, where
+  // nothing of Tessera answers, started with every link broken).
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// address, such as https://account.example.org' }).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
@@ -15,7 +17,8 @@ const envSchema = z.object({
   TESSERA_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   TESSERA_DATA_DIR: z.string().default('./data'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
-  SMS_WEBHOOK_URL: z.url().optional(),
+  // Messages are POSTed to it over HTTP: another scheme started, then failed every SMS.
+  SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' }).optional(),
   /** One LDAP provisioning target for testing and small deployments (API.md "Provisioning"). */
   LDAP_URL: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').optional(),
   LDAP_BIND_DN: z.string().min(1).optional(),

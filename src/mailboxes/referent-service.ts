@@ -4,6 +4,7 @@ import type { Account } from '../accounts/types.js';
 import type { AppContext } from '../app/context.js';
 import { audit, type RequestMeta } from '../audit/audit.js';
 import { AppError } from '../errors/app-error.js';
+import { controlInLines } from '../flows/kernel/input.js';
 import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { officesCoveredBy } from '../org-units/referents.js';
 import { issueActivationLink } from './activation-link.js';
@@ -87,6 +88,9 @@ export async function decideRequest(
 ): Promise<{ name: string; address: string | null; status: 'approved' | 'rejected' }> {
   const reason = comment?.trim() ?? '';
   if (reason.length > 1000) throw new AppError('validation.failed', { fields: { comment: 'field.too_long' } });
+  // The reason goes to the requester by email: line breaks, but no other control character or
+  // mark that reverses the text (a NUL also failed the decision on PostgreSQL).
+  if (controlInLines.test(reason)) throw new AppError('validation.failed', { fields: { comment: 'field.control_character' } });
   if (decision === 'reject' && reason === '') throw new AppError('validation.failed', { fields: { comment: 'field.required' } });
   const offices = await officesCoveredBy(ctx, referent);
   const db = ctx.db.kysely;

@@ -20,7 +20,7 @@ export const maskEmail = (email: string): string => {
  * link (earlier links stop working) goes to the school's head (`extra.headEmail`, else the record's
  * personal address) or, for a person, to their personal address. Never a password. For staff
  * activated by their referent, the first link also opens the mailbox (and the link activates the
- * account). Produces `mailbox.not_opened`, `mailbox.no_recipient`, `mailbox.not_available`.
+ * account). An account of a population without mailboxes has none to recover. Produces `mailbox.not_opened`, `mailbox.no_recipient`, `mailbox.not_available`.
  */
 export async function resendActivationLink(ctx: AppContext, account: Account, how: { actor: string; meta: RequestMeta }): Promise<{ sentTo: string; address?: string }> {
   const person = account.personId ? await findPerson(ctx.db.kysely, account.personId) : null;
@@ -28,6 +28,10 @@ export async function resendActivationLink(ctx: AppContext, account: Account, ho
   // link opens the mailbox of an account still waiting for its activation.
   const opens = !account.email && account.status === 'pending_activation' && person !== null && opensByReferent(ctx, person.population);
   if (!account.email && !opens) throw new AppError('mailbox.not_opened');
+  // The address of an account of a population without mailboxes (an external user's) is their
+  // own: a link would call it institutional and let the helpdesk set that person's password,
+  // which only its owner resets.
+  if (person && !ctx.config.populations[person.population as PopulationId]?.mailbox) throw new AppError('mailbox.not_opened');
   const to = person ? linkRecipient(person) : null;
   if (!person || !to) throw new AppError('mailbox.no_recipient');
   const isSchool = person.population === 'school';

@@ -13,7 +13,13 @@ import { deleteService, listServices, lockRegisteredService, registerService, ro
 
 // Bounds for what an administrator registers through the API (the 1 MB body limit would let a
 // name of a million characters or thousands of addresses through, shown on every consent page).
-const apiText = z.string().min(1).max(200);
+// A name is shown on the sign-in and consent pages: no NUL, line break or text-direction mark
+// (which would reverse what people read there), as people's names.
+const apiText = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v), 'field.control_character');
 const apiUri = returnUri.refine((u) => u.length <= 2000, 'too long');
 const apiRedirectUri = redirectUri.refine((u) => u.length <= 2000, 'too long');
 const serviceInput = serviceSchema
@@ -58,7 +64,8 @@ function objectBody(req: FastifyRequest): Record<string, unknown> {
 
 /**
  * The field codes of a failed validation: an unknown key is named, a key left out of `given` is
- * required, one given with a wrong type or value is invalid (or too long, for a string).
+ * required, one given with a wrong type or value is invalid (or too long, or holding a control
+ * character, for a string).
  */
 function fieldsOf(error: ZodError, given: Record<string, unknown>): Record<string, FieldCode> {
   const fields: Record<string, FieldCode> = {};
@@ -68,7 +75,7 @@ function fieldsOf(error: ZodError, given: Record<string, unknown>): Record<strin
       continue;
     }
     const name = String(i.path[0] ?? 'body');
-    fields[name] ??= !(name in given) ? 'field.required' : i.code === 'too_big' && i.path.length === 1 && i.origin === 'string' ? 'field.too_long' : 'field.invalid';
+    fields[name] ??= !(name in given) ? 'field.required' : i.message === 'field.control_character' ? 'field.control_character' : i.code === 'too_big' && i.path.length === 1 && i.origin === 'string' ? 'field.too_long' : 'field.invalid';
   }
   return fields;
 }

@@ -18,7 +18,9 @@ const statuses = ['pending', 'sending', 'sent', 'dead'] as const;
  */
 export function registerOutboxAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/admin/outbox', async (req) => {
-    const q = parseAdminQuery(req.query, { status: z.enum(statuses).optional(), limit: limitParam(500).optional(), before: z.string().max(64).optional() });
+    // A message id is made of URL-safe letters (randomId): anything else is refused as a bad
+    // value, before a lookup (a NUL in it failed the request on PostgreSQL).
+    const q = parseAdminQuery(req.query, { status: z.enum(statuses).optional(), limit: limitParam(500).optional(), before: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional() });
     const limit = q.limit ?? 100;
     let query = ctx.db.kysely.selectFrom('outbox').selectAll();
     if (q.status) query = query.where('status', '=', q.status);

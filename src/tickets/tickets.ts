@@ -8,6 +8,7 @@ import { audit, type RequestMeta } from '../audit/audit.js';
 import { normalizeEmail } from '../domain/email-mask.js';
 import { toE164 } from '../domain/phone.js';
 import type { Locale } from '../i18n/index.js';
+import { controlCharacter, controlInLines } from '../flows/kernel/input.js';
 
 const optional = (re: RegExp, max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(max, 'field.too_long').regex(re, 'field.invalid').optional());
@@ -22,9 +23,19 @@ export const ticketInput = z.object({
   code: optional(/^[a-z_]+(\.[a-z_]+)*$/, 60),
   reference: optional(/^[A-Za-z0-9._-]{1,80}$/, 80),
   time: optional(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, 30),
-  contact: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(254, 'field.too_long'),
-  name: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(120, 'field.too_long').optional()),
-  message: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(4000, 'field.too_long'),
+  // Read by the helpdesk: no control characters or marks that reverse the text (a NUL also failed
+  // the request on PostgreSQL); the message keeps its line breaks.
+  contact: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(254, 'field.too_long').refine((v) => !controlCharacter.test(v), 'field.control_character'),
+  name: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .max(120, 'field.too_long')
+      .refine((v) => !controlCharacter.test(v), 'field.control_character')
+      .optional(),
+  ),
+  message: z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(4000, 'field.too_long').refine((v) => !controlInLines.test(v), 'field.control_character'),
 });
 export type TicketInput = z.infer<typeof ticketInput>;
 

@@ -88,6 +88,33 @@ describe('password change', () => {
     assert.equal(r.body.error.code, 'auth.forbidden');
   });
 
+  // Apps show the envelope's message: it said "Invalid username or password" for a form that has
+  // no username, where the field's own message (and the page) say the current password is wrong.
+  it('a wrong current password: the error message says so, in each language, as the field does', async () => {
+    await seedAccount(t.ctx, { externalId: 'elio', status: 'active', password: 'Vecchia-Pw1' });
+    for (const [lang, text] of [
+      ['en', 'Your current password is not correct. Check upper and lower case: passwords are case-sensitive.'],
+      ['it', 'La password attuale non è corretta. Controlla maiuscole e minuscole: la password le distingue.'],
+      ['el', 'Ο τρέχων κωδικός δεν είναι σωστός. Ελέγξτε πεζά και κεφαλαία: ο κωδικός κάνει διάκριση.'],
+    ] as const) {
+      const c = apiClient(t.app, { bearer: await loginToken(t, 'elio', 'Vecchia-Pw1'), lang });
+      const f = await c.start('password-change');
+      const wrong = await c.submit('password-change', f.body.id, { currentPassword: 'nope', newPassword: 'Nuova-Pw-22', newPasswordConfirm: 'Nuova-Pw-22' });
+      assert.equal(wrong.status, 422);
+      assert.equal(wrong.body.error.code, 'auth.invalid_credentials');
+      assert.equal(wrong.body.error.message, text);
+      assert.deepEqual(
+        wrong.body.messages.map((m: { field?: string; text: string }) => [m.field, m.text]),
+        [['currentPassword', text]],
+      );
+    }
+    // A sign-in keeps the general wording: it has a username.
+    const login = apiClient(t.app);
+    const f = await login.start('login');
+    const r = await login.submit('login', f.body.id, { username: 'elio', password: 'nope' });
+    assert.equal(r.body.error.message, 'Invalid username or password. Check upper and lower case: passwords are case-sensitive.');
+  });
+
   it('works in the browser: signed-out visitors are sent to login first', async () => {
     await seedAccount(t.ctx, { externalId: 'carla', status: 'active', password: 'Carla-Pw-55' });
     const b = new FormBrowser(t.app, 'it');

@@ -127,6 +127,13 @@ describe('configuration', () => {
     // Tessera answers at the root of its host: under a path its redirects and its OpenID endpoints
     // missed the prefix.
     assert.throws(() => readEnv({ PUBLIC_URL: 'https://www.example.org/account' }), /environment: PUBLIC_URL must be the address of a site's root/);
+    // Only a web address: another scheme started with every link and the issuer unusable, and
+    // one without an origin was refused as a root "such as null".
+    assert.throws(() => readEnv({ PUBLIC_URL: 'ftp://account.example.org' }), /environment: PUBLIC_URL must be an http:\/\/ or https:\/\/ address/);
+    assert.throws(() => readEnv({ PUBLIC_URL: 'javascript:alert(1)' }), /environment: PUBLIC_URL must be an http:\/\/ or https:\/\/ address/);
+    // SMS go out as an HTTP POST: another scheme started and then failed every message.
+    assert.throws(() => readEnv({ SMS_WEBHOOK_URL: 'ftp://sms.example.org/send' }), /environment: SMS_WEBHOOK_URL must be an http:\/\/ or https:\/\/ address/);
+    assert.equal(readEnv({ SMS_WEBHOOK_URL: 'https://sms.example.org/send' }).SMS_WEBHOOK_URL, 'https://sms.example.org/send');
     // Trying a production build on one's own machine.
     assert.equal(readEnv({ NODE_ENV: 'production', TESSERA_SECRET: secret, PUBLIC_URL: 'http://localhost:3000' }).PUBLIC_URL, 'http://localhost:3000');
     assert.equal(readEnv({ PORT: '4000' }).PUBLIC_URL, 'http://localhost:4000');

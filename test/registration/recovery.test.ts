@@ -102,6 +102,30 @@ describe('username recovery and password reset', () => {
     assert.match(both.text, /referente informatico della tua struttura/);
   });
 
+  // The registrar writes addresses as people gave them (`Rita.Verdi@…`), a registration as typed
+  // (`rita.verdi@…`): the one mailbox got two emails, each naming one account.
+  it('username-recovery: one email per address whatever the case each record spells it in, naming every account', async () => {
+    await seedAccount(t.ctx, { externalId: 'ext-rita', population: 'external', username: 'rita.verdi', email: 'rita.verdi@example.org', personalEmail: 'rita.verdi@example.org', status: 'active', password: 'Vecchia-Pass-66', givenName: 'Rita' });
+    await seedAccount(t.ctx, { externalId: '20268888', username: '20268888', personalEmail: 'Rita.Verdi@Example.org', status: 'pending_activation', givenName: 'Rita' });
+    for (const [lang, many] of [
+      ['it', /Lo usano questi account/],
+      ['en', /These accounts use it/],
+    ] as const) {
+      await t.ctx.db.kysely.deleteFrom('outbox').where('purpose', '=', 'username_recovery').execute();
+      const c = apiClient(t.app, { lang });
+      assert.equal((await c.submit('username-recovery', (await c.start('username-recovery')).body.id, { email: 'RITA.VERDI@example.org' })).status, 200);
+      const sent = await t.ctx.db.kysely.selectFrom('outbox').select(['recipient', 'payload']).where('purpose', '=', 'username_recovery').execute();
+      assert.equal(sent.length, 1, JSON.stringify(sent.map((m) => m.recipient)));
+      const text = (JSON.parse(sent[0]!.payload) as { text: string }).text;
+      assert.match(text, many);
+      assert.match(text, /rita\.verdi/);
+      assert.match(text, /20268888/);
+      assert.match(text, /\/flows\/activation-pin\?lang=/);
+      assert.match(text, /\/flows\/password-reset\?lang=/);
+      t.clock.advance(61_000);
+    }
+  });
+
   it('password-reset: code by email and SMS, attempts limited, sessions ended, new password works', async () => {
     const session = await createSession(t.ctx.db.kysely, (await t.ctx.db.kysely.selectFrom('accounts').select('id').where('username', '=', '20260001').executeTakeFirstOrThrow()).id, t.clock.now(), 3_600_000, { ip: null });
     const c = apiClient(t.app);

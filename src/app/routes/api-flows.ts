@@ -51,8 +51,10 @@ export function registerApiFlowRoutes(app: FastifyInstance, ctx: AppContext): vo
       // standard header too, for clients that back off by it.
       const retryAfter = retryAfterOf(res);
       if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
-      // The unchanged flow with its messages, plus the error envelope of API.md.
-      return reply.status(res.status).send({ ...res.view, ...errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) }) });
+      // The unchanged flow with its messages, plus the error envelope of API.md, its message worded
+      // as the flow's (advanceFlow: a field may say a code in words of its own).
+      const envelope = errorBody(res.error!.code, req.locale, { fields: res.error!.fields, ...(res.error!.params ? { params: res.error!.params } : {}) });
+      return reply.status(res.status).send({ ...res.view, error: { ...envelope.error, message: res.error!.message } });
     }
     return reply.status(200).send(res.view);
   });

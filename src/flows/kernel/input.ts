@@ -35,8 +35,25 @@ export function parseInput<S extends z.ZodType>(
   return { ok: false, fields };
 }
 
-/** A required single-line text, trimmed, at most `max` characters. */
-export const text = (max = 200) => z.string({ error: 'field.required' }).trim().min(1, 'field.required').max(max, 'field.too_long');
+/**
+ * Control characters (C0, DEL, C1) and invisible format marks (text-direction overrides,
+ * zero-width spaces): never part of a single-line value a person types. A NUL also cannot be
+ * stored by PostgreSQL, which failed the whole request (500) where SQLite went on.
+ */
+export const controlCharacter = /[\p{Cc}\p{Cf}]/u;
+/**
+ * What a text of several lines (a message, a comment) may not hold: control characters other than
+ * tab and line breaks, and the marks that reverse the direction of what others read.
+ */
+export const controlInLines = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** A required single-line text, trimmed, at most `max` characters, without control characters (`field.control_character`). */
+export const text = (max = 200) =>
+  z
+    .string({ error: 'field.required' })
+    .trim()
+    .min(1, 'field.required')
+    .max(max, 'field.too_long')
+    .refine((v) => !controlCharacter.test(v), 'field.control_character');
 /** A password: never trimmed (spaces count), at most 1024 characters. */
 export const secret = () => z.string({ error: 'field.required' }).min(1, 'field.required').max(1024, 'field.too_long');
 /** A checkbox: true for "on"/"true"/true. */

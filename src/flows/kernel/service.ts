@@ -305,7 +305,9 @@ export async function advanceFlow(
       view: viewOf(ctx, fresh, req.locale, messages),
       error: {
         code: outcome.code,
-        message: translate(req.locale, `error.${outcome.code}`, outcome.params),
+        // Worded as the flow's own message of that code: a wrong current password is "your current
+        // password is not correct", not "invalid username or password" on a form without a username.
+        message: messages.find((m) => m.code === outcome.code)?.text ?? translate(req.locale, `error.${outcome.code}`, outcome.params),
         // A detail naming a field (a school's codice fiscale that does not match the record) names
         // it in `fields` too, under the failure's code, as every message on a field does.
         fields: { ...Object.fromEntries((outcome.details ?? []).flatMap((d) => (d.field ? [[d.field, outcome.code]] : []))), ...outcome.fields },

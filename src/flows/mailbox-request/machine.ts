@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { normaliseCodiceFiscale } from '../../domain/codice-fiscale.js';
 import { normaliseDate } from '../../domain/person-fields.js';
 import { documentTypes } from '../../mailboxes/eligibility.js';
-import { text } from '../kernel/input.js';
+import { controlCharacter, text } from '../kernel/input.js';
 import type { FieldSpec } from '../kernel/types.js';
 
 /**
@@ -18,7 +18,14 @@ export interface MailboxRequestData {
   requestId?: string;
 }
 
-const optionalText = (max: number) => z.string().trim().max(max, 'field.too_long').optional();
+// Read by the referents (the note): without control characters, as every single-line text.
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, 'field.too_long')
+    .refine((v) => !controlCharacter.test(v), 'field.control_character')
+    .optional();
 
 export const staffInput = z.object({ note: optionalText(500) });
 

@@ -34,6 +34,15 @@ export const reservedUsernames = new Set([
 ]);
 
 /**
+ * Whether a username would pass for the institution itself: its id, its short name or a name of
+ * its domain (`uniupo` of uniupo.it), which the list above cannot know.
+ */
+export function namesInstitution(ctx: AppContext, username: string): boolean {
+  const { id, shortName, domain } = ctx.config.institution;
+  return [id, shortName ?? '', ...domain.split('.').slice(0, -1)].some((name) => name.toLowerCase() === username);
+}
+
+/**
  * The answer to a registration that lost a race for its username or email (the check before the
  * insert saw them free): the same code and field as when the check sees them taken. The index
  * that refused the row says which: SQLite names the column, PostgreSQL the constraint after it.
@@ -144,7 +153,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   const emailLower = v.email.toLowerCase();
   const held = await holdersOf(ctx, ctx.db.kysely, { usernameLower: v.username, emailLower });
   if (held.emailTaken) return { ok: false, code: 'registration.email_registered', status: 422, fields: { email: 'registration.email_registered' } };
-  if (held.usernameTaken || reservedUsernames.has(v.username)) return { ok: false, code: 'registration.username_taken', status: 422, fields: { username: 'registration.username_taken' } };
+  if (held.usernameTaken || reservedUsernames.has(v.username) || namesInstitution(ctx, v.username)) return { ok: false, code: 'registration.username_taken', status: 422, fields: { username: 'registration.username_taken' } };
 
   const hash = await hashPassword(v.password, req.meta.ip);
   const accountId = randomUUID();

@@ -87,12 +87,14 @@ export const usernameRecoveryFlow: FlowDefinition<UsernameRecoveryData> = {
       result: {},
       async commit(tx) {
         if (skip) return;
-        // One email per address, naming each of its accounts with the step that helps it.
+        // One email per address, naming each of its accounts with the step that helps it. An
+        // address is one whatever the case each record spells it in (the registrar's
+        // `Mario.Rossi@…`, the registration's `mario.rossi@…`): not one email per spelling.
         const byAddress = new Map<string, typeof targets>();
-        for (const a of targets) byAddress.set(a.to, [...(byAddress.get(a.to) ?? []), a]);
-        for (const [to, accounts] of byAddress) {
+        for (const a of targets) byAddress.set(a.to.toLowerCase(), [...(byAddress.get(a.to.toLowerCase()) ?? []), a]);
+        for (const accounts of byAddress.values()) {
           const first = accounts[0]!;
-          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to, name: first.givenName ?? first.username, accounts: accounts.map((a) => ({ username: a.username, next: nextFor(ctx, a) })) }));
+          await enqueueMessage(tx, now, usernameEmail(ctx, req.locale, { to: first.to, name: first.givenName ?? first.username, accounts: accounts.map((a) => ({ username: a.username, next: nextFor(ctx, a) })) }));
           for (const a of accounts) await audit(tx, now, { actor: 'anonymous', action: 'username.recovery_sent', accountId: a.id, personId: a.personId, ip: req.meta.ip, correlationId: req.meta.correlationId });
         }
       },
