@@ -60,7 +60,7 @@ export function renderConsentPage(p: Base & { scopes: string[]; action: string; 
             <button type="submit" name="action" value="allow" class="button primary">
               {t('oidc.consent.allow')}
             </button>{' '}
-            <button type="submit" name="action" value="deny" class="button">
+            <button type="submit" name="action" value="deny" class="button secondary">
               {t('oidc.consent.deny')}
             </button>
           </p>
@@ -86,7 +86,7 @@ export function renderRefusedPage(p: Base & { population: string | null; back: s
           {message}
         </p>
         <p>
-          <a class="button" href={p.back}>
+          <a class="button secondary" href={p.back}>
             {t('oidc.refused.back', { service: p.service })}
           </a>
         </p>

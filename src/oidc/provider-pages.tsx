@@ -180,7 +180,7 @@ export async function logoutSource(ctx: AppContext, k: KoaContextWithOIDC, form:
         <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout" class="button primary">
           {t('oidc.logout.yes')}
         </button>{' '}
-        <button type="submit" form="op.logoutForm" class="button">
+        <button type="submit" form="op.logoutForm" class="button secondary">
           {t('oidc.logout.no')}
         </button>
       </p>

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { seedAccount } from '../helpers/fixtures.js';
 import { assertCleanConsole, browserSkip, checkAxe, startBrowserApp, type BrowserApp } from '../helpers/browser.js';
 import { importOffices, nameReferent, OFFICES } from '../mailboxes/helpers.js';
+import { renderConsentPage, renderRefusedPage } from '../../src/oidc/interaction-pages.js';
 
 const ADDRESS = '20260001@studenti.unidemo.example.org';
 
@@ -102,6 +103,158 @@ describe('error pages, the ticket form and the account page in a real browser', 
     await page.waitForLoadState();
     assert.equal(await focused(), 'error-summary');
     assert.match(await page.locator('#error-summary').innerText(), /Λάθος όνομα χρήστη ή κωδικός/);
+    assertCleanConsole(page);
+  });
+});
+
+/** WCAG relative luminance of an `rgb(…)`/`rgba(…)` colour. */
+function luminance(css: string): number {
+  const [r, g, b] = (css.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+const contrast = (a: string, b: string) => {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+};
+
+/** The focused element's outline colour and the first opaque background behind it. */
+function focusRing(page: Page) {
+  return page.evaluate(() => {
+    const e = document.activeElement as HTMLElement;
+    let bg = 'rgb(255, 255, 255)';
+    for (let n: HTMLElement | null = e.parentElement; n; n = n.parentElement) {
+      const b = getComputedStyle(n).backgroundColor;
+      if (!b.startsWith('rgba(0, 0, 0, 0') && !/rgba\(.*, 0\.\d+\)$/.test(b)) {
+        bg = b;
+        break;
+      }
+    }
+    const s = getComputedStyle(e);
+    return { text: e.textContent?.trim() ?? '', style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, bg };
+  });
+}
+
+describe('keyboard focus and buttons in a real browser', { skip: browserSkip }, () => {
+  let b: BrowserApp;
+  before(async () => {
+    b = await startBrowserApp();
+  });
+  after(() => b?.close());
+
+  it('the focus ring of the header links (brand, languages, main menu) stands out from the header colour, without JavaScript', async () => {
+    const page = await b.newPage({ locale: 'en', javaScriptEnabled: false });
+    await page.goto('/flows/login');
+    await page.keyboard.press('Tab'); // the skip link
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      const inHeader = await page.evaluate(() => !!document.activeElement?.closest('.site-header'));
+      if (!inHeader) break;
+      const ring = await focusRing(page);
+      seen.push(ring.text);
+      assert.notEqual(ring.style, 'none', `${ring.text}: a focus ring`);
+      assert.ok(ring.width >= 2, `${ring.text}: a ring at least 2px wide`);
+      const ratio = contrast(ring.color, ring.bg);
+      assert.ok(ratio >= 3, `${ring.text}: focus ring ${ring.color} on ${ring.bg} has contrast ${ratio.toFixed(2)}:1, under 3:1`);
+    }
+    assert.deepEqual(seen, ['UDemo University', 'Italiano', 'Ελληνικά', 'Home', 'Sign in']);
+  });
+
+  it('the consent page\'s "Deny" and the refusal page\'s way back look like the portal\'s secondary buttons, not bare browser buttons', async () => {
+    const pages = {
+      consent: renderConsentPage({ ctx: b.ctx, locale: 'en', path: '/consent', service: 'Library', scopes: ['openid', 'email'], action: '/consent', csrf: 'x' }),
+      refused: renderRefusedPage({ ctx: b.ctx, locale: 'en', path: '/refused', service: 'Library', population: 'external', back: '/' }),
+    };
+    const page = await b.newPage({ locale: 'en' });
+    // The pages as the server would send them, with the portal's real stylesheets.
+    await page.route(`${b.baseUrl}/preview/*`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: pages[new URL(route.request().url()).pathname.split('/')[2] as keyof typeof pages] }));
+    for (const [name, selector] of [['consent', 'button[value="deny"]'], ['refused', 'main a.button']] as const) {
+      await page.goto(`/preview/${name}`);
+      const look = await page.locator(selector).evaluate((e) => {
+        const s = getComputedStyle(e);
+        return { background: s.backgroundColor, color: s.color, border: s.borderTopColor };
+      });
+      assert.equal(look.background, 'rgb(255, 255, 255)', `${name}: white background`);
+      assert.equal(look.color, look.border, `${name}: text in the brand colour of its border`);
+      assert.ok(contrast(look.color, look.background) >= 4.5, `${name}: text contrast`);
+      await checkAxe(page, name);
+    }
+  });
+});
+
+describe('a form sent twice in a real browser', { skip: browserSkip }, () => {
+  let b: BrowserApp;
+  before(async () => {
+    b = await startBrowserApp();
+  });
+  after(() => b?.close());
+
+  it('a double click (or the form sent again after the back button) shows where the flow stands, not an error, without JavaScript', async () => {
+    const page = await b.newPage({ locale: 'en', javaScriptEnabled: false });
+    await page.goto('/flows/username-recovery');
+    const firstStep = await page.locator('h1').innerText();
+    await page.locator('#f-email').fill('someone@example.org');
+    // The first click's request reaches the server and moves the flow on; the browser drops its
+    // answer for the second click's, which is the one the person sees.
+    const form = await page.evaluate(() => {
+      const f = document.querySelector<HTMLFormElement>('form.flow-form')!;
+      return { action: f.getAttribute('action')!, data: Object.fromEntries([...new FormData(f)].map(([k, v]) => [k, String(v)])) };
+    });
+    const first = await page.request.post(form.action, { form: { ...form.data, action: 'submit' }, maxRedirects: 0, headers: { accept: 'text/html' } });
+    assert.equal(first.status(), 303);
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    assert.doesNotMatch(await page.title(), /Something went wrong|^Error/);
+    assert.notEqual(await page.locator('h1').innerText(), 'Something went wrong');
+    assert.equal(await page.locator('#error-summary').count(), 0);
+    // The page the first click led to: the next step, or the flow's result.
+    const shown = await page.locator('h1').innerText();
+    await page.goto(new URL(page.url()).pathname);
+    assert.equal(await page.locator('h1').innerText(), shown);
+    assert.ok(shown !== firstStep || (await page.locator('#f-email').count()) === 0, 'the flow moved on');
+    assertCleanConsole(page);
+  });
+});
+
+describe('the error summary in a real browser', { skip: browserSkip }, () => {
+  let b: BrowserApp;
+  before(async () => {
+    b = await startBrowserApp();
+  });
+  after(() => b?.close());
+
+  it('every link of the summary leads to a control, a group of radio buttons included (registration as an institution, en)', async () => {
+    const page = await b.newPage({ locale: 'en', width: 320 });
+    await page.goto('/flows/registration');
+    await page.getByLabel('Username').fill('ente.esterno');
+    await page.getByLabel('Password', { exact: true }).fill('Brera-Pinacoteca-9');
+    await page.getByLabel('Repeat the password').fill('Brera-Pinacoteca-9');
+    await page.getByLabel('Given name').fill('Emma');
+    await page.getByLabel('Family name').fill('Colombo');
+    await page.getByLabel('Date of birth').fill('1995-07-21');
+    await page.getByLabel('Mobile phone').fill('+39 347 765 4321');
+    await page.getByLabel('Email address').fill('ente@example.org');
+    await page.getByLabel('an institution').check();
+    await page.getByLabel(/privacy notice/).check();
+    await page.locator('button[value="submit"]').click();
+    await page.waitForLoadState();
+    const links = await page.locator('#error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+    assert.equal(links.length, 1, `one field to correct: ${links.join(' ')}`);
+    for (const href of links) {
+      const target = await page.evaluate((id) => {
+        const e = document.getElementById(id);
+        return e ? { tag: e.tagName, type: e.getAttribute('type'), invalid: e.getAttribute('aria-invalid'), inGroup: e.closest('fieldset')?.querySelector('legend')?.textContent ?? null } : null;
+      }, href.slice(1));
+      assert.deepEqual(target, { tag: 'INPUT', type: 'radio', invalid: 'true', inGroup: 'I am registering as' }, `${href} leads to the group's first radio button`);
+    }
+    // Keyboard only: from the summary to the group.
+    await page.locator('#error-summary a').first().focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'registrantType');
+    await checkAxe(page, 'registration refused for an institution');
     assertCleanConsole(page);
   });
 });

@@ -90,7 +90,7 @@ describe('single sign-on: what is refused', () => {
     assert.equal(b.stoppedAt, null);
     assert.match(b.text(), /Servizio non disponibile per gli utenti esterni\./);
     assert.match(b.html, /data-code="access.service_not_available"/);
-    const back = /<a class="button" href="([^"]+)"/.exec(b.html)![1]!.replace(/&amp;/g, '&');
+    const back = /<a class="button[^"]*" href="([^"]+)"/.exec(b.html)![1]!.replace(/&amp;/g, '&');
     await b.get(new URL(back, w.issuer).href);
     const cb = new URL(b.stoppedAt!);
     assert.equal(cb.searchParams.get('error'), 'access_denied');

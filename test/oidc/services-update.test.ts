@@ -339,7 +339,7 @@ describe('campus services: changing one, rotating its secret', () => {
     assert.equal(student.b.stoppedAt, null);
     assert.match(student.b.html, /data-code="access.service_not_available"/);
     assert.match(student.b.text(), /This service is not available to your profile\./);
-    const back = /<a class="button" href="([^"]+)"/.exec(student.b.html)![1]!.replace(/&amp;/g, '&');
+    const back = /<a class="button[^"]*" href="([^"]+)"/.exec(student.b.html)![1]!.replace(/&amp;/g, '&');
     await student.b.get(new URL(back, w.issuer).href);
     const cb = new URL(student.b.stoppedAt!);
     assert.equal(cb.searchParams.get('error'), 'access_denied');

@@ -107,7 +107,18 @@ export function registerHtmlFlowRoutes(app: FastifyInstance, ctx: AppContext): v
     }
     const action = typeof form.action === 'string' ? form.action : 'submit';
     const session = await sessionOf(ctx, req);
-    const res = await advanceFlow(ctx, p.kind, flow, action, form, { meta: metaOf(req), locale: req.locale, language: req.language, session, channel: 'browser' });
+    let res;
+    try {
+      res = await advanceFlow(ctx, p.kind, flow, action, form, { meta: metaOf(req), locale: req.locale, language: req.language, session, channel: 'browser' });
+    } catch (e) {
+      // A form sent twice (a double click, or sent again after the back button): the first one
+      // moved the flow on. The browser shows the answer to the last one, so it shows where the
+      // flow stands now, not an error that hides what the first one did.
+      if (!(e instanceof AppError) || e.code !== 'flow.wrong_state') throw e;
+      const now = await loadFlow(ctx, p.kind, p.id!);
+      const next = now.state === 'completed' ? def.browserNext?.(now) : null;
+      return reply.redirect(next ?? `/flows/${p.kind}/${flow.id}`, 303);
+    }
     if (res.sessionToken) setSessionCookie(ctx, reply, res.sessionToken, res.sessionExpiresAt);
     if (!res.ok) {
       const values: Record<string, string> = {};

@@ -64,7 +64,7 @@ export function FieldInput(props: { f: FieldSpec; kind: string; value: string; e
         {errors}
         {(f.options ?? []).map((o, i) => (
           <div class="radio">
-            <input type="radio" id={`${id}-${i}`} name={f.name} value={o.value} checked={value === o.value} required={f.required} />
+            <input type="radio" id={`${id}-${i}`} name={f.name} value={o.value} checked={value === o.value} required={f.required} aria-invalid={invalid ? 'true' : undefined} />
             <label for={`${id}-${i}`}>{o.label}</label>
           </div>
         ))}
@@ -129,6 +129,9 @@ export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: Fi
   // the label the field itself shows.
   const labels = new Map((props.fields ?? []).map((f) => [f.name, fieldLabel(f, props.kind, props.t)]));
   const withLabel = (m: FlowMessage) => (m.field && labels.has(m.field) ? `${labels.get(m.field)}: ${m.text}` : m.text);
+  // A group of radio buttons has no control of the field's own id: the link leads to its first button.
+  const radios = new Set((props.fields ?? []).filter((f) => f.type === 'radio').map((f) => f.name));
+  const target = (field: string) => (radios.has(field) ? `#f-${field}-0` : `#f-${field}`);
   return (
     // Focused when the page loads (no script needed): a screen reader reads what to correct first,
     // and the next Tab reaches its links, then the form.
@@ -139,7 +142,7 @@ export function ErrorSummary(props: { messages: FlowMessage[]; t: T; fields?: Fi
       <h2 id="error-summary-title">{props.t('form.errorSummary')}</h2>
       <ul>
         {shown.map((m) => (
-          <li>{m.field ? <a href={`#f-${m.field}`}>{withLabel(m)}</a> : m.text}</li>
+          <li>{m.field ? <a href={target(m.field)}>{withLabel(m)}</a> : m.text}</li>
         ))}
       </ul>
     </div>
