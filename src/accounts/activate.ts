@@ -6,16 +6,17 @@ import { enqueueAccountProvisioning } from '../provisioning/enqueue.js';
 import { transitionAccount } from './lifecycle.js';
 import { assignAddress, mailboxOnRequest } from './mailbox.js';
 import type { Locale } from '../i18n/index.js';
+import { accountLocale } from './locale.js';
 import type { Account, Person } from './types.js';
 
-// The language the person activated in is remembered (kept as it was when they chose none).
-const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null, language: string | null) =>
-  db
-    .updateTable('accounts')
-    .set((eb) => ({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower, locale: eb.fn.coalesce(eb.val(language), eb.ref('locale')) }))
-    .where('id', '=', id),
+// The language the person activated in is remembered (accountLocale: kept as it was when they
+// chose none, the institution's default when it was none either).
+const setPasswordAndAddress = preparedQuery((db, id: string, hash: string, at: string, email: string | null, emailLower: string | null, locale: string) =>
+  db.updateTable('accounts').set({ password_hash: hash, password_changed_at: at, email, email_lower: emailLower, locale }).where('id', '=', id),
 );
-const setAddress = preparedQuery((db, id: string, email: string | null, emailLower: string | null) => db.updateTable('accounts').set({ email, email_lower: emailLower }).where('id', '=', id));
+const setAddress = preparedQuery((db, id: string, email: string | null, emailLower: string | null, locale: string) =>
+  db.updateTable('accounts').set({ email, email_lower: emailLower, locale }).where('id', '=', id),
+);
 
 /**
  * The last step of every activation, inside the step's transaction: the chosen password (already
@@ -34,8 +35,9 @@ export async function activateAccount(
 ): Promise<string | null> {
   const { account, person, at } = o;
   const email = account.email ?? (mailboxOnRequest(person.population) ? null : await assignAddress(ctx, tx, person, account.username));
-  if (o.passwordHash !== null) await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, o.language ?? null);
-  else if (email !== account.email) await setAddress.run(tx, account.id, email, email?.toLowerCase() ?? null);
+  const locale = accountLocale(ctx, o.language, account.locale);
+  if (o.passwordHash !== null) await setPasswordAndAddress.run(tx, account.id, o.passwordHash, at.toISOString(), email, email?.toLowerCase() ?? null, locale);
+  else if (email !== account.email || locale !== account.locale) await setAddress.run(tx, account.id, email, email?.toLowerCase() ?? null, locale);
   await transitionAccount(tx, account, 'active', { actor: `account:${account.id}`, reason: `activation.${o.method}`, at, meta: o.meta, provisioning: ctx });
   // The transition enqueued `ensure`; the password goes to the targets as its own operation.
   if (o.passwordHash !== null) await enqueueAccountProvisioning(ctx, tx, at, account.id, ['set_password']);

@@ -1,3 +1,4 @@
+import { cleartextRedirects, cleartextRedirectText } from '../config/institution-schema.js';
 import { pino } from 'pino';
 import { createRequire } from 'node:module';
 import { ConfigError, readEnv, type Env } from '../config/env.js';
@@ -42,6 +43,13 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
     throw new ConfigError('environment', 'TESSERA_CONFIG', 'is required when NODE_ENV=production (the built-in demo institution is for trying Tessera: its demo passwords are public)');
   }
   const loaded = opts.config ? { config: opts.config, path: '(given)', isDemo: false } : loadInstitution(env.TESSERA_CONFIG);
+  if (env.NODE_ENV === 'production') {
+    // A code sent back over plain http can be read on the way (elsewhere the start only warns).
+    loaded.config.services.forEach((service, n) => {
+      const [first] = cleartextRedirects(service);
+      if (first) throw new ConfigError(loaded.path, `services.${n}.${first.path.join('.')}`, cleartextRedirectText);
+    });
+  }
   const db = opts.db ?? connect(env.DATABASE_URL);
   if (opts.migrate !== false) await migrateUp(db);
   const log = pino({ ...loggerOptions(opts.logLevel ?? env.LOG_LEVEL), base: { service: 'tessera' } });

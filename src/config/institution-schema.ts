@@ -146,6 +146,31 @@ export const returnUri = z
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:/i;
 const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Whether an address Tessera sends a person back to (with a code, or after signing out) travels in
+ * clear over the network: plain http to a host other than a loopback one. OAuth 2.0 Security BCP
+ * (RFC 9700 §2.1, §4.1.1) and OpenID Connect want https for a web service; http stays for
+ * loopback addresses (localhost, 127.0.0.1, [::1]): a service under development, an app's
+ * loopback redirect (RFC 8252 §7.3). Refused when NODE_ENV=production (the institution's file
+ * stops the start, the admin API answers `uri.https_required`); elsewhere a test or staging
+ * service may use one, and the start warns about each in the file (configWarnings).
+ */
+export function isCleartextRedirect(uri: string): boolean {
+  if (!URL.canParse(uri)) return false;
+  const { protocol, hostname } = new URL(uri);
+  return protocol === 'http:' && !LOOPBACKS.has(hostname);
+}
+/** The field code of a cleartext redirect address in the admin API. */
+export const CLEARTEXT_REDIRECT = 'uri.https_required';
+export const cleartextRedirectText = 'must be an https address: http only on a loopback address (localhost, 127.0.0.1, [::1]) for development';
+
+/** The cleartext redirect and post-logout redirect addresses of a service (isCleartextRedirect), each with the path of its key. */
+export function cleartextRedirects(s: { redirectUris: readonly string[]; postLogoutRedirectUris: readonly string[] }): Array<{ path: [string, number]; uri: string }> {
+  return (['redirectUris', 'postLogoutRedirectUris'] as const).flatMap((key) =>
+    s[key].flatMap((uri, i) => (isCleartextRedirect(uri) ? [{ path: [key, i] as [string, number], uri }] : [])),
+  );
+}
+
 /** Whether a redirect URI is an app's private-use scheme (a native app), not a web address. */
 export const isAppRedirect = (uri: string): boolean => !/^https?:/i.test(uri) && PRIVATE_USE_SCHEME.test(uri);
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './env.js';
-import { institutionSchema, type InstitutionConfig } from './institution-schema.js';
+import { cleartextRedirects, cleartextRedirectText, institutionSchema, type InstitutionConfig } from './institution-schema.js';
 
 export const demoConfigPath = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -55,7 +55,12 @@ export function parseInstitution(text: string, file = 'institution.yaml'): Insti
  */
 export function configWarnings(c: InstitutionConfig): string[] {
   const registers = Object.values(c.populations).some((p) => p?.activation.includes('registration'));
-  return registers && !c.registration.privacyNotice
+  const warnings = registers && !c.registration.privacyNotice
     ? ['registration.privacyNotice is not set although people register themselves (activation: [registration]): the privacy checkbox links to no notice and the acceptance recorded names no version; give its url and version']
     : [];
+  // Refused when NODE_ENV=production (createContext): said here so that staging learns it first.
+  c.services.forEach((s, n) => {
+    for (const f of cleartextRedirects(s)) warnings.push(`services.${n}.${f.path.join('.')} (${f.uri}) is plain http to a host other than a loopback one: it ${cleartextRedirectText}, and NODE_ENV=production refuses to start with it`);
+  });
+  return warnings;
 }

@@ -77,6 +77,8 @@ export const errorCatalog = {
   'account.changed': 409,
   'job.unknown': 404,
   'import.malformed': 400,
+  // A CSV header naming a column twice: the whole file is refused, no row read.
+  'import.duplicate_column': 400,
   'import.unsupported_charset': 415,
   'provisioning.unknown_target': 404,
   'server.busy': 503,
@@ -100,6 +102,8 @@ export const fieldCodes = [
   'field.read_only',
   'field.invalid_encoding',
   'field.control_character',
+  // A service's redirect or post-logout redirect address in plain http to a host other than a loopback one.
+  'uri.https_required',
   'name.invalid',
   // Registration: the privacy notice not accepted; a further consent the institution requires not given.
   'consent.required',

@@ -2,21 +2,74 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'csv-parse';
+import { AppError } from '../errors/app-error.js';
 
 /** The record formats an import accepts. */
 export type RecordFormat = 'csv' | 'ndjson';
+
+/**
+ * The first column a CSV header names twice (names compared as columns are matched: spaces around
+ * them aside, case kept — `Mobile` is another, unknown, column), or null. Unnamed columns may repeat.
+ */
+export function repeatedColumn(header: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h === '') continue;
+    if (seen.has(h)) return h;
+    seen.add(h);
+  }
+  return null;
+}
+
+/**
+ * A header naming a column twice refuses the whole file, before any row is read: which of the two
+ * values a row meant cannot be told (400 `import.duplicate_column`, the column named in `params`
+ * and in `fields` as `field.duplicate`, as an unknown column is named in a row's errors).
+ */
+export const duplicateColumn = (column: string): AppError =>
+  new AppError('import.duplicate_column', { params: { column: column.slice(0, 100) }, fields: { [column.slice(0, 100)]: 'field.duplicate' } });
 
 /** One NDJSON line as read: its values, or why it could not be read. */
 export interface NdjsonRow {
   row: number;
   values: Record<string, unknown>;
-  errors?: Array<{ field: 'row'; code: 'field.invalid' }>;
+  errors?: Array<{ field: string; code: 'field.invalid' | 'field.duplicate' }>;
+}
+
+/**
+ * The first key a JSON object's text names twice at its top level (compared as JSON.parse reads
+ * them, escapes resolved), or null. JSON.parse keeps the last value of a repeated key without a
+ * word; `text` must already parse.
+ */
+export function repeatedKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && (text[k] === ' ' || text[k] === '\t' || text[k] === '\r' || text[k] === '\n')) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) depth++;
+    else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) depth--;
+  }
+  return null;
 }
 
 /**
  * Reads NDJSON (one JSON object per line) from a stream, line by line. Blank lines are skipped and
  * not counted; a byte-order mark is skipped; a line that is not a JSON object is reported as
- * `row: field.invalid`. Shared by the people and the office imports.
+ * `row: field.invalid`, one naming a key twice as `<key>: field.duplicate` (repeatedKey). Shared by
+ * the people and the office imports.
  */
 export async function* readNdjson(input: Readable): AsyncGenerator<NdjsonRow> {
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -31,7 +84,14 @@ export async function* readNdjson(input: Readable): AsyncGenerator<NdjsonRow> {
     } catch {
       parsed = undefined;
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) yield { row, values: {}, errors: [{ field: 'row', code: 'field.invalid' }] };
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      yield { row, values: {}, errors: [{ field: 'row', code: 'field.invalid' }] };
+      continue;
+    }
+    // A key given twice: which value the line meant cannot be told (JSON.parse would keep the
+    // last one silently). The line is refused, naming the key; the other lines are read on.
+    const repeated = repeatedKey(line);
+    if (repeated !== null) yield { row, values: parsed as Record<string, unknown>, errors: [{ field: repeated, code: 'field.duplicate' }] };
     else yield { row, values: parsed as Record<string, unknown> };
   }
 }
@@ -114,6 +174,8 @@ export async function* readRecords(input: Readable, format: RecordFormat): Async
     yield* failuresBefore(info.lines - 1);
     if (!header) {
       header = cells.map((c) => c.trim());
+      const repeated = repeatedColumn(header);
+      if (repeated !== null) throw duplicateColumn(repeated);
       continue;
     }
     row += 1;

@@ -1,7 +1,7 @@
 import { Readable, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../errors/app-error.js';
-import { readNdjson, type RecordFormat } from '../formats/records.js';
+import { duplicateColumn, readNdjson, repeatedColumn, type RecordFormat } from '../formats/records.js';
 import type { RowError, SourceRow } from './columns.js';
 
 /** The formats a people import reads (the same as every record import). */
@@ -12,11 +12,11 @@ export type ImportFormat = RecordFormat;
  * header; one separator per file, told by the header (csvDelimiter: spreadsheets in Italy and Greece
  * write semicolons); a UTF-8 byte-order mark is skipped. A row with a different number of cells than
  * the header is reported, not guessed at; a row of separators only is a blank line, skipped. A broken
- * file (an unclosed quote) throws `import.malformed`.
+ * file (an unclosed quote) throws `import.malformed`; a header naming a column twice throws
+ * `import.duplicate_column` before the first row.
  */
 export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
   let header: string[] | null = null;
-  const headerErrors: RowError[] = [];
   let row = 0;
   try {
     const { head, whole } = await peekHeader(input);
@@ -27,11 +27,8 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
     for await (const cells of parser as AsyncIterable<string[]>) {
       if (header === null) {
         header = cells.map((h) => h.trim());
-        const seen = new Set<string>();
-        for (const h of header) {
-          if (h !== '' && seen.has(h)) headerErrors.push({ field: h, code: 'field.duplicate' });
-          seen.add(h);
-        }
+        const repeated = repeatedColumn(header);
+        if (repeated !== null) throw duplicateColumn(repeated);
         continue;
       }
       row++;
@@ -39,7 +36,7 @@ export async function* readCsv(input: Readable): AsyncGenerator<SourceRow> {
       // without a report entry; its number stays used, so later rows keep theirs.
       if (cells.every((c) => c.trim() === '')) continue;
       const values: Record<string, unknown> = {};
-      const errors = [...headerErrors];
+      const errors: RowError[] = [];
       if (cells.length !== header.length) errors.push({ field: 'row', code: 'field.invalid' });
       for (let i = 0; i < header.length && i < cells.length; i++) {
         // Spreadsheets leave unnamed, empty columns after the last one; a value under no name is still reported.

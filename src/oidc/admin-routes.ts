@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { z, type ZodError } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
-import { appRedirectIssues, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
+import { appRedirectIssues, CLEARTEXT_REDIRECT, cleartextRedirects, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { revokeOidcForService } from './revoke.js';
@@ -158,11 +158,22 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
     if (ctx.config.services.some((s) => s.id === id)) throw new AppError('service.in_config');
   };
 
+  /**
+   * In production the addresses people are sent back to are https, http only on a loopback address
+   * (isCleartextRedirect): `uri.https_required` on the field. Elsewhere a test service may use one.
+   */
+  const refuseCleartext = (s: { redirectUris: string[]; postLogoutRedirectUris: string[] }) => {
+    if (ctx.env.NODE_ENV !== 'production') return;
+    const found = cleartextRedirects(s);
+    if (found.length) throw new AppError('validation.failed', { fields: Object.fromEntries(found.map((f) => [f.path[0], CLEARTEXT_REDIRECT])) });
+  };
+
   admin.post('/api/v1/admin/services', async (req, reply) => {
     const body = objectBody(req);
     const parsed = serviceInput.safeParse(body);
     if (!parsed.success) throw new AppError('validation.failed', { fields: fieldsOf(parsed.error, body) });
     const s = parsed.data;
+    refuseCleartext(s);
     if ((await listServices(ctx)).some((x) => x.id === s.id)) throw new AppError('service.exists', { fields: { id: 'field.duplicate' } });
     const { protocol: _p, ...rest } = s;
     const created = await ctx.db.kysely
@@ -199,6 +210,7 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
       const before = await lockRegisteredService(ctx, tx, id);
       if (!before) throw new AppError('service.not_found');
       const next = applyChange(before, change);
+      refuseCleartext(next);
       const changes = changesOf(before, next);
       if (Object.keys(changes).length === 0) return next;
       await updateService(ctx, tx, before, next);

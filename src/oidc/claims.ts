@@ -10,7 +10,7 @@ import { isLive, sessionIdOfToken } from '../sessions/sessions.js';
 export const scopeClaims = {
   openid: ['sub'],
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],
-  email: ['email'],
+  email: ['email', 'email_verified'],
   institution: ['population', 'eduperson_affiliation'],
 };
 
@@ -30,15 +30,29 @@ export function affiliationsOf(population: string, role: string | null): string[
   }
 }
 
-/** The claims of an account, from its record. */
+/**
+ * Whether an account's address is verified, from what is stored (`email_verified`). Every way an
+ * address reaches `accounts.email` either assigns the institutional one Tessera gives out
+ * (activation and SPID from the population's pattern, mailboxes opened by a referent or the
+ * school-mailbox job) or stores one proven by an emailed link (self-registration, whose account
+ * becomes active only through it; the email change, stored only when its link is opened). The one
+ * stored before its proof is a self-registration's while its link waits (`registrations.verified_at`
+ * empty): false for it, whatever status the account has come to since. Imports and the
+ * administration never write the address.
+ */
+export function emailVerified(account: { email: string | null }, registration: { exists: boolean; verifiedAt: string | null }): boolean {
+  return account.email !== null && (!registration.exists || registration.verifiedAt !== null);
+}
+
+/** The claims of an account, from its record; `email_verified` goes with `email` (emailVerified). */
 export function claimsOf(
-  account: { id: string; username: string; email: string | null },
+  account: { id: string; username: string; email: string | null; emailVerified?: boolean },
   person: Pick<Person, 'population' | 'givenName' | 'familyName' | 'role'> | null,
 ) {
   return {
     sub: account.id,
     preferred_username: account.username,
-    ...(account.email ? { email: account.email } : {}),
+    ...(account.email ? { email: account.email, email_verified: account.emailVerified === true } : {}),
     ...(person
       ? {
           name: `${person.givenName} ${person.familyName}`,
@@ -56,11 +70,14 @@ const accountWithPerson = preparedQuery((db, id: string) =>
   db
     .selectFrom('accounts')
     .leftJoin('persons', 'persons.id', 'accounts.person_id')
+    .leftJoin('registrations', 'registrations.account_id', 'accounts.id')
     .select([
       'accounts.id',
       'accounts.username',
       'accounts.email',
       'accounts.status',
+      'registrations.account_id as registration',
+      'registrations.verified_at',
       'persons.population',
       'persons.given_name',
       'persons.family_name',
@@ -74,7 +91,7 @@ export async function loadOidcAccount(ctx: AppContext, sub: string): Promise<{ a
   const row = await accountWithPerson.first(ctx.db.kysely, sub);
   if (!row || !canLogIn(row.status as AccountStatus)) return undefined;
   const claims = claimsOf(
-    row,
+    { ...row, emailVerified: emailVerified(row, { exists: row.registration !== null, verifiedAt: row.verified_at }) },
     row.population !== null ? { population: row.population, givenName: row.given_name ?? '', familyName: row.family_name ?? '', role: row.role } : null,
   );
   return { account: { accountId: row.id, claims: async () => claims }, population: row.population };

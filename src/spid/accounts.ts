@@ -14,6 +14,7 @@ import { isUniqueViolation } from '../db/unique-violation.js';
 import { foldName } from '../domain/address-pattern.js';
 import { nameKeyColumns } from '../domain/name-key.js';
 import type { SpidIdentity } from './response-check.js';
+import { accountLocale } from '../accounts/locale.js';
 
 /** What a valid SPID response leads to. */
 export type SpidOutcome =
@@ -220,7 +221,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta,
         created_at: at.toISOString(),
         updated_at: at.toISOString(),
         version: 0,
-        locale: language,
+        locale: accountLocale(ctx, language),
       })
       .execute();
     await link(tx, accountId, person.id, id, at, meta);
@@ -233,7 +234,7 @@ async function resolveOnce(ctx: AppContext, id: SpidIdentity, meta: RequestMeta,
       correlationId: meta.correlationId,
       details: { via: 'spid', population: person.population, registrarRecord: Boolean(record), idp: id.idp },
     });
-    const s = await loginLinked(ctx, tx, { id: accountId, personId: person.id, locale: language }, id, meta, at, language);
+    const s = await loginLinked(ctx, tx, { id: accountId, personId: person.id, locale: accountLocale(ctx, language) }, id, meta, at, language);
     return { kind: 'session', accountId, token: s.token, expiresAt: s.expiresAt, created: true };
   });
 }

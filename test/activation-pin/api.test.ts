@@ -72,6 +72,16 @@ describe('activation-pin through the JSON API', () => {
     r = await c.submit(KIND, started.body.id, { dataAccurate: false, consents: { terms: true } });
     assert.equal(r.status, 422);
     assert.equal(r.body.error.fields.dataAccurate, 'field.required');
+    // A value that says neither yes nor no is invalid, as a consent's is — not a missing answer.
+    for (const dataAccurate of [5, 'yes', { yes: true }, [true]]) {
+      r = await c.submit(KIND, started.body.id, { dataAccurate, consents: { terms: true } });
+      assert.equal(r.status, 422);
+      assert.deepEqual(r.body.error.fields, { dataAccurate: 'field.invalid' }, JSON.stringify(dataAccurate));
+    }
+    r = await c.submit(KIND, started.body.id, { dataAccurate: 'yes', consents: { terms: 'yes' } });
+    assert.deepEqual(r.body.error.fields, { dataAccurate: 'field.invalid', 'consents.terms': 'field.invalid' }, 'every problem at once');
+    r = await c.submit(KIND, started.body.id, { consents: { terms: true } });
+    assert.deepEqual(r.body.error.fields, { dataAccurate: 'field.required' });
     // A consent the institution does not ask for (a mistyped id) is refused, not dropped.
     r = await c.submit(KIND, started.body.id, { dataAccurate: true, consents: { terms: true, directroy: true } });
     assert.equal(r.status, 422);

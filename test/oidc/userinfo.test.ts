@@ -37,9 +37,9 @@ describe('single sign-on: userinfo', () => {
   it('answers with exactly the provider\'s claims for each set of scopes, with no-store', async () => {
     const cases: Array<[string, string[]]> = [
       ['openid', ['sub']],
-      ['openid email', ['email', 'sub']],
+      ['openid email', ['email', 'email_verified', 'sub']],
       ['openid profile', ['family_name', 'given_name', 'name', 'preferred_username', 'sub']],
-      ['openid profile email institution', ['eduperson_affiliation', 'email', 'family_name', 'given_name', 'name', 'population', 'preferred_username', 'sub']],
+      ['openid profile email institution', ['eduperson_affiliation', 'email', 'email_verified', 'family_name', 'given_name', 'name', 'population', 'preferred_username', 'sub']],
     ];
     for (const [scope, names] of cases) {
       const tokens = await tokensFor('S200001', 'webmail', scope);
@@ -63,7 +63,7 @@ describe('single sign-on: userinfo', () => {
     const tokens = await tokensFor('S200002', 'library', 'openid email');
     const fast = (await (await get(tokens.access_token)).json()) as Record<string, unknown>;
     assert.deepEqual(fast, await (await post(tokens.access_token)).json());
-    assert.deepEqual(Object.keys(fast).sort(), ['email', 'sub']);
+    assert.deepEqual(Object.keys(fast).sort(), ['email', 'email_verified', 'sub']);
   });
 
   it('the provider answers what is not the plain case, and every failure, with its error', async () => {

@@ -234,7 +234,7 @@ describe('registration: names', () => {
       ['Nguyễn Văn', 'de la Santísima Trinidad y Fernández'],
     ];
     for (const [i, [givenName, familyName]] of names.entries()) {
-      const ok = await register(t, { username: `real.name${i}`, email: `real${i}@example.net`, givenName, familyName }, { ip: `192.0.2.${i + 1}` });
+      const ok = await register(t, { username: `real.name${i}`, email: `real${i}@example.net`, givenName, familyName }, { ip: `192.0.2.${i + 1}`, lang: 'en' });
       assert.equal(ok.r.status, 200, JSON.stringify(ok.r.body));
       const greeting = await lastMessage(t.ctx, `real${i}@example.net`, 'email_verification');
       assert.ok(greeting!.text.startsWith(`Hello ${givenName},`), greeting!.text);

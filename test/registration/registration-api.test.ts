@@ -15,7 +15,9 @@ describe('registration through the API', () => {
   after(() => t.close());
 
   async function register(over: Record<string, unknown> = {}, lang?: string) {
-    const c = apiClient(t.app, lang ? { lang } : {});
+    // English asked for: the emails (and the pages their links open) are in the language the
+    // person registered in; with none asked for, the institution's (account-locale.test.ts).
+    const c = apiClient(t.app, { lang: lang ?? 'en' });
     const f = (await c.start('registration')).body;
     assert.equal(f.state, 'awaiting_details');
     const r = await c.submit('registration', f.id, details(over));
@@ -333,7 +335,7 @@ describe('registration with a configured link lifetime', () => {
   it('honours a configured link lifetime', async () => {
     const t2 = await makeApp({ config: testConfig((c) => (c.registration.linkLifetimeHours = 2)) });
     try {
-      const c = apiClient(t2.app);
+      const c = apiClient(t2.app, { lang: 'en' });
       const f = (await c.start('registration')).body;
       await c.submit('registration', f.id, details());
       const mail = await lastMessage(t2.ctx, 'mario.bianchi@example.org', 'email_verification');

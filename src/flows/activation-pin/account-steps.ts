@@ -93,13 +93,14 @@ async function amkaHeldByAnother(db: Kysely<Database>, amka: string, personId: s
 
 /** Data confirmed and privacy choices recorded (with versions). Produces `validation.failed`. */
 export function stepConsent(ctx: AppContext, data: ActivationPinData, input: Record<string, unknown>, req: Req): Outcome {
+  // `dataAccurate` saying neither yes nor no (`5`, `"yes"`) is `field.invalid` (checkbox), as a
+  // consent's value is; left out or false, it is required. Every problem is answered at once.
   const parsed = parseInput(consentInput, input);
-  if (!parsed.ok) return fail('validation.failed', { fields: parsed.fields });
   // As the step showed them: a version changed since refuses the step, shown again with the new one.
   const { consents, changed } = consentsAsShown(data, consentsOf(ctx, req.locale));
   const choices = readConsents(input, consents.map((c) => c.id));
-  const fields = { ...consentProblems(input, consents, choices, () => 'field.required'), ...changed };
-  if (!parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
+  const fields = { ...consentProblems(input, consents, choices, () => 'field.required'), ...(parsed.ok ? {} : parsed.fields), ...changed };
+  if (parsed.ok && !parsed.value.dataAccurate) fields.dataAccurate = 'field.required';
   if (Object.keys(fields).length > 0) return fail('validation.failed', { fields });
   const now = ctx.clock.now();
   return {

@@ -1,4 +1,5 @@
 import type { ConsentConfig, PrivacyNoticeConfig } from '../../config/institution-schema.js';
+import { yesOrNo } from './input.js';
 import { translate, type Locale } from '../../i18n/index.js';
 import { localized } from '../../views/localized.js';
 import type { FieldSpec } from './types.js';
@@ -38,8 +39,7 @@ export const consentField = (id: string) => `consents.${id}`;
 const consentObject = (input: Record<string, unknown>): Record<string, unknown> =>
   (typeof input.consents === 'object' && input.consents !== null ? input.consents : {}) as Record<string, unknown>;
 
-const truthy = (v: unknown) => v === true || v === 'true' || v === 'on' || v === '1';
-const falsy = (v: unknown) => v === false || v === 'false' || v === '0' || v === '';
+const truthy = (v: unknown) => yesOrNo(v) === true;
 
 /**
  * Consents given a value that says neither yes nor no (`"yes"`, `1`, an object): each is an invalid
@@ -47,7 +47,7 @@ const falsy = (v: unknown) => v === false || v === 'false' || v === '0' || v ===
  */
 function unreadableConsents(input: Record<string, unknown>, ids: string[]): string[] {
   const obj = consentObject(input);
-  const unreadable = (v: unknown) => v !== undefined && v !== null && !truthy(v) && !falsy(v);
+  const unreadable = (v: unknown) => yesOrNo(v) === null;
   return ids.filter((id) => unreadable(obj[id]) || unreadable(input[consentField(id)]));
 }
 

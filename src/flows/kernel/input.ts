@@ -56,6 +56,15 @@ export const text = (max = 200) =>
     .refine((v) => !controlCharacter.test(v), 'field.control_character');
 /** A password: never trimmed (spaces count), at most 1024 characters. */
 export const secret = () => z.string({ error: 'field.required' }).min(1, 'field.required').max(1024, 'field.too_long');
-/** A checkbox: true for "on"/"true"/true. */
-export const checkbox = () =>
-  z.preprocess((v) => v === true || v === 'true' || v === 'on' || v === '1', z.boolean());
+/**
+ * A yes-or-no value as a form or JSON gives it: true for true/"true"/"on"/"1"; false for
+ * false/"false"/"0"/"" and for nothing at all (an unticked box sends nothing); null for a value
+ * that says neither (`"yes"`, `5`, an object), which is never read as a refusal nor as a yes.
+ */
+export function yesOrNo(v: unknown): boolean | null {
+  if (v === true || v === 'true' || v === 'on' || v === '1') return true;
+  if (v === undefined || v === null || v === false || v === 'false' || v === '0' || v === '') return false;
+  return null;
+}
+/** A checkbox: true or false as yesOrNo reads it; any other value is `field.invalid`. */
+export const checkbox = () => z.preprocess((v) => yesOrNo(v) ?? v, z.boolean());

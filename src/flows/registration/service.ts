@@ -7,6 +7,7 @@ import type { AppContext } from '../../app/context.js';
 import { formatTime } from '../../auth/credentials.js';
 import { randomId } from '../../app/secret.js';
 import { recordConsents } from '../../accounts/consent-records.js';
+import { accountLocale } from '../../accounts/locale.js';
 import { checkNewPassword, policyHint } from '../../auth/new-password.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { AppError } from '../../errors/app-error.js';
@@ -159,6 +160,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
   const accountId = randomUUID();
   const personId = randomUUID();
   const expiresAt = new Date(now.getTime() + lifetimeMs(ctx));
+  // Chosen or asked for, else the institution's default: not the English of an API answer.
+  const locale = accountLocale(ctx, req.language);
   return {
     ok: true,
     state: 'awaiting_verification',
@@ -192,7 +195,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
           entitlements: '[]',
           // The language the person registered in: later emails (lifecycle jobs) use it.
           // (The choices of consent are recorded below, as activation's are.)
-          extra: JSON.stringify({ registrantType: v.registrantType, locale: req.locale }),
+          extra: JSON.stringify({ registrantType: v.registrantType, locale }),
           source_hash: 'registration',
           created_at: at,
           updated_at: at,
@@ -216,8 +219,8 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
             created_at: at,
             updated_at: at,
             version: 0,
-            // The language of the registration's form: its link and later notices go out in it.
-            locale: req.locale,
+            // The language the person registered in (accountLocale): its link and later notices go out in it.
+            locale,
           })
           .execute();
       } catch (e) {
@@ -228,7 +231,7 @@ async function details(ctx: AppContext, flow: { id: string; data: RegistrationDa
       // Now, with the versions shown: a notice changed while the email waits to be confirmed does not change what was accepted.
       const recorded = await recordConsents(tx, { personId, accountId }, consents, choices, now, req.locale);
       await auditRegistration(tx, now, 'registration.created', accountId, personId, req.meta, { registrantType: v.registrantType, consents: recorded });
-      await sendVerificationLink(ctx, tx, { accountId, to: v.email, name: v.givenName, username: v.username, expiresAt, locale: req.locale });
+      await sendVerificationLink(ctx, tx, { accountId, to: v.email, name: v.givenName, username: v.username, expiresAt, locale });
     },
   };
 }
@@ -248,7 +251,7 @@ function pastLifetime(ctx: AppContext, data: RegistrationData): boolean {
 }
 
 /** The registration behind a flow, when still pending and within its lifetime; else the failure to answer. */
-async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null; email: string | null } | Failure> {
+async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ expiresAt: Date; personId: string | null; email: string | null; locale: string | null } | Failure> {
   const reg = data.accountId ? await findRegistration(ctx.db.kysely, data.accountId) : null;
   const voided = voidedFailure();
   if (!reg || reg.verified_at) return voided;
@@ -256,8 +259,8 @@ async function livePending(ctx: AppContext, data: RegistrationData): Promise<{ e
     await ctx.db.kysely.transaction().execute((tx) => voidRegistrations(ctx, tx, [data.accountId!]));
     return voided;
   }
-  const acc = await ctx.db.kysely.selectFrom('accounts').select(['person_id', 'email']).where('id', '=', data.accountId!).executeTakeFirst();
-  return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null, email: acc?.email ?? null };
+  const acc = await ctx.db.kysely.selectFrom('accounts').select(['person_id', 'email', 'locale']).where('id', '=', data.accountId!).executeTakeFirst();
+  return { expiresAt: new Date(reg.expires_at), personId: acc?.person_id ?? null, email: acc?.email ?? null, locale: acc?.locale ?? null };
 }
 
 /**
@@ -298,7 +301,7 @@ export async function resendOutcome<D>(
         await tx.updateTable('registrations').set({ email_lower: lower }).where('account_id', '=', data.accountId!).execute();
       }
       await auditRegistration(tx, now, change ? 'registration.email_changed' : 'registration.link_resent', data.accountId!, live.personId, req.meta);
-      await sendVerificationLink(ctx, tx, { accountId: data.accountId!, to, name: data.givenName ?? '', username: data.username ?? '', expiresAt: live.expiresAt, locale: req.locale });
+      await sendVerificationLink(ctx, tx, { accountId: data.accountId!, to, name: data.givenName ?? '', username: data.username ?? '', expiresAt: live.expiresAt, locale: accountLocale(ctx, req.language, live.locale) });
     },
   };
 }

@@ -96,7 +96,7 @@ export const spidAlignmentFlow: FlowDefinition<AlignmentData> = {
         if (account.status !== 'active') {
           // Not yet activated (an enrolment password on file): activated as a password
           // activation would be, its institutional address included.
-          await activateAccount(ctx, tx, { account: { ...account, version: account.version + 1 }, person, passwordHash: null, method: 'spid', at: now, meta: req.meta, details: { idp: d.identity.idp, level: d.identity.level } });
+          await activateAccount(ctx, tx, { account: { ...account, version: account.version + 1 }, person, passwordHash: null, method: 'spid', at: now, meta: req.meta, language: req.language, details: { idp: d.identity.idp, level: d.identity.level } });
         }
         await link(tx, account.id, person.id, d.identity, now, req.meta);
         const ended = await revokeAccountSessions(tx, account.id, now);
