@@ -7,6 +7,7 @@ import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
 import { appRedirectIssues, CLEARTEXT_REDIRECT, cleartextRedirects, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
+import { controlCharacter } from '../flows/kernel/input.js';
 import type { FieldCode } from '../errors/catalog.js';
 import { revokeOidcForService } from './revoke.js';
 import { deleteService, listServices, lockRegisteredService, registerService, rotateClientSecret, updateService, type Service } from './services.js';
@@ -19,7 +20,7 @@ const apiText = z
   .string()
   .min(1)
   .max(200)
-  .refine((v) => !/[\p{Cc}\p{Cf}]/u.test(v), 'field.control_character');
+  .refine((v) => !controlCharacter.test(v), 'field.control_character');
 const apiUri = returnUri.refine((u) => u.length <= 2000, 'too long');
 const apiRedirectUri = redirectUri.refine((u) => u.length <= 2000, 'too long');
 const serviceInput = serviceSchema

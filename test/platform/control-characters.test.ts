@@ -46,6 +46,29 @@ describe('control characters at the boundaries', () => {
     assert.equal(account.body.signIn.failedAttempts, 0);
   });
 
+  it('names written with the zero-width joiner or non-joiner (Persian, Indic scripts) are names, not control characters', async () => {
+    const c = apiClient(t.app, { lang: 'en' });
+    const f = (await c.start('registration')).body;
+    const r = await c.submit('registration', f.id, {
+      username: 'mehrdad.karimi',
+      password: 'Lago-Maggiore-71',
+      passwordConfirm: 'Lago-Maggiore-71',
+      givenName: 'مهر\u200cداد',
+      familyName: 'Karimi',
+      birthDate: '1990-04-12',
+      mobile: '+39 333 765 4321',
+      email: 'mehrdad.karimi@example.org',
+      consents: { privacy: true },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.state, 'awaiting_verification');
+    // A direction override is still refused in the same field.
+    const g = (await c.start('registration')).body;
+    const bad = await c.submit('registration', g.id, { username: 'other.name', password: 'Lago-Maggiore-71', passwordConfirm: 'Lago-Maggiore-71', givenName: 'Mehr\u202edad', familyName: 'Karimi', birthDate: '1990-04-12', mobile: '+39 333 765 4322', email: 'other.name@example.org', consents: { privacy: true } });
+    assert.equal(bad.status, 422);
+    assert.equal(bad.body.error.fields.givenName, 'field.control_character');
+  });
+
   it('a helpdesk ticket: the name and contact take none, the message only line breaks and tabs', async () => {
     const c = apiClient(t.app, { lang: 'it' });
     for (const [payload, field] of [

@@ -38,9 +38,11 @@ export function parseInput<S extends z.ZodType>(
 /**
  * Control characters (C0, DEL, C1) and invisible format marks (text-direction overrides,
  * zero-width spaces): never part of a single-line value a person types. A NUL also cannot be
- * stored by PostgreSQL, which failed the whole request (500) where SQLite went on.
+ * stored by PostgreSQL, which failed the whole request (500) where SQLite went on. The zero-width
+ * joiner and non-joiner are letters' business, not marks to refuse: Persian, Arabic and Indic
+ * names are written with them (as a name's own rule, nameProblem, allows them).
  */
-export const controlCharacter = /[\p{Cc}\p{Cf}]/u;
+export const controlCharacter = /(?![\u200c\u200d])[\p{Cc}\p{Cf}]/u;
 /**
  * What a text of several lines (a message, a comment) may not hold: control characters other than
  * tab and line breaks, and the marks that reverse the direction of what others read.
