@@ -1,4 +1,4 @@
-import { cleartextRedirects, cleartextRedirectText } from '../config/institution-schema.js';
+import { cleartextAddresses, cleartextRedirectText } from '../config/institution-schema.js';
 import { pino } from 'pino';
 import { createRequire } from 'node:module';
 import { ConfigError, readEnv, type Env } from '../config/env.js';
@@ -44,9 +44,10 @@ export async function createContext(opts: ContextOptions = {}): Promise<AppConte
   }
   const loaded = opts.config ? { config: opts.config, path: '(given)', isDemo: false } : loadInstitution(env.TESSERA_CONFIG);
   if (env.NODE_ENV === 'production') {
-    // A code sent back over plain http can be read on the way (elsewhere the start only warns).
+    // A code sent back over plain http can be read on the way, a service's keys fetched so can be
+    // swapped (cleartextAddresses); elsewhere the start only warns.
     loaded.config.services.forEach((service, n) => {
-      const [first] = cleartextRedirects(service);
+      const [first] = cleartextAddresses(service);
       if (first) throw new ConfigError(loaded.path, `services.${n}.${first.path.join('.')}`, cleartextRedirectText);
     });
   }

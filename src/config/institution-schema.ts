@@ -164,11 +164,22 @@ export function isCleartextRedirect(uri: string): boolean {
 export const CLEARTEXT_REDIRECT = 'uri.https_required';
 export const cleartextRedirectText = 'must be an https address: http only on a loopback address (localhost, 127.0.0.1, [::1]) for development';
 
-/** The cleartext redirect and post-logout redirect addresses of a service (isCleartextRedirect), each with the path of its key. */
-export function cleartextRedirects(s: { redirectUris: readonly string[]; postLogoutRedirectUris: readonly string[] }): Array<{ path: [string, number]; uri: string }> {
-  return (['redirectUris', 'postLogoutRedirectUris'] as const).flatMap((key) =>
-    s[key].flatMap((uri, i) => (isCleartextRedirect(uri) ? [{ path: [key, i] as [string, number], uri }] : [])),
-  );
+/**
+ * The addresses of a service that would travel in clear (isCleartextRedirect), each with the path
+ * of its key: where people are sent back (redirect and post-logout addresses), and where Tessera
+ * itself fetches the service's keys (`jwksUri`: keys read in clear could be swapped for an
+ * attacker's, who could then authenticate as the service) and posts its logout tokens
+ * (`backchannelLogoutUri`).
+ */
+export function cleartextAddresses(s: {
+  redirectUris: readonly string[];
+  postLogoutRedirectUris: readonly string[];
+  jwksUri?: string | undefined;
+  backchannelLogoutUri?: string | undefined;
+}): Array<{ path: Array<string | number>; uri: string }> {
+  const lists = (['redirectUris', 'postLogoutRedirectUris'] as const).flatMap((key) => s[key].map((uri, i) => ({ path: [key, i], uri })));
+  const single = (['jwksUri', 'backchannelLogoutUri'] as const).flatMap((key) => (s[key] ? [{ path: [key], uri: s[key] }] : []));
+  return [...lists, ...single].filter((a) => isCleartextRedirect(a.uri));
 }
 
 /** Whether a redirect URI is an app's private-use scheme (a native app), not a web address. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './env.js';
-import { cleartextRedirects, cleartextRedirectText, institutionSchema, type InstitutionConfig } from './institution-schema.js';
+import { cleartextAddresses, cleartextRedirectText, institutionSchema, type InstitutionConfig } from './institution-schema.js';
 
 export const demoConfigPath = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -60,7 +60,7 @@ export function configWarnings(c: InstitutionConfig): string[] {
     : [];
   // Refused when NODE_ENV=production (createContext): said here so that staging learns it first.
   c.services.forEach((s, n) => {
-    for (const f of cleartextRedirects(s)) warnings.push(`services.${n}.${f.path.join('.')} (${f.uri}) is plain http to a host other than a loopback one: it ${cleartextRedirectText}, and NODE_ENV=production refuses to start with it`);
+    for (const f of cleartextAddresses(s)) warnings.push(`services.${n}.${f.path.join('.')} (${f.uri}) is plain http to a host other than a loopback one: it ${cleartextRedirectText}, and NODE_ENV=production refuses to start with it`);
   });
   return warnings;
 }

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { z, type ZodError } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { audit } from '../audit/audit.js';
-import { appRedirectIssues, CLEARTEXT_REDIRECT, cleartextRedirects, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
+import { appRedirectIssues, CLEARTEXT_REDIRECT, cleartextAddresses, redirectUri, returnUri, serviceSchema } from '../config/institution-schema.js';
 import { AppError } from '../errors/app-error.js';
 import { controlCharacter } from '../flows/kernel/input.js';
 import type { FieldCode } from '../errors/catalog.js';
@@ -160,12 +160,13 @@ export function registerServiceAdminRoutes(admin: FastifyInstance, ctx: AppConte
   };
 
   /**
-   * In production the addresses people are sent back to are https, http only on a loopback address
-   * (isCleartextRedirect): `uri.https_required` on the field. Elsewhere a test service may use one.
+   * In production a service's addresses (where people are sent back, its keys, its logout
+   * notices) are https, http only on a loopback address (cleartextAddresses): `uri.https_required`
+   * on the field. Elsewhere a test service may use one.
    */
-  const refuseCleartext = (s: { redirectUris: string[]; postLogoutRedirectUris: string[] }) => {
+  const refuseCleartext = (s: Parameters<typeof cleartextAddresses>[0]) => {
     if (ctx.env.NODE_ENV !== 'production') return;
-    const found = cleartextRedirects(s);
+    const found = cleartextAddresses(s);
     if (found.length) throw new AppError('validation.failed', { fields: Object.fromEntries(found.map((f) => [f.path[0], CLEARTEXT_REDIRECT])) });
   };
 

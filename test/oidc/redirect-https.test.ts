@@ -38,6 +38,8 @@ const file = (uri: string, key = 'redirectUris') =>
         [2, { redirectUris: ['https://wiki.example.org/cb', 'HTTP://wiki.example.org/cb2'] }, 'redirectUris'],
         [3, { redirectUris: ['https://wiki.example.org/cb'], postLogoutRedirectUris: ['http://wiki.example.org/bye'] }, 'postLogoutRedirectUris'],
         [4, { redirectUris: ['http://127.0.0.2/cb'] }, 'redirectUris'],
+        [5, { redirectUris: ['https://wiki.example.org/cb'], tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'http://wiki.example.org/jwks' }, 'jwksUri'],
+        [6, { redirectUris: ['https://wiki.example.org/cb'], backchannelLogoutUri: 'http://wiki.example.org/logout' }, 'backchannelLogoutUri'],
       ] as const) {
         const r = await post({ id: `wiki-${i}`, ...body });
         assert.equal(r.statusCode, 422, r.body);
@@ -74,6 +76,10 @@ const file = (uri: string, key = 'redirectUris') =>
         };
         await assert.rejects(start(file('http://wiki.example.org/cb')), /x\.yaml: services\.0\.redirectUris\.0 must be an https address: http only on a loopback address/);
         await assert.rejects(start(file('http://wiki.example.org/bye', 'postLogoutRedirectUris')), /services\.0\.postLogoutRedirectUris\.0 must be an https address/);
+        await assert.rejects(
+          start(`institution: {id: x, name: X, domain: x.example.org}\nservices:\n  - id: wiki\n    name: Wiki\n    redirectUris: [https://wiki.example.org/cb]\n    populations: [student]\n    tokenEndpointAuthMethod: private_key_jwt\n    jwksUri: http://wiki.example.org/jwks\n`),
+          /services\.0\.jwksUri must be an https address/,
+        );
         await start(file('http://localhost:4000/cb'));
         await start(file('http://127.0.0.1:4000/bye', 'postLogoutRedirectUris'));
       } finally {
